@@ -1,0 +1,44 @@
+#pragma once
+// Strong ids for the three indices that are easiest to mix up when profiling routing: a layer, an
+// expert within a layer, and a token position within a sequence.
+#include <compare>
+#include <cstdint>
+#include <functional>
+
+namespace moescope {
+
+template <typename Tag>
+struct StrongId {
+  int32_t value = 0;
+  constexpr StrongId() = default;
+  constexpr explicit StrongId(int32_t v) : value(v) {}
+  constexpr auto operator<=>(const StrongId&) const = default;
+};
+
+using LayerId = StrongId<struct LayerTag>;
+using ExpertId = StrongId<struct ExpertTag>;
+using TokenPos = StrongId<struct TokenPosTag>;
+
+// The unit of expert caching: expert e of layer l.
+struct ExpertKey {
+  LayerId layer;
+  ExpertId expert;
+  constexpr auto operator<=>(const ExpertKey&) const = default;
+};
+
+}  // namespace moescope
+
+template <typename Tag>
+struct std::hash<moescope::StrongId<Tag>> {
+  size_t operator()(const moescope::StrongId<Tag>& id) const noexcept {
+    return std::hash<int32_t>()(id.value);
+  }
+};
+
+template <>
+struct std::hash<moescope::ExpertKey> {
+  size_t operator()(const moescope::ExpertKey& k) const noexcept {
+    return (static_cast<size_t>(static_cast<uint32_t>(k.layer.value)) << 32) ^
+           static_cast<uint32_t>(k.expert.value);
+  }
+};
