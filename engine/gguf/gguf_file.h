@@ -32,8 +32,8 @@ struct TensorInfo {
   std::string name;
   std::vector<int64_t> ne;  // ne[0] is the fastest (contiguous) dimension, as in ggml
   GgmlType type = GgmlType::F32;
-  uint64_t offset = 0;      // relative to the start of the tensor data section
-  uint64_t n_bytes = 0;     // validated: rows * row bytes, inside the file
+  uint64_t offset = 0;   // relative to the start of the tensor data section
+  uint64_t n_bytes = 0;  // validated: rows * row bytes, inside the file
   uint64_t n_elements = 0;
 
   int64_t dim(size_t i) const { return i < ne.size() ? ne[i] : 1; }
@@ -45,6 +45,9 @@ class GgufFile {
  public:
   // Throws moescope::Error naming the file, the byte offset and the problem.
   static GgufFile open(const std::filesystem::path& path);
+  // Parses a copy of `bytes` with the same checks; `name` stands for the path in messages and in
+  // path(). fd() is -1. For tests and the fuzzer.
+  static GgufFile open_memory(std::span<const std::byte> bytes, std::string name);
 
   GgufFile(GgufFile&&) noexcept;
   GgufFile& operator=(GgufFile&&) noexcept;
@@ -74,6 +77,7 @@ class GgufFile {
   const TensorInfo* find_tensor(std::string_view name) const;
 
   // The tensor's bytes inside the mapping (valid while this object lives).
+  // Throws moescope::Error if `info` does not lie inside this file (e.g. it belongs to another).
   std::span<const std::byte> tensor_data(const TensorInfo& info) const;
   // Absolute file offset of a tensor's first byte, for pread().
   uint64_t tensor_file_offset(const TensorInfo& info) const { return data_offset_ + info.offset; }
@@ -95,6 +99,8 @@ class GgufFile {
   int fd_ = -1;
   const std::byte* mapping_ = nullptr;
   size_t mapping_size_ = 0;
+  bool mapped_ = false;           // mapping_ came from mmap (else it points into owned_)
+  std::vector<std::byte> owned_;  // the bytes of an open_memory() file
 
   friend class Parser;
 };

@@ -35,9 +35,8 @@ struct ArrayValue {
   ValueType element_type = ValueType::UInt8;
   std::variant<std::vector<uint8_t>, std::vector<int8_t>, std::vector<uint16_t>,
                std::vector<int16_t>, std::vector<uint32_t>, std::vector<int32_t>,
-               std::vector<float>, std::vector<bool>, std::vector<std::string>,
-               std::vector<Value>, std::vector<uint64_t>, std::vector<int64_t>,
-               std::vector<double>>
+               std::vector<float>, std::vector<bool>, std::vector<std::string>, std::vector<Value>,
+               std::vector<uint64_t>, std::vector<int64_t>, std::vector<double>>
       items;
   size_t size() const;
 };
@@ -59,5 +58,28 @@ struct Value {
   bool as_bool() const;
   const ArrayValue& as_array() const;
 };
+
+// Builders: make_value(uint32_t{4}) holds exactly that type; make_array(std::vector<T>) derives the
+// element type from T (std::vector<Value> for arrays of arrays, whose items must all be arrays).
+template <typename T>
+Value make_value(T value) {
+  Value v;
+  v.data.template emplace<T>(std::move(value));
+  return v;
+}
+inline Value make_value(const char* value) {
+  return make_value(std::string(value));
+}
+inline Value make_value(ArrayValue array) {
+  return make_value(std::make_shared<ArrayValue>(std::move(array)));
+}
+
+template <typename T>
+ArrayValue make_array(std::vector<T> items) {
+  ArrayValue a;
+  a.items.template emplace<std::vector<T>>(std::move(items));
+  a.element_type = static_cast<ValueType>(a.items.index());
+  return a;
+}
 
 }  // namespace moescope::gguf

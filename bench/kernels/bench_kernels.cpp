@@ -1,0 +1,138 @@
+// Matmul kernels: decode (one token, memory-bound: GB/s of weights read) and prefill (512 tokens,
+// compute-bound: GFLOP/s), per weight type and SIMD level, on a 4096x4096 matrix and on the
+// shapes of the reference models. Short runs: bench_kernels --benchmark_min_time=0.2
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/tensor/cpu_features.h"
+#include "engine/tensor/matmul.h"
+#include "engine/tensor/quantize.h"
+
+namespace moescope {
+namespace {
+
+constexpr GgmlType kTypes[] = {GgmlType::F32,   GgmlType::F16,  GgmlType::BF16, GgmlType::Q8_0,
+                               GgmlType::Q4_0,  GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1,
+                               GgmlType::MXFP4, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+
+struct Weights {
+  std::vector<std::byte> data;
+  WeightView view;
+};
+
+Weights make_weights(GgmlType type, int64_t rows, int64_t cols) {
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<float> row(cols);
+  const size_t row_bytes = ggml_row_bytes(ggml_type_traits(type), cols);
+  Weights w{std::vector<std::byte>(row_bytes * rows), {}};
+  for (int64_t r = 0; r < rows; ++r) {
+    for (auto& v : row) v = normal(rng);
+    quantize_row(type, row.data(), w.data.data() + r * row_bytes, cols);
+  }
+  w.view = {type, w.data.data(), rows, cols, row_bytes};
+  return w;
+}
+
+std::vector<float> make_activations(int64_t n, int64_t cols) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(n * cols);
+  for (auto& v : x) v = normal(rng);
+  return x;
+}
+
+// Args: rows, cols, tokens, threads.
+void BM_Matmul(benchmark::State& state, GgmlType type, SimdLevel level, BatchMethod method,
+               MatmulPrecision precision) {
+  const int64_t rows = state.range(0), cols = state.range(1), n = state.range(2);
+  const int threads = static_cast<int>(state.range(3));
+  if (level > detected_simd_level()) {
+    state.SkipWithError("SIMD level not available");
+    return;
+  }
+  set_simd_level(level);
+  set_batch_method(method);
+  const Weights w = make_weights(type, rows, cols);
+  const std::vector<float> x = make_activations(n, cols);
+  std::vector<float> y(n * rows);
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    matmul(w.view, x.data(), n, y.data(), pool, precision);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(w.data.size()) * iters / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * rows * cols * n * iters / 1e9, benchmark::Counter::kIsRate);
+  set_simd_level(detected_simd_level());
+  set_batch_method(BatchMethod::Auto);
+}
+
+std::string level_tag(SimdLevel level) {
+  return std::string(simd_level_name(level));
+}
+
+void register_all() {
+  const SimdLevel best = detected_simd_level();
+  for (GgmlType type : kTypes) {
+    const std::string name(ggml_type_name(type));
+    // Decode: every SIMD level on 4096x4096, 1 and 2 threads.
+    for (SimdLevel level : {SimdLevel::Scalar, SimdLevel::Avx2, SimdLevel::Avx512}) {
+      if (level > best) continue;
+      benchmark::RegisterBenchmark(("decode/" + name + "/" + level_tag(level)).c_str(), BM_Matmul,
+                                   type, level, BatchMethod::Auto, MatmulPrecision::Fast)
+          ->Args({4096, 4096, 1, 1})
+          ->Args({4096, 4096, 1, 2})
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+    // Reference-model shapes (rows = ne1, cols = ne0): expert 64x128 / 128x64, attention 128x128,
+    // output 4096x128 (llama-moe); k256 models: 128x256, 256x256, 4096x256.
+    const bool k_quant = ggml_type_traits(type).block_size == 256;
+    auto* tiny = benchmark::RegisterBenchmark(("decode-ref/" + name).c_str(), BM_Matmul, type, best,
+                                              BatchMethod::Auto, MatmulPrecision::Fast);
+    if (!k_quant) tiny->Args({64, 128, 1, 1})->Args({128, 128, 1, 1})->Args({4096, 128, 1, 2});
+    tiny->Args({128, 256, 1, 1})->Args({256, 256, 1, 1})->Args({4096, 256, 1, 2});
+    tiny->UseRealTime()->Unit(benchmark::kMicrosecond);
+    // Prefill, 512 tokens: both batch methods.
+    for (auto [method, tag] : {std::pair{BatchMethod::DotKernels, "dot"},
+                               std::pair{BatchMethod::DequantSgemm, "sgemm"}}) {
+      benchmark::RegisterBenchmark(("prefill/" + name + "/" + tag).c_str(), BM_Matmul, type, best,
+                                   method, MatmulPrecision::Fast)
+          ->Args({4096, 4096, 512, 2})
+          ->Args({4096, 256, 512, 2})
+          ->Args({4096, 128, 512, 2})
+          ->Args({256, 256, 512, 1})
+          ->Args({64, 128, 64, 1})  // one expert's share of a 512-token batch (8 experts, top-1)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  // The exact path (reference for --exact), decode and prefill.
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+    benchmark::RegisterBenchmark(("exact/" + std::string(ggml_type_name(type))).c_str(), BM_Matmul,
+                                 type, best, BatchMethod::Auto, MatmulPrecision::Exact)
+        ->Args({4096, 4096, 1, 2})
+        ->Args({4096, 4096, 512, 2})
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+}
+
+}  // namespace
+}  // namespace moescope
+
+int main(int argc, char** argv) {
+  moescope::register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

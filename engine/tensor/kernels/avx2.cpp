@@ -1,0 +1,637 @@
+// AVX2 + FMA + F16C kernels (256-bit). The whole file is compiled for that target (pragma below);
+// nothing here runs unless cpu_features reported AVX2, so the binary stays baseline x86-64.
+//
+// Integer formats: a 32-value block is one vector of int8. Signed weights times signed activations
+// use the usual trick maddubs(|w|, sign(x, w)) (the first operand of maddubs is unsigned); the
+// per-block int32 sums are converted to float and accumulated with one FMA per block, like ggml's
+// AVX2 kernels. Every (row, token) pair sees the same sequence of operations whatever the tile
+// shape, so results do not depend on how rows are split between threads.
+#include "engine/tensor/kernels/kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+
+// Every header comes before the target pragma: inline functions defined in headers must be
+// compiled for baseline x86-64 here too, or the linker could keep this file's copy for all callers.
+#if !defined(__clang__)
+// GCC 12's _mm*_undefined_* intrinsics self-initialise on purpose; -Wuninitialized misfires.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "engine/tensor/blocks.h"
+#include "engine/tensor/fp16.h"
+#include "engine/tensor/kernels/x86_common.h"
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#endif
+
+namespace moescope::kernels {
+namespace {
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+inline float half(uint16_t h) {
+  return _cvtsh_ss(h);
+}
+
+inline __m256i load256(const void* p) {
+  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
+}
+
+// 16 packed nibbles -> 32 bytes: value j the low nibble of byte j, value j+16 the high one.
+inline __m256i nibbles_32(const uint8_t* qs) {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(b, 4), b);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+
+// Bit j of a little-endian u32 -> byte j = 0xff when set.
+inline __m256i bits_to_bytes(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  // Byte j takes input byte j / 8, then tests bit j % 8 of it.
+  const __m256i spread = _mm256_shuffle_epi8(
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// Σ of 4 adjacent u8*s8 products per int32 lane.
+inline __m256i dot_u8_s8(__m256i u, __m256i s) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+// ---- Formats whose activations are Q8_0 (signed weights) or Q8_1 (unsigned weights + min).
+
+struct Q8_0Format {
+  using Block = BlockQ8_0;
+  static __m256i values(const Block& b) { return load256(b.qs); }
+  static float scale(const Block& b) { return half(b.d); }
+};
+
+struct Q4_0Format {
+  using Block = BlockQ4_0;
+  static __m256i values(const Block& b) {
+    return _mm256_sub_epi8(nibbles_32(b.qs), _mm256_set1_epi8(8));
+  }
+  static float scale(const Block& b) { return half(b.d); }
+};
+
+struct Q5_0Format {
+  using Block = BlockQ5_0;
+  // q - 16 as int8: with the 5th bit clear, the nibble minus 16 is the nibble with 0xf0 set.
+  static __m256i values(const Block& b) {
+    const __m256i high_clear = _mm256_andnot_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(-16));
+    return _mm256_or_si256(nibbles_32(b.qs), high_clear);
+  }
+  static float scale(const Block& b) { return half(b.d); }
+};
+
+struct Mxfp4Format {
+  using Block = BlockMXFP4;
+  static __m256i values(const Block& b) {
+    const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values));
+    return _mm256_shuffle_epi8(_mm256_set_m128i(table, table), nibbles_32(b.qs));
+  }
+  static float scale(const Block& b) { return e8m0_to_fp32_half(b.e); }
+};
+
+struct Q4_1Format {
+  using Block = BlockQ4_1;
+  static __m256i values(const Block& b) { return nibbles_32(b.qs); }
+  static float scale(const Block& b) { return half(b.d); }
+  static float min(const Block& b) { return half(b.m); }
+};
+
+struct Q5_1Format {
+  using Block = BlockQ5_1;
+  static __m256i values(const Block& b) {
+    const __m256i fifth = _mm256_and_si256(bits_to_bytes(b.qh), _mm256_set1_epi8(16));
+    return _mm256_or_si256(nibbles_32(b.qs), fifth);
+  }
+  static float scale(const Block& b) { return half(b.d); }
+  static float min(const Block& b) { return half(b.m); }
+};
+
+// Signed weights against Q8_0 activations: Σ_b d_w d_x Σ w x.
+template <class F>
+struct SignedQ8Kernel {
+  template <int RB, int TB>
+  static void run(const DotTile& t, int64_t r0, int64_t t0) {
+    using Block = typename F::Block;
+    const Block* w[RB];
+    const BlockQ8_0* x[TB];
+    for (int i = 0; i < RB; ++i) w[i] = reinterpret_cast<const Block*>(t.w + (r0 + i) * t.w_stride);
+    for (int j = 0; j < TB; ++j) {
+      x[j] = reinterpret_cast<const BlockQ8_0*>(t.x + (t0 + j) * t.x_stride);
+    }
+    __m256 acc[RB][TB];
+    for (auto& row : acc) {
+      for (auto& a : row) a = _mm256_setzero_ps();
+    }
+    const int64_t nb = t.cols / 32;
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i abs_w[RB], sign_w[RB];
+      float dw[RB];
+      for (int i = 0; i < RB; ++i) {
+        const __m256i v = F::values(w[i][b]);
+        abs_w[i] = _mm256_sign_epi8(v, v);
+        sign_w[i] = v;
+        dw[i] = F::scale(w[i][b]);
+      }
+      for (int j = 0; j < TB; ++j) {
+        const __m256i xv = load256(x[j][b].qs);
+        const float dx = half(x[j][b].d);
+        for (int i = 0; i < RB; ++i) {
+          const __m256i sumi = dot_u8_s8(abs_w[i], _mm256_sign_epi8(xv, sign_w[i]));
+          acc[i][j] =
+              _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dx), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+        }
+      }
+    }
+    for (int i = 0; i < RB; ++i) {
+      for (int j = 0; j < TB; ++j) t.y[(t0 + j) * t.y_stride + r0 + i] = hsum(acc[i][j]);
+    }
+  }
+};
+
+// Unsigned weights with a min against Q8_1: Σ_b d_w d_x Σ q x + m_w s_x.
+template <class F>
+struct MinQ8Kernel {
+  template <int RB, int TB>
+  static void run(const DotTile& t, int64_t r0, int64_t t0) {
+    using Block = typename F::Block;
+    const Block* w[RB];
+    const BlockQ8_1* x[TB];
+    for (int i = 0; i < RB; ++i) w[i] = reinterpret_cast<const Block*>(t.w + (r0 + i) * t.w_stride);
+    for (int j = 0; j < TB; ++j) {
+      x[j] = reinterpret_cast<const BlockQ8_1*>(t.x + (t0 + j) * t.x_stride);
+    }
+    __m256 acc[RB][TB];
+    float min_sum[RB][TB] = {};
+    for (auto& row : acc) {
+      for (auto& a : row) a = _mm256_setzero_ps();
+    }
+    const int64_t nb = t.cols / 32;
+    for (int64_t b = 0; b < nb; ++b) {
+      __m256i q[RB];
+      float dw[RB], mw[RB];
+      for (int i = 0; i < RB; ++i) {
+        q[i] = F::values(w[i][b]);
+        dw[i] = F::scale(w[i][b]);
+        mw[i] = F::min(w[i][b]);
+      }
+      for (int j = 0; j < TB; ++j) {
+        const __m256i xv = load256(x[j][b].qs);
+        const float dx = half(x[j][b].d);
+        const float sx = half(x[j][b].s);
+        for (int i = 0; i < RB; ++i) {
+          acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw[i] * dx),
+                                      _mm256_cvtepi32_ps(dot_u8_s8(q[i], xv)), acc[i][j]);
+          min_sum[i][j] += mw[i] * sx;
+        }
+      }
+    }
+    for (int i = 0; i < RB; ++i) {
+      for (int j = 0; j < TB; ++j) {
+        t.y[(t0 + j) * t.y_stride + r0 + i] = hsum(acc[i][j]) + min_sum[i][j];
+      }
+    }
+  }
+};
+
+// ---- K-quants against Q8_K. A super-block is unpacked to 8 vectors of 32 unsigned values, a
+// per-vector int16 multiplier (its scale; Q6_K has one scale per 16 values, i.e. per half
+// vector) and, for Q4_K/Q5_K, the 8 mins expanded to the 16 bsums.
+
+struct KBlock {
+  __m256i q[8];
+  __m256i scale[8];
+  __m256i mins;  // int16 per 16-value group (Q4_K/Q5_K), or the Q6_K scales per group
+  float d, dmin;
+};
+
+inline void k_scales(const uint8_t* packed, KBlock& k) {
+  const KScalesMins sm = k_scales_mins(packed);
+  for (int j = 0; j < 8; ++j) {
+    k.scale[j] = _mm256_set1_epi16(static_cast<int16_t>((sm.scales >> (8 * j)) & 0xff));
+  }
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sm.mins)));
+  k.mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+}
+
+struct Q4KFormat {
+  using Block = BlockQ4_K;
+  static constexpr bool kHasMins = true;
+  static void unpack(const Block& b, KBlock& k) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    for (int c = 0; c < 4; ++c) {
+      const __m256i bytes = load256(b.qs + 32 * c);
+      k.q[2 * c] = _mm256_and_si256(bytes, low4);
+      k.q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
+    }
+    k_scales(b.scales, k);
+    k.d = half(b.d);
+    k.dmin = half(b.dmin);
+  }
+};
+
+struct Q5KFormat {
+  using Block = BlockQ5_K;
+  static constexpr bool kHasMins = true;
+  static void unpack(const Block& b, KBlock& k) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i one = _mm256_set1_epi8(1);
+    const __m256i qh = load256(b.qh);
+    for (int c = 0; c < 4; ++c) {
+      const __m256i bytes = load256(b.qs + 32 * c);
+      // Bit (2c) / (2c+1) of qh[l] is the 5th bit of the low / high nibble value l.
+      const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
+      const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
+      k.q[2 * c] = _mm256_or_si256(_mm256_and_si256(bytes, low4), _mm256_slli_epi16(h0, 4));
+      k.q[2 * c + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4),
+                                       _mm256_slli_epi16(h1, 4));
+    }
+    k_scales(b.scales, k);
+    k.d = half(b.d);
+    k.dmin = half(b.dmin);
+  }
+};
+
+struct Q6KFormat {
+  using Block = BlockQ6_K;
+  static constexpr bool kHasMins = false;
+  // Values unsigned 0..63 here; the -32 offset is applied through the activation sums.
+  static void unpack(const Block& b, KBlock& k) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i two = _mm256_set1_epi8(0x30);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i ql0 = load256(b.ql + 64 * h);
+      const __m256i ql1 = load256(b.ql + 64 * h + 32);
+      const __m256i qh = load256(b.qh + 32 * h);
+      k.q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                                       _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
+      k.q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                                       _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
+      k.q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                       _mm256_and_si256(qh, two));
+      k.q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
+    }
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 group scales as int16
+    k.mins = sc16;
+    alignas(32) int16_t s[16];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(s), sc16);
+    for (int c = 0; c < 8; ++c) {
+      k.scale[c] = _mm256_set_m128i(_mm_set1_epi16(s[2 * c + 1]), _mm_set1_epi16(s[2 * c]));
+    }
+    k.d = half(b.d);
+    k.dmin = 0;
+  }
+};
+
+template <class F>
+struct KQuantKernel {
+  template <int RB, int TB>
+  static void run(const DotTile& t, int64_t r0, int64_t t0) {
+    using Block = typename F::Block;
+    const Block* w[RB];
+    const BlockQ8_K* x[TB];
+    for (int i = 0; i < RB; ++i) w[i] = reinterpret_cast<const Block*>(t.w + (r0 + i) * t.w_stride);
+    for (int j = 0; j < TB; ++j) {
+      x[j] = reinterpret_cast<const BlockQ8_K*>(t.x + (t0 + j) * t.x_stride);
+    }
+    __m256 acc[RB][TB];
+    for (auto& row : acc) {
+      for (auto& a : row) a = _mm256_setzero_ps();
+    }
+    const int64_t nb = t.cols / kQK_K;
+    KBlock k[RB];
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int i = 0; i < RB; ++i) F::unpack(w[i][b], k[i]);
+      for (int j = 0; j < TB; ++j) {
+        const BlockQ8_K& xb = x[j][b];
+        const __m256i bsums = load256(xb.bsums);
+        for (int i = 0; i < RB; ++i) {
+          __m256i sumi = _mm256_setzero_si256();
+          for (int c = 0; c < 8; ++c) {
+            const __m256i p16 = _mm256_maddubs_epi16(k[i].q[c], load256(xb.qs + 32 * c));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, k[i].scale[c]));
+          }
+          // Σ_g scale_g Σ x (Q6_K: times 32, the offset) or Σ_g min_g Σ x (Q4_K/Q5_K).
+          const __m256i group = _mm256_madd_epi16(bsums, k[i].mins);
+          const float dx = xb.d;
+          if constexpr (F::kHasMins) {
+            acc[i][j] =
+                _mm256_fmadd_ps(_mm256_set1_ps(k[i].d * dx), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+            acc[i][j] = _mm256_fnmadd_ps(_mm256_set1_ps(k[i].dmin * dx), _mm256_cvtepi32_ps(group),
+                                         acc[i][j]);
+          } else {
+            sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(group, 5));
+            acc[i][j] =
+                _mm256_fmadd_ps(_mm256_set1_ps(k[i].d * dx), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+          }
+        }
+      }
+    }
+    for (int i = 0; i < RB; ++i) {
+      for (int j = 0; j < TB; ++j) t.y[(t0 + j) * t.y_stride + r0 + i] = hsum(acc[i][j]);
+    }
+  }
+};
+
+// ---- Float formats: 8 lanes of f32 products, f32 accumulation, scalar tail.
+
+struct F32Load {
+  using Elem = float;
+  static __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+  static float one(const float* p) { return *p; }
+};
+
+struct F16Load {
+  using Elem = uint16_t;
+  static __m256 load8(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static float one(const uint16_t* p) { return half(*p); }
+};
+
+struct BF16Load {
+  using Elem = uint16_t;
+  static __m256 load8(const uint16_t* p) {
+    const __m256i wide =
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+  }
+  static float one(const uint16_t* p) { return bf16_to_fp32(*p); }
+};
+
+template <class L>
+struct FloatKernel {
+  template <int RB, int TB>
+  static void run(const DotTile& t, int64_t r0, int64_t t0) {
+    using E = typename L::Elem;
+    const E* w[RB];
+    const E* x[TB];
+    for (int i = 0; i < RB; ++i) w[i] = reinterpret_cast<const E*>(t.w + (r0 + i) * t.w_stride);
+    for (int j = 0; j < TB; ++j) x[j] = reinterpret_cast<const E*>(t.x + (t0 + j) * t.x_stride);
+    __m256 acc[RB][TB];
+    for (auto& row : acc) {
+      for (auto& a : row) a = _mm256_setzero_ps();
+    }
+    int64_t k = 0;
+    for (; k + 8 <= t.cols; k += 8) {
+      __m256 wv[RB];
+      for (int i = 0; i < RB; ++i) wv[i] = L::load8(w[i] + k);
+      for (int j = 0; j < TB; ++j) {
+        const __m256 xv = L::load8(x[j] + k);
+        for (int i = 0; i < RB; ++i) acc[i][j] = _mm256_fmadd_ps(wv[i], xv, acc[i][j]);
+      }
+    }
+    for (int i = 0; i < RB; ++i) {
+      for (int j = 0; j < TB; ++j) {
+        float sum = hsum(acc[i][j]);
+        for (int64_t kk = k; kk < t.cols; ++kk) sum += L::one(w[i] + kk) * L::one(x[j] + kk);
+        t.y[(t0 + j) * t.y_stride + r0 + i] = sum;
+      }
+    }
+  }
+};
+
+// Decode (one token): a few rows at once share the activation loads. Prefill: RB x TB tiles.
+template <class K>
+void dot_tile(const DotTile& t) {
+  if (t.n_x == 1) {
+    drive_tile<K, 4, 1>(t);
+  } else {
+    drive_tile<K, 4, 2>(t);
+  }
+}
+
+DotTileFn avx2_dot_tile(GgmlType type) {
+  switch (type) {
+    case GgmlType::F32:
+      return dot_tile<FloatKernel<F32Load>>;
+    case GgmlType::F16:
+      return dot_tile<FloatKernel<F16Load>>;
+    case GgmlType::BF16:
+      return dot_tile<FloatKernel<BF16Load>>;
+    case GgmlType::Q8_0:
+      return dot_tile<SignedQ8Kernel<Q8_0Format>>;
+    case GgmlType::Q4_0:
+      return dot_tile<SignedQ8Kernel<Q4_0Format>>;
+    case GgmlType::Q5_0:
+      return dot_tile<SignedQ8Kernel<Q5_0Format>>;
+    case GgmlType::MXFP4:
+      return dot_tile<SignedQ8Kernel<Mxfp4Format>>;
+    case GgmlType::Q4_1:
+      return dot_tile<MinQ8Kernel<Q4_1Format>>;
+    case GgmlType::Q5_1:
+      return dot_tile<MinQ8Kernel<Q5_1Format>>;
+    case GgmlType::Q4_K:
+      return dot_tile<KQuantKernel<Q4KFormat>>;
+    case GgmlType::Q5_K:
+      return dot_tile<KQuantKernel<Q5KFormat>>;
+    case GgmlType::Q6_K:
+      return dot_tile<KQuantKernel<Q6KFormat>>;
+    default:
+      return nullptr;
+  }
+}
+
+void to_f16(const float* x, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  for (; i < n; ++i) out[i] = fp32_to_fp16(x[i]);
+}
+
+// Round to nearest even on the upper half; NaNs keep their top bits with the quiet bit set.
+void to_bf16(const float* x, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256i bits = _mm256_castps_si256(v);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+    const __m256i rounded = _mm256_srli_epi32(
+        _mm256_add_epi32(bits, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
+    const __m256i quiet = _mm256_or_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(0x40));
+    const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    const __m256i r = _mm256_blendv_epi8(rounded, quiet, nan);
+    // Pack 8 x u32 (values < 2^16) to 8 x u16.
+    const __m128i packed =
+        _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), packed);
+  }
+  for (; i < n; ++i) out[i] = fp32_to_bf16(x[i]);
+}
+
+// Activation quantizers, bit-identical to quantize_row_activations (see avx512.cpp).
+
+inline __m256 abs8(__m256 v) {
+  return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
+
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_max_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+inline int hsum_i32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(s);
+}
+
+// 32 int32 (four vectors, values in int8 range) -> 32 int8 in order.
+inline __m256i pack_32(__m256i a, __m256i b, __m256i c, __m256i d) {
+  const __m256i ab = _mm256_packs_epi32(a, b);  // 128-bit lanes interleave: fixed below
+  const __m256i cd = _mm256_packs_epi32(c, d);
+  const __m256i abcd = _mm256_packs_epi16(ab, cd);
+  return _mm256_permutevar8x32_epi32(abcd, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+template <bool kWithSum>
+void quantize_q8_blocks(const float* x, std::byte* out, int64_t n) {
+  using Block = std::conditional_t<kWithSum, BlockQ8_1, BlockQ8_0>;
+  for (int64_t b = 0; b < n / 32; ++b, x += 32, out += sizeof(Block)) {
+    __m256 v[4];
+    __m256 vmax = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      v[k] = _mm256_loadu_ps(x + 8 * k);
+      vmax = _mm256_max_ps(vmax, abs8(v[k]));
+    }
+    const float amax = hmax(vmax);
+    const float d = amax / 127.0f;
+    const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+    __m256i q[4];
+    for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], _mm256_set1_ps(id)));
+    Block block;
+    block.d = fp32_to_fp16(d);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(block.qs), pack_32(q[0], q[1], q[2], q[3]));
+    if constexpr (kWithSum) {
+      const int sum =
+          hsum_i32(_mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3])));
+      block.s = fp32_to_fp16(d * static_cast<float>(sum));
+    }
+    std::memcpy(out, &block, sizeof(block));
+  }
+}
+
+void to_q8_0(const float* x, std::byte* out, int64_t n) {
+  quantize_q8_blocks<false>(x, out, n);
+}
+void to_q8_1(const float* x, std::byte* out, int64_t n) {
+  quantize_q8_blocks<true>(x, out, n);
+}
+
+void to_q8_k(const float* x, std::byte* out, int64_t n) {
+  for (int64_t b = 0; b < n / kQK_K; ++b, x += kQK_K, out += sizeof(BlockQ8_K)) {
+    __m256 vmax = _mm256_setzero_ps();
+    for (int k = 0; k < 32; ++k) vmax = _mm256_max_ps(vmax, abs8(_mm256_loadu_ps(x + 8 * k)));
+    const float amax = hmax(vmax);
+    BlockQ8_K block{};
+    if (amax != 0.0f) {
+      int first = 0;  // the first value with |x| == amax gives the sign
+      while (std::fabs(x[first]) != amax) ++first;
+      const float iscale = -127.0f / x[first];
+      for (int g = 0; g < 8; ++g) {  // 32 values per step, two bsums groups
+        __m256i q[4];
+        for (int k = 0; k < 4; ++k) {
+          q[k] = _mm256_cvtps_epi32(
+              _mm256_mul_ps(_mm256_loadu_ps(x + 32 * g + 8 * k), _mm256_set1_ps(iscale)));
+          q[k] = _mm256_min_epi32(q[k], _mm256_set1_epi32(127));
+        }
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(block.qs + 32 * g),
+                            pack_32(q[0], q[1], q[2], q[3]));
+        block.bsums[2 * g] = static_cast<int16_t>(hsum_i32(_mm256_add_epi32(q[0], q[1])));
+        block.bsums[2 * g + 1] = static_cast<int16_t>(hsum_i32(_mm256_add_epi32(q[2], q[3])));
+      }
+      block.d = 1.0f / iscale;
+    }
+    std::memcpy(out, &block, sizeof(block));
+  }
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  for (; i + 8 <= n; i += 8) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+}  // namespace
+}  // namespace moescope::kernels
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#pragma GCC diagnostic pop
+#endif
+
+namespace moescope::kernels {
+const KernelSet& avx2_kernels() {
+  static const KernelSet set{avx2_dot_tile, to_f16,  to_bf16, to_q8_0,
+                             to_q8_1,       to_q8_k, dot_f32, axpy};
+  return set;
+}
+}  // namespace moescope::kernels
+
+#else  // not x86
+
+namespace moescope::kernels {
+const KernelSet& avx2_kernels() {
+  static const KernelSet set{[](GgmlType) -> DotTileFn { return nullptr; },
+                             nullptr,
+                             nullptr,
+                             nullptr,
+                             nullptr,
+                             nullptr,
+                             nullptr,
+                             nullptr};
+  return set;
+}
+}  // namespace moescope::kernels
+
+#endif

@@ -1,0 +1,395 @@
+#include "engine/tensor/matmul.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "engine/common/error.h"
+#include "engine/tensor/blocks.h"
+#include "engine/tensor/cpu_features.h"
+#include "engine/tensor/dequantize.h"
+#include "engine/tensor/fp16.h"
+#include "engine/tensor/kernels/kernels.h"
+#include "engine/tensor/quantize.h"
+
+namespace moescope {
+namespace {
+
+using kernels::DotTile;
+using kernels::DotTileFn;
+
+// Below this many multiply-adds per thread, waking another thread costs more than it saves.
+constexpr int64_t kMinMacsPerThread = 64 * 1024;
+// Weight rows handled together: their dequantized f32 copy (Exact) stays in L2.
+constexpr int64_t kTileRows = 64;
+// Tokens handled together by the fast path: their converted activations stay in L2.
+constexpr int64_t kTileTokens = 64;
+
+const kernels::KernelSet& level_kernels(SimdLevel level) {
+  switch (level) {
+    case SimdLevel::Avx512:
+      return kernels::avx512_kernels();
+    case SimdLevel::Avx2:
+      return kernels::avx2_kernels();
+    case SimdLevel::Scalar:
+      break;
+  }
+  return kernels::scalar_kernels();
+}
+
+// The best kernel at or below the active level (a level may lack kernels for some formats).
+template <typename Fn, typename Get>
+Fn pick(Get get) {
+  for (int level = static_cast<int>(active_simd_level()); level >= 0; --level) {
+    if (Fn fn = get(level_kernels(static_cast<SimdLevel>(level)))) return fn;
+  }
+  return nullptr;
+}
+
+DotTileFn dot_tile_kernel(GgmlType type) {
+  return pick<DotTileFn>([type](const kernels::KernelSet& k) { return k.dot_tile(type); });
+}
+
+size_t activation_row_bytes(GgmlType vec_type, int64_t cols) {
+  return ggml_row_bytes(ggml_type_traits(vec_type), static_cast<uint64_t>(cols));
+}
+
+// x[n][cols] f32 -> out[n][row_bytes] in vec_type.
+void convert_activations(GgmlType vec_type, const float* x, int64_t n_tokens, int64_t cols,
+                         std::byte* out, ThreadPool& pool) {
+  const size_t row_bytes = activation_row_bytes(vec_type, cols);
+  const int64_t grain = std::max<int64_t>(1, kMinMacsPerThread / 8 / cols);
+  pool.parallel_for(
+      n_tokens,
+      [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+          convert_activation_row(vec_type, x + t * cols, out + t * row_bytes, cols);
+        }
+      },
+      grain);
+}
+
+void check_view(const WeightView& w, int64_t n_tokens, const float* x, const float* y) {
+  if (!matmul_supports(w.type)) {
+    fail("matmul: weight type {} is not supported", ggml_type_name(w.type));
+  }
+  const auto& traits = ggml_type_traits(w.type);
+  if (w.rows < 0 || w.cols <= 0 || w.cols % traits.block_size != 0) {
+    fail("matmul: a {} weight of {} x {} is not a whole number of {}-value blocks per row",
+         ggml_type_name(w.type), w.rows, w.cols, traits.block_size);
+  }
+  if (w.row_bytes < ggml_row_bytes(traits, static_cast<uint64_t>(w.cols))) {
+    fail("matmul: row stride {} bytes is smaller than a {} row of {} values", w.row_bytes,
+         ggml_type_name(w.type), w.cols);
+  }
+  // Kernels read blocks through their structs: f32 rows need 4-byte, fp16 fields 2-byte alignment.
+  const size_t align = w.type == GgmlType::F32 ? 4 : w.type == GgmlType::MXFP4 ? 1 : 2;
+  if (reinterpret_cast<uintptr_t>(w.data) % align != 0 || w.row_bytes % align != 0) {
+    fail("matmul: {} weight rows must be {}-byte aligned", ggml_type_name(w.type), align);
+  }
+  if (n_tokens < 0) fail("matmul: negative token count {}", n_tokens);
+  if (n_tokens > 0 && w.rows > 0 && (w.data == nullptr || x == nullptr || y == nullptr)) {
+    fail("matmul: null buffer");
+  }
+}
+
+// Rows per thread so that each thread gets enough work to be worth waking.
+int64_t row_grain(const WeightView& w, int64_t n_tokens) {
+  return std::max<int64_t>(1, kMinMacsPerThread / (w.cols * std::max<int64_t>(n_tokens, 1)));
+}
+
+// Fast path: activations converted once, then the format's dot kernel over row tiles.
+void matmul_fast(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+                 ThreadPool& pool) {
+  const GgmlType vec_type = vec_dot_type(w.type);
+  const DotTileFn dot = dot_tile_kernel(w.type);
+  const std::byte* xq = reinterpret_cast<const std::byte*>(x);
+  size_t x_stride = static_cast<size_t>(w.cols) * sizeof(float);
+  thread_local std::vector<std::byte> converted;  // reused: decode calls this per matrix
+  if (vec_type != GgmlType::F32) {
+    x_stride = activation_row_bytes(vec_type, w.cols);
+    converted.resize(x_stride * n_tokens);
+    convert_activations(vec_type, x, n_tokens, w.cols, converted.data(), pool);
+    xq = converted.data();
+  }
+  // Tiles of kTileRows weight rows x kTileTokens tokens, token-block major so that consecutive
+  // tiles of a thread reuse the same activations; small batches with few rows still spread.
+  const int64_t row_tiles = (w.rows + kTileRows - 1) / kTileRows;
+  const int64_t token_tiles = (n_tokens + kTileTokens - 1) / kTileTokens;
+  const int64_t tile_macs = std::min(kTileRows, w.rows) * std::min(kTileTokens, n_tokens) * w.cols;
+  pool.parallel_for(
+      row_tiles * token_tiles,
+      [&](int64_t begin, int64_t end, int) {
+        for (int64_t item = begin; item < end; ++item) {
+          const int64_t r0 = item % row_tiles * kTileRows;
+          const int64_t t0 = item / row_tiles * kTileTokens;
+          dot(DotTile{w.cols, w.data + r0 * w.row_bytes, w.row_bytes,
+                      std::min(kTileRows, w.rows - r0), xq + t0 * x_stride, x_stride,
+                      std::min(kTileTokens, n_tokens - t0), y + t0 * w.rows + r0, w.rows});
+        }
+      },
+      std::max<int64_t>(1, kMinMacsPerThread / tile_macs));
+}
+
+// Exact path: weights dequantized to f32 tile by tile, f32 activations, f32 dot products.
+void matmul_exact(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+                  ThreadPool& pool) {
+  const DotTileFn dot = dot_tile_kernel(GgmlType::F32);
+  const auto* xb = reinterpret_cast<const std::byte*>(x);
+  const size_t f32_row = static_cast<size_t>(w.cols) * sizeof(float);
+  pool.parallel_for(
+      w.rows,
+      [&](int64_t begin, int64_t end, int) {
+        thread_local std::vector<float> tile;  // [kTileRows][cols]
+        if (w.type != GgmlType::F32) tile.resize(static_cast<size_t>(kTileRows * w.cols));
+        for (int64_t r0 = begin; r0 < end; r0 += kTileRows) {
+          const int64_t n_rows = std::min(kTileRows, end - r0);
+          const std::byte* rows = w.data + r0 * w.row_bytes;
+          size_t stride = w.row_bytes;
+          if (w.type != GgmlType::F32) {
+            for (int64_t r = 0; r < n_rows; ++r) {
+              dequantize_row(w.type, rows + r * w.row_bytes, tile.data() + r * w.cols, w.cols);
+            }
+            rows = reinterpret_cast<const std::byte*>(tile.data());
+            stride = f32_row;
+          }
+          dot(DotTile{w.cols, rows, stride, n_rows, xb, f32_row, n_tokens, y + r0, w.rows});
+        }
+      },
+      row_grain(w, n_tokens));
+}
+
+std::atomic<BatchMethod> g_batch_method{BatchMethod::Auto};
+
+// We parallelise over weight tiles ourselves; OpenBLAS's own threads would oversubscribe.
+void use_single_threaded_openblas() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+// x̃[n][cols]: the f32 values the fast dot products see, i.e. x rounded through vec_type.
+std::vector<float> rounded_activations(GgmlType vec_type, const float* x, int64_t n_tokens,
+                                       int64_t cols, std::vector<std::byte>& packed,
+                                       ThreadPool& pool) {
+  std::vector<float> xt(static_cast<size_t>(n_tokens * cols));
+  const size_t row_bytes = activation_row_bytes(vec_type, cols);
+  packed.resize(row_bytes * n_tokens);
+  convert_activations(vec_type, x, n_tokens, cols, packed.data(), pool);
+  pool.parallel_for(
+      n_tokens,
+      [&](int64_t begin, int64_t end, int) {
+        for (int64_t t = begin; t < end; ++t) {
+          dequantize_row(vec_type, packed.data() + t * row_bytes, xt.data() + t * cols, cols);
+        }
+      },
+      std::max<int64_t>(1, kMinMacsPerThread / 8 / cols));
+  return xt;
+}
+
+// Q4_1/Q5_1 dots use the Q8_1 block's stored s = fp16(d Σq) for the min term, not the exact
+// Σ x̃: e[t][b] = s - Σ_j x̃[t][32b + j] is what sgemm on dequantized values misses.
+std::vector<float> q8_1_sum_errors(const std::vector<std::byte>& packed, const float* xt,
+                                   int64_t n_tokens, int64_t cols) {
+  const int64_t nb = cols / 32;
+  std::vector<float> e(static_cast<size_t>(n_tokens * nb));
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const auto* blocks = reinterpret_cast<const BlockQ8_1*>(packed.data()) + t * nb;
+    for (int64_t b = 0; b < nb; ++b) {
+      float sum = 0;
+      for (int j = 0; j < 32; ++j) sum += xt[t * cols + b * 32 + j];
+      e[t * nb + b] = fp16_to_fp32(blocks[b].s) - sum;
+    }
+  }
+  return e;
+}
+
+float block_min(GgmlType type, const std::byte* row, int64_t b) {
+  if (type == GgmlType::Q4_1) return fp16_to_fp32(reinterpret_cast<const BlockQ4_1*>(row)[b].m);
+  return fp16_to_fp32(reinterpret_cast<const BlockQ5_1*>(row)[b].m);
+}
+
+// y[n][rows] = a[n][cols] · W̃^T with W̃ the dequantized weight, tile by tile through sgemm.
+// `min_errors` (Q4_1/Q5_1 fast path only) adds Σ_b m[r][b] e[t][b].
+void sgemm_tiles(const WeightView& w, const float* a, int64_t n_tokens, float* y,
+                 const float* min_errors, ThreadPool& pool) {
+  use_single_threaded_openblas();
+  // Tiles of ~256 KiB of f32 weights: big enough for sgemm's blocking, small enough for L2.
+  const int64_t tile_rows = std::clamp<int64_t>(65536 / w.cols, 16, 256);
+  const bool direct = w.type == GgmlType::F32 && w.row_bytes % sizeof(float) == 0;
+  const int64_t nb = w.cols / 32;
+  pool.parallel_for(
+      w.rows,
+      [&](int64_t begin, int64_t end, int) {
+        thread_local std::vector<float> tile;  // [tile_rows][cols]
+        thread_local std::vector<float> mins;  // [tile_rows][nb]
+        for (int64_t r0 = begin; r0 < end; r0 += tile_rows) {
+          const int64_t n_rows = std::min(tile_rows, end - r0);
+          const std::byte* rows = w.data + r0 * w.row_bytes;
+          const float* b = reinterpret_cast<const float*>(rows);
+          int64_t ldb = static_cast<int64_t>(w.row_bytes / sizeof(float));
+          if (!direct) {
+            tile.resize(static_cast<size_t>(tile_rows * w.cols));
+            for (int64_t r = 0; r < n_rows; ++r) {
+              dequantize_row(w.type, rows + r * w.row_bytes, tile.data() + r * w.cols, w.cols);
+            }
+            b = tile.data();
+            ldb = w.cols;
+          }
+          cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens),
+                      static_cast<int>(n_rows), static_cast<int>(w.cols), 1.0f, a,
+                      static_cast<int>(w.cols), b, static_cast<int>(ldb), 0.0f, y + r0,
+                      static_cast<int>(w.rows));
+          if (min_errors != nullptr) {
+            mins.resize(static_cast<size_t>(tile_rows * nb));
+            for (int64_t r = 0; r < n_rows; ++r) {
+              for (int64_t blk = 0; blk < nb; ++blk) {
+                mins[r * nb + blk] = block_min(w.type, rows + r * w.row_bytes, blk);
+              }
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(n_tokens),
+                        static_cast<int>(n_rows), static_cast<int>(nb), 1.0f, min_errors,
+                        static_cast<int>(nb), mins.data(), static_cast<int>(nb), 1.0f, y + r0,
+                        static_cast<int>(w.rows));
+          }
+        }
+      },
+      std::max(tile_rows, row_grain(w, n_tokens)));
+}
+
+void matmul_fast_sgemm(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+                       ThreadPool& pool) {
+  const GgmlType vec_type = vec_dot_type(w.type);
+  if (vec_type == GgmlType::F32) {
+    sgemm_tiles(w, x, n_tokens, y, nullptr, pool);
+    return;
+  }
+  std::vector<std::byte> packed;
+  const std::vector<float> xt = rounded_activations(vec_type, x, n_tokens, w.cols, packed, pool);
+  std::vector<float> errors;
+  if (vec_type == GgmlType::Q8_1) errors = q8_1_sum_errors(packed, xt.data(), n_tokens, w.cols);
+  sgemm_tiles(w, xt.data(), n_tokens, y, errors.empty() ? nullptr : errors.data(), pool);
+}
+
+// Which method a batch of n_tokens > 1 uses, for dot products in `math_type`.
+bool use_sgemm(GgmlType math_type, int64_t n_tokens) {
+  switch (g_batch_method.load(std::memory_order_relaxed)) {
+    case BatchMethod::DotKernels:
+      return false;
+    case BatchMethod::DequantSgemm:
+      return true;
+    case BatchMethod::Auto:
+      break;
+  }
+  // Measured (bench/kernels/README.md): the integer VNNI / f16 dot kernels beat dequantize+sgemm
+  // on quantized and half-precision weights by up to 2x; on f32 math OpenBLAS's blocked sgemm is
+  // as fast or faster once a batch has a few dozen tokens.
+  return math_type == GgmlType::F32 && n_tokens >= 16;
+}
+
+}  // namespace
+
+void convert_activation_row(GgmlType vec_type, const float* x, std::byte* out, int64_t n) {
+  switch (vec_type) {
+    case GgmlType::F32:
+      std::memcpy(out, x, static_cast<size_t>(n) * sizeof(float));
+      return;
+    case GgmlType::F16:
+      return pick<kernels::ConvertRowFn>([](const auto& k) { return k.to_f16; })(
+          x, reinterpret_cast<uint16_t*>(out), n);
+    case GgmlType::BF16:
+      return pick<kernels::ConvertRowFn>([](const auto& k) { return k.to_bf16; })(
+          x, reinterpret_cast<uint16_t*>(out), n);
+    case GgmlType::Q8_0:
+      return pick<kernels::QuantizeRowFn>([](const auto& k) { return k.to_q8_0; })(x, out, n);
+    case GgmlType::Q8_1:
+      return pick<kernels::QuantizeRowFn>([](const auto& k) { return k.to_q8_1; })(x, out, n);
+    case GgmlType::Q8_K:
+      return pick<kernels::QuantizeRowFn>([](const auto& k) { return k.to_q8_k; })(x, out, n);
+    default:
+      break;
+  }
+  fail("matmul: {} is not an activation format", ggml_type_name(vec_type));
+}
+
+bool matmul_supports(GgmlType type) {
+  return kernels::scalar_kernels().dot_tile(type) != nullptr;
+}
+
+GgmlType vec_dot_type(GgmlType type) {
+  switch (type) {
+    case GgmlType::F32:
+      return GgmlType::F32;
+    case GgmlType::F16:
+      return GgmlType::F16;
+    case GgmlType::BF16:
+      return GgmlType::BF16;
+    case GgmlType::Q4_0:
+    case GgmlType::Q5_0:
+    case GgmlType::Q8_0:
+    case GgmlType::MXFP4:
+      return GgmlType::Q8_0;
+    case GgmlType::Q4_1:
+    case GgmlType::Q5_1:
+      return GgmlType::Q8_1;
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+    case GgmlType::Q6_K:
+      return GgmlType::Q8_K;
+    default:
+      break;
+  }
+  fail("matmul: weight type {} has no dot product", ggml_type_name(type));
+}
+
+void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            MatmulPrecision precision) {
+  check_view(w, n_tokens, x, y);
+  if (n_tokens == 0 || w.rows == 0) return;
+  const bool fast = precision == MatmulPrecision::Fast;
+  // The exact path is f32 math on dequantized weights whatever their format.
+  const GgmlType math_type = fast ? w.type : GgmlType::F32;
+  if (n_tokens > 1 && use_sgemm(math_type, n_tokens)) {
+    if (fast) {
+      matmul_fast_sgemm(w, x, n_tokens, y, pool);
+    } else {
+      sgemm_tiles(w, x, n_tokens, y, nullptr, pool);
+    }
+  } else {
+    if (fast) {
+      matmul_fast(w, x, n_tokens, y, pool);
+    } else {
+      matmul_exact(w, x, n_tokens, y, pool);
+    }
+  }
+}
+
+void set_batch_method(BatchMethod method) {
+  g_batch_method.store(method, std::memory_order_relaxed);
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+  static thread_local SimdLevel cached_level = SimdLevel::Scalar;
+  static thread_local kernels::DotF32Fn fn = nullptr;
+  if (fn == nullptr || cached_level != active_simd_level()) {
+    cached_level = active_simd_level();
+    fn = pick<kernels::DotF32Fn>([](const auto& k) { return k.dot_f32; });
+  }
+  return fn(a, b, n);
+}
+
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+  static thread_local SimdLevel cached_level = SimdLevel::Scalar;
+  static thread_local kernels::AxpyF32Fn fn = nullptr;
+  if (fn == nullptr || cached_level != active_simd_level()) {
+    cached_level = active_simd_level();
+    fn = pick<kernels::AxpyF32Fn>([](const auto& k) { return k.axpy_f32; });
+  }
+  fn(a, x, y, n);
+}
+
+}  // namespace moescope
