@@ -1,0 +1,43 @@
+#pragma once
+// Streaming detokenisation: generated tokens arrive one at a time and a token's bytes may end in
+// the middle of a UTF-8 character (byte-fallback and byte-level BPE tokens do), so text is
+// released only up to the last complete character and the rest waits for the next token.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace moescope::tokenizer {
+
+class Tokenizer;
+
+// Turns a byte stream into valid UTF-8 chunks. Bytes that can never form a valid character
+// (by RFC 3629: no overlong forms, surrogates or code points above U+10FFFF) come out as U+FFFD.
+class Utf8StreamDecoder {
+ public:
+  // Returns the text completed by `bytes`; an unfinished character is kept for the next call.
+  std::string push(std::string_view bytes);
+  // Ends the stream: an unfinished character comes out as U+FFFD.
+  std::string finish();
+  size_t pending_bytes() const { return pending_.size(); }
+
+ private:
+  std::string pending_;
+};
+
+// Token ids in, valid UTF-8 out: the concatenation of the tokens' pieces (as token_piece gives
+// them), released character by character.
+class TokenStreamDecoder {
+ public:
+  explicit TokenStreamDecoder(const Tokenizer& tokenizer, bool render_special = false)
+      : tokenizer_(tokenizer), render_special_(render_special) {}
+
+  std::string push(int32_t token);
+  std::string finish() { return bytes_.finish(); }
+
+ private:
+  const Tokenizer& tokenizer_;
+  bool render_special_;
+  Utf8StreamDecoder bytes_;
+};
+
+}  // namespace moescope::tokenizer
