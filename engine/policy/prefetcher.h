@@ -1,0 +1,91 @@
+#pragma once
+// Prefetchers predict the experts of a later layer before it runs. The simulator (and the real
+// cache) tells a prefetcher every routing decision as it happens (observe) and asks it, after
+// each decode layer (t, l), for the experts of the target d layers ahead (predict); the target
+// wraps into the next token after the last layer. Predictions are compared with the routed set R
+// when the target runs: precision |P & R| / |P|, recall |P & R| / |R|.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/common/ids.h"
+#include "engine/policy/moe_shape.h"
+#include "engine/policy/routing_trace.h"
+
+namespace moescope::policy {
+
+struct PrefetchTarget {
+  TokenPos token;
+  LayerId layer;
+  auto operator<=>(const PrefetchTarget&) const = default;
+};
+
+class Prefetcher {
+ public:
+  virtual ~Prefetcher() = default;
+  virtual std::string name() const = 0;
+  // Layers ahead that predictions are for (d >= 1).
+  virtual int32_t distance() const = 0;
+  virtual void reset(const MoeShape& shape) = 0;
+  // Token t's routing at layer l is known. Layers of a token arrive in order, tokens in order.
+  virtual void observe(TokenPos t, LayerId l, const TokenLayerRouting& r) = 0;
+  // Experts expected at target, most likely first, at most the prefetcher's k'.
+  virtual void predict(PrefetchTarget target, std::vector<ExpertId>& out) = 0;
+};
+
+// k_prime = 0 means the target layer's top-k.
+std::unique_ptr<Prefetcher> make_no_prefetch();
+// P(t+1, l) = R(t, l).
+std::unique_ptr<Prefetcher> make_same_as_previous(int32_t distance);
+// Affinity counts T_l[i -> j] of "i at layer l, j at layer l+1" (the last layer links to the
+// next token's first); predicts top-k' of the summed rows, chained through the tables for d > 1.
+// Learned online, or frozen after fitting on `fit` when it is given.
+std::unique_ptr<Prefetcher> make_affinity(int32_t k_prime, int32_t distance,
+                                          const RoutingTrace* fit);
+// Top-k' experts of the target layer over the last `window` tokens.
+std::unique_ptr<Prefetcher> make_frequency(int32_t k_prime, int32_t window, int32_t distance);
+// Per-layer tables fitted on recorded traces: the token's path so far (top-1 experts of the two
+// layers before the target's source) predicts the target; backs off to first-order affinity and
+// then to the layer's frequency when a path was seen too rarely.
+std::unique_ptr<Prefetcher> make_path_predictor(int32_t k_prime, int32_t distance,
+                                                const RoutingTrace& fit);
+
+// next-gate(d, k'): the engine applies layer l+d's router to the hidden state after layer l and
+// supplies the result; the prefetcher only hands it on.
+class NextGatePrefetcher : public Prefetcher {
+ public:
+  NextGatePrefetcher(int32_t distance, int32_t k_prime);
+  // The engine's prediction for target (most likely first); kept until predicted.
+  void supply(PrefetchTarget target, std::vector<ExpertId> experts);
+  // Alternatively a source asked at predict time (replay of recorded gate outputs, tests).
+  using Source = std::function<void(PrefetchTarget, int32_t k_prime, std::vector<ExpertId>&)>;
+  void set_source(Source source) { source_ = std::move(source); }
+
+  std::string name() const override;
+  int32_t distance() const override { return distance_; }
+  void reset(const MoeShape& shape) override;
+  void observe(TokenPos, LayerId, const TokenLayerRouting&) override {}
+  void predict(PrefetchTarget target, std::vector<ExpertId>& out) override;
+
+ private:
+  int32_t distance_, k_prime_;
+  MoeShape shape_;
+  std::map<PrefetchTarget, std::vector<ExpertId>> supplied_;
+  Source source_;
+};
+
+struct PrefetcherInputs {
+  const RoutingTrace* fit = nullptr;  // for affinity-fit and path
+};
+// "none", "same-prev[:d]", "affinity[:k'[:d]]", "affinity-fit[:k'[:d]]", "freq[:k'[:W[:d]]]",
+// "path[:k'[:d]]", "next-gate[:d[:k']]" (docs/policies-cli.md). Throws moescope::Error.
+std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const PrefetcherInputs& inputs);
+
+// The position d layers after (t, l), wrapping into later tokens.
+PrefetchTarget advance(TokenPos t, LayerId l, int32_t d, int32_t n_layers);
+
+}  // namespace moescope::policy

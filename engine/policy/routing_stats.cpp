@@ -1,0 +1,211 @@
+#include "engine/policy/routing_stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+
+#include "engine/common/error.h"
+#include "engine/policy/access_stream.h"
+#include "engine/policy/policies.h"
+#include "engine/policy/simulator.h"
+
+namespace moescope::policy {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+double entropy_bits(const std::vector<double>& mass) {
+  const double total = std::accumulate(mass.begin(), mass.end(), 0.0);
+  if (!(total > 0)) return 0;
+  double h = 0;
+  for (double m : mass)
+    if (m > 0) h -= (m / total) * std::log2(m / total);
+  return h;
+}
+
+std::vector<int64_t> selected_tokens(const RoutingTrace& trace, PhaseFilter filter) {
+  std::vector<int64_t> tokens;
+  for (int64_t t = 0; t < trace.n_tokens(); ++t)
+    if (phase_selected(filter, trace.phase[t])) tokens.push_back(t);
+  return tokens;
+}
+
+// Layers [0, end) are valid for the statistic.
+void check_layer(LayerId l, int32_t end) {
+  if (l.value < 0 || l.value >= end) fail("layer {} is out of range for this statistic", l.value);
+}
+
+// Joint counts of the top-1 experts at layers l and l+1.
+std::vector<double> top1_joint(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+  const int32_t a_n = trace.shape.n_experts[l.value], b_n = trace.shape.n_experts[l.value + 1];
+  std::vector<double> joint(size_t(a_n) * size_t(b_n), 0.0);
+  for (int64_t t : selected_tokens(trace, filter)) {
+    const auto a = trace.experts(TokenPos(int32_t(t)), l);
+    const auto b = trace.experts(TokenPos(int32_t(t)), LayerId(l.value + 1));
+    if (!a.empty() && !b.empty()) joint[size_t(a[0].value) * size_t(b_n) + size_t(b[0].value)] += 1;
+  }
+  return joint;
+}
+
+}  // namespace
+
+RoutingStats routing_stats(const RoutingTrace& trace, PhaseFilter filter) {
+  RoutingStats out;
+  const std::vector<int64_t> tokens = selected_tokens(trace, filter);
+  int64_t used_total = 0;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) {
+    LayerRoutingStats s;
+    const int32_t n = trace.shape.n_experts[l];
+    s.load.assign(size_t(n), 0);
+    s.tokens = int64_t(tokens.size());
+    double router_entropy = 0;
+    for (int64_t t : tokens) {
+      const TokenLayerRouting r = trace.routing(TokenPos(int32_t(t)), LayerId(l));
+      for (ExpertId e : r.experts) ++s.load[e.value];
+      if (!r.probs.empty()) router_entropy += entropy_bits({r.probs.begin(), r.probs.end()});
+    }
+    s.router_entropy_bits =
+        trace.has_probs() && !tokens.empty() ? router_entropy / double(tokens.size()) : kNaN;
+    s.activations = std::accumulate(s.load.begin(), s.load.end(), int64_t{0});
+    double sum = 0, sum_sq = 0;
+    for (int64_t x : s.load) {
+      sum += double(x);
+      sum_sq += double(x) * double(x);
+    }
+    s.jain_fairness = sum_sq > 0 ? sum * sum / (double(n) * sum_sq) : 0;
+    s.load_entropy_bits = entropy_bits({s.load.begin(), s.load.end()});
+    std::vector<int64_t> sorted = s.load;
+    std::sort(sorted.begin(), sorted.end(), std::greater<>());
+    int64_t covered = 0;
+    // Integer form of covered >= 0.8 * activations.
+    while (s.activations > 0 && covered * 5 < s.activations * 4) covered += sorted[s.hot_set_80++];
+    const int64_t used =
+        std::count_if(s.load.begin(), s.load.end(), [](int64_t x) { return x > 0; });
+    used_total += used;
+    s.slots_used_share = double(used) / double(n);
+    out.layers.push_back(std::move(s));
+  }
+  out.slots_used_share = double(used_total) / double(trace.shape.total_experts());
+  return out;
+}
+
+std::vector<double> affinity_matrix(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+  check_layer(l, trace.n_layers() - 1);
+  const int32_t a_n = trace.shape.n_experts[l.value], b_n = trace.shape.n_experts[l.value + 1];
+  std::vector<double> m(size_t(a_n) * size_t(b_n), 0.0);
+  for (int64_t t : selected_tokens(trace, filter)) {
+    const auto a = trace.experts(TokenPos(int32_t(t)), l);
+    const auto b = trace.experts(TokenPos(int32_t(t)), LayerId(l.value + 1));
+    for (ExpertId i : a)
+      for (ExpertId j : b) m[size_t(i.value) * size_t(b_n) + size_t(j.value)] += 1;
+  }
+  for (int32_t i = 0; i < a_n; ++i) {
+    double* row = &m[size_t(i) * size_t(b_n)];
+    const double total = std::accumulate(row, row + b_n, 0.0);
+    if (total > 0)
+      for (int32_t j = 0; j < b_n; ++j) row[j] /= total;
+  }
+  return m;
+}
+
+double top1_entropy(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+  check_layer(l, trace.n_layers());
+  std::vector<double> count(size_t(trace.shape.n_experts[l.value]), 0.0);
+  for (int64_t t : selected_tokens(trace, filter)) {
+    const auto a = trace.experts(TokenPos(int32_t(t)), l);
+    if (!a.empty()) count[a[0].value] += 1;
+  }
+  return entropy_bits(count);
+}
+
+double top1_mutual_information(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+  check_layer(l, trace.n_layers() - 1);
+  const int32_t a_n = trace.shape.n_experts[l.value], b_n = trace.shape.n_experts[l.value + 1];
+  const std::vector<double> joint = top1_joint(trace, l, filter);
+  std::vector<double> pa(size_t(a_n), 0.0), pb(size_t(b_n), 0.0);
+  double total = 0;
+  for (int32_t i = 0; i < a_n; ++i)
+    for (int32_t j = 0; j < b_n; ++j) {
+      const double c = joint[size_t(i) * size_t(b_n) + size_t(j)];
+      pa[i] += c;
+      pb[j] += c;
+      total += c;
+    }
+  if (!(total > 0)) return 0;
+  double mi = 0;
+  for (int32_t i = 0; i < a_n; ++i)
+    for (int32_t j = 0; j < b_n; ++j) {
+      const double c = joint[size_t(i) * size_t(b_n) + size_t(j)];
+      if (c > 0) mi += (c / total) * std::log2(c * total / (pa[i] * pb[j]));
+    }
+  return std::max(mi, 0.0);
+}
+
+SegmentScore segment_routing_performance(const RoutingTrace& trace, int32_t m, PhaseFilter filter) {
+  if (m < 1) fail("SRP needs a window of at least one token, not {}", m);
+  const std::vector<int64_t> tokens = selected_tokens(trace, filter);
+  SegmentScore out;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) {
+    if (int64_t(tokens.size()) < m) {
+      out.per_layer.push_back(kNaN);
+      continue;
+    }
+    const int32_t k = trace.shape.top_k[l];
+    std::vector<int32_t> count(size_t(trace.shape.n_experts[l]), 0), scratch;
+    int64_t activations = 0;
+    auto slide = [&](int64_t t, int32_t delta) {
+      for (ExpertId e : trace.experts(TokenPos(int32_t(t)), LayerId(l))) {
+        count[e.value] += delta;
+        activations += delta;
+      }
+    };
+    double sum = 0;
+    int64_t windows = 0;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      slide(tokens[i], +1);
+      if (i >= size_t(m)) slide(tokens[i - size_t(m)], -1);
+      if (i + 1 < size_t(m)) continue;
+      scratch = count;
+      const size_t top = std::min(scratch.size(), size_t(k));
+      std::nth_element(scratch.begin(), scratch.begin() + top - 1, scratch.end(), std::greater<>());
+      const int64_t covered = std::accumulate(scratch.begin(), scratch.begin() + top, int64_t{0});
+      sum += activations > 0 ? double(covered) / double(activations) : 1.0;
+      ++windows;
+    }
+    out.per_layer.push_back(sum / double(windows));
+  }
+  double total = 0;
+  int n = 0;
+  for (double v : out.per_layer)
+    if (!std::isnan(v)) {
+      total += v;
+      ++n;
+    }
+  out.mean = n ? total / n : kNaN;
+  return out;
+}
+
+SegmentScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m, int32_t slots_per_layer,
+                                    PhaseFilter filter) {
+  if (slots_per_layer < 0) fail("SCH needs a non-negative capacity, not {}", slots_per_layer);
+  auto stream = std::make_shared<AccessStream>(AccessStream::build(trace, {1}));
+  CacheSimulator sim(trace.shape, CacheCapacity::uniform(trace.n_layers(), slots_per_layer),
+                     make_sch(stream, m));
+  const CacheReport& r = replay(trace, *stream, sim);
+  SegmentScore out;
+  CacheCounters all;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) {
+    CacheCounters c;
+    if (filter != PhaseFilter::kDecode) c += r.layer[int(Phase::kPrefill)][l];
+    if (filter != PhaseFilter::kPrefill) c += r.layer[int(Phase::kDecode)][l];
+    out.per_layer.push_back(c.accesses ? c.hit_rate() : kNaN);
+    all += c;
+  }
+  out.mean = all.accesses ? all.hit_rate() : kNaN;
+  return out;
+}
+
+}  // namespace moescope::policy

@@ -1,0 +1,41 @@
+#pragma once
+// Hit count vs capacity for every capacity in one pass over an access stream: LRU through stack
+// (reuse) distances (Mattson et al. 1970), and OPT (demand-paging MIN) through the OPT stack,
+// which is also an inclusion stack when priorities are next-use times. Curves are per layer (a
+// per-layer cache with c slots in every layer) and global (one pool of c slots).
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "engine/policy/access_stream.h"
+#include "engine/policy/moe_shape.h"
+
+namespace moescope::policy {
+
+struct HitCurve {
+  // hits[phase][c]: hits among that phase's accesses with c slots, c = 0..n_keys.
+  std::array<std::vector<int64_t>, 2> hits;
+  std::array<int64_t, 2> accesses{};
+
+  int64_t hits_at(size_t c) const { return hits[0][c] + hits[1][c]; }
+  int64_t total_accesses() const { return accesses[0] + accesses[1]; }
+  double hit_rate(size_t c) const {
+    return total_accesses() ? double(hits_at(c)) / double(total_accesses()) : 0.0;
+  }
+};
+
+struct CurveSet {
+  std::vector<HitCurve> per_layer;  // [n_layers], capacities 0..n_experts[l]
+  HitCurve global;                  // capacities 0..total experts
+};
+
+CurveSet lru_curves(const AccessStream& stream, const MoeShape& shape);
+CurveSet opt_curves(const AccessStream& stream, const MoeShape& shape);
+
+// The building blocks, on one partition's access sequence: keys in [0, n_keys), phase per access.
+HitCurve lru_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>& phase,
+                   int32_t n_keys);
+HitCurve opt_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>& phase,
+                   int32_t n_keys);
+
+}  // namespace moescope::policy
