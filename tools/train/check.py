@@ -1,0 +1,113 @@
+"""Independent float64 numpy forward pass of a `llama` (Mixtral-layout) GGUF, written from the
+GGUF notes (../../shared/docs/gguf-moe.md Part 1 sections 0-1), not from model.py.
+
+Used to prove the export: the same tokens through this forward on the exported file and through
+the torch model must give the same logits and the same routing. `python3 check.py --self-test`
+first checks this forward against llama.cpp's own logits for the reference model.
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+import gguf
+
+
+def forward(path, tokens):
+    """Returns logits [T][V] (float64) and routing [layer][T][k] for tokens (BOS included)."""
+    r = gguf.Reader(path)
+    kv = r.kv
+    if kv["general.architecture"] != "llama":
+        raise ValueError("not a llama GGUF")
+    E = kv["llama.embedding_length"]
+    H = kv["llama.attention.head_count"]
+    Hkv = kv.get("llama.attention.head_count_kv", H)
+    hd = E // H
+    n_rot = kv.get("llama.rope.dimension_count", hd)
+    eps = kv["llama.attention.layer_norm_rms_epsilon"]
+    base = kv.get("llama.rope.freq_base", 10000.0)
+    k_used = kv["llama.expert_used_count"]
+    W = lambda name: r.tensor(name).astype(np.float64)  # noqa: E731 (numpy shape = reversed ne)
+
+    def rms(x, w):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+
+    T = len(tokens)
+    pos = np.arange(T, dtype=np.float64)
+    theta = pos[:, None] * base ** (-2.0 * np.arange(n_rot // 2) / n_rot)[None, :]  # [T][n_rot/2]
+    cos, sin = np.cos(theta), np.sin(theta)
+
+    def rope(x):  # x [T][heads][hd]; NORM mode = adjacent pairs
+        x = x.copy()
+        a, b = x[:, :, 0:n_rot:2].copy(), x[:, :, 1:n_rot:2].copy()
+        c, s = cos[:, None, :], sin[:, None, :]
+        x[:, :, 0:n_rot:2] = a * c - b * s
+        x[:, :, 1:n_rot:2] = a * s + b * c
+        return x
+
+    x = W("token_embd.weight")[tokens]  # [T][E]
+    routing = []
+    n_layer = kv["llama.block_count"]
+    for il in range(n_layer):
+        p = "blk.%d." % il
+        h = rms(x, W(p + "attn_norm.weight"))
+        q = rope((h @ W(p + "attn_q.weight").T).reshape(T, H, hd))
+        k = rope((h @ W(p + "attn_k.weight").T).reshape(T, Hkv, hd))
+        v = (h @ W(p + "attn_v.weight").T).reshape(T, Hkv, hd)
+        out = np.empty((T, H, hd))
+        mask = np.triu(np.full((T, T), -np.inf), 1)
+        for hh in range(H):
+            g = hh // (H // Hkv)
+            sc = q[:, hh, :] @ k[:, g, :].T / np.sqrt(hd) + mask
+            sc = np.exp(sc - sc.max(-1, keepdims=True))
+            out[:, hh, :] = (sc / sc.sum(-1, keepdims=True)) @ v[:, g, :]
+        x = x + out.reshape(T, H * hd) @ W(p + "attn_output.weight").T
+        h = rms(x, W(p + "ffn_norm.weight"))
+        logits = h @ W(p + "ffn_gate_inp.weight").T  # [T][X]
+        probs = np.exp(logits - logits.max(-1, keepdims=True))
+        probs /= probs.sum(-1, keepdims=True)
+        gate, up, down = W(p + "ffn_gate_exps.weight"), W(p + "ffn_up_exps.weight"), \
+            W(p + "ffn_down_exps.weight")  # [X][F][E], [X][F][E], [X][E][F]
+        y = np.zeros_like(x)
+        layer_routes = []
+        for t in range(T):
+            sel = np.argsort(-probs[t], kind="stable")[:k_used]
+            w = probs[t, sel] / probs[t, sel].sum()
+            layer_routes.append([int(e) for e in sel])
+            for e, we in zip(sel, w):
+                a = gate[e] @ h[t]
+                y[t] += we * (down[e] @ (a / (1.0 + np.exp(-a)) * (up[e] @ h[t])))
+        routing.append(layer_routes)
+        x = x + y
+    x = rms(x, W("output_norm.weight"))
+    out_w = W("output.weight") if "output.weight" in r.infos else W("token_embd.weight")
+    return x @ out_w.T, routing
+
+
+def self_test(shared):
+    """This forward vs llama.cpp's logits on the F32 reference model (must agree to ~1e-4)."""
+    ref = os.path.join(shared, "reference")
+    meta = json.load(open(os.path.join(ref, "logits", "llama-moe-f32", "tokens.json")))
+    want = np.fromfile(os.path.join(ref, "logits", "llama-moe-f32", "logits.f32"),
+                       dtype="<f4").reshape(meta["n_tokens"], meta["n_vocab"])
+    got, routing = forward(os.path.join(ref, "models", "llama-moe-f32.gguf"), meta["tokens"])
+    want_routing = json.load(open(os.path.join(ref, "logits", "llama-moe-f32",
+                                               "routing.json")))["topk"]
+    want_routing = [want_routing[str(i)] for i in range(len(routing))]
+    diff = np.abs(got - want).max()
+    same_routing = routing == want_routing
+    print("self-test vs llama.cpp (llama-moe-f32): max |dlogit| %.2e, routing identical: %s" % (
+        diff, same_routing))
+    return diff < 1e-3 and same_routing
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("--shared", default="/work/shared")
+    args = ap.parse_args()
+    if args.self_test:
+        sys.exit(0 if self_test(args.shared) else 1)
