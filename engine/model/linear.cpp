@@ -1,0 +1,47 @@
+#include "engine/model/linear.h"
+
+#include "engine/common/error.h"
+#include "engine/tensor/dequantize.h"
+
+namespace moescope {
+
+void linear(const Linear& l, const float* x, int64_t n, float* y, const ForwardEnv& env) {
+  matmul(l.w, x, n, y, env.pool, env.precision);
+  if (l.bias.empty()) return;
+  for (int64_t t = 0; t < n; ++t) {
+    float* yt = y + t * l.rows();
+    for (int64_t i = 0; i < l.rows(); ++i) yt[i] += l.bias[i];
+  }
+}
+
+void matmul_bias(const WeightView& w, const WeightView& bias, const float* x, int64_t n, float* y,
+                 const ForwardEnv& env) {
+  matmul(w, x, n, y, env.pool, env.precision);
+  if (bias.data == nullptr) return;
+  if (bias.cols != w.rows) fail("bias of {} values for a projection to {}", bias.cols, w.rows);
+  float* b = env.ws.get(kBiasRow, static_cast<size_t>(bias.cols));
+  dequantize_row(bias.type, bias.data, b, bias.cols);
+  for (int64_t t = 0; t < n; ++t) {
+    float* yt = y + t * w.rows;
+    for (int64_t i = 0; i < w.rows; ++i) yt[i] += b[i];
+  }
+}
+
+void get_rows(const WeightView& table, std::span<const int32_t> ids, float* out) {
+  for (size_t t = 0; t < ids.size(); ++t) {
+    const int32_t id = ids[t];
+    if (id < 0 || id >= table.rows) {
+      fail("token id {} is out of range (the vocabulary has {} tokens)", id, table.rows);
+    }
+    dequantize_row(table.type, table.data + static_cast<size_t>(id) * table.row_bytes,
+                   out + t * table.cols, table.cols);
+  }
+}
+
+std::vector<float> dequantize_vector(const WeightView& row) {
+  std::vector<float> out(static_cast<size_t>(row.cols));
+  dequantize_row(row.type, row.data, out.data(), row.cols);
+  return out;
+}
+
+}  // namespace moescope

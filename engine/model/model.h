@@ -1,0 +1,81 @@
+#pragma once
+// A loaded MoE model and its forward pass (the agreed Model API, see docs in notes/model-api.md).
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/gguf/gguf_file.h"
+#include "engine/model/expert_provider.h"
+#include "engine/model/hparams.h"
+#include "engine/model/inference_state.h"
+#include "engine/model/moe_observer.h"
+#include "engine/tensor/matmul.h"
+#include "engine/tensor/thread_pool.h"
+
+namespace moescope {
+
+struct ModelWeights;
+class MoeBlock;
+class Workspace;
+
+struct ModelOptions {
+  int n_threads = 0;                                  // 0 = default_thread_count()
+  MatmulPrecision precision = MatmulPrecision::Fast;  // --exact selects Exact
+  int n_ctx = 0;                                      // 0 = min(context_length, 4096)
+  ExpertProvider* experts = nullptr;  // nullptr = serve experts from the mapped file
+  MoeObserver* observer = nullptr;    // per-token/layer routing callbacks, may be null
+};
+
+class Model {
+ public:
+  // Opens, checks and maps the model. Throws moescope::Error naming the file and the problem.
+  static std::unique_ptr<Model> load(const std::filesystem::path& path,
+                                     const ModelOptions& options);
+  static std::unique_ptr<Model> load(gguf::GgufFile file, const ModelOptions& options);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelHParams& hparams() const { return hp_; }
+  const gguf::GgufFile& file() const { return file_; }
+  int n_vocab() const { return static_cast<int>(hp_.n_vocab); }
+  int n_ctx() const { return n_ctx_; }
+  MatmulPrecision precision() const { return precision_; }
+  ThreadPool& thread_pool() { return *pool_; }
+
+  std::unique_ptr<InferenceState> new_state() const;
+
+  // Processes `tokens` at positions state.n_past() .. n_past+n-1, appends to the KV cache, and
+  // writes logits to `logits`: [n][n_vocab] if all_logits, else [1][n_vocab] for the last token.
+  // Throws moescope::Error if the context would overflow (message names n_ctx), for token ids
+  // outside the vocabulary, or a logits span that is too small; the state is unchanged then.
+  void forward(std::span<const int32_t> tokens, InferenceState& state, std::span<float> logits,
+               bool all_logits);
+
+  void set_observer(MoeObserver* observer) { observer_ = observer; }
+  // nullptr restores the default provider that serves experts from the mapped file.
+  void set_expert_provider(ExpertProvider* experts);
+  // Per layer, the tensors holding its routed experts (all null for dense layers): what an
+  // expert store needs to load (layer, expert) on its own.
+  const std::vector<LayerExpertTensors>& expert_tensors() const;
+
+ private:
+  Model(gguf::GgufFile file, const ModelOptions& options);
+
+  gguf::GgufFile file_;
+  ModelHParams hp_;
+  std::unique_ptr<ModelWeights> weights_;
+  int n_ctx_ = 0;
+  int64_t kv_k_width0_ = 0;  // identifies states made by this model
+  MatmulPrecision precision_ = MatmulPrecision::Fast;
+  std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<MappedExpertProvider> mapped_experts_;
+  ExpertProvider* experts_ = nullptr;
+  MoeObserver* observer_ = nullptr;
+  std::unique_ptr<Workspace> workspace_;
+  std::unique_ptr<MoeBlock> moe_;
+};
+
+}  // namespace moescope

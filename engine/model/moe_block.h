@@ -1,0 +1,48 @@
+#pragma once
+// The MoE block: route every token, report the decision to the observer, then run each needed
+// expert once over all the tokens that chose it, fetching its weights from the ExpertProvider.
+#include <cstdint>
+#include <vector>
+
+#include "engine/common/ids.h"
+#include "engine/model/forward_env.h"
+#include "engine/model/linear.h"
+#include "engine/model/routing.h"
+
+namespace moescope {
+
+enum class ExpertActivation { Silu, SwigluOai };
+
+struct MoeLayer {
+  LayerId layer;
+  const Linear* router = nullptr;  // [n_expert][n_embd] (+ bias)
+  RoutingParams routing;
+  ExpertActivation activation = ExpertActivation::Silu;
+  int64_t n_embd = 0;
+  int64_t n_ff = 0;  // one expert's hidden width
+};
+
+class MoeBlock {
+ public:
+  // out[n][n_embd] = Σ_k weight_k · expert_k(x) for the normalised FFN input x[n][n_embd] of
+  // tokens at positions first_pos.. . hidden[n][n_embd] is the residual stream entering the layer,
+  // passed to the observer.
+  void forward(const MoeLayer& layer, const float* x, int64_t n, int64_t first_pos,
+               const float* hidden, float* out, const ForwardEnv& env);
+
+ private:
+  void run_expert(const MoeLayer& layer, ExpertId expert, const std::vector<int32_t>& uses,
+                  const float* x, const ForwardEnv& env);
+
+  std::vector<float> logits_;                 // [n][n_expert]
+  std::vector<ExpertId> selected_;            // [n][k]
+  std::vector<float> weights_;                // [n][k]
+  std::vector<float> scores_;                 // [n][k]
+  std::vector<float> slot_out_;               // [n][k][n_embd] weighted expert outputs
+  std::vector<std::vector<int32_t>> uses_;    // per expert: t * k + slot of every use
+  std::vector<ExpertId> order_;               // experts needed by this batch, in processing order
+  std::vector<float> xe_, gate_, up_, down_;  // one expert's batch
+  RoutingScratch scratch_;
+};
+
+}  // namespace moescope
