@@ -1,0 +1,75 @@
+#pragma once
+// Everything that configures expert offloading, in one struct the CLI and the GUI fill from their
+// flags (--expert-budget, --expert-slots, --policy, --prefetch, --link, --link-bandwidth,
+// --link-latency, --expert-pack). The store reads it once, at construction.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "engine/offload/byte_size.h"
+#include "engine/policy/access_stream.h"
+#include "engine/policy/allocators.h"
+#include "engine/policy/capacity.h"
+#include "engine/policy/link_model.h"
+#include "engine/policy/routing_trace.h"
+
+namespace moescope::offload {
+
+struct OffloadConfig {
+  // How much fast memory routed experts may occupy: Budget::bytes(n) or Budget::slots(n) (slots
+  // are experts in total, split over the layers by `allocator` for per-layer policies).
+  policy::Budget budget;  // default: 0 slots
+  // Overrides budget + allocator with an exact capacity (tests, "one slot per layer").
+  std::optional<policy::CacheCapacity> capacity;
+  policy::AllocatorKind allocator = policy::AllocatorKind::kUniform;
+
+  std::string policy = "lru";       // policy spec (policy_factory.h); "-global" = one pool
+  std::string prefetcher = "none";  // prefetcher spec (prefetcher.h)
+  // An earlier trace for static-freq, fitted prefetchers and trace-based allocators.
+  const policy::RoutingTrace* history = nullptr;
+  // The recorded future, for oracle policies (belady, sch, stationary).
+  std::shared_ptr<const policy::AccessStream> future;
+
+  // The emulated link between the backing tier and the arena; loads are paced to it.
+  policy::LinkModel link;
+  // Where experts live: empty = the GGUF file itself (pread); else an expert pack written by
+  // `moescope pack` for this model.
+  std::filesystem::path pack;
+
+  // Buffers beyond the budget for experts a step needs but the policy does not keep (bypasses,
+  // experts evicted by their own step). At least 1; 2 lets one load while the other computes.
+  int32_t scratch_buffers = 2;
+  // Hand the policy each token's full router distribution (softmax / normalised scores of the
+  // router logits, as RoutingTraceRecorder records them with probabilities), for MRS. Off: the
+  // policy sees the top-k weights only, like a trace recorded without probabilities.
+  bool router_probs = false;
+  // Keep a log of every physical load (tests, benchmarks).
+  bool record_loads = false;
+};
+
+// The flags as the command line spells them; empty strings are "not given".
+struct OffloadFlags {
+  std::string expert_budget;   // --expert-budget 256MiB
+  std::string expert_slots;    // --expert-slots N
+  std::string policy;          // --policy lru
+  std::string prefetch;        // --prefetch none
+  std::string link;            // --link nvme
+  std::string link_bandwidth;  // --link-bandwidth 3GB/s (overrides the preset's)
+  std::string link_latency;    // --link-latency 80us (overrides the preset's)
+  std::string allocator;       // --allocator uniform
+  std::string expert_pack;     // --expert-pack FILE
+  bool any() const { return !expert_budget.empty() || !expert_slots.empty(); }
+};
+
+// Turns flags into a config; throws moescope::Error naming the bad flag. Exactly one of
+// --expert-budget and --expert-slots must be given.
+OffloadConfig make_offload_config(const OffloadFlags& flags);
+// A preset, optionally with its bandwidth / latency replaced ("custom" when both are given
+// without a preset).
+policy::LinkModel make_link(std::string_view preset, std::string_view bandwidth,
+                            std::string_view latency);
+
+}  // namespace moescope::offload
