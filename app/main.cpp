@@ -5,20 +5,39 @@
 #include <cstdio>
 
 #include "app/cli/command.h"
+#include "app/gui/gui_main.h"
 
 namespace {
 
 void print_usage() {
   std::printf("Usage: moescope COMMAND [OPTIONS]\n\nCommands:\n");
   for (const auto& command : moescope::cli::commands()) {
-    std::printf("  %-12s %s\n", command.name, command.summary);
+    std::printf("  %-14s %s\n", command.name, command.summary);
   }
   std::printf("\nRun 'moescope COMMAND --help' for the options of a command.\n");
+  std::printf(
+      "\nWithout a command, moescope opens the desktop app (a display is needed):\n"
+      "  moescope [--lang en|de|zh_CN] [--model FILE.gguf] [TRACE.sqlite]\n");
+}
+
+// The desktop app takes no subcommand: nothing, its own options, or a file to open.
+bool gui_invocation(int argc, char** argv) {
+  if (argc < 2) return true;
+  const QString first = QString::fromLocal8Bit(argv[1]);
+  for (const char* option : {"--lang", "--model", "--screenshots"}) {
+    if (first == option || first.startsWith(QString(option) + "=")) return true;
+  }
+  return first.endsWith(".sqlite") || first.endsWith(".gguf");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (gui_invocation(argc, argv)) {
+    if (moescope::gui::display_available()) return moescope::gui::run_gui(argc, argv);
+    print_usage();
+    return moescope::cli::kUsage;
+  }
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName("moescope");
   QCoreApplication::setApplicationVersion(MOESCOPE_VERSION);

@@ -3,8 +3,8 @@
 #   non-expert weights + expert budget (arena) + a small fixed overhead
 # on a synthetic MoE whose experts are several times the budget. Peak RSS is measured with
 # /usr/bin/time -v. Usage: tools/check_offload_rss.sh [BUILD_DIR] [WORK_DIR]
-# BUILD_DIR must have the targets make_synthetic_model and offload_probe built (they are built
-# with the tests: cmake --build BUILD_DIR --target make_synthetic_model offload_probe).
+# BUILD_DIR must have the targets make_synthetic_model and offload_probe built (every
+# configuration defines them: cmake --build BUILD_DIR --target make_synthetic_model offload_probe).
 set -euo pipefail
 BUILD=${1:-build}
 WORK=${2:-${TMPDIR:-/tmp}/moescope-rss}

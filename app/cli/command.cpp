@@ -1,5 +1,7 @@
 #include "app/cli/command.h"
 
+#include <QCoreApplication>
+
 #include <cstdio>
 
 #include "app/cli/commands.h"
@@ -9,6 +11,14 @@ namespace moescope::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> all = {
       {"inspect", "Summarise a GGUF model: architecture, experts, sizes, support", run_inspect},
+      {"eval", "Logits of every position of a prompt or token list, dumped as float32", run_eval},
+      {"generate", "Generate text from a prompt, streamed as it is produced", run_generate},
+      {"perplexity", "Perplexity on a text file, computed as llama-perplexity does", run_perplexity},
+      {"bench", "Prompt and generation speed, like llama-bench's pp and tg", run_bench},
+      {"tokenize", "Token ids of a text, as llama.cpp's tokenizer gives them", run_tokenize},
+      {"routing-stats", "Per-layer expert load and routing statistics on a text file",
+       run_routing_stats},
+      {"pack", "Write a model's experts as an expert pack for offloading", run_pack},
   };
   return all;
 }
@@ -23,6 +33,23 @@ const Command* find_command(std::string_view name) {
 void print_error(const QString& message) {
   QString line = message.simplified();
   std::fprintf(stderr, "moescope: %s\n", line.toUtf8().constData());
+}
+
+std::optional<int> parse_command_line(QCommandLineParser& parser, const QStringList& args) {
+  const QString command = args.value(0);
+  if (!parser.parse(args)) {
+    print_error(QString("%1: %2").arg(command.section(' ', 1), parser.errorText()));
+    return kUsage;
+  }
+  if (parser.isSet("help")) {
+    // Qt names the binary's path in the usage line; name the subcommand instead.
+    QString help = parser.helpText();
+    const QString program = QCoreApplication::arguments().value(0);
+    if (!program.isEmpty() && help.contains(program)) help.replace(help.indexOf(program), program.size(), command);
+    std::fputs(help.toUtf8().constData(), stdout);
+    return kSuccess;
+  }
+  return std::nullopt;
 }
 
 }  // namespace moescope::cli

@@ -1,9 +1,11 @@
 #pragma once
 // A CLI subcommand: `moescope NAME ...`. Each command parses its own arguments with
 // QCommandLineParser and returns a process exit code (see ExitCode).
+#include <QCommandLineParser>
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -23,5 +25,10 @@ const Command* find_command(std::string_view name);
 
 // Prints "moescope: MESSAGE" on stderr as one line.
 void print_error(const QString& message);
+
+// Parses a command's arguments (args[0] = "moescope NAME"). Returns an exit code when the command
+// is finished already: kUsage after a parse error (reported as one line), kSuccess after --help.
+// Returns nullopt when the command should go on.
+std::optional<int> parse_command_line(QCommandLineParser& parser, const QStringList& args);
 
 }  // namespace moescope::cli

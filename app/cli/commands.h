@@ -5,5 +5,12 @@
 namespace moescope::cli {
 
 int run_inspect(const QStringList& args);
+int run_eval(const QStringList& args);
+int run_generate(const QStringList& args);
+int run_perplexity(const QStringList& args);
+int run_bench(const QStringList& args);
+int run_tokenize(const QStringList& args);
+int run_routing_stats(const QStringList& args);
+int run_pack(const QStringList& args);
 
 }  // namespace moescope::cli

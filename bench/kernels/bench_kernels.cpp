@@ -103,15 +103,15 @@ void register_all() {
     // Prefill, 512 tokens: both batch methods.
     for (auto [method, tag] : {std::pair{BatchMethod::DotKernels, "dot"},
                                std::pair{BatchMethod::DequantSgemm, "sgemm"}}) {
-      benchmark::RegisterBenchmark(("prefill/" + name + "/" + tag).c_str(), BM_Matmul, type, best,
-                                   method, MatmulPrecision::Fast)
-          ->Args({4096, 4096, 512, 2})
-          ->Args({4096, 256, 512, 2})
-          ->Args({4096, 128, 512, 2})
-          ->Args({256, 256, 512, 1})
-          ->Args({64, 128, 64, 1})  // one expert's share of a 512-token batch (8 experts, top-1)
-          ->UseRealTime()
-          ->Unit(benchmark::kMillisecond);
+      auto* b = benchmark::RegisterBenchmark(("prefill/" + name + "/" + tag).c_str(), BM_Matmul,
+                                             type, best, method, MatmulPrecision::Fast);
+      b->Args({4096, 4096, 512, 2})->Args({4096, 256, 512, 2});
+      if (!k_quant) b->Args({4096, 128, 512, 2});
+      b->Args({256, 256, 512, 1});
+      // One expert's share of a 512-token batch (8 experts, top-1).
+      b->Args(k_quant ? std::vector<int64_t>{64, 256, 64, 1}
+                      : std::vector<int64_t>{64, 128, 64, 1});
+      b->UseRealTime()->Unit(benchmark::kMillisecond);
     }
   }
   // The exact path (reference for --exact), decode and prefill.

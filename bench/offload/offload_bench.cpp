@@ -2,9 +2,11 @@
 //               [--links none,nvme] [--policy lru] [--prompt 16] [--decode 32] [--threads 2]
 //               [--pack FILE] [--repeat N]
 // Decode tokens/s with experts offloaded at budgets given as % of the model's expert bytes, for
-// every prefetcher and link, next to the fully resident run; prints a Markdown table. Without
-// MODEL it generates a synthetic MoE (8 layers, 16 experts of 1.6 MiB) in $TMPDIR. With
-// --repeat N every configuration runs N times (a fresh store each time) and the fastest counts.
+// every prefetcher and link, next to the fully resident run; prints a Markdown table, then per
+// link and budget on-demand LRU (no prefetcher) against the best prefetcher. Without MODEL it
+// generates a synthetic MoE (8 layers, 16 experts of 1.6 MiB) in $TMPDIR. With --repeat N the
+// whole set of configurations runs N times, interleaved (round after round, a fresh store each
+// time, so that a shared machine's load spreads over all of them), and medians are reported.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -83,7 +85,7 @@ Result run(Model& model, int n_prompt, int n_decode, offload::ExpertStore* store
 int main_impl(int argc, char** argv) {
   std::string model_path, pack;
   std::vector<std::string> budgets = {"100", "50", "25", "12.5"};
-  std::vector<std::string> prefetchers = {"none", "same-prev", "affinity:2", "freq:2"};
+  std::vector<std::string> prefetchers = {"none", "same-prev", "affinity:2", "freq:2", "next-gate"};
   std::vector<std::string> links = {"none", "nvme"};
   std::string policy = "lru";
   int n_prompt = 16, n_decode = 32, n_threads = 2, repeat = 1;
@@ -142,42 +144,81 @@ int main_impl(int argc, char** argv) {
               n_prompt, n_threads, policy.c_str(), pack.empty() ? "" : ", expert pack");
 
   run(*model, n_prompt, n_decode, nullptr);  // warm the page cache and the mapping
-  Result resident;
-  for (int i = 0; i < repeat; ++i) {
-    const Result r = run(*model, n_prompt, n_decode, nullptr);
-    if (r.tok_s > resident.tok_s) resident = r;
+
+  struct Config {
+    std::string link, budget, prefetcher;  // all empty: the resident run
+    std::vector<Result> samples;
+  };
+  std::vector<Config> configs{{}};
+  for (const std::string& link : links)
+    for (const std::string& budget : budgets) {
+      const double pct = std::atof(budget.c_str());
+      if (!(pct > 0)) fail("budget '{}' is not a percentage", budget);
+      for (const std::string& prefetcher : prefetchers)
+        configs.push_back({link, budget, prefetcher, {}});
+    }
+  for (int round = 0; round < repeat; ++round) {
+    for (Config& c : configs) {
+      if (c.link.empty()) {
+        c.samples.push_back(run(*model, n_prompt, n_decode, nullptr));
+        continue;
+      }
+      offload::OffloadConfig config;
+      config.policy = policy;
+      config.prefetcher = c.prefetcher;
+      config.link = policy::LinkModel::preset(c.link);
+      config.budget = policy::Budget::bytes(
+          uint64_t(double(layout.total_bytes()) * std::atof(c.budget.c_str()) / 100));
+      config.pack = pack;
+      auto store = offload::ExpertStore::attach(*model, config);
+      c.samples.push_back(run(*model, n_prompt, n_decode, store.get()));
+      store->detach(*model);
+    }
+    std::fprintf(stderr, "round %d of %d done\n", round + 1, repeat);
   }
+  // The sample with the median tokens/s stands for its configuration.
+  auto median = [](std::vector<Result> v) {
+    std::sort(v.begin(), v.end(),
+              [](const Result& a, const Result& b) { return a.tok_s < b.tok_s; });
+    Result m = v[v.size() / 2];
+    if (v.size() % 2 == 0) m.tok_s = (v[v.size() / 2 - 1].tok_s + v[v.size() / 2].tok_s) / 2;
+    return m;
+  };
+  const Result resident = median(configs[0].samples);
+  std::printf("median of %d interleaved runs per configuration\n\n", repeat);
   std::printf(
       "| link | budget | prefetcher | tok/s | vs resident | decode hit rate | precision | "
       "stall ms/token | loader ms/token | MiB loaded/token |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   std::printf("| - | resident | - | %.2f | 1.00 | - | - | - | - | - |\n", resident.tok_s);
-  for (const std::string& link : links) {
-    for (const std::string& budget : budgets) {
-      const double pct = std::atof(budget.c_str());
-      if (!(pct > 0)) fail("budget '{}' is not a percentage", budget);
-      for (const std::string& prefetcher : prefetchers) {
-        offload::OffloadConfig config;
-        config.policy = policy;
-        config.prefetcher = prefetcher;
-        config.link = policy::LinkModel::preset(link);
-        config.budget = policy::Budget::bytes(uint64_t(double(layout.total_bytes()) * pct / 100));
-        config.pack = pack;
-        Result r;
-        for (int i = 0; i < repeat; ++i) {
-          auto store = offload::ExpertStore::attach(*model, config);
-          const Result one = run(*model, n_prompt, n_decode, store.get());
-          store->detach(*model);
-          if (one.tok_s > r.tok_s) r = one;
-        }
-        std::printf("| %s | %s %% | %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.2f |\n",
-                    link.c_str(), budget.c_str(), prefetcher.c_str(), r.tok_s,
-                    r.tok_s / resident.tok_s, r.hit_rate, r.precision, r.stall_ms_per_token,
-                    r.load_ms_per_token, r.mib_per_token);
-        std::fflush(stdout);
-      }
-    }
+  for (size_t i = 1; i < configs.size(); ++i) {
+    const Config& c = configs[i];
+    const Result r = median(c.samples);
+    std::printf("| %s | %s %% | %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.2f |\n",
+                c.link.c_str(), c.budget.c_str(), c.prefetcher.c_str(), r.tok_s,
+                r.tok_s / resident.tok_s, r.hit_rate, r.precision, r.stall_ms_per_token,
+                r.load_ms_per_token, r.mib_per_token);
   }
+  std::printf("\n| link | budget | on-demand %s tok/s | best prefetcher | its tok/s | speed-up |\n",
+              policy.c_str());
+  std::printf("|---|---|---|---|---|---|\n");
+  for (const std::string& link : links)
+    for (const std::string& budget : budgets) {
+      double base = 0, best = 0;
+      std::string best_name = "-";
+      for (const Config& c : configs) {
+        if (c.link != link || c.budget != budget) continue;
+        const double t = median(c.samples).tok_s;
+        if (c.prefetcher == "none") {
+          base = t;
+        } else if (t > best) {
+          best = t;
+          best_name = c.prefetcher;
+        }
+      }
+      std::printf("| %s | %s %% | %.2f | %s | %.2f | %.2f |\n", link.c_str(), budget.c_str(), base,
+                  best_name.c_str(), best, base > 0 ? best / base : 0.0);
+    }
   return 0;
 }
 

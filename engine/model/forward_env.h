@@ -3,6 +3,7 @@
 // and scratch memory.
 #include "engine/model/expert_provider.h"
 #include "engine/model/moe_observer.h"
+#include "engine/model/routing_override.h"
 #include "engine/model/workspace.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/thread_pool.h"
@@ -18,6 +19,7 @@ struct ForwardEnv {
   MoeObserver* observer;  // may be null
   Workspace& ws;
   MoeBlock& moe;
+  RoutingOverride* routing = nullptr;  // lossy gating variants; null = exact
 };
 
 }  // namespace moescope

@@ -83,6 +83,10 @@ const std::vector<LayerExpertTensors>& Model::expert_tensors() const {
   return weights_->experts;
 }
 
+const ModelWeights& Model::weights() const {
+  return *weights_;
+}
+
 void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std::span<float> logits,
                     bool all_logits) {
   const int64_t n = static_cast<int64_t>(tokens.size());
@@ -105,7 +109,7 @@ void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std:
 
   state.reserve(state.n_past() + n);
   const ForwardBatch batch{tokens, state.n_past(), state, all_logits, logits.data()};
-  const ForwardEnv env{*pool_, precision_, *experts_, observer_, *workspace_, *moe_};
+  const ForwardEnv env{*pool_, precision_, *experts_, observer_, *workspace_, *moe_, routing_};
   if (observer_ != nullptr) {
     observer_->on_forward_begin(TokenPos(state.n_past()), static_cast<int>(n));
   }

@@ -11,6 +11,7 @@
 #include "engine/model/hparams.h"
 #include "engine/model/inference_state.h"
 #include "engine/model/moe_observer.h"
+#include "engine/model/routing_override.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/thread_pool.h"
 
@@ -55,11 +56,17 @@ class Model {
                bool all_logits);
 
   void set_observer(MoeObserver* observer) { observer_ = observer; }
+  MoeObserver* observer() const { return observer_; }
+  // Lossy gating variants (routing_override.h); nullptr = the model's own routing.
+  void set_routing_override(RoutingOverride* routing) { routing_ = routing; }
+  RoutingOverride* routing_override() const { return routing_; }
   // nullptr restores the default provider that serves experts from the mapped file.
   void set_expert_provider(ExpertProvider* experts);
   // Per layer, the tensors holding its routed experts (all null for dense layers): what an
   // expert store needs to load (layer, expert) on its own.
   const std::vector<LayerExpertTensors>& expert_tensors() const;
+  // The non-expert weights, read-only (e.g. later layers' routers for next-gate prefetching).
+  const ModelWeights& weights() const;
 
  private:
   Model(gguf::GgufFile file, const ModelOptions& options);
@@ -74,6 +81,7 @@ class Model {
   std::unique_ptr<MappedExpertProvider> mapped_experts_;
   ExpertProvider* experts_ = nullptr;
   MoeObserver* observer_ = nullptr;
+  RoutingOverride* routing_ = nullptr;
   std::unique_ptr<Workspace> workspace_;
   std::unique_ptr<MoeBlock> moe_;
 };

@@ -29,22 +29,26 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   logits_.resize(n * X);
   linear(*layer.router, x, n, logits_.data(), env);
 
-  // Routing decisions, reported token by token.
+  // Routing decisions (possibly changed by a lossy gating variant), reported token by token.
   selected_.resize(n * K);
   weights_.resize(n * K);
   scores_.resize(n * K);
+  n_kept_.assign(n, K);
   for (int64_t t = 0; t < n; ++t) {
     route_token(layer.routing, &logits_[t * X], &selected_[t * K], &weights_[t * K],
                 &scores_[t * K], scratch_);
+    const TokenPos pos(static_cast<int32_t>(first_pos + t));
+    if (env.routing != nullptr) n_kept_[t] = override_routing(layer, pos, n, t, env);
+    const auto kept = static_cast<size_t>(n_kept_[t]);
     if (env.observer != nullptr) {
       env.observer->on_routing(MoeRoutingEvent{
           layer.layer,
-          TokenPos(static_cast<int32_t>(first_pos + t)),
+          pos,
           {hidden + t * E, static_cast<size_t>(E)},
           {&logits_[t * X], static_cast<size_t>(X)},
-          {&selected_[t * K], static_cast<size_t>(K)},
-          {&weights_[t * K], static_cast<size_t>(K)},
-          {&scores_[t * K], static_cast<size_t>(K)},
+          {&selected_[t * K], kept},
+          {&weights_[t * K], kept},
+          {&scores_[t * K], kept},
       });
     }
   }
@@ -52,7 +56,9 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   // Group the uses by expert; process experts in ascending id order.
   uses_.resize(X);
   for (auto& u : uses_) u.clear();
-  for (int64_t i = 0; i < n * K; ++i) uses_[selected_[i].value].push_back(static_cast<int32_t>(i));
+  for (int64_t i = 0; i < n * K; ++i) {
+    if (i % K < n_kept_[i / K]) uses_[selected_[i].value].push_back(static_cast<int32_t>(i));
+  }
   order_.clear();
   for (int64_t e = 0; e < X; ++e) {
     if (!uses_[e].empty()) order_.push_back(ExpertId(static_cast<int32_t>(e)));
@@ -66,11 +72,40 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   for (int64_t t = 0; t < n; ++t) {
     float* o = out + t * E;
     std::memcpy(o, &slot_out_[(t * K) * E], E * sizeof(float));
-    for (int64_t k = 1; k < K; ++k) {
+    for (int64_t k = 1; k < n_kept_[t]; ++k) {
       const float* s = &slot_out_[(t * K + k) * E];
       for (int64_t i = 0; i < E; ++i) o[i] += s[i];
     }
   }
+}
+
+int64_t MoeBlock::override_routing(const MoeLayer& layer, TokenPos pos, int64_t n, int64_t t,
+                                   const ForwardEnv& env) {
+  const int64_t X = layer.routing.n_expert;
+  const int64_t K = layer.routing.n_used;
+  const auto k = static_cast<size_t>(K);
+  const int32_t kept = env.routing->adjust(RoutingChoice{
+      layer.layer,
+      pos,
+      static_cast<int32_t>(n),
+      {&logits_[t * X], static_cast<size_t>(X)},
+      {&selected_[t * K], k},
+      {&weights_[t * K], k},
+      {&scores_[t * K], k},
+  });
+  if (kept < 1 || kept > K) {
+    fail("the routing override kept {} of {} experts at layer {}", kept, K, layer.layer.value);
+  }
+  for (int32_t j = 0; j < kept; ++j) {
+    const ExpertId e = selected_[t * K + j];
+    bool repeated = false;
+    for (int32_t i = 0; i < j; ++i) repeated = repeated || selected_[t * K + i] == e;
+    if (e.value < 0 || e.value >= X || repeated) {
+      fail("the routing override chose expert {} at layer {}, which is not a new expert", e.value,
+           layer.layer.value);
+    }
+  }
+  return kept;
 }
 
 void MoeBlock::run_expert(const MoeLayer& layer, ExpertId expert, const std::vector<int32_t>& uses,

@@ -33,11 +33,15 @@ class MoeBlock {
  private:
   void run_expert(const MoeLayer& layer, ExpertId expert, const std::vector<int32_t>& uses,
                   const float* x, const ForwardEnv& env);
+  // Lets env.routing edit token t's choice; returns the slots kept.
+  int64_t override_routing(const MoeLayer& layer, TokenPos pos, int64_t n, int64_t t,
+                           const ForwardEnv& env);
 
   std::vector<float> logits_;                 // [n][n_expert]
   std::vector<ExpertId> selected_;            // [n][k]
   std::vector<float> weights_;                // [n][k]
   std::vector<float> scores_;                 // [n][k]
+  std::vector<int64_t> n_kept_;               // [n] slots that run (k unless overridden)
   std::vector<float> slot_out_;               // [n][k][n_embd] weighted expert outputs
   std::vector<std::vector<int32_t>> uses_;    // per expert: t * k + slot of every use
   std::vector<ExpertId> order_;               // experts needed by this batch, in processing order

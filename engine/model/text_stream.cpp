@@ -4,25 +4,6 @@
 
 namespace moescope {
 
-size_t incomplete_utf8_tail(std::string_view text) {
-  // Walk back over at most three continuation bytes (10xxxxxx) to the lead byte.
-  const size_t n = text.size();
-  for (size_t back = 1; back <= std::min<size_t>(4, n); ++back) {
-    const auto byte = static_cast<unsigned char>(text[n - back]);
-    if ((byte & 0xC0) == 0x80) continue;
-    size_t length = 1;
-    if ((byte & 0xE0) == 0xC0) {
-      length = 2;
-    } else if ((byte & 0xF0) == 0xE0) {
-      length = 3;
-    } else if ((byte & 0xF8) == 0xF0) {
-      length = 4;
-    }
-    return back < length ? back : 0;
-  }
-  return 0;
-}
-
 TextStream::TextStream(std::vector<std::string> stop_strings) {
   for (auto& s : stop_strings) {
     if (!s.empty()) stops_.push_back(std::move(s));
@@ -45,9 +26,9 @@ size_t TextStream::stop_prefix_hold() const {
   return hold;
 }
 
-std::string TextStream::push(std::string_view bytes) {
+std::string TextStream::release(std::string_view text) {
   if (stopped_) return {};
-  pending_.append(bytes);
+  pending_.append(text);
 
   // pending_ never holds text that was already returned, and everything returned was ruled out as
   // the start of a stop string, so a match can only lie inside pending_.
@@ -66,15 +47,20 @@ std::string TextStream::push(std::string_view bytes) {
     return out;
   }
 
-  const size_t hold = std::max(stop_prefix_hold(), incomplete_utf8_tail(pending_));
+  const size_t hold = stop_prefix_hold();
   std::string out = pending_.substr(0, pending_.size() - hold);
   pending_.erase(0, pending_.size() - hold);
   return out;
 }
 
+std::string TextStream::push(std::string_view bytes) {
+  if (stopped_) return {};
+  return release(utf8_.push(bytes));
+}
+
 std::string TextStream::finish() {
-  std::string out;
-  if (!stopped_) out.swap(pending_);
+  std::string out = release(utf8_.finish());
+  if (!stopped_) out += pending_;
   pending_.clear();
   return out;
 }

@@ -4,6 +4,7 @@
 
 #include "engine/common/error.h"
 #include "engine/model/model.h"
+#include "engine/model/router_probe.h"
 #include "engine/model/routing_trace_recorder.h"
 #include "engine/offload/expert_pack.h"
 #include "engine/offload/store_listener.h"
@@ -64,6 +65,45 @@ ExpertStore::ExpertStore(const gguf::GgufFile& file, const std::vector<LayerExpe
   listener_ = std::make_unique<Listener>(layout_.shape());
   sim_->set_listener(listener_.get());
 
+  // Shadows: the same budget (the same capacity where the pool kind matches), link and steps.
+  if (!config.compare.empty() || config.record_stream) {
+    policy::ShadowSetup setup;
+    setup.shape = layout_.shape();
+    setup.budget = config.budget;
+    if (config.capacity) {
+      const policy::CacheCapacity& c = *config.capacity;
+      setup.budget = c.in_bytes ? policy::Budget::bytes(c.global)
+                                : policy::Budget::slots(c.total_slots(layout_.shape()));
+      setup.capacity = c;
+    }
+    setup.allocator = config.allocator;
+    setup.timing = timing;
+    setup.history = config.history;
+    setup.record = config.record_stream;
+    shadows_ = std::make_unique<policy::ShadowSet>(std::move(setup), config.compare);
+  }
+  next_gate_ = dynamic_cast<policy::NextGatePrefetcher*>(sim_->prefetcher());
+  if (next_gate_ != nullptr)
+    next_gate_requests_.push_back({next_gate_->distance(), next_gate_->k_prime()});
+  if (shadows_) {
+    for (const auto& dk : shadows_->next_gate_requests()) {
+      if (std::find(next_gate_requests_.begin(), next_gate_requests_.end(), dk) ==
+          next_gate_requests_.end()) {
+        next_gate_requests_.push_back(dk);
+      }
+    }
+  }
+  if (config.lossy.any()) {
+    std::vector<int32_t> moe_index(size_t(layout_.n_model_layers()));
+    for (int32_t il = 0; il < layout_.n_model_layers(); ++il)
+      moe_index[size_t(il)] = layout_.moe_index(LayerId(il));
+    // Residency is read on the forward thread, the only one that changes it.
+    lossy_ = std::make_unique<LossyGating>(config.lossy, std::move(moe_index), gating,
+                                           [this](int32_t m, ExpertId e) {
+                                             return sim_->resident({LayerId(m), e});
+                                           });
+  }
+
   // The fast tier and the slow one.
   const int32_t slots = max_residents(sim_->capacity(), layout_);
   arena_ = std::make_unique<ExpertArena>(slots + scratch_, layout_.max_packed_bytes());
@@ -96,24 +136,36 @@ ExpertStore::~ExpertStore() {
 
 std::unique_ptr<ExpertStore> ExpertStore::attach(Model& model, const OffloadConfig& config,
                                                  MoeObserver* downstream) {
-  auto store =
-      std::make_unique<ExpertStore>(model.file(), model.expert_tensors(),
-                                    static_cast<int32_t>(model.hparams().n_expert_used), config);
+  auto store = std::make_unique<ExpertStore>(model.file(), model.expert_tensors(),
+                                             static_cast<int32_t>(model.hparams().n_expert_used),
+                                             config, model.hparams().gating);
   store->set_next_observer(downstream);
+  if (!store->next_gate_requests_.empty()) {
+    store->set_router_probe(std::make_unique<RouterProbe>(model));
+  }
   model.set_expert_provider(store.get());
   model.set_observer(store.get());
+  if (store->lossy_) model.set_routing_override(store->lossy_.get());
   return store;
 }
 
 void ExpertStore::detach(Model& model) {
   model.set_expert_provider(nullptr);
   model.set_observer(next_);
+  if (lossy_ && model.routing_override() == lossy_.get()) model.set_routing_override(nullptr);
+}
+
+void ExpertStore::set_router_probe(std::unique_ptr<RouterProbe> probe) {
+  probe_ = std::move(probe);
 }
 
 // ---- observer ---------------------------------------------------------------------------------
 
 void ExpertStore::on_forward_begin(TokenPos first, int n_tokens) {
   forward_tokens_ = n_tokens;
+  forward_first_pos_ = first.value;
+  stream_base_ = next_stream_token_;
+  next_stream_token_ += n_tokens;
   for (auto& tokens : pending_) tokens.clear();
   if (next_ != nullptr) next_->on_forward_begin(first, n_tokens);
 }
@@ -121,7 +173,9 @@ void ExpertStore::on_forward_begin(TokenPos first, int n_tokens) {
 void ExpertStore::on_routing(const MoeRoutingEvent& event) {
   const int32_t m = layout_.moe_index(event.layer);
   if (m >= 0) {
-    TokenRouting t{event.pos.value,
+    const int32_t pos = stream_base_ + (event.pos.value - forward_first_pos_);
+    if (probe_ != nullptr) feed_next_gate(m, pos, event.hidden);
+    TokenRouting t{pos,
                    {event.experts.begin(), event.experts.end()},
                    {event.weights.begin(), event.weights.end()},
                    {}};
@@ -135,7 +189,32 @@ void ExpertStore::on_routing(const MoeRoutingEvent& event) {
 }
 
 void ExpertStore::on_forward_end() {
+  {
+    std::lock_guard lock(mu_);
+    end_previous_step();
+  }
   if (next_ != nullptr) next_->on_forward_end();
+}
+
+void ExpertStore::feed_next_gate(int32_t m, int32_t pos, std::span<const float> hidden) {
+  // Predictions are used in decode only, and a target in the next token would need that token's
+  // hidden state, which does not exist yet.
+  const bool decode = phase_override_.value_or(forward_tokens_ > 1 ? policy::Phase::kPrefill
+                                                                   : policy::Phase::kDecode) ==
+                      policy::Phase::kDecode;
+  if (!decode) return;
+  for (const auto& [d, k_prime] : next_gate_requests_) {
+    const int32_t target = m + d;
+    if (target >= layout_.n_layers()) continue;
+    const int32_t k = k_prime > 0 ? k_prime : layout_.shape().top_k[size_t(target)];
+    probe_->top_experts(LayerId(layout_.model_layer(target)), hidden, k, predicted_);
+    const policy::PrefetchTarget at{TokenPos(pos), LayerId(target)};
+    std::lock_guard lock(mu_);
+    if (next_gate_ != nullptr && next_gate_->distance() == d && next_gate_->k_prime() == k_prime) {
+      next_gate_->supply(at, predicted_);
+    }
+    if (shadows_) shadows_->supply(d, k_prime, at, predicted_);
+  }
 }
 
 // ---- provider ---------------------------------------------------------------------------------
@@ -197,6 +276,7 @@ void ExpertStore::release(LayerId layer, ExpertId expert) {
 }
 
 void ExpertStore::book_stall(int64_t ns) {
+  step_stall_ns_ += ns;
   ++stats_.stalls;
   stats_.stall_ns += ns;
   const int p = int(step_.phase);
@@ -248,6 +328,25 @@ StoreStats ExpertStore::stats() const {
 std::vector<LoadRecord> ExpertStore::load_log() const {
   std::lock_guard lock(mu_);
   return log_;
+}
+
+std::vector<int64_t> ExpertStore::compute_times() const {
+  std::lock_guard lock(mu_);
+  return compute_ns_;
+}
+
+std::vector<policy::ShadowResult> ExpertStore::shadow_results() const {
+  std::lock_guard lock(mu_);
+  return shadows_ ? shadows_->results() : std::vector<policy::ShadowResult>{};
+}
+
+policy::AccessStream ExpertStore::recorded_stream() const {
+  std::lock_guard lock(mu_);
+  return shadows_ ? shadows_->recorded_stream() : policy::AccessStream{};
+}
+
+LossyCounters ExpertStore::lossy_counters() const {
+  return lossy_ ? lossy_->counters() : LossyCounters{};
 }
 
 policy::Prefetcher* ExpertStore::prefetcher() {

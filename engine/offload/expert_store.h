@@ -13,9 +13,22 @@
 // them. Buffers are never reused while a load writes them or while an expert is acquired.
 //
 // Wiring: the store is both the model's ExpertProvider and its MoeObserver (the routing events
-// give it token positions and top-k order); attach() installs it and forwards the events to a
-// downstream observer the caller names (Model cannot report the one it has). The store refers to
-// the model's file and tensor infos and must not outlive the model.
+// give it token order and top-k order); attach() installs it and forwards the events to a
+// downstream observer the caller names. The store refers to the model's file and tensor infos and
+// must not outlive the model.
+//
+// Tokens are numbered in stream order (forward calls one after another), not by KV position, so
+// runs that restart the context (benchmark repetitions, perplexity chunks) stay one stream, the
+// way RoutingTraceRecorder numbers them.
+//
+// Time: a step's decisions are made when the MoE block announces it (hint_upcoming); its
+// modelled time is booked when it ends (the next step, or the end of the forward call), with the
+// layer's measured compute: the wall time from the step's start to its end minus the measured
+// stall. compute_times() gives those values laid out as a RoutingTrace's compute_ns.
+//
+// Also fed from the same steps: the shadow policies of config.compare (policy::ShadowSet), and
+// the engine's next-gate predictions (attach() gives the store a RouterProbe of the model). With
+// config.lossy the store is the model's RoutingOverride too: substitution asks its residency.
 #include <array>
 #include <condition_variable>
 #include <cstdint>
@@ -33,12 +46,15 @@
 #include "engine/offload/expert_layout.h"
 #include "engine/offload/expert_source.h"
 #include "engine/offload/link_pacer.h"
+#include "engine/offload/lossy_gating.h"
 #include "engine/offload/offload_config.h"
+#include "engine/policy/shadow_set.h"
 #include "engine/policy/simulator.h"
 
 namespace moescope {
 class Model;
-}
+class RouterProbe;
+}  // namespace moescope
 
 namespace moescope::offload {
 
@@ -128,6 +144,20 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   // step's earlier experts to be released does not count).
   void wait_idle();
 
+  // Measured layer compute, [tokens][MoE layers] like RoutingTrace::compute_ns (a prefill chunk
+  // booked on its first token; steps not yet ended are 0). Empty unless config.measured_compute.
+  std::vector<int64_t> compute_times() const;
+  // The shadows of config.compare: counters as they ran (oracles evaluated now, second pass).
+  std::vector<policy::ShadowResult> shadow_results() const;
+  // The steps so far as an access stream (oracle shadows or config.record_stream; else empty).
+  policy::AccessStream recorded_stream() const;
+  // next-gate(d, k') needs the engine: the probe applies later layers' routers to the hidden
+  // state each routing event carries. attach() installs one.
+  void set_router_probe(std::unique_ptr<RouterProbe> probe);
+  // The lossy gating variants (null when the run is exact), for the model's routing override.
+  LossyGating* lossy_gating() { return lossy_.get(); }
+  LossyCounters lossy_counters() const;
+
  private:
   enum class State : uint8_t { kAbsent, kQueued, kLoading, kReady, kFailed };
   // Resident: owned by the policy's cache. Scratch: needed by the running step only.
@@ -194,6 +224,7 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   int64_t now_ns() const;
 
   void book_stall(int64_t ns);
+  void feed_next_gate(int32_t moe_layer, int32_t pos, std::span<const float> hidden);
 
   ExpertLayout layout_;
   OffloadConfig config_;
@@ -201,6 +232,13 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   std::unique_ptr<ExpertSource> source_;
   LinkPacer pacer_;
   std::unique_ptr<policy::CacheSimulator> sim_;
+  std::unique_ptr<policy::ShadowSet> shadows_;  // null without shadows or recording
+  bool shadows_open_ = false;                   // shadows are inside a step
+  std::unique_ptr<LossyGating> lossy_;
+  std::unique_ptr<RouterProbe> probe_;
+  policy::NextGatePrefetcher* next_gate_ = nullptr;              // the driving prefetcher's
+  std::vector<std::pair<int32_t, int32_t>> next_gate_requests_;  // (d, k') to compute
+  std::vector<ExpertId> predicted_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<ExpertArena> arena_;
   int32_t scratch_ = 0;
@@ -213,6 +251,9 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   std::vector<std::vector<TokenRouting>> pending_;  // [n_model_layers] routing since last step
   int32_t synthetic_token_ = -1;                    // token counter when no routing events arrive
   int32_t last_hint_layer_ = -1;
+  int32_t forward_first_pos_ = 0;  // KV position of the forward call's first token
+  int32_t stream_base_ = 0;        // its stream token
+  int32_t next_stream_token_ = 0;
 
   mutable std::mutex mu_;
   std::condition_variable loader_cv_;  // work for the loader: a job, a free buffer, stop
@@ -231,6 +272,10 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   std::array<int64_t, 2> stall_phase_{};
   std::array<std::vector<int64_t>, 2> stall_layer_;
   std::vector<int64_t> stall_token_;
+  // The running step's clock: compute = end - start - stall waited during the step.
+  LinkPacer::Clock::time_point step_start_;
+  int64_t step_stall_ns_ = 0;
+  std::vector<int64_t> compute_ns_;  // [tokens][MoE layers]
 
   std::thread loader_;
 };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
+#include "engine/policy/policy_factory.h"
 
 namespace moescope::offload {
 
@@ -56,6 +57,11 @@ OffloadConfig make_offload_config(const OffloadFlags& flags) {
   if (!flags.allocator.empty()) config.allocator = policy::parse_allocator(flags.allocator);
   config.link = make_link(flags.link, flags.link_bandwidth, flags.link_latency);
   config.pack = flags.expert_pack;
+  policy::parse_policy_spec(config.policy);  // the spelling; the store builds it
+  if (!flags.compare.empty()) {
+    config.compare = policy::parse_shadow_specs(flags.compare, config.prefetcher);
+  }
+  config.lossy = parse_lossy(flags.adaptive_topk, flags.substitute);
   return config;
 }
 

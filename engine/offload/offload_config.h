@@ -10,11 +10,13 @@
 #include <string_view>
 
 #include "engine/offload/byte_size.h"
+#include "engine/offload/lossy_gating.h"
 #include "engine/policy/access_stream.h"
 #include "engine/policy/allocators.h"
 #include "engine/policy/capacity.h"
 #include "engine/policy/link_model.h"
 #include "engine/policy/routing_trace.h"
+#include "engine/policy/shadow_set.h"
 
 namespace moescope::offload {
 
@@ -48,6 +50,17 @@ struct OffloadConfig {
   bool router_probs = false;
   // Keep a log of every physical load (tests, benchmarks).
   bool record_loads = false;
+
+  // Policies to run as shadows on the identical access stream and budget (--compare); oracles
+  // among them are evaluated in a second pass over the recorded stream.
+  std::vector<policy::ShadowSpec> compare;
+  // Keep the access stream as it happens (for hit-rate curves) even without oracle shadows.
+  bool record_stream = false;
+  // Model time with each layer's measured compute time (ExpertStore::compute_times() records
+  // them); off: the timing model's constants, as a replay without compute times uses.
+  bool measured_compute = true;
+  // Gating variants that change the computation (lossy_gating.h); default exact.
+  LossyOptions lossy;
 };
 
 // The flags as the command line spells them; empty strings are "not given".
@@ -61,11 +74,15 @@ struct OffloadFlags {
   std::string link_latency;    // --link-latency 80us (overrides the preset's)
   std::string allocator;       // --allocator uniform
   std::string expert_pack;     // --expert-pack FILE
+  std::string compare;         // --compare lru,fifo,belady,lru-global@same-prev
+  std::string adaptive_topk;   // --adaptive-topk 0.3 (lossy)
+  std::string substitute;      // --substitute 0.05 (lossy)
   bool any() const { return !expert_budget.empty() || !expert_slots.empty(); }
 };
 
 // Turns flags into a config; throws moescope::Error naming the bad flag. Exactly one of
-// --expert-budget and --expert-slots must be given.
+// --expert-budget and --expert-slots must be given. Policy names (also in --compare) and the lossy
+// flags are checked here; prefetchers, and whatever needs a trace, when the store is built.
 OffloadConfig make_offload_config(const OffloadFlags& flags);
 // A preset, optionally with its bandwidth / latency replaced ("custom" when both are given
 // without a preset).

@@ -6,6 +6,7 @@
 // always finds a buffer once the (single) load in progress has landed, and a scratch load finds
 // one once the scratch experts used before it have been released.
 #include <algorithm>
+#include <chrono>
 
 #include "engine/common/error.h"
 #include "engine/offload/expert_store.h"
@@ -84,7 +85,7 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
   ++prefetch_order_;
   listener_->clear();
   try {
-    sim_->step(in);
+    sim_->begin_step(in);
   } catch (...) {
     // Whatever the decision core did before it failed still has to be mirrored.
     reconcile();
@@ -94,10 +95,33 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
   }
   reconcile();
   listener_->clear();
+  if (shadows_) {
+    shadows_->begin_step(in);  // in.routing points into `tokens`
+    shadows_open_ = true;
+  }
   tokens.clear();
+  step_stall_ns_ = 0;
+  step_start_ = LinkPacer::Clock::now();
 }
 
 void ExpertStore::end_previous_step() {
+  if (sim_->in_step() || shadows_open_) {
+    // The layer has run: its compute time is the step's wall time less what it waited.
+    int64_t compute = -1;
+    if (config_.measured_compute) {
+      const int64_t wall = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               LinkPacer::Clock::now() - step_start_)
+                               .count();
+      compute = std::max<int64_t>(0, wall - step_stall_ns_);
+      const size_t L = size_t(layout_.n_layers());
+      const size_t end = (size_t(step_.first_token) + size_t(step_.n_tokens)) * L;
+      if (compute_ns_.size() < end) compute_ns_.resize(end, 0);
+      compute_ns_[size_t(step_.first_token) * L + size_t(step_.moe_layer)] = compute;
+    }
+    if (sim_->in_step()) sim_->end_step(compute);
+    if (shadows_open_) shadows_->end_step(compute);
+    shadows_open_ = false;
+  }
   for (int64_t key : step_.keys) {
     Entry& e = entries_[size_t(key)];
     e.step_slot = -1;

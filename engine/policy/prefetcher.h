@@ -54,7 +54,8 @@ std::unique_ptr<Prefetcher> make_frequency(int32_t k_prime, int32_t window, int3
 std::unique_ptr<Prefetcher> make_path_predictor(int32_t k_prime, int32_t distance,
                                                 const RoutingTrace& fit);
 
-// next-gate(d, k'): the engine applies layer l+d's router to the hidden state after layer l and
+// next-gate(d, k'): the engine applies layer l+d's router to the hidden state entering layer l
+// (engine/model/router_probe.h; the expert store does it for each decode routing event) and
 // supplies the result; the prefetcher only hands it on.
 class NextGatePrefetcher : public Prefetcher {
  public:
@@ -67,6 +68,7 @@ class NextGatePrefetcher : public Prefetcher {
 
   std::string name() const override;
   int32_t distance() const override { return distance_; }
+  int32_t k_prime() const { return k_prime_; }  // as spelled: 0 = the target layer's top-k
   void reset(const MoeShape& shape) override;
   void observe(TokenPos, LayerId, const TokenLayerRouting&) override {}
   void predict(PrefetchTarget target, std::vector<ExpertId>& out) override;

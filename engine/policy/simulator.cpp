@@ -50,7 +50,8 @@ uint64_t CacheSimulator::new_load_id(ExpertKey key) {
   return (++load_counter_ << kKeyBits) | uint64_t(shape_.key_index(key));
 }
 
-void CacheSimulator::step(const StepInput& in) {
+void CacheSimulator::begin_step(const StepInput& in) {
+  if (open_) fail("a cache step began before the previous one ended");
   const int32_t L = shape_.n_layers();
   if (in.layer.value < 0 || in.layer.value >= L) fail("step for layer {} of {}", in.layer.value, L);
   if (in.first_token.value < 0 || in.n_tokens < 1 ||
@@ -60,6 +61,8 @@ void CacheSimulator::step(const StepInput& in) {
     fail("step for {} tokens came with {} routings", in.n_tokens, in.routing.size());
   phase_ = in.phase;
   token_ = in.first_token.value;
+  layer_ = in.layer;
+  n_tokens_ = in.n_tokens;
   if (report_.token.size() <= size_t(token_)) report_.token.resize(size_t(token_) + 1);
   step_keys_.clear();
   for (ExpertId e : in.experts) {
@@ -71,13 +74,17 @@ void CacheSimulator::step(const StepInput& in) {
   }
   step_started_.clear();
   waits_.clear();
+  open_ = true;
 
   policy_->on_step({in.first_token, in.n_tokens, in.layer, in.phase, seq_});
   for (int32_t i = 0; i < in.n_tokens; ++i)
     policy_->on_router(TokenPos(in.first_token.value + i), in.layer, in.routing[size_t(i)]);
   score_predictions(in);
 
-  for (const ExpertKey& key : step_keys_) {
+  for (size_t i = 0; i < step_keys_.size(); ++i) {
+    const ExpertKey key = step_keys_[i];
+    // The step's experts not yet accessed stay: evicting one would only make it a second miss.
+    const std::span<const ExpertKey> later = std::span(step_keys_).subspan(i + 1);
     Entry& en = entries_[size_t(shape_.key_index(key))];
     const bool hit = en.resident;
     policy_->on_access(key, seq_++, hit);
@@ -99,7 +106,7 @@ void CacheSimulator::step(const StepInput& in) {
     add(&CacheCounters::misses, key.layer, 1);
     add(&CacheCounters::bytes_loaded, key.layer, int64_t(bytes));
     const uint64_t id = new_load_id(key);
-    const bool admitted = try_insert(key, {}, false);
+    const bool admitted = try_insert(key, later, false);
     if (admitted)
       en = Entry{true, false, id, kPending};
     else
@@ -114,14 +121,18 @@ void CacheSimulator::step(const StepInput& in) {
       prefetcher_->observe(TokenPos(in.first_token.value + i), in.layer, in.routing[size_t(i)]);
     if (in.phase == Phase::kDecode && in.n_tokens == 1) issue_prefetches(in);
   }
+}
 
+void CacheSimulator::end_step(int64_t compute_ns) {
+  if (!open_) fail("a cache step ended that had not begun");
+  open_ = false;
   int64_t ready = now_;
   for (uint64_t id : waits_) ready = std::max(ready, completion(id));
-  add(&CacheCounters::stall_ns, in.layer, ready - now_);
-  int64_t compute = in.compute_ns;
+  add(&CacheCounters::stall_ns, layer_, ready - now_);
+  int64_t compute = compute_ns;
   if (compute < 0)
-    compute = in.phase == Phase::kDecode ? timing_.decode_layer_ns
-                                         : timing_.prefill_layer_ns_per_token * in.n_tokens;
+    compute = phase_ == Phase::kDecode ? timing_.decode_layer_ns
+                                       : timing_.prefill_layer_ns_per_token * n_tokens_;
   now_ = ready + compute;
   loader_.advance_to(now_);
   take_started();

@@ -7,10 +7,15 @@
 //   1. hints: policy.on_step, policy.on_router per token
 //   2. predictions made earlier for this (token, layer) are scored against the routed set
 //   3. demand accesses in use order: hit, or miss -> admit / evict / insert, demand load queued
+//      (never evicting an expert the step has yet to access: it would only come back as a second
+//      miss; when nothing else can leave, the miss is not admitted)
 //   4. prefetcher.observe; in decode, predict the layer d ahead and queue prefetch loads (never
 //      evicting the running layer's experts or other predicted experts)
 //   5. modelled time: compute starts when the step's experts are loaded (stall), runs for the
 //      layer's compute time, and the loader keeps working meanwhile.
+// Steps 1-4 are begin_step(), step 5 is end_step(compute_ns): a live cache learns how long the
+// layer computed only after it ran, and still decides exactly as a replay of the recorded stream
+// with those compute times does.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -44,6 +49,7 @@ struct StepInput {
   std::span<const ExpertId> experts;           // distinct experts the step uses, in use order
   std::span<const TokenLayerRouting> routing;  // [n_tokens] each token's routing at this layer
   int64_t compute_ns = -1;                     // measured layer compute; -1 = timing model
+                                               // (read by step() only)
 };
 
 // The real cache implements this to perform what the simulator decides.
@@ -61,7 +67,16 @@ class CacheSimulator {
                  std::string policy_name = "", std::string prefetcher_name = "");
 
   void set_listener(CacheListener* listener) { listener_ = listener; }
-  void step(const StepInput& in);
+  // One step in two halves. begin_step makes every decision (hits, misses, evictions,
+  // prefetches); end_step advances modelled time by the step's stall and its compute time
+  // (-1 = the timing model). The spans of `in` are read during begin_step only.
+  void begin_step(const StepInput& in);
+  void end_step(int64_t compute_ns);
+  void step(const StepInput& in) {
+    begin_step(in);
+    end_step(in.compute_ns);
+  }
+  bool in_step() const { return open_; }
 
   bool resident(ExpertKey k) const { return entries_[size_t(shape_.key_index(k))].resident; }
   const CacheReport& report() const { return report_; }
@@ -108,8 +123,11 @@ class CacheSimulator {
   int64_t target_order_ = 0;
 
   // The step being processed.
+  bool open_ = false;  // between begin_step and end_step
   Phase phase_ = Phase::kDecode;
   int64_t token_ = 0;
+  LayerId layer_;
+  int32_t n_tokens_ = 1;
   std::vector<ExpertKey> step_keys_;
   std::vector<ExpertKey> prefetch_pinned_;
   std::vector<uint64_t> waits_;

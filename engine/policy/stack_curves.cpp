@@ -36,27 +36,28 @@ class Fenwick {
 };
 
 struct Split {
-  std::vector<std::vector<int32_t>> layer_keys;  // [n_layers][accesses of the layer]
-  std::vector<std::vector<uint8_t>> layer_phase;
-  std::vector<int32_t> global_keys;
-  std::vector<uint8_t> global_phase;
+  std::vector<PartitionAccesses> layer;  // [n_layers]
+  PartitionAccesses global;
 };
+
+void append(PartitionAccesses& a, int32_t key, uint8_t phase, int64_t step) {
+  a.keys.push_back(key);
+  a.phase.push_back(phase);
+  a.step.push_back(step);
+}
 
 Split split(const AccessStream& stream, const MoeShape& shape) {
   Split s;
-  s.layer_keys.resize(size_t(shape.n_layers()));
-  s.layer_phase.resize(size_t(shape.n_layers()));
-  s.global_keys.reserve(stream.accesses.size());
-  s.global_phase.reserve(stream.accesses.size());
-  for (const AccessStep& step : stream.steps)
+  s.layer.resize(size_t(shape.n_layers()));
+  for (size_t t = 0; t < stream.steps.size(); ++t) {
+    const AccessStep& step = stream.steps[t];
     for (int64_t i = step.begin; i < step.end; ++i) {
       const ExpertKey k = stream.accesses[size_t(i)];
       const uint8_t p = uint8_t(step.phase);
-      s.layer_keys[k.layer.value].push_back(k.expert.value);
-      s.layer_phase[k.layer.value].push_back(p);
-      s.global_keys.push_back(int32_t(shape.key_index(k)));
-      s.global_phase.push_back(p);
+      append(s.layer[k.layer.value], k.expert.value, p, int64_t(t));
+      append(s.global, int32_t(shape.key_index(k)), p, int64_t(t));
     }
+  }
   return s;
 }
 
@@ -65,36 +66,51 @@ CurveSet curves(const AccessStream& stream, const MoeShape& shape, Curve curve) 
   const Split s = split(stream, shape);
   CurveSet out;
   for (int32_t l = 0; l < shape.n_layers(); ++l)
-    out.per_layer.push_back(curve(s.layer_keys[l], s.layer_phase[l], shape.n_experts[l]));
-  out.global = curve(s.global_keys, s.global_phase, int32_t(shape.total_experts()));
+    out.per_layer.push_back(curve(s.layer[size_t(l)], shape.n_experts[l]));
+  out.global = curve(s.global, int32_t(shape.total_experts()));
   return out;
+}
+
+// [begin, end) of the step starting at access i.
+size_t step_end(const PartitionAccesses& a, size_t i) {
+  size_t e = i + 1;
+  while (e < a.keys.size() && a.step[e] == a.step[i]) ++e;
+  return e;
 }
 
 }  // namespace
 
-HitCurve lru_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>& phase,
-                   int32_t n_keys) {
+HitCurve lru_curve(const PartitionAccesses& a, int32_t n_keys) {
+  const std::vector<int32_t>& keys = a.keys;
   std::array<std::vector<int64_t>, 2> hist{std::vector<int64_t>(size_t(n_keys) + 2, 0),
                                            std::vector<int64_t>(size_t(n_keys) + 2, 0)};
   std::vector<int64_t> last(size_t(n_keys), -1);
   Fenwick marks(keys.size());
-  for (size_t i = 0; i < keys.size(); ++i) {
-    int64_t& prev = last[size_t(keys[i])];
-    if (prev >= 0) {
-      // Distinct keys touched since the previous use, plus the key itself.
-      const int64_t d = marks.prefix(i) - marks.prefix(size_t(prev) + 1) + 1;
-      ++hist[phase[i]][size_t(d)];
-      marks.add(size_t(prev), -1);
+  for (size_t begin = 0; begin < keys.size();) {
+    const size_t end = step_end(a, begin);
+    // Distances against the recency order at the step's start: distinct keys touched after the
+    // previous use and before the step, plus the key itself.
+    for (size_t i = begin; i < end; ++i) {
+      const int64_t prev = last[size_t(keys[i])];
+      if (prev >= 0) {
+        const int64_t d = marks.prefix(begin) - marks.prefix(size_t(prev) + 1) + 1;
+        ++hist[a.phase[i]][size_t(d)];
+      }
     }
-    marks.add(i, 1);
-    prev = int64_t(i);
+    for (size_t i = begin; i < end; ++i) {
+      int64_t& prev = last[size_t(keys[i])];
+      if (prev >= 0) marks.add(size_t(prev), -1);
+      marks.add(i, 1);
+      prev = int64_t(i);
+    }
+    begin = end;
   }
-  return from_histogram(hist, phase, n_keys);
+  return from_histogram(hist, a.phase, n_keys);
 }
 
-HitCurve opt_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>& phase,
-                   int32_t n_keys) {
+HitCurve opt_curve(const PartitionAccesses& a, int32_t n_keys) {
   constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+  const std::vector<int32_t>& keys = a.keys;
   const size_t n = keys.size();
   std::vector<int64_t> next_use(n);  // [n] next position of the same key, or kNever
   {
@@ -109,24 +125,36 @@ HitCurve opt_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>&
   std::vector<int32_t> stack;                        // [depth] keys, top first
   std::vector<int32_t> pos(size_t(n_keys), -1);      // position of each key in stack
   std::vector<int64_t> priority(size_t(n_keys), 0);  // next use: sooner = kept higher
+  std::vector<uint8_t> pending(size_t(n_keys), 0);   // the running step has yet to access it
+  size_t step_last = 0;                              // end of the running step
   for (size_t i = 0; i < n; ++i) {
+    if (i >= step_last) {
+      step_last = step_end(a, i);
+      for (size_t j = i; j < step_last; ++j) pending[size_t(keys[j])] = 1;
+    }
     const int32_t x = keys[i];
+    pending[size_t(x)] = 0;
     const int32_t d = pos[size_t(x)];  // 0-based depth, -1 = not in the stack
     priority[size_t(x)] = next_use[i];
-    if (d >= 0) ++hist[phase[i]][size_t(d) + 1];
-    if (d == 0) continue;
-    // x goes to the top. Going down, each level keeps the sooner-needed of the entry carried
-    // from above and its own; the other is carried on. The cache of size j after the access is
-    // then exactly MIN's cache of size j. The carried entry lands where x was (or at the bottom).
-    int32_t carried = stack.empty() ? -1 : stack[0];
-    if (stack.empty())
+    if (d >= 0) ++hist[a.phase[i]][size_t(d) + 1];
+    // Keys the step has yet to access are needed soonest, so MIN keeps them on top; they are
+    // pinned, so a cache holding nothing else does not admit x. x goes just below them.
+    size_t m = 0;
+    while (m < stack.size() && pending[size_t(stack[m])]) ++m;
+    if (d == int32_t(m)) continue;
+    if (m == stack.size()) {
+      pos[size_t(x)] = int32_t(m);
       stack.push_back(x);
-    else
-      stack[0] = x;
-    pos[size_t(x)] = 0;
-    if (carried < 0) continue;
-    const size_t end = d > 0 ? size_t(d) : stack.size();
-    for (size_t j = 1; j < end; ++j) {
+      continue;
+    }
+    // Going down from m, each level keeps the sooner-needed of the entry carried from above and
+    // its own; the other is carried on. The cache of size j after the access is then exactly
+    // the (pinned) MIN cache of size j. The carried entry lands where x was (or at the bottom).
+    int32_t carried = stack[m];
+    stack[m] = x;
+    pos[size_t(x)] = int32_t(m);
+    const size_t end = d >= 0 ? size_t(d) : stack.size();
+    for (size_t j = m + 1; j < end; ++j) {
       // An entry never needed again loses every comparison: it sinks straight to the end.
       if (priority[size_t(carried)] == kNever) break;
       const int32_t here = stack[j];
@@ -136,7 +164,7 @@ HitCurve opt_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>&
         carried = here;
       }
     }
-    if (d > 0) {
+    if (d >= 0) {
       stack[size_t(d)] = carried;
       pos[size_t(carried)] = d;
     } else {
@@ -144,7 +172,7 @@ HitCurve opt_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>&
       stack.push_back(carried);
     }
   }
-  return from_histogram(hist, phase, n_keys);
+  return from_histogram(hist, a.phase, n_keys);
 }
 
 CurveSet lru_curves(const AccessStream& stream, const MoeShape& shape) {

@@ -3,6 +3,12 @@
 // (reuse) distances (Mattson et al. 1970), and OPT (demand-paging MIN) through the OPT stack,
 // which is also an inclusion stack when priorities are next-use times. Curves are per layer (a
 // per-layer cache with c slots in every layer) and global (one pool of c slots).
+//
+// Both follow the simulator's step rule: a miss never evicts an expert its step has yet to
+// access (it bypasses when nothing else can leave). So an access hits exactly when its expert
+// was resident when the step began: LRU distances are taken against the recency order at the
+// step's start, and the OPT stack inserts the accessed key below the leading run of keys the step
+// has yet to access instead of at the top.
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -32,10 +38,16 @@ struct CurveSet {
 CurveSet lru_curves(const AccessStream& stream, const MoeShape& shape);
 CurveSet opt_curves(const AccessStream& stream, const MoeShape& shape);
 
-// The building blocks, on one partition's access sequence: keys in [0, n_keys), phase per access.
-HitCurve lru_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>& phase,
-                   int32_t n_keys);
-HitCurve opt_curve(const std::vector<int32_t>& keys, const std::vector<uint8_t>& phase,
-                   int32_t n_keys);
+// One partition's access sequence: keys in [0, n_keys), and per access its phase and its step
+// (a step's accesses are contiguous and distinct).
+struct PartitionAccesses {
+  std::vector<int32_t> keys;
+  std::vector<uint8_t> phase;
+  std::vector<int64_t> step;
+};
+
+// The building blocks, on one partition.
+HitCurve lru_curve(const PartitionAccesses& a, int32_t n_keys);
+HitCurve opt_curve(const PartitionAccesses& a, int32_t n_keys);
 
 }  // namespace moescope::policy

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <string_view>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -275,6 +276,16 @@ void matmul_fast_sgemm(const WeightView& w, const float* x, int64_t n_tokens, fl
   sgemm_tiles(w, xt.data(), n_tokens, y, errors.empty() ? nullptr : errors.data(), pool);
 }
 
+// Whether this OpenBLAS build runs AVX-512 sgemm kernels on this CPU. 0.3.21 with DYNAMIC_ARCH
+// picks its Haswell (AVX2) kernels on CPUs it does not know, e.g. AMD Zen 4/5.
+bool openblas_uses_avx512() {
+  static const bool avx512 = [] {
+    const std::string_view core = openblas_get_corename();
+    return core == "SkylakeX" || core == "Cooperlake" || core == "SapphireRapids";
+  }();
+  return avx512;
+}
+
 // Which method a batch of n_tokens > 1 uses, for dot products in `math_type`.
 bool use_sgemm(GgmlType math_type, int64_t n_tokens) {
   switch (g_batch_method.load(std::memory_order_relaxed)) {
@@ -285,10 +296,12 @@ bool use_sgemm(GgmlType math_type, int64_t n_tokens) {
     case BatchMethod::Auto:
       break;
   }
-  // Measured (bench/kernels/README.md): the integer VNNI / f16 dot kernels beat dequantize+sgemm
-  // on quantized and half-precision weights by up to 2x; on f32 math OpenBLAS's blocked sgemm is
-  // as fast or faster once a batch has a few dozen tokens.
-  return math_type == GgmlType::F32 && n_tokens >= 16;
+  // Measured (bench/kernels/README.md): on quantized and half-precision weights the integer
+  // VNNI / f16 dot kernels beat dequantize + sgemm by up to 2x. On f32 math our AVX-512 kernels
+  // match or beat OpenBLAS when it runs its AVX2 kernels; OpenBLAS wins where it has AVX-512
+  // kernels of its own, or we have none.
+  if (math_type != GgmlType::F32 || n_tokens < 16) return false;
+  return active_simd_level() < SimdLevel::Avx512 || openblas_uses_avx512();
 }
 
 }  // namespace

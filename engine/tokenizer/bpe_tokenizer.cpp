@@ -1,36 +1,14 @@
 #include "engine/tokenizer/bpe_tokenizer.h"
 
-#include <queue>
-
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
+#include "engine/tokenizer/piece_merge.h"
 #include "engine/tokenizer/unicode.h"
 
 namespace moescope::tokenizer {
 
 namespace {
-
-struct Symbol {
-  int prev;
-  int next;
-  size_t begin;  // bytes [begin, begin + size) of the encoded word
-  size_t size;   // 0 once merged into the symbol on its left
-};
-
-struct Bigram {
-  int left;
-  int right;
-  int32_t rank;
-  size_t size;
-};
-
-// Lowest rank first; among equal ranks the leftmost pair.
-struct BigramOrder {
-  bool operator()(const Bigram& a, const Bigram& b) const {
-    return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
-  }
-};
 
 const PreTokenizerSpec& spec_for(const Vocab& vocab) {
   const PreTokenizerSpec* spec = find_pre_tokenizer(vocab.pre);
@@ -83,46 +61,16 @@ void BpeTokenizer::encode_word(std::string_view word, std::vector<int32_t>& out)
     }
   }
 
-  std::vector<Symbol> symbols;
-  for (size_t begin = 0; begin < word.size();) {
-    const size_t size = std::min(utf8_sequence_length(word[begin]), word.size() - begin);
-    const int index = static_cast<int>(symbols.size());
-    symbols.push_back({index - 1, begin + size == word.size() ? -1 : index + 1, begin, size});
-    begin += size;
-  }
-
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue;
-  auto try_pair = [&](int left, int right) {
-    if (left == -1 || right == -1) return;
-    const Symbol& l = symbols[left];
-    const Symbol& r = symbols[right];
-    const int32_t rank =
-        vocab_.merge_rank(word.substr(l.begin, l.size), word.substr(r.begin, r.size));
-    if (rank < 0) return;
-    queue.push({left, right, rank, l.size + r.size});
+  const auto rank = [this](std::string_view left, std::string_view right,
+                           std::string_view) -> std::optional<int32_t> {
+    const int32_t r = vocab_.merge_rank(left, right);
+    if (r < 0) return std::nullopt;
+    return -r;  // the lowest rank merges first
   };
-  for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_pair(i - 1, i);
-
-  while (!queue.empty()) {
-    const Bigram bigram = queue.top();
-    queue.pop();
-    Symbol& left = symbols[bigram.left];
-    Symbol& right = symbols[bigram.right];
-    // Stale once either side took part in another merge (one side is then empty or longer).
-    if (left.size == 0 || right.size == 0 || left.size + right.size != bigram.size) continue;
-    left.size += right.size;
-    right.size = 0;
-    left.next = right.next;
-    if (right.next >= 0) symbols[right.next].prev = bigram.left;
-    try_pair(left.prev, bigram.left);
-    try_pair(bigram.left, left.next);
-  }
-
-  for (int i = 0; i != -1; i = symbols[i].next) {
-    const std::string_view piece = word.substr(symbols[i].begin, symbols[i].size);
+  merge_pieces(word, rank, [&](std::string_view piece) {
     if (const int32_t id = vocab_.find(piece); id != kNoToken) {
       out.push_back(id);
-      continue;
+      return;
     }
     // A piece that is no token falls back to its single bytes, where those are tokens.
     for (char c : piece) {
@@ -130,7 +78,7 @@ void BpeTokenizer::encode_word(std::string_view word, std::vector<int32_t>& out)
         out.push_back(id);
       }
     }
-  }
+  });
 }
 
 }  // namespace moescope::tokenizer

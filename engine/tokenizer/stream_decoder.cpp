@@ -44,7 +44,7 @@ std::string Utf8StreamDecoder::push(std::string_view bytes) {
     const uint8_t lead = static_cast<uint8_t>(pending_[i]);
     const size_t length = sequence_length(lead);
     if (length == 0) {
-      append_utf8(out, kReplacementChar);
+      append_invalid(out, std::string_view(pending_).substr(i, 1));
       ++i;
       continue;
     }
@@ -59,7 +59,7 @@ std::string Utf8StreamDecoder::push(std::string_view bytes) {
     } else if (i + have == pending_.size()) {
       break;  // a valid beginning that the next bytes may complete
     } else {
-      append_utf8(out, kReplacementChar);  // broken by the byte at i + have
+      append_invalid(out, std::string_view(pending_).substr(i, have));  // broken at i + have
       i += have;
     }
   }
@@ -69,9 +69,17 @@ std::string Utf8StreamDecoder::push(std::string_view bytes) {
 
 std::string Utf8StreamDecoder::finish() {
   std::string out;
-  if (!pending_.empty()) append_utf8(out, kReplacementChar);
+  if (!pending_.empty()) append_invalid(out, pending_);
   pending_.clear();
   return out;
+}
+
+void Utf8StreamDecoder::append_invalid(std::string& out, std::string_view bytes) const {
+  if (invalid_ == InvalidUtf8::kKeep) {
+    out.append(bytes);
+  } else {
+    append_utf8(out, kReplacementChar);
+  }
 }
 
 std::string TokenStreamDecoder::push(int32_t token) {

@@ -10,17 +10,28 @@ namespace moescope::tokenizer {
 
 class Tokenizer;
 
-// Turns a byte stream into valid UTF-8 chunks. Bytes that can never form a valid character
-// (by RFC 3629: no overlong forms, surrogates or code points above U+10FFFF) come out as U+FFFD.
+// What becomes of bytes that can never form a valid character (by RFC 3629: no overlong forms,
+// surrogates or code points above U+10FFFF), and of a character the stream ends inside.
+enum class InvalidUtf8 {
+  kReplace,  // U+FFFD: the output is valid UTF-8
+  kKeep,     // the bytes as they are: the output is exactly the input, only cut differently
+};
+
+// Cuts a byte stream into chunks of whole UTF-8 characters.
 class Utf8StreamDecoder {
  public:
+  explicit Utf8StreamDecoder(InvalidUtf8 invalid = InvalidUtf8::kReplace) : invalid_(invalid) {}
+
   // Returns the text completed by `bytes`; an unfinished character is kept for the next call.
   std::string push(std::string_view bytes);
-  // Ends the stream: an unfinished character comes out as U+FFFD.
+  // Ends the stream, releasing an unfinished character as InvalidUtf8 says.
   std::string finish();
   size_t pending_bytes() const { return pending_.size(); }
 
  private:
+  void append_invalid(std::string& out, std::string_view bytes) const;
+
+  InvalidUtf8 invalid_;
   std::string pending_;
 };
 

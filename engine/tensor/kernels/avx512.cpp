@@ -78,7 +78,10 @@ struct FloatKernel {
     int64_t k = 0;
     for (; k + 16 <= t.cols; k += 16) {
       __m512 wv[RB];
-      for (int i = 0; i < RB; ++i) wv[i] = L::load16(w[i] + k);
+      for (int i = 0; i < RB; ++i) {
+        _mm_prefetch(reinterpret_cast<const char*>(w[i] + k) + 512, _MM_HINT_T0);
+        wv[i] = L::load16(w[i] + k);
+      }
       for (int j = 0; j < TB; ++j) {
         const __m512 xv = L::load16(x[j] + k);
         for (int i = 0; i < RB; ++i) acc[i][j] = _mm512_fmadd_ps(wv[i], xv, acc[i][j]);

@@ -80,15 +80,14 @@ TEST(TextStream, StopStringMadeOfMultiByteCharacters) {
   EXPECT_TRUE(ts.stopped());
 }
 
-TEST(IncompleteUtf8Tail, CountsOnlyTheUnfinishedCharacter) {
-  EXPECT_EQ(incomplete_utf8_tail(""), 0u);
-  EXPECT_EQ(incomplete_utf8_tail("abc"), 0u);
-  EXPECT_EQ(incomplete_utf8_tail("a\xC3"), 1u);
-  EXPECT_EQ(incomplete_utf8_tail("a\xC3\xA9"), 0u);
-  EXPECT_EQ(incomplete_utf8_tail("\xE2\x82"), 2u);
-  EXPECT_EQ(incomplete_utf8_tail("\xF0\x9F\x98"), 3u);
-  EXPECT_EQ(incomplete_utf8_tail("\xF0\x9F\x98\x80"), 0u);
-  EXPECT_EQ(incomplete_utf8_tail("\x80\x80"), 0u);  // stray continuation bytes: nothing to wait for
+// Byte tokens of a random-weight model can make text that is not UTF-8: it passes through as is
+// (never held back forever, never replaced), and stop strings after it are still found.
+TEST(TextStream, BytesThatCanNeverBeTextPassThrough) {
+  TextStream ts;
+  EXPECT_EQ(stream(ts, {"a\xFF", "b", "\xC2", " c", "\xE2\x82"}), "a\xFF|b|\xC2 c|\xE2\x82");
+  TextStream stop({"\n"});
+  EXPECT_EQ(stream(stop, {"x\xC2", "\n", "y"}), "x|\xC2");
+  EXPECT_TRUE(stop.stopped());
 }
 
 }  // namespace

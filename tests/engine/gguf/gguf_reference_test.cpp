@@ -10,17 +10,18 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/common/error.h"
 #include "engine/gguf/gguf_file.h"
 #include "engine/gguf/gguf_writer.h"
 #include "tests/engine/gguf/gguf_test_util.h"
-#include "tests/engine/gguf/test_json.h"
 
 namespace moescope::gguf {
 namespace {
 
 namespace fs = std::filesystem;
-using test::Json;
+using Json = nlohmann::json;
 
 const fs::path kReference = fs::path(MOESCOPE_SHARED_DIR) / "reference";
 
@@ -115,30 +116,32 @@ TEST_P(ModelFile, MatchesItsSidecar) {
   ASSERT_TRUE(fs::exists(sidecar_path)) << sidecar_path;
   const Json sidecar = Json::parse(test::read_text(sidecar_path));
 
-  const std::string arch = sidecar["arch"].str();
+  const std::string arch = sidecar.at("arch").get<std::string>();
   EXPECT_EQ(file.get_string("general.architecture"), arch);
-  EXPECT_EQ(file.get_int(arch + ".embedding_length"), sidecar["n_embd"].integer());
-  EXPECT_EQ(file.get_int(arch + ".block_count"), sidecar["n_layer"].integer());
-  EXPECT_EQ(file.get_int(arch + ".expert_count"), sidecar["n_expert"].integer());
-  EXPECT_EQ(file.get_int(arch + ".expert_used_count"), sidecar["n_expert_used"].integer());
-  EXPECT_EQ(file.get_int(arch + ".attention.head_count"), sidecar["n_head"].integer());
-  EXPECT_EQ(file.get_int(arch + ".attention.head_count_kv"), sidecar["n_head_kv"].integer());
-  EXPECT_FLOAT_EQ(*file.get_float(arch + ".rope.freq_base"), sidecar["rope_base"].num());
+  EXPECT_EQ(file.get_int(arch + ".embedding_length"), sidecar.at("n_embd").get<int64_t>());
+  EXPECT_EQ(file.get_int(arch + ".block_count"), sidecar.at("n_layer").get<int64_t>());
+  EXPECT_EQ(file.get_int(arch + ".expert_count"), sidecar.at("n_expert").get<int64_t>());
+  EXPECT_EQ(file.get_int(arch + ".expert_used_count"), sidecar.at("n_expert_used").get<int64_t>());
+  EXPECT_EQ(file.get_int(arch + ".attention.head_count"), sidecar.at("n_head").get<int64_t>());
+  EXPECT_EQ(file.get_int(arch + ".attention.head_count_kv"),
+            sidecar.at("n_head_kv").get<int64_t>());
+  EXPECT_FLOAT_EQ(*file.get_float(arch + ".rope.freq_base"), sidecar.at("rope_base").get<double>());
   const ArrayValue* tokens = file.get_array("tokenizer.ggml.tokens");
   ASSERT_NE(tokens, nullptr);
   EXPECT_EQ(tokens->element_type, ValueType::String);
-  EXPECT_EQ(static_cast<int64_t>(tokens->size()), sidecar["n_vocab"].integer());
+  EXPECT_EQ(static_cast<int64_t>(tokens->size()), sidecar.at("n_vocab").get<int64_t>());
 
-  const Json::Object& expected = sidecar["tensors"].object();
+  const Json& expected = sidecar.at("tensors");
+  ASSERT_TRUE(expected.is_object());
   EXPECT_EQ(file.tensors().size(), expected.size());
-  for (const auto& [name, facts] : expected) {
+  for (const auto& [name, facts] : expected.items()) {
     SCOPED_TRACE(name);
     const TensorInfo* t = file.find_tensor(name);
     ASSERT_NE(t, nullptr);
     std::vector<int64_t> ne;
-    for (const Json& d : facts["ne"].array()) ne.push_back(d.integer());
+    for (const Json& d : facts.at("ne")) ne.push_back(d.get<int64_t>());
     EXPECT_EQ(t->ne, ne);
-    std::string type = facts["type"].str();
+    std::string type = facts.at("type").get<std::string>();
     if (!type_override.empty() && type == "Q8_0") type = type_override;
     EXPECT_EQ(ggml_type_name(t->type), type);
   }
@@ -197,12 +200,13 @@ TEST_P(VocabFile, OpensAndHoldsTheIdsLlamaCppProduced) {
       kReference / "tokenizer" / (GetParam().parent_path().filename().string() + ".json");
   ASSERT_TRUE(fs::exists(ids_path)) << ids_path;
   const Json cases = Json::parse(test::read_text(ids_path));
+  ASSERT_TRUE(cases.is_array());
   size_t n_ids = 0;
-  for (const Json& c : cases.array()) {
+  for (const Json& c : cases) {
     for (const char* field : {"ids_bos", "ids_nobos"}) {
-      for (const Json& id : c[field].array()) {
-        EXPECT_GE(id.integer(), 0);
-        EXPECT_LT(id.integer(), n_vocab);
+      for (const Json& id : c.at(field)) {
+        EXPECT_GE(id.get<int64_t>(), 0);
+        EXPECT_LT(id.get<int64_t>(), n_vocab);
         ++n_ids;
       }
     }

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "tests/engine/model/json_lite.h"
+#include <nlohmann/json.hpp>
 
 namespace moescope::test {
 namespace {
@@ -18,6 +18,12 @@ std::vector<float> read_f32(const std::filesystem::path& path) {
   std::vector<float> out(bytes / sizeof(float));
   in.read(reinterpret_cast<char*>(out.data()), static_cast<std::streamsize>(bytes));
   return out;
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path.string());
+  return nlohmann::json::parse(in);
 }
 
 }  // namespace
@@ -36,27 +42,20 @@ ReferenceRun read_reference(const std::string& model, const std::string& sub) {
   ReferenceRun run;
   const auto tokens_path =
       std::filesystem::exists(dir / "tokens.json") ? dir / "tokens.json" : base / "tokens.json";
-  const Json tokens = read_json_file(tokens_path.string());
-  for (const Json& t : tokens["tokens"].array())
-    run.tokens.push_back(static_cast<int32_t>(t.number()));
-  run.n_vocab = static_cast<int64_t>(tokens["n_vocab"].number());
+  const nlohmann::json tokens = read_json(tokens_path);
+  run.tokens = tokens.at("tokens").get<std::vector<int32_t>>();
+  run.n_vocab = tokens.at("n_vocab").get<int64_t>();
   run.logits = read_f32(dir / "logits.f32");
   if (run.logits.size() != run.tokens.size() * static_cast<size_t>(run.n_vocab)) {
     throw std::runtime_error("logits size mismatch in " + dir.string());
   }
-  const Json routing = read_json_file((dir / "routing.json").string());
-  for (const auto& [layer, positions] : routing["topk"].object()) {
-    auto& out = run.routing[std::stoi(layer)];
-    for (const Json& pos : positions.array()) {
-      std::vector<int> experts;
-      for (const Json& e : pos.array()) experts.push_back(static_cast<int>(e.number()));
-      out.push_back(experts);
-    }
+  const nlohmann::json routing = read_json(dir / "routing.json");
+  for (const auto& [layer, positions] : routing.at("topk").items()) {
+    run.routing[std::stoi(layer)] = positions.get<std::vector<std::vector<int>>>();
   }
-  if (routing.has("margin")) {
-    for (const auto& [layer, values] : routing["margin"].object()) {
-      auto& out = run.margin[std::stoi(layer)];
-      for (const Json& m : values.array()) out.push_back(m.number());
+  if (routing.contains("margin")) {
+    for (const auto& [layer, values] : routing.at("margin").items()) {
+      run.margin[std::stoi(layer)] = values.get<std::vector<double>>();
     }
   }
   return run;

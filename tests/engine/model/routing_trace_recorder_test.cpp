@@ -170,10 +170,9 @@ TEST(RoutingTraceRecorder, WithoutADescriptionTokenIdsAreUnknownAndPhaseFollowsT
   policy::RoutingTrace trace = recorder.finish();
   EXPECT_TRUE(trace.token_id.empty());
   EXPECT_FALSE(trace.has_probs());
-  EXPECT_EQ(trace.phase, (std::vector<policy::Phase>{policy::Phase::kPrefill,
-                                                     policy::Phase::kPrefill,
-                                                     policy::Phase::kPrefill,
-                                                     policy::Phase::kDecode}));
+  EXPECT_EQ(trace.phase,
+            (std::vector<policy::Phase>{policy::Phase::kPrefill, policy::Phase::kPrefill,
+                                        policy::Phase::kPrefill, policy::Phase::kDecode}));
   EXPECT_TRUE(std::isnan(policy::routing_stats(trace).layers[0].router_entropy_bits));
   // A finished recorder starts over.
   model->forward({tokens.data() + 4, 2}, *state, logits, false);

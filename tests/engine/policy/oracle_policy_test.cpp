@@ -70,11 +70,15 @@ TEST(OraclePolicies, BeladyWithBypassBeatsDemandMinOnAlternation) {
 
 // SCH-window(m) from its definition: on a miss with a full layer, evict the resident expert
 // with the fewest accesses after now and within the next m tokens; ties by least recent use.
+// Experts the running step has yet to access are never evicted (the simulator's step rule).
 std::vector<int64_t> reference_sch_hits(const RoutingTrace& t, int m, int c) {
   const AccessStream s = AccessStream::build(t, {1});
-  std::vector<int64_t> token_of(s.accesses.size());
+  std::vector<int64_t> token_of(s.accesses.size()), step_end(s.accesses.size());
   for (const AccessStep& st : s.steps)
-    for (int64_t i = st.begin; i < st.end; ++i) token_of[i] = st.first_token.value;
+    for (int64_t i = st.begin; i < st.end; ++i) {
+      token_of[i] = st.first_token.value;
+      step_end[i] = st.end;
+    }
   std::vector<int64_t> layer_hits(size_t(t.n_layers()), 0);
   std::map<ExpertKey, int64_t> last_use;  // resident -> last access
   for (size_t i = 0; i < s.accesses.size(); ++i) {
@@ -89,6 +93,10 @@ std::vector<int64_t> reference_sch_hits(const RoutingTrace& t, int m, int c) {
         std::pair<int64_t, int64_t> best;
         for (auto& [r, u] : last_use) {
           if (r.layer != k.layer) continue;
+          bool later = false;
+          for (int64_t j = int64_t(i) + 1; j < step_end[i]; ++j)
+            later = later || s.accesses[j] == r;
+          if (later) continue;
           int64_t future = 0;
           for (size_t j = i + 1; j < s.accesses.size() && token_of[j] <= token_of[i] + m; ++j)
             future += s.accesses[j] == r;
@@ -97,6 +105,7 @@ std::vector<int64_t> reference_sch_hits(const RoutingTrace& t, int m, int c) {
             best = {future, u};
           }
         }
+        if (!victim) continue;  // everything resident is still needed by this step: bypass
         last_use.erase(*victim);
       }
     }

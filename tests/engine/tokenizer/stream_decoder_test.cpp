@@ -25,6 +25,31 @@ TEST(Utf8StreamDecoder, HoldsBackSplitCharacters) {
   EXPECT_EQ(decoder.finish(), "");
 }
 
+TEST(Utf8StreamDecoder, KeepsExactlyTheUnfinishedCharacter) {
+  struct Case {
+    std::string bytes, released;
+    size_t pending;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"", "", 0},
+           {"abc", "abc", 0},
+           {"a\xC3", "a", 1},
+           {"a\xC3\xA9", "a\xC3\xA9", 0},
+           {"\xE2\x82", "", 2},
+           {"\xF0\x9F\x98", "", 3},
+           {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80", 0},
+           // Stray continuation bytes: nothing to wait for.
+           {"\x80\x80", kReplacement + kReplacement, 0},
+       }) {
+    Utf8StreamDecoder decoder;
+    EXPECT_EQ(decoder.push(c.bytes), c.released);
+    EXPECT_EQ(decoder.pending_bytes(), c.pending);
+    Utf8StreamDecoder keeping(InvalidUtf8::kKeep);  // holds back the same bytes
+    EXPECT_EQ(keeping.push(c.bytes), c.bytes.substr(0, c.bytes.size() - c.pending));
+    EXPECT_EQ(keeping.pending_bytes(), c.pending);
+  }
+}
+
 TEST(Utf8StreamDecoder, ReplacesBytesThatCanNeverBeText) {
   Utf8StreamDecoder decoder;
   EXPECT_EQ(decoder.push("\xFF"
@@ -37,6 +62,25 @@ TEST(Utf8StreamDecoder, ReplacesBytesThatCanNeverBeText) {
   EXPECT_EQ(decoder.push("\xED\xA0\x80"), kReplacement + kReplacement + kReplacement);  // surrogate
   EXPECT_EQ(decoder.push("\xE6"), "");
   EXPECT_EQ(decoder.finish(), kReplacement);  // the stream ended inside a character
+  EXPECT_EQ(decoder.pending_bytes(), 0u);
+}
+
+TEST(Utf8StreamDecoder, CanKeepBytesThatCanNeverBeText) {
+  Utf8StreamDecoder decoder(InvalidUtf8::kKeep);
+  EXPECT_EQ(decoder.push("\xFF"
+                         "a"),
+            "\xFF"
+            "a");
+  EXPECT_EQ(decoder.push("\xE6\x97"
+                         "b"),
+            "\xE6\x97"
+            "b");
+  EXPECT_EQ(decoder.push("\xC0\xAF"), "\xC0\xAF");
+  EXPECT_EQ(decoder.push("\xED\xA0\x80"), "\xED\xA0\x80");
+  EXPECT_EQ(decoder.push("\xE6"), "");  // still held back: the next byte may complete it
+  EXPECT_EQ(decoder.push("\x97\xA5"), "日");
+  EXPECT_EQ(decoder.push("\xF0\x9F"), "");
+  EXPECT_EQ(decoder.finish(), "\xF0\x9F");
   EXPECT_EQ(decoder.pending_bytes(), 0u);
 }
 

@@ -1,0 +1,58 @@
+#pragma once
+// The expert-offloading flags that generate, bench and perplexity share, and the summary they
+// print at the end: one row for the policy that drove the real cache (its modelled stall and the
+// stall measured on the wall clock) and one per --compare policy, run as shadows on the identical
+// access stream and budget (oracles in a second pass over the recorded stream). Lossy gating
+// variants are flagged in every row and in the JSON.
+#include <QCommandLineParser>
+#include <QJsonObject>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/model/model.h"
+#include "engine/offload/expert_store.h"
+#include "engine/offload/lossy_gating.h"
+#include "engine/offload/offload_config.h"
+
+namespace moescope::cli {
+
+void add_offload_options(QCommandLineParser& parser);
+
+struct OffloadRequest {
+  std::optional<offload::OffloadConfig> config;  // when --expert-budget or --expert-slots is given
+  offload::LossyOptions lossy;                   // adaptive top-k also works without a budget
+  bool curves = false;                           // --curves: hit rate vs capacity, LRU and OPT
+  bool active() const { return config.has_value() || lossy.any(); }
+};
+
+// Reads the flags. Throws moescope::Error, one line naming the flag, for anything the user must
+// change (exit code 2).
+OffloadRequest parse_offload_options(const QCommandLineParser& parser);
+
+// Offloading and lossy gating installed on a model for one run; the model is restored when the
+// run is destroyed. `downstream` hears the routing events after the store.
+class OffloadRun {
+ public:
+  OffloadRun(Model& model, const OffloadRequest& request, MoeObserver* downstream = nullptr);
+  ~OffloadRun();
+  OffloadRun(const OffloadRun&) = delete;
+  OffloadRun& operator=(const OffloadRun&) = delete;
+
+  offload::ExpertStore* store() { return store_.get(); }
+  bool lossy() const { return request_.lossy.any(); }
+
+  // Call after the run (the store is idle then).
+  QJsonObject summary_json() const;
+  std::string summary_text() const;  // Markdown table and notes, starting with a blank line
+
+ private:
+  Model& model_;
+  OffloadRequest request_;
+  MoeObserver* previous_observer_;
+  std::unique_ptr<offload::ExpertStore> store_;
+  std::unique_ptr<offload::LossyGating> lossy_;  // adaptive top-k without a store
+};
+
+}  // namespace moescope::cli

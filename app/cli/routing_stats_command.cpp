@@ -1,0 +1,246 @@
+// moescope routing-stats [--model M] --file TEXT [--ctx N] [--chunks N] [--threads N] [--json]
+//                        [--exact]
+// Runs the model over a text in chunks, as `moescope perplexity` does, records every token's
+// routing and prints per MoE layer how the traffic spreads over the experts and how much a
+// layer's top-1 choice tells about the next one's.
+#include <QCommandLineParser>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "app/cli/command.h"
+#include "app/cli/commands.h"
+#include "app/cli/default_model.h"
+#include "engine/common/error.h"
+#include "engine/model/model.h"
+#include "engine/model/routing_trace_recorder.h"
+#include "engine/policy/routing_stats.h"
+#include "engine/tokenizer/tokenizer.h"
+
+namespace moescope::cli {
+namespace {
+
+bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
+               QString& error) {
+  if (!parser.isSet(name)) return true;
+  bool ok = false;
+  const QString text = parser.value(name);
+  const long long v = text.toLongLong(&ok);
+  if (!ok || v < min || v > max) {
+    error = QString("--%1 expects a whole number from %2 to %3, got '%4'")
+                .arg(name)
+                .arg(min)
+                .arg(max)
+                .arg(text);
+    return false;
+  }
+  value = static_cast<int>(v);
+  return true;
+}
+
+// A size limit keeps a mistaken path (a model, a disk image) from exhausting memory.
+constexpr qint64 kMaxTextBytes = 256LL << 20;
+
+std::string read_text(const QString& path) {
+  QFile file(path);
+  if (!file.open(QIODevice::ReadOnly)) {
+    fail("cannot read {}: {}", path.toStdString(), file.errorString().toStdString());
+  }
+  if (file.size() > kMaxTextBytes) {
+    fail("{} is {} bytes; routing-stats reads at most {} bytes of text", path.toStdString(),
+         file.size(), kMaxTextBytes);
+  }
+  const QByteArray bytes = file.readAll();
+  return std::string(bytes.constData(), static_cast<size_t>(bytes.size()));
+}
+
+struct LayerRow {
+  int32_t model_layer = 0;
+  policy::LayerRoutingStats stats;
+  int64_t max_load = 0;
+  int64_t min_load = 0;
+  int32_t idle = 0;
+  std::optional<double> max_min_ratio;  // none when an expert is idle
+  double top1_entropy = 0;
+  std::optional<double> mi_next;  // none for the last MoE layer
+};
+
+std::vector<LayerRow> layer_rows(const policy::RoutingTrace& trace) {
+  const policy::RoutingStats stats = policy::routing_stats(trace);
+  std::vector<LayerRow> rows;
+  for (int32_t m = 0; m < trace.n_layers(); ++m) {
+    LayerRow r;
+    r.model_layer = trace.shape.model_layer[m];
+    r.stats = stats.layers[m];
+    const auto [lo, hi] = std::minmax_element(r.stats.load.begin(), r.stats.load.end());
+    r.min_load = *lo;
+    r.max_load = *hi;
+    r.idle = static_cast<int32_t>(std::count(r.stats.load.begin(), r.stats.load.end(), 0));
+    if (r.min_load > 0) r.max_min_ratio = double(r.max_load) / double(r.min_load);
+    r.top1_entropy = policy::top1_entropy(trace, LayerId(m));
+    if (m + 1 < trace.n_layers()) r.mi_next = policy::top1_mutual_information(trace, LayerId(m));
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+QJsonValue optional_json(const std::optional<double>& v) {
+  return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
+
+}  // namespace
+
+int run_routing_stats(const QStringList& args) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "Routing statistics of a model on a text file. The text is cut into chunks as perplexity "
+      "does (each from an empty context, BOS first) and every token's routing is recorded; per MoE "
+      "layer the command prints the expert load (most-used / least-used expert), Jain's fairness, "
+      "the entropies of the load and of the router, the hot set (fewest experts taking 80 % of "
+      "the traffic) and the mutual information of consecutive layers' top-1 experts.");
+  parser.addHelpOption();
+  parser.addOptions({
+      {"model", "GGUF model file (default: the built-in model).", "M"},
+      {"file", "UTF-8 text file.", "TEXT"},
+      {"ctx", "Chunk length in tokens (default: the model's training context, at most 512).", "N"},
+      {"chunks", "Evaluate at most N chunks (default: all, the last one possibly shorter).", "N"},
+      {"threads", "Worker threads (default: physical cores).", "N"},
+      {"json", "Machine-readable output."},
+      {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
+  });
+  if (auto done = parse_command_line(parser, args)) return *done;
+  if (!parser.positionalArguments().isEmpty()) {
+    print_error("routing-stats: unexpected argument '" + parser.positionalArguments().first() +
+                "'");
+    return kUsage;
+  }
+  if (!parser.isSet("file")) {
+    print_error("routing-stats: --file is required");
+    return kUsage;
+  }
+  int n_ctx = 0, n_chunks = -1, threads = 0;
+  QString error;
+  if (!parse_int(parser, "ctx", 2, 1 << 20, n_ctx, error) ||
+      !parse_int(parser, "chunks", 1, 1 << 30, n_chunks, error) ||
+      !parse_int(parser, "threads", 1, 1024, threads, error)) {
+    print_error("routing-stats: " + error);
+    return kUsage;
+  }
+
+  try {
+    const std::string text = read_text(parser.value("file"));
+    const QString model_path = model_path_or_default(parser);
+    ModelOptions model_options;
+    model_options.n_threads = threads;
+    model_options.n_ctx = n_ctx;
+    model_options.precision =
+        parser.isSet("exact") ? MatmulPrecision::Exact : MatmulPrecision::Fast;
+    auto model = Model::load(model_path.toStdString(), model_options);
+    auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
+    if (n_ctx == 0) n_ctx = std::min(model->n_ctx(), 512);
+
+    // As perplexity: the whole text tokenized once, plain text (special-token text not parsed).
+    const std::vector<int32_t> tokens =
+        tokenizer->encode(text, /*add_special=*/true, /*parse_special=*/false);
+    if (tokens.empty()) fail("{} has no tokens", parser.value("file").toStdString());
+    const bool add_bos = tokenizer->vocab().add_bos;
+
+    RoutingTraceRecorder recorder(*model, /*with_probs=*/true);
+    model->set_observer(&recorder);
+    auto state = model->new_state();
+    std::vector<float> logits(static_cast<size_t>(model->n_vocab()));  // [1][n_vocab]
+    std::vector<int32_t> chunk;
+    const auto start = std::chrono::steady_clock::now();
+    int chunks_done = 0;
+    for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(n_ctx)) {
+      if (n_chunks >= 0 && chunks_done == n_chunks) break;
+      const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(n_ctx));
+      chunk.assign(tokens.begin() + static_cast<ptrdiff_t>(begin),
+                   tokens.begin() + static_cast<ptrdiff_t>(end));
+      if (add_bos) chunk[0] = tokenizer->bos();
+      state->clear();
+      recorder.describe_next_forward(chunk, policy::Phase::kPrefill);
+      model->forward(chunk, *state, logits, /*all_logits=*/false);
+      ++chunks_done;
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    model->set_observer(nullptr);
+    const policy::RoutingTrace trace = recorder.finish();
+    const std::vector<LayerRow> rows = layer_rows(trace);
+    const int32_t n_expert = trace.shape.n_experts.front();
+    const int32_t top_k = trace.shape.top_k.front();
+
+    if (parser.isSet("json")) {
+      QJsonArray layers;
+      for (const LayerRow& r : rows) {
+        QJsonArray load;
+        for (int64_t x : r.stats.load) load.append(qint64(x));
+        layers.append(QJsonObject{
+            {"layer", r.model_layer},
+            {"n_expert", qint64(r.stats.load.size())},
+            {"tokens", qint64(r.stats.tokens)},
+            {"activations", qint64(r.stats.activations)},
+            {"load", load},
+            {"max_load", qint64(r.max_load)},
+            {"min_load", qint64(r.min_load)},
+            {"idle_experts", r.idle},
+            {"max_min_ratio", optional_json(r.max_min_ratio)},
+            {"jain_fairness", r.stats.jain_fairness},
+            {"load_entropy_bits", r.stats.load_entropy_bits},
+            {"router_entropy_bits", r.stats.router_entropy_bits},
+            {"hot_set_80", r.stats.hot_set_80},
+            {"top1_entropy_bits", r.top1_entropy},
+            {"top1_mi_next_bits", optional_json(r.mi_next)},
+        });
+      }
+      const QJsonObject out{{"model", model_path},
+                            {"file", parser.value("file")},
+                            {"n_tokens", qint64(trace.n_tokens())},
+                            {"n_chunks", chunks_done},
+                            {"ctx", n_ctx},
+                            {"layers", layers}};
+      std::printf("%s", QJsonDocument(out).toJson().constData());
+    } else {
+      std::printf("%lld tokens in %d chunks of at most %d; %d MoE layers, %d experts, top-%d\n\n",
+                  static_cast<long long>(trace.n_tokens()), chunks_done, n_ctx, trace.n_layers(),
+                  n_expert, top_k);
+      std::printf("%5s %9s %9s %7s %5s %6s %8s %9s %6s %10s\n", "layer", "max", "min", "max/min",
+                  "idle", "Jain", "load H", "router H", "hot80", "top1 MI");
+      for (const LayerRow& r : rows) {
+        const std::string ratio = r.max_min_ratio ? fmt::format("{:.2f}", *r.max_min_ratio) : "inf";
+        const std::string mi = r.mi_next ? fmt::format("{:.3f}", *r.mi_next) : "-";
+        std::printf("%5d %9lld %9lld %7s %5d %6.3f %8.3f %9.3f %6d %10s\n", r.model_layer,
+                    static_cast<long long>(r.max_load), static_cast<long long>(r.min_load),
+                    ratio.c_str(), r.idle, r.stats.jain_fairness, r.stats.load_entropy_bits,
+                    r.stats.router_entropy_bits, r.stats.hot_set_80, mi.c_str());
+      }
+      std::printf(
+          "\nmax, min: activations of the most- and least-used expert; Jain: fairness of the\n"
+          "load (1 = even); load H, router H: entropy in bits of the load and (mean per token)\n"
+          "of the router's distribution; hot80: fewest experts taking 80 %% of the activations;\n"
+          "top1 MI: mutual information in bits of this layer's and the next layer's top-1 "
+          "expert.\n");
+    }
+    std::fprintf(stderr, "routing-stats: %lld tokens, %d chunks, %.2f s (%.1f tokens/s)\n",
+                 static_cast<long long>(trace.n_tokens()), chunks_done, seconds,
+                 seconds > 0 ? double(trace.n_tokens()) / seconds : 0.0);
+  } catch (const Error& e) {
+    print_error(e.what());
+    return kFailure;
+  }
+  return kSuccess;
+}
+
+}  // namespace moescope::cli

@@ -1,0 +1,254 @@
+#include "app/gui/main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileInfo>
+#include <QKeySequence>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+
+#include "app/cli/default_model.h"
+#include "app/gui/i18n.h"
+#include "app/gui/theme.h"
+#include "engine/common/error.h"
+#include "views/model/model_panel.h"
+#include "views/prompt/prompt_panel.h"
+#include "views/session/session_controller.h"
+#include "views/settings/settings_io.h"
+#include "views/settings/settings_panel.h"
+#include "views/status/run_status.h"
+#include "views/text/text_panel.h"
+
+namespace moescope::gui {
+namespace {
+
+views::RunSettings default_run_settings() {
+  views::RunSettings s;
+  s.prompt = QStringLiteral("It is a truth universally acknowledged, that");
+  s.generation.max_new_tokens = 128;
+  return s;
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setObjectName("MainWindow");
+  setAcceptDrops(true);
+  setWindowIcon(QIcon(":/moescope/moescope-256.png"));
+  session_ = new views::SessionController(this);
+  {
+    QSettings settings;
+    session_->setSettings(views::load_run_settings(settings, default_run_settings()));
+  }
+
+  prompt_panel_ = new views::PromptPanel(session_, this);
+  text_panel_ = new views::TextPanel(session_, this);
+  auto* splitter = new QSplitter(Qt::Vertical, this);
+  splitter->setObjectName("centralSplitter");
+  splitter->addWidget(prompt_panel_);
+  splitter->addWidget(text_panel_);
+  splitter->setStretchFactor(0, 1);
+  splitter->setStretchFactor(1, 4);
+  setCentralWidget(splitter);
+
+  model_panel_ = new views::ModelPanel(session_, this);
+  settings_panel_ = new views::SettingsPanel(session_, this);
+  addDock(model_panel_, "modelDock", Qt::LeftDockWidgetArea);
+  addDock(settings_panel_, "settingsDock", Qt::LeftDockWidgetArea);
+
+  run_status_ = new views::RunStatus(session_, this);
+  statusBar()->addPermanentWidget(run_status_);
+  connect(session_, &views::SessionController::modelFailed, this,
+          [this](const QString& path, const QString& error) {
+            statusBar()->showMessage(
+                tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error), 10000);
+          });
+  connect(session_, &views::SessionController::runFailed, this, [this](const QString& error) {
+    statusBar()->showMessage(tr("The run failed: %1").arg(error), 10000);
+  });
+  connect(session_, &views::SessionController::modelLoaded, this, [this] {
+    statusBar()->showMessage(tr("Model ready: %1").arg(session_->model()->display_name()), 5000);
+  });
+  connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
+          [](const QStringList& files) { QSettings().setValue("recentModels", files); });
+
+  createMenus();
+  restoreSettings();
+  retranslate();
+}
+
+MainWindow::~MainWindow() = default;
+
+QDockWidget* MainWindow::addDock(QWidget* widget, const QString& object_name,
+                                 Qt::DockWidgetArea area) {
+  auto* dock = new QDockWidget(this);
+  dock->setObjectName(object_name);
+  dock->setWidget(widget);
+  addDockWidget(area, dock);
+  docks_.append(dock);
+  return dock;
+}
+
+QList<QDockWidget*> MainWindow::docks() const {
+  return docks_;
+}
+
+void MainWindow::createMenus() {
+  file_menu_ = menuBar()->addMenu(QString());
+  open_model_ = file_menu_->addAction(QString(), model_panel_, &views::ModelPanel::chooseModel);
+  open_model_->setShortcut(QKeySequence::Open);
+  file_menu_->addSeparator();
+  quit_ = file_menu_->addAction(QString(), this, &QWidget::close);
+  quit_->setShortcut(QKeySequence::Quit);
+
+  run_menu_ = menuBar()->addMenu(QString());
+  generate_ = run_menu_->addAction(QString(), prompt_panel_, &views::PromptPanel::generate);
+  generate_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+  stop_ = run_menu_->addAction(QString(), session_, &views::SessionController::stop);
+  stop_->setShortcut(QKeySequence(Qt::Key_Escape));
+  auto update_actions = [this] {
+    generate_->setEnabled(session_->state() == views::SessionController::State::kReady);
+    stop_->setEnabled(session_->state() == views::SessionController::State::kGenerating);
+  };
+  connect(session_, &views::SessionController::stateChanged, this, update_actions);
+  update_actions();
+
+  view_menu_ = menuBar()->addMenu(QString());
+  for (QDockWidget* dock : docks_) view_menu_->addAction(dock->toggleViewAction());
+  view_menu_->addSeparator();
+  theme_menu_ = view_menu_->addMenu(QString());
+  auto* themes = new QActionGroup(this);
+  theme_system_ = theme_menu_->addAction(QString());
+  theme_light_ = theme_menu_->addAction(QString());
+  theme_dark_ = theme_menu_->addAction(QString());
+  const QList<QPair<QAction*, Theme>> theme_actions = {
+      {theme_system_, Theme::kSystem}, {theme_light_, Theme::kLight}, {theme_dark_, Theme::kDark}};
+  for (const auto& [action, theme] : theme_actions) {
+    action->setCheckable(true);
+    themes->addAction(action);
+    connect(action, &QAction::triggered, this, [t = theme] {
+      apply_theme(t);
+      QSettings().setValue("theme", theme_name(t));
+    });
+  }
+  language_menu_ = view_menu_->addMenu(QString());
+  language_group_ = new QActionGroup(this);
+  for (const QString& lang : available_languages()) {
+    QAction* a = language_menu_->addAction(language_native_name(lang));
+    a->setCheckable(true);
+    a->setData(lang);
+    language_group_->addAction(a);
+    connect(a, &QAction::triggered, this, [this, lang] {
+      setLanguage(lang);
+      QSettings().setValue("language", lang);
+    });
+  }
+
+  help_menu_ = menuBar()->addMenu(QString());
+  about_ = help_menu_->addAction(QString(), this, &MainWindow::showAbout);
+  about_->setShortcut(QKeySequence::HelpContents);
+  about_qt_ = help_menu_->addAction(QString(), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::retranslate() {
+  setWindowTitle(tr("MoEScope — mixture-of-experts profiler"));
+  for (QDockWidget* dock : docks_) {
+    const QString name = dock->objectName();
+    if (name == "modelDock") dock->setWindowTitle(tr("Model"));
+    if (name == "settingsDock") dock->setWindowTitle(tr("Settings"));
+  }
+  file_menu_->setTitle(tr("&File"));
+  open_model_->setText(tr("&Open model…"));
+  quit_->setText(tr("&Quit"));
+  run_menu_->setTitle(tr("&Run"));
+  generate_->setText(tr("&Generate"));
+  stop_->setText(tr("&Stop"));
+  view_menu_->setTitle(tr("&View"));
+  theme_menu_->setTitle(tr("&Theme"));
+  theme_system_->setText(tr("System"));
+  theme_light_->setText(tr("Light"));
+  theme_dark_->setText(tr("Dark"));
+  language_menu_->setTitle(tr("&Language"));
+  help_menu_->setTitle(tr("&Help"));
+  about_->setText(tr("&About MoEScope"));
+  about_qt_->setText(tr("About &Qt"));
+}
+
+void MainWindow::setLanguage(const QString& language) {
+  language_ = install_language(language) ? language : QStringLiteral("en");
+  for (QAction* a : language_group_->actions()) a->setChecked(a->data().toString() == language_);
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QMainWindow::changeEvent(event);
+}
+
+void MainWindow::openStartModel(const QString& path) {
+  if (!path.isEmpty()) {
+    session_->openModel(path);
+    return;
+  }
+  try {
+    session_->openModel(QString::fromStdString(cli::find_default_model().string()));
+  } catch (const Error& e) {
+    statusBar()->showMessage(tr("No default model: %1").arg(QString::fromUtf8(e.what())), 15000);
+  }
+}
+
+void MainWindow::showAbout() {
+  QMessageBox::about(
+      this, tr("About MoEScope"),
+      tr("<h3>MoEScope %1</h3>"
+         "<p>A profiler for mixture-of-experts inference: it runs MoE models on its own CPU "
+         "engine, offloads their experts to a bounded cache, and shows every token's routing, "
+         "cache hits and stalls live.</p>"
+         "<p>Built with Qt %2. Licensed under the Apache License 2.0.</p>")
+          .arg(QCoreApplication::applicationVersion(), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  saveSettings();
+  session_->stop();
+  QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (!views::dropped_file(event->mimeData(), {".gguf"}).isEmpty()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QString model = views::dropped_file(event->mimeData(), {".gguf"});
+  if (model.isEmpty()) return;
+  event->acceptProposedAction();
+  session_->openModel(model);
+}
+
+void MainWindow::restoreSettings() {
+  QSettings s;
+  model_panel_->setRecentFiles(s.value("recentModels").toStringList());
+  const Theme theme = theme_from_name(s.value("theme", "system").toString());
+  (theme == Theme::kDark ? theme_dark_ : theme == Theme::kLight ? theme_light_ : theme_system_)
+      ->setChecked(true);
+  if (theme != Theme::kSystem) apply_theme(theme);
+  if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1400, 900);
+  restoreState(s.value("window/state").toByteArray());
+}
+
+void MainWindow::saveSettings() const {
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  views::save_run_settings(s, session_->settings());
+}
+
+}  // namespace moescope::gui

@@ -1,0 +1,89 @@
+#pragma once
+// The main window: the prompt and the coloured text in the middle; the model, the settings and
+// every analysis view in docks around it; a status bar with the run's figures. Settings, the dock
+// layout, recent files, the theme and the language persist in QSettings.
+#include <QMainWindow>
+#include <QString>
+
+#include <memory>
+
+class QAction;
+class QActionGroup;
+class QDockWidget;
+class QMenu;
+
+namespace moescope::views {
+class SessionController;
+class ModelPanel;
+class SettingsPanel;
+class PromptPanel;
+class TextPanel;
+class RunStatus;
+}  // namespace moescope::views
+
+namespace moescope::gui {
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  views::SessionController* session() const { return session_; }
+  views::ModelPanel* modelPanel() const { return model_panel_; }
+  views::SettingsPanel* settingsPanel() const { return settings_panel_; }
+  views::PromptPanel* promptPanel() const { return prompt_panel_; }
+  views::TextPanel* textPanel() const { return text_panel_; }
+  views::RunStatus* runStatus() const { return run_status_; }
+  QList<QDockWidget*> docks() const;
+
+  // Opens `path`, or the default model (cli/default_model.h) when empty. Reports a missing
+  // default model in the model panel and the status bar.
+  void openStartModel(const QString& path);
+  void setLanguage(const QString& language);  // "en", "de", "zh_CN"
+  QString language() const { return language_; }
+
+ public Q_SLOTS:
+  void showAbout();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void changeEvent(QEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  QDockWidget* addDock(QWidget* widget, const QString& object_name, Qt::DockWidgetArea area);
+  void createMenus();
+  void retranslate();
+  void restoreSettings();
+  void saveSettings() const;
+
+  views::SessionController* session_;
+  views::ModelPanel* model_panel_;
+  views::SettingsPanel* settings_panel_;
+  views::PromptPanel* prompt_panel_;
+  views::TextPanel* text_panel_;
+  views::RunStatus* run_status_;
+  QList<QDockWidget*> docks_;
+  QString language_ = "en";
+
+  QMenu* file_menu_ = nullptr;
+  QMenu* run_menu_ = nullptr;
+  QMenu* view_menu_ = nullptr;
+  QMenu* theme_menu_ = nullptr;
+  QMenu* language_menu_ = nullptr;
+  QMenu* help_menu_ = nullptr;
+  QAction* open_model_ = nullptr;
+  QAction* quit_ = nullptr;
+  QAction* generate_ = nullptr;
+  QAction* stop_ = nullptr;
+  QAction* about_ = nullptr;
+  QAction* about_qt_ = nullptr;
+  QAction* theme_system_ = nullptr;
+  QAction* theme_light_ = nullptr;
+  QAction* theme_dark_ = nullptr;
+  QActionGroup* language_group_ = nullptr;
+};
+
+}  // namespace moescope::gui

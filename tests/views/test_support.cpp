@@ -1,0 +1,51 @@
+#include "tests/views/test_support.h"
+
+#include <QFile>
+#include <QSignalSpy>
+
+namespace moescope::views::test {
+
+QString reference_model(const QString& name) {
+  return QString(MOESCOPE_SHARED_DIR) + "/reference/models/" + name + ".gguf";
+}
+
+QJsonDocument read_json(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return QJsonDocument::fromJson(f.readAll());
+}
+
+bool load_model(SessionController& session, const QString& path, int timeout_ms) {
+  QSignalSpy loaded(&session, &SessionController::modelLoaded);
+  QSignalSpy failed(&session, &SessionController::modelFailed);
+  session.openModel(path);
+  QElapsedTimer timer;
+  timer.start();
+  while (loaded.isEmpty() && failed.isEmpty() && timer.elapsed() < timeout_ms) loaded.wait(100);
+  return !loaded.isEmpty();
+}
+
+bool generate_and_wait(SessionController& session, int timeout_ms) {
+  QSignalSpy finished(&session, &SessionController::runFinished);
+  QSignalSpy failed(&session, &SessionController::runFailed);
+  if (!session.generate()) return false;
+  QElapsedTimer timer;
+  timer.start();
+  while (finished.isEmpty() && failed.isEmpty() && timer.elapsed() < timeout_ms) finished.wait(100);
+  return !finished.isEmpty();
+}
+
+RunSettings quick_settings(const QString& prompt, int n_tokens) {
+  RunSettings s;
+  s.prompt = prompt;
+  s.generation.max_new_tokens = n_tokens;
+  s.generation.sampling.temperature = 0;
+  s.threads = 1;
+  s.cache.offload = true;
+  s.cache.budget_percent = 25;
+  s.cache.policy = "lru";
+  s.cache.compare = {"lfu", "fifo"};
+  return s;
+}
+
+}  // namespace moescope::views::test

@@ -1,0 +1,72 @@
+#include "views/common/color_legend.h"
+
+#include <QLinearGradient>
+#include <QPainter>
+
+namespace moescope::views {
+
+ColorLegend::ColorLegend(QWidget* parent) : QWidget(parent) {
+  setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Fixed);
+}
+
+void ColorLegend::setScale(ColorMap map, const QString& title, const QString& low,
+                           const QString& high) {
+  map_ = map;
+  title_ = title;
+  low_ = low;
+  high_ = high;
+  categories_.clear();
+  updateGeometry();
+  update();
+}
+
+void ColorLegend::setCategories(const QString& title,
+                                const QVector<QPair<QColor, QString>>& entries) {
+  title_ = title;
+  categories_ = entries;
+  updateGeometry();
+  update();
+}
+
+QSize ColorLegend::sizeHint() const {
+  return {320, fontMetrics().height() + 8};
+}
+
+QSize ColorLegend::minimumSizeHint() const {
+  return {120, fontMetrics().height() + 8};
+}
+
+void ColorLegend::paintEvent(QPaintEvent*) {
+  QPainter p(this);
+  const QFontMetrics fm = fontMetrics();
+  const int h = fm.height();
+  const int y = (height() - h) / 2;
+  int x = 4;
+  p.setPen(palette().color(QPalette::WindowText));
+  if (!title_.isEmpty()) {
+    p.drawText(QRect(x, y, fm.horizontalAdvance(title_), h), Qt::AlignVCenter, title_);
+    x += fm.horizontalAdvance(title_) + 8;
+  }
+  if (!categories_.isEmpty()) {
+    for (const auto& [color, label] : categories_) {
+      if (x + h + fm.horizontalAdvance(label) > width()) break;
+      p.fillRect(QRect(x, y + 2, h - 4, h - 4), color);
+      x += h;
+      p.drawText(QRect(x, y, fm.horizontalAdvance(label), h), Qt::AlignVCenter, label);
+      x += fm.horizontalAdvance(label) + 10;
+    }
+    return;
+  }
+  const int low_w = fm.horizontalAdvance(low_);
+  const int high_w = fm.horizontalAdvance(high_);
+  p.drawText(QRect(x, y, low_w, h), Qt::AlignVCenter, low_);
+  x += low_w + 6;
+  const int bar_w = std::max(20, width() - x - high_w - 10);
+  QLinearGradient g(x, 0, x + bar_w, 0);
+  for (int i = 0; i <= 10; ++i) g.setColorAt(i / 10.0, map_color(map_, i / 10.0));
+  p.fillRect(QRect(x, y + 2, bar_w, h - 4), g);
+  x += bar_w + 6;
+  p.drawText(QRect(x, y, high_w, h), Qt::AlignVCenter, high_);
+}
+
+}  // namespace moescope::views

@@ -1,0 +1,107 @@
+#include "views/session/generation_job.h"
+
+#include "engine/common/error.h"
+#include "engine/model/text_stream.h"
+#include "engine/tokenizer/vocab.h"
+
+namespace moescope::views {
+namespace {
+
+bool is_special(const tokenizer::Tokenizer& tok, int32_t id) {
+  const auto& attrs = tok.vocab().attrs;
+  return id >= 0 && size_t(id) < attrs.size() &&
+         (attrs[size_t(id)] & (tokenizer::kAttrControl | tokenizer::kAttrUnknown)) != 0;
+}
+
+TokenInfo make_token(const tokenizer::Tokenizer& tok, int32_t id, std::string_view text,
+                     bool generated, double elapsed_ms) {
+  TokenInfo t;
+  t.id = id;
+  t.generated = generated;
+  t.special = is_special(tok, id);
+  t.elapsed_ms = elapsed_ms;
+  t.text = t.special && text.empty() ? QString::fromStdString(tok.token_piece(id, true))
+                                     : QString::fromUtf8(text.data(), qsizetype(text.size()));
+  return t;
+}
+
+// Restores the model's provider and observer however the generation ends.
+class Attachment {
+ public:
+  Attachment(Model& model, std::unique_ptr<offload::ExpertStore> store)
+      : model_(model), store_(std::move(store)) {}
+  ~Attachment() {
+    if (store_) store_->detach(model_);
+    model_.set_observer(nullptr);
+  }
+  offload::ExpertStore* store() const { return store_.get(); }
+
+ private:
+  Model& model_;
+  std::unique_ptr<offload::ExpertStore> store_;
+};
+
+}  // namespace
+
+GenerationJob::GenerationJob(uint64_t job_id, std::shared_ptr<LoadedModel> loaded,
+                             RunSettings run_settings)
+    : id(job_id),
+      model(std::move(loaded)),
+      settings(std::move(run_settings)),
+      recorder(model->moe_index, model->shape.n_layers(), model->gating) {}
+
+void GenerationJob::run() {
+  try {
+    Model& m = *model->model;
+    const tokenizer::Tokenizer& tok = *model->tokenizer;
+    Generator generator(m, tok);
+    const std::vector<int32_t> prompt = generator.tokenize_prompt(settings.prompt.toStdString());
+
+    // Prompt tokens as text: complete characters only, like the generated text.
+    TextStream prompt_text;
+    for (int32_t id : prompt) {
+      const std::string text = prompt_text.push(tok.token_piece(id, false));
+      recorder.add_token(make_token(tok, id, text, false, 0.0));
+    }
+    const std::string rest = prompt_text.finish();
+    if (!rest.empty()) recorder.add_tail_text(QString::fromStdString(rest));
+
+    std::unique_ptr<offload::ExpertStore> store;
+    if (settings.cache.offload) {
+      store = offload::ExpertStore::attach(m, offload_config(settings.cache, model->shape),
+                                           &recorder);
+      offload::ExpertStore* s = store.get();
+      recorder.set_stall_source([s] { return s->stats().stall_ns; });
+      offloaded = true;
+    } else {
+      m.set_observer(&recorder);
+    }
+    Attachment attachment(m, std::move(store));
+
+    const GenerationResult result = generator.generate(
+        prompt, settings.generation,
+        [&](const TokenEvent& ev) {
+          if (ev.id < 0) {
+            recorder.add_tail_text(QString::fromUtf8(ev.text.data(), qsizetype(ev.text.size())));
+          } else {
+            recorder.add_token(make_token(tok, ev.id, ev.text, true, ev.elapsed_ms));
+          }
+        },
+        &cancel);
+    stats = result.stats;
+    if (stats.stop_reason == StopReason::kEndOfGeneration && !result.tokens.empty()) {
+      recorder.add_token(make_token(tok, result.tokens.back(), {}, true, stats.total_ms));
+    }
+    if (attachment.store()) {
+      live_decisions = attachment.store()->decisions();
+      store_stats = attachment.store()->stats();
+    }
+    ok = true;
+  } catch (const Error& e) {
+    error = QString::fromUtf8(e.what());
+  } catch (const std::exception& e) {
+    error = QString::fromUtf8(e.what());
+  }
+}
+
+}  // namespace moescope::views

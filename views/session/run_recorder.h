@@ -1,0 +1,62 @@
+#pragma once
+// The observer adapter between the engine and the GUI. It sits on the engine thread as the model's
+// MoeObserver (behind the expert store when offloading is on), copies each routing decision out
+// of the forward pass, and at the end of every forward hands the tokens' rows to a pending
+// RunDelta. The GUI thread takes the pending delta whenever it refreshes; nothing here blocks the
+// forward pass for longer than appending to vectors.
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "engine/model/hparams.h"
+#include "engine/model/moe_observer.h"
+#include "views/session/run_delta.h"
+
+namespace moescope::views {
+
+class RunRecorder final : public MoeObserver {
+ public:
+  // moe_index: [n_model_layers] the MoE layer of each model block, -1 for dense blocks.
+  RunRecorder(std::vector<int32_t> moe_index, int n_moe_layers, GatingFunc gating);
+
+  // Cumulative measured stall of the expert store (read at the end of each forward), or none.
+  void set_stall_source(std::function<int64_t()> total_stall_ns) {
+    stall_source_ = std::move(total_stall_ns);
+  }
+
+  // Engine thread.
+  void add_token(TokenInfo token);
+  void add_tail_text(const QString& text);
+  void on_forward_begin(TokenPos first, int n_tokens) override;
+  void on_routing(const MoeRoutingEvent& event) override;
+  void on_forward_end() override;
+
+  // Any thread: everything recorded since the last take().
+  RunDelta take();
+  int routed_total() const;
+
+ private:
+  struct Cell {
+    std::vector<ExpertId> experts;
+    std::vector<float> weights;
+    float entropy = 0;
+    bool seen = false;
+  };
+
+  std::vector<int32_t> moe_index_;
+  int n_layers_;
+  GatingFunc gating_;
+  std::function<int64_t()> stall_source_;
+  int64_t stall_seen_ = 0;
+
+  // The forward in progress (engine thread only).
+  int forward_first_ = 0;
+  int forward_tokens_ = 0;
+  std::vector<Cell> cells_;  // [forward_tokens][n_layers]
+
+  mutable std::mutex mu_;
+  RunDelta pending_;
+  int routed_total_ = 0;
+};
+
+}  // namespace moescope::views

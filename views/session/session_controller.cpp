@@ -1,0 +1,195 @@
+#include "views/session/session_controller.h"
+
+#include <QMetaObject>
+
+#include "engine/common/error.h"
+#include "views/session/generation_job.h"
+
+namespace moescope::views {
+namespace {
+constexpr int kAnalysisIntervalMs = 250;  // live re-analysis at most this often
+}
+
+SessionController::SessionController(QObject* parent) : QObject(parent), analysis_(this) {
+  engine_thread_.setObjectName("moescope-engine");
+  engine_context_ = new QObject;
+  engine_context_->moveToThread(&engine_thread_);
+  connect(&engine_thread_, &QThread::finished, engine_context_, &QObject::deleteLater);
+  engine_thread_.start();
+
+  refresh_.setInterval(kRefreshIntervalMs);
+  connect(&refresh_, &QTimer::timeout, this, &SessionController::poll);
+  analysis_.set_callback([this](uint64_t id, std::shared_ptr<const AnalysisResult> result) {
+    analysisDone(id, std::move(result));
+  });
+  since_analysis_.start();
+}
+
+SessionController::~SessionController() {
+  if (job_) job_->cancel.store(true);
+  engine_thread_.quit();
+  engine_thread_.wait();
+}
+
+void SessionController::setState(State state) {
+  if (state == state_) return;
+  state_ = state;
+  Q_EMIT stateChanged(state_);
+}
+
+void SessionController::setSettings(const RunSettings& settings) {
+  const bool cache_changed = !(settings.cache == settings_.cache);
+  settings_ = settings;
+  Q_EMIT settingsChanged();
+  if (cache_changed && run_.routed_count() > 0) requestAnalysis(true);
+}
+
+void SessionController::openModel(const QString& path) {
+  if (job_) {
+    job_->cancel.store(true);
+    job_.reset();
+    refresh_.stop();
+  }
+  const uint64_t id = ++job_counter_;
+  load_job_ = id;
+  setState(State::kLoadingModel);
+  Q_EMIT modelLoading(path);
+  const int threads = settings_.threads;
+  QMetaObject::invokeMethod(
+      engine_context_,
+      [this, id, path, threads] {
+        std::shared_ptr<LoadedModel> loaded;
+        QString error;
+        try {
+          loaded = LoadedModel::load(path.toStdString(), threads);
+        } catch (const std::exception& e) {
+          error = QString::fromUtf8(e.what());
+        }
+        QMetaObject::invokeMethod(
+            this,
+            [this, id, path, loaded, error] {
+              if (id != load_job_) return;  // a newer job replaced this one
+              load_job_ = 0;
+              if (!loaded) {
+                setState(model_ ? State::kReady : State::kNoModel);
+                Q_EMIT modelFailed(path, error);
+                return;
+              }
+              model_ = loaded;
+              ++run_id_;
+              run_.reset(model_->shape);
+              selection_.clear();
+              setState(State::kReady);
+              Q_EMIT modelLoaded();
+              Q_EMIT runStarted();
+            },
+            Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
+}
+
+bool SessionController::generate() {
+  if (!model_ || busy()) return false;
+  auto job = std::make_shared<GenerationJob>(++job_counter_, model_, settings_);
+  job_ = job;
+  run_id_ = job->id;
+  run_.reset(model_->shape);
+  analysed_routed_ = -1;
+  analysis_.drop_pending();
+  live_decisions_.reset();
+  last_offloaded_ = false;
+  run_title_ = model_->display_name();
+  selection_.clear();
+  setState(State::kGenerating);
+  Q_EMIT runStarted();
+  refresh_.start();
+  QMetaObject::invokeMethod(
+      engine_context_,
+      [this, job] {
+        job->run();
+        QMetaObject::invokeMethod(this, [this, job] { jobFinished(job); }, Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
+  return true;
+}
+
+void SessionController::stop() {
+  if (!job_ || state_ != State::kGenerating) return;
+  job_->cancel.store(true);
+  setState(State::kStopping);
+}
+
+int SessionController::engine_routed_count() const {
+  return job_ ? job_->recorder.routed_total() : run_.routed_count();
+}
+
+void SessionController::poll() {
+  if (!job_) return;
+  RunDelta delta = job_->recorder.take();
+  if (delta.empty()) return;
+  const int first_token = run_.token_count();
+  const int first_routed = run_.routed_count();
+  run_.apply(delta);
+  Q_EMIT runUpdated(first_token, first_routed);
+  requestAnalysis(false);
+}
+
+void SessionController::jobFinished(const std::shared_ptr<GenerationJob>& job) {
+  if (job != job_) return;  // cancelled and replaced: its results belong to no one
+  poll();
+  refresh_.stop();
+  last_stats_ = job->stats;
+  live_decisions_ = job->live_decisions;
+  last_offloaded_ = job->offloaded;
+  job_.reset();
+  setState(State::kReady);
+  if (!job->ok) {
+    Q_EMIT runFailed(job->error);
+    return;
+  }
+  requestAnalysis(true);
+  Q_EMIT runFinished();
+}
+
+void SessionController::showRun(const policy::MoeShape& shape, const RunDelta& data,
+                                const QString& title) {
+  if (job_) {
+    job_->cancel.store(true);
+    job_.reset();
+    refresh_.stop();
+    setState(model_ ? State::kReady : State::kNoModel);
+  }
+  run_id_ = ++job_counter_;
+  run_.reset(shape);
+  analysed_routed_ = -1;
+  analysis_.drop_pending();
+  live_decisions_.reset();
+  last_offloaded_ = false;
+  run_title_ = title;
+  selection_.clear();
+  Q_EMIT runStarted();
+  run_.apply(data);
+  Q_EMIT runUpdated(0, 0);
+  requestAnalysis(true);
+  Q_EMIT runFinished();
+}
+
+void SessionController::requestAnalysis(bool force) {
+  const int routed = run_.routed_count();
+  if (routed == 0) return;
+  if (!force && (routed == analysed_routed_ || analysis_.busy() ||
+                 since_analysis_.elapsed() < kAnalysisIntervalMs)) {
+    return;
+  }
+  analysed_routed_ = routed;
+  since_analysis_.restart();
+  analysis_.request(run_id_, run_.routing_trace(), settings_.cache);
+}
+
+void SessionController::analysisDone(uint64_t run_id, std::shared_ptr<const AnalysisResult> result) {
+  if (run_id != run_id_ || !result || result->n_tokens > run_.routed_count()) return;
+  run_.set_analysis(std::move(result));
+  Q_EMIT analysisUpdated();
+}
+
+}  // namespace moescope::views

@@ -1,0 +1,110 @@
+#pragma once
+// The GUI's handle on the engine. It owns the engine thread, the loaded model, the current run
+// and the shared selection. Work goes to the engine thread as jobs with increasing ids (in the
+// manner of Hotspot's job tracker): starting a job cancels the one before, and results of any job
+// but the newest are dropped. Stop sets the running generation's cancel flag, which the generator
+// checks before every token. While a run is live a 30 Hz timer takes the recorder's pending data,
+// so views get at most 30 updates a second however fast tokens come.
+#include <QElapsedTimer>
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <QTimer>
+
+#include <memory>
+#include <optional>
+
+#include "engine/model/generator.h"
+#include "engine/policy/cache_counters.h"
+#include "views/session/analysis_scheduler.h"
+#include "views/session/loaded_model.h"
+#include "views/session/run_data.h"
+#include "views/session/run_settings.h"
+#include "views/session/selection.h"
+
+namespace moescope::views {
+
+struct GenerationJob;
+
+class SessionController : public QObject {
+  Q_OBJECT
+ public:
+  enum class State { kNoModel, kLoadingModel, kReady, kGenerating, kStopping };
+  Q_ENUM(State)
+  static constexpr int kRefreshIntervalMs = 33;  // at most 30 view updates a second
+
+  explicit SessionController(QObject* parent = nullptr);
+  ~SessionController() override;
+
+  State state() const { return state_; }
+  bool busy() const { return state_ == State::kLoadingModel || state_ == State::kGenerating ||
+                             state_ == State::kStopping; }
+  // The loaded model, or null. Replaced (not modified) when another model is opened.
+  const LoadedModel* model() const { return model_.get(); }
+  const RunData& run() const { return run_; }
+  Selection* selection() { return &selection_; }
+  const RunSettings& settings() const { return settings_; }
+  uint64_t run_id() const { return run_id_; }
+  // How the last generation ended (valid after runFinished).
+  const GenerationStats& last_stats() const { return last_stats_; }
+  // The expert store's own counters for the last run when offloading was on.
+  const std::optional<policy::CacheReport>& live_decisions() const { return live_decisions_; }
+  bool last_run_offloaded() const { return last_offloaded_; }
+  QString run_title() const { return run_title_; }
+  // Tokens whose routing the engine has produced so far: ahead of run() until the next refresh.
+  int engine_routed_count() const;
+
+  void setSettings(const RunSettings& settings);
+  // Shows a run read from elsewhere (a recorded trace) as if it had just been generated.
+  void showRun(const policy::MoeShape& shape, const RunDelta& data, const QString& title);
+
+ public Q_SLOTS:
+  void openModel(const QString& path);
+  // Generates with the current settings. False (and nothing happens) without a model or while
+  // another job runs.
+  bool generate();
+  void stop();
+
+ Q_SIGNALS:
+  void stateChanged(moescope::views::SessionController::State state);
+  void modelLoading(const QString& path);
+  void modelLoaded();
+  void modelFailed(const QString& path, const QString& error);
+  void runStarted();
+  // Tokens from firstToken on and routing from firstRouted on were appended to run().
+  void runUpdated(int firstToken, int firstRouted);
+  void runFinished();
+  void runFailed(const QString& error);
+  void analysisUpdated();
+  void settingsChanged();
+
+ private:
+  void setState(State state);
+  void poll();
+  void jobFinished(const std::shared_ptr<GenerationJob>& job);
+  void requestAnalysis(bool force);
+  void analysisDone(uint64_t run_id, std::shared_ptr<const AnalysisResult> result);
+
+  QThread engine_thread_;
+  QObject* engine_context_ = nullptr;  // lives on engine_thread_
+  AnalysisScheduler analysis_;
+  QTimer refresh_;
+  QElapsedTimer since_analysis_;
+
+  State state_ = State::kNoModel;
+  uint64_t job_counter_ = 0;
+  uint64_t load_job_ = 0;
+  std::shared_ptr<LoadedModel> model_;
+  std::shared_ptr<GenerationJob> job_;  // the newest generation
+  uint64_t run_id_ = 0;
+  int analysed_routed_ = -1;
+  RunData run_;
+  Selection selection_;
+  RunSettings settings_;
+  GenerationStats last_stats_;
+  std::optional<policy::CacheReport> live_decisions_;
+  bool last_offloaded_ = false;
+  QString run_title_;
+};
+
+}  // namespace moescope::views

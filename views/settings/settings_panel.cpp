@@ -1,0 +1,322 @@
+#include "views/settings/settings_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QEvent>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <limits>
+
+#include "views/common/format.h"
+#include "views/session/session_controller.h"
+#include "views/settings/policy_choices.h"
+
+namespace moescope::views {
+namespace {
+
+QComboBox* combo(const QStringList& items, const QString& name, QWidget* parent) {
+  auto* c = new QComboBox(parent);
+  c->addItems(items);
+  c->setObjectName(name);
+  return c;
+}
+
+void select(QComboBox* c, const QString& value) {
+  int i = c->findText(value);
+  if (i < 0) {
+    c->addItem(value);
+    i = c->count() - 1;
+  }
+  c->setCurrentIndex(i);
+}
+
+}  // namespace
+
+SettingsPanel::SettingsPanel(SessionController* session, QWidget* parent)
+    : QWidget(parent), session_(session) {
+  build();
+  retranslate();
+  pull();
+  connect(session_, &SessionController::settingsChanged, this, &SettingsPanel::pull);
+  connect(session_, &SessionController::modelLoaded, this, &SettingsPanel::updateBudgetLabel);
+}
+
+void SettingsPanel::build() {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  outer->addWidget(scroll);
+  auto* body = new QWidget(scroll);
+  scroll->setWidget(body);
+  auto* layout = new QVBoxLayout(body);
+
+  generation_box_ = new QGroupBox(body);
+  generation_form_ = new QFormLayout(generation_box_);
+  max_tokens_ = new QSpinBox(generation_box_);
+  max_tokens_->setObjectName("maxTokens");
+  max_tokens_->setRange(-1, 100000);
+  temperature_ = new QDoubleSpinBox(generation_box_);
+  temperature_->setObjectName("temperature");
+  temperature_->setRange(0, 5);
+  temperature_->setSingleStep(0.05);
+  top_k_ = new QSpinBox(generation_box_);
+  top_k_->setRange(0, 100000);
+  top_p_ = new QDoubleSpinBox(generation_box_);
+  top_p_->setRange(0, 1);
+  top_p_->setSingleStep(0.01);
+  min_p_ = new QDoubleSpinBox(generation_box_);
+  min_p_->setRange(0, 1);
+  min_p_->setSingleStep(0.01);
+  repeat_penalty_ = new QDoubleSpinBox(generation_box_);
+  repeat_penalty_->setRange(0.01, 10);
+  repeat_penalty_->setSingleStep(0.05);
+  seed_ = new QSpinBox(generation_box_);
+  seed_->setRange(0, std::numeric_limits<int>::max());
+  for (QWidget* w : {static_cast<QWidget*>(max_tokens_), static_cast<QWidget*>(temperature_),
+                     static_cast<QWidget*>(top_k_), static_cast<QWidget*>(top_p_),
+                     static_cast<QWidget*>(min_p_), static_cast<QWidget*>(repeat_penalty_),
+                     static_cast<QWidget*>(seed_)}) {
+    generation_form_->addRow(QString(), w);
+  }
+  layout->addWidget(generation_box_);
+
+  cache_box_ = new QGroupBox(body);
+  cache_form_ = new QFormLayout(cache_box_);
+  offload_ = new QCheckBox(cache_box_);
+  offload_->setObjectName("offload");
+  budget_slider_ = new QSlider(Qt::Horizontal, cache_box_);
+  budget_slider_->setRange(1, 100);
+  budget_ = new QSpinBox(cache_box_);
+  budget_->setObjectName("budgetPercent");
+  budget_->setRange(1, 100);
+  budget_->setSuffix(" %");
+  auto* budget_row = new QWidget(cache_box_);
+  auto* budget_layout = new QHBoxLayout(budget_row);
+  budget_layout->setContentsMargins(0, 0, 0, 0);
+  budget_layout->addWidget(budget_slider_, 1);
+  budget_layout->addWidget(budget_);
+  budget_info_ = new QLabel(cache_box_);
+  budget_info_->setObjectName("budgetInfo");
+  policy_ = combo(live_policies(), "policy", cache_box_);
+  prefetcher_ = combo(prefetcher_choices(), "prefetcher", cache_box_);
+  link_ = combo(link_choices(), "link", cache_box_);
+  allocator_ = combo(allocator_choices(), "allocator", cache_box_);
+  cache_form_->addRow(offload_);
+  cache_form_->addRow(QString(), budget_row);
+  cache_form_->addRow(QString(), budget_info_);
+  cache_form_->addRow(QString(), policy_);
+  cache_form_->addRow(QString(), prefetcher_);
+  cache_form_->addRow(QString(), link_);
+  cache_form_->addRow(QString(), allocator_);
+  layout->addWidget(cache_box_);
+
+  compare_box_ = new QGroupBox(body);
+  auto* compare_layout = new QVBoxLayout(compare_box_);
+  compare_ = new QListWidget(compare_box_);
+  compare_->setObjectName("comparePolicies");
+  for (const QString& p : comparable_policies()) {
+    auto* item = new QListWidgetItem(p, compare_);
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(Qt::Unchecked);
+  }
+  compare_->setMinimumHeight(120);
+  bounds_ = new QCheckBox(compare_box_);
+  bounds_->setObjectName("bounds");
+  sch_window_ = new QSpinBox(compare_box_);
+  sch_window_->setRange(1, 4096);
+  sch_label_ = new QLabel(compare_box_);
+  auto* sch_row = new QHBoxLayout;
+  sch_row->addWidget(sch_label_);
+  sch_row->addWidget(sch_window_);
+  compare_layout->addWidget(compare_);
+  compare_layout->addWidget(bounds_);
+  compare_layout->addLayout(sch_row);
+  layout->addWidget(compare_box_);
+
+  lossy_box_ = new QGroupBox(body);
+  lossy_box_->setObjectName("lossyGating");
+  auto* lossy_layout = new QVBoxLayout(lossy_box_);
+  lossy_note_ = new QLabel(lossy_box_);
+  lossy_note_->setWordWrap(true);
+  adaptive_top_k_ = new QCheckBox(lossy_box_);
+  substitution_ = new QCheckBox(lossy_box_);
+  // The engine has no lossy gating yet: shown, marked, and disabled.
+  adaptive_top_k_->setEnabled(false);
+  substitution_->setEnabled(false);
+  lossy_layout->addWidget(lossy_note_);
+  lossy_layout->addWidget(adaptive_top_k_);
+  lossy_layout->addWidget(substitution_);
+  layout->addWidget(lossy_box_);
+  layout->addStretch(1);
+
+  auto changed = [this] { push(); };
+  connect(max_tokens_, &QSpinBox::valueChanged, this, changed);
+  connect(temperature_, &QDoubleSpinBox::valueChanged, this, changed);
+  connect(top_k_, &QSpinBox::valueChanged, this, changed);
+  connect(top_p_, &QDoubleSpinBox::valueChanged, this, changed);
+  connect(min_p_, &QDoubleSpinBox::valueChanged, this, changed);
+  connect(repeat_penalty_, &QDoubleSpinBox::valueChanged, this, changed);
+  connect(seed_, &QSpinBox::valueChanged, this, changed);
+  connect(offload_, &QCheckBox::toggled, this, changed);
+  connect(budget_slider_, &QSlider::valueChanged, budget_, &QSpinBox::setValue);
+  connect(budget_, &QSpinBox::valueChanged, budget_slider_, &QSlider::setValue);
+  connect(budget_, &QSpinBox::valueChanged, this, changed);
+  for (QComboBox* c : {policy_, prefetcher_, link_, allocator_}) {
+    connect(c, &QComboBox::currentIndexChanged, this, changed);
+  }
+  connect(compare_, &QListWidget::itemChanged, this, changed);
+  connect(bounds_, &QCheckBox::toggled, this, changed);
+  connect(sch_window_, &QSpinBox::valueChanged, this, changed);
+}
+
+void SettingsPanel::retranslate() {
+  generation_box_->setTitle(tr("Generation"));
+  const QStringList gen_labels = {tr("Max new tokens"), tr("Temperature"), tr("Top-k"),
+                                  tr("Top-p"),          tr("Min-p"),       tr("Repeat penalty"),
+                                  tr("Seed")};
+  for (int i = 0; i < gen_labels.size(); ++i) {
+    if (auto* item = generation_form_->itemAt(i, QFormLayout::LabelRole)) {
+      if (auto* label = qobject_cast<QLabel*>(item->widget())) label->setText(gen_labels[i]);
+    } else {
+      generation_form_->setWidget(i, QFormLayout::LabelRole, new QLabel(gen_labels[i]));
+    }
+  }
+  max_tokens_->setSpecialValueText(tr("until the end"));
+  temperature_->setSpecialValueText(tr("greedy"));
+  top_k_->setSpecialValueText(tr("all"));
+
+  cache_box_->setTitle(tr("Expert cache"));
+  offload_->setText(tr("Offload experts (real expert store)"));
+  offload_->setToolTip(tr("On: experts are really loaded into a bounded cache and the forward "
+                          "pass waits for them. Off: experts stay mapped and every policy is "
+                          "simulated on the routing."));
+  const QStringList cache_labels = {QString(), tr("Budget"), QString(), tr("Policy"),
+                                    tr("Prefetcher"), tr("Link"), tr("Allocator")};
+  for (int i = 1; i < cache_labels.size(); ++i) {
+    if (cache_labels[i].isEmpty()) continue;
+    if (auto* item = cache_form_->itemAt(i, QFormLayout::LabelRole)) {
+      if (auto* label = qobject_cast<QLabel*>(item->widget())) label->setText(cache_labels[i]);
+    } else {
+      cache_form_->setWidget(i, QFormLayout::LabelRole, new QLabel(cache_labels[i]));
+    }
+  }
+  budget_->setToolTip(tr("Share of the model's routed experts the cache may hold"));
+  link_->setToolTip(tr("Emulated link between the slow tier and the cache; loads are paced to it"));
+
+  compare_box_->setTitle(tr("Compare policies"));
+  compare_->setToolTip(tr("Policies simulated on the same access stream and budget"));
+  const QSignalBlocker block_compare(compare_);
+  for (int i = 0; i < compare_->count(); ++i) {
+    QListWidgetItem* item = compare_->item(i);
+    const QString spec = item->data(Qt::UserRole).toString().isEmpty()
+                             ? item->text()
+                             : item->data(Qt::UserRole).toString();
+    item->setData(Qt::UserRole, spec);
+    item->setText(is_oracle_policy(spec) ? tr("%1 (oracle)").arg(spec) : spec);
+  }
+  bounds_->setText(tr("Show the Belady and SCH bounds"));
+  sch_label_->setText(tr("SCH window (tokens)"));
+
+  lossy_box_->setTitle(tr("Lossy gating variants (change the output)"));
+  lossy_note_->setText(tr("These variants change which experts compute, so the text differs "
+                          "from the exact model. Not available in this engine yet."));
+  adaptive_top_k_->setText(tr("Adaptive top-k (lossy)"));
+  substitution_->setText(tr("Cache-aware expert substitution (lossy)"));
+  updateBudgetLabel();
+}
+
+void SettingsPanel::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
+}
+
+void SettingsPanel::pull() {
+  if (pulling_) return;
+  pulling_ = true;
+  const RunSettings& s = session_->settings();
+  const SamplingParams& sp = s.generation.sampling;
+  max_tokens_->setValue(s.generation.max_new_tokens);
+  temperature_->setValue(sp.temperature);
+  top_k_->setValue(sp.top_k);
+  top_p_->setValue(sp.top_p);
+  min_p_->setValue(sp.min_p);
+  repeat_penalty_->setValue(sp.repeat_penalty);
+  seed_->setValue(int(std::min<uint64_t>(sp.seed, uint64_t(std::numeric_limits<int>::max()))));
+  const CacheSettings& c = s.cache;
+  offload_->setChecked(c.offload);
+  budget_->setValue(c.budget_percent);
+  select(policy_, c.policy);
+  select(prefetcher_, c.prefetcher);
+  select(link_, c.link);
+  select(allocator_, c.allocator);
+  for (int i = 0; i < compare_->count(); ++i) {
+    QListWidgetItem* item = compare_->item(i);
+    item->setCheckState(c.compare.contains(item->data(Qt::UserRole).toString()) ? Qt::Checked
+                                                                                : Qt::Unchecked);
+  }
+  bounds_->setChecked(c.bounds);
+  sch_window_->setValue(c.sch_window);
+  adaptive_top_k_->setChecked(c.adaptive_top_k);
+  substitution_->setChecked(c.cache_aware_substitution);
+  updateBudgetLabel();
+  pulling_ = false;
+}
+
+void SettingsPanel::push() {
+  if (pulling_) return;
+  RunSettings s = session_->settings();
+  SamplingParams& sp = s.generation.sampling;
+  s.generation.max_new_tokens = max_tokens_->value();
+  sp.temperature = float(temperature_->value());
+  sp.top_k = top_k_->value();
+  sp.top_p = float(top_p_->value());
+  sp.min_p = float(min_p_->value());
+  sp.repeat_penalty = float(repeat_penalty_->value());
+  sp.seed = uint64_t(seed_->value());
+  CacheSettings& c = s.cache;
+  c.offload = offload_->isChecked();
+  c.budget_percent = budget_->value();
+  c.policy = policy_->currentText();
+  c.prefetcher = prefetcher_->currentText();
+  c.link = link_->currentText();
+  c.allocator = allocator_->currentText();
+  c.compare.clear();
+  for (int i = 0; i < compare_->count(); ++i) {
+    if (compare_->item(i)->checkState() == Qt::Checked) {
+      c.compare << compare_->item(i)->data(Qt::UserRole).toString();
+    }
+  }
+  c.bounds = bounds_->isChecked();
+  c.sch_window = sch_window_->value();
+  pulling_ = true;  // the session echoes settingsChanged
+  session_->setSettings(s);
+  pulling_ = false;
+  updateBudgetLabel();
+}
+
+void SettingsPanel::updateBudgetLabel() {
+  const LoadedModel* m = session_->model();
+  if (!m) {
+    budget_info_->setText(tr("Open a model to see the budget in experts and bytes"));
+    return;
+  }
+  const CacheSettings& c = session_->settings().cache;
+  budget_info_->setText(tr("%1 of %2 experts, about %3")
+                            .arg(budget_slots(c, m->shape))
+                            .arg(m->shape.total_experts())
+                            .arg(format_bytes(budget_bytes(c, m->shape))));
+}
+
+}  // namespace moescope::views

@@ -1,0 +1,74 @@
+#pragma once
+// The settings panel: sampling and length, the expert cache (offloading on/off, budget, policy,
+// prefetcher, link preset, allocator), the policies compared beside it with the oracle bounds,
+// and the lossy gating variants (marked lossy; the engine does not offer them yet). Every edit is
+// written to the session at once; the next run uses it and a finished run is re-analysed.
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QLabel;
+class QListWidget;
+class QSlider;
+class QSpinBox;
+class QFormLayout;
+
+namespace moescope::views {
+
+class SessionController;
+struct RunSettings;
+
+class SettingsPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit SettingsPanel(SessionController* session, QWidget* parent = nullptr);
+
+ protected:
+  void changeEvent(QEvent* event) override;
+
+ private:
+  void build();
+  void retranslate();
+  void pull();  // session -> widgets
+  void push();  // widgets -> session
+  void updateBudgetLabel();
+
+  SessionController* session_;
+  bool pulling_ = false;
+
+  QGroupBox* generation_box_;
+  QFormLayout* generation_form_;
+  QSpinBox* max_tokens_;
+  QDoubleSpinBox* temperature_;
+  QSpinBox* top_k_;
+  QDoubleSpinBox* top_p_;
+  QDoubleSpinBox* min_p_;
+  QDoubleSpinBox* repeat_penalty_;
+  QSpinBox* seed_;
+
+  QGroupBox* cache_box_;
+  QFormLayout* cache_form_;
+  QCheckBox* offload_;
+  QSlider* budget_slider_;
+  QSpinBox* budget_;
+  QLabel* budget_info_;
+  QComboBox* policy_;
+  QComboBox* prefetcher_;
+  QComboBox* link_;
+  QComboBox* allocator_;
+
+  QGroupBox* compare_box_;
+  QListWidget* compare_;
+  QCheckBox* bounds_;
+  QSpinBox* sch_window_;
+  QLabel* sch_label_;
+
+  QGroupBox* lossy_box_;
+  QLabel* lossy_note_;
+  QCheckBox* adaptive_top_k_;
+  QCheckBox* substitution_;
+};
+
+}  // namespace moescope::views

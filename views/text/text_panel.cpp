@@ -1,0 +1,109 @@
+#include "views/text/text_panel.h"
+
+#include <QComboBox>
+#include <QEvent>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLocale>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+#include "views/common/color_legend.h"
+#include "views/common/format.h"
+#include "views/session/session_controller.h"
+#include "views/text/token_text_view.h"
+
+namespace moescope::views {
+
+TextPanel::TextPanel(SessionController* session, QWidget* parent)
+    : QWidget(parent), session_(session) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* bar = new QHBoxLayout;
+  measure_label_ = new QLabel(this);
+  measure_ = new QComboBox(this);
+  measure_->setObjectName("tokenMeasure");
+  for (int i = 0; i < 5; ++i) measure_->addItem(QString(), i);
+  layer_label_ = new QLabel(this);
+  layer_ = new QSpinBox(this);
+  layer_->setObjectName("textLayer");
+  legend_ = new ColorLegend(this);
+  bar->addWidget(measure_label_);
+  bar->addWidget(measure_);
+  bar->addWidget(layer_label_);
+  bar->addWidget(layer_);
+  bar->addWidget(legend_, 1);
+  view_ = new TokenTextView(session_, this);
+  layout->addLayout(bar);
+  layout->addWidget(view_, 1);
+
+  measure_->setCurrentIndex(int(TokenMeasure::kMisses));
+  connect(measure_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    view_->setMeasure(TokenMeasure(measure_->itemData(i).toInt()));
+    updateLegend();
+  });
+  connect(layer_, &QSpinBox::valueChanged, session_->selection(), &Selection::setLayer);
+  connect(session_->selection(), &Selection::layerChanged, layer_, &QSpinBox::setValue);
+  auto reset_range = [this] {
+    layer_->setRange(0, std::max(0, session_->run().n_layers() - 1));
+  };
+  connect(session_, &SessionController::runStarted, this, reset_range);
+  connect(session_, &SessionController::analysisUpdated, this, &TextPanel::updateLegend);
+  reset_range();
+  retranslate();
+}
+
+void TextPanel::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
+}
+
+void TextPanel::retranslate() {
+  measure_label_->setText(tr("Colour by"));
+  measure_->setItemText(int(TokenMeasure::kNone), tr("Nothing"));
+  measure_->setItemText(int(TokenMeasure::kMisses), tr("Cache misses"));
+  measure_->setItemText(int(TokenMeasure::kStall), tr("Stall time"));
+  measure_->setItemText(int(TokenMeasure::kExpert), tr("Expert at layer"));
+  measure_->setItemText(int(TokenMeasure::kEntropy), tr("Router entropy"));
+  layer_label_->setText(tr("Layer"));
+  layer_->setToolTip(tr("The MoE layer for \"Expert at layer\" and the token × expert heatmap"));
+  updateLegend();
+}
+
+void TextPanel::updateLegend() {
+  const RunData& run = session_->run();
+  switch (view_->measure()) {
+    case TokenMeasure::kNone:
+      legend_->setScale(ColorMap::kSequential, QString(), QString(), QString());
+      legend_->hide();
+      return;
+    case TokenMeasure::kMisses:
+      legend_->setScale(ColorMap::kSequential, tr("Missed selections"), format_percent(0),
+                        format_percent(1));
+      break;
+    case TokenMeasure::kStall: {
+      const MeasureScale s = measure_scale(run);
+      legend_->setScale(ColorMap::kSequential,
+                        s.stall_measured ? tr("Stall (measured)") : tr("Stall (modelled)"),
+                        format_duration_ns(0), format_duration_ns(int64_t(s.max_stall_ns)));
+      break;
+    }
+    case TokenMeasure::kExpert: {
+      QVector<QPair<QColor, QString>> entries;
+      const int n = run.n_layers() > 0 ? run.n_experts(std::min(layer_->value(), run.n_layers() - 1)) : 0;
+      for (int e = 0; e < std::min(n, 20); ++e) entries.append({categorical_color(e), QString::number(e)});
+      legend_->setCategories(tr("Top-1 expert"), entries);
+      break;
+    }
+    case TokenMeasure::kEntropy:
+      legend_->setScale(ColorMap::kSequential, tr("Router entropy"), tr("0 bits"),
+                        tr("%1 bits").arg(QLocale().toString(
+                            run.max_experts() > 1 ? std::log2(double(run.max_experts())) : 0.0, 'f', 1)));
+      break;
+  }
+  legend_->show();
+}
+
+}  // namespace moescope::views

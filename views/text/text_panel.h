@@ -1,0 +1,39 @@
+#pragma once
+// The text view with its controls: the measure tokens are coloured by, the layer for the
+// "expert at layer" measure (the shared selection's layer), and the colour legend.
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QSpinBox;
+
+namespace moescope::views {
+
+class ColorLegend;
+class SessionController;
+class TokenTextView;
+
+class TextPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TextPanel(SessionController* session, QWidget* parent = nullptr);
+  TokenTextView* textView() const { return view_; }
+  QComboBox* measureBox() const { return measure_; }
+
+ protected:
+  void changeEvent(QEvent* event) override;
+
+ private:
+  void retranslate();
+  void updateLegend();
+
+  SessionController* session_;
+  QLabel* measure_label_;
+  QComboBox* measure_;
+  QLabel* layer_label_;
+  QSpinBox* layer_;
+  ColorLegend* legend_;
+  TokenTextView* view_;
+};
+
+}  // namespace moescope::views

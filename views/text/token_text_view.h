@@ -1,0 +1,67 @@
+#pragma once
+// The generated text as tokens. Each token is a box coloured by the chosen measure; hovering shows
+// its routing path (per layer: experts, weights, hit / miss / prefetch of the chosen policy);
+// clicking selects it in every view. Layout is incremental: new tokens are placed after the
+// last one, so a long live run costs only what it adds.
+#include <QAbstractScrollArea>
+#include <QPoint>
+#include <QRect>
+#include <QString>
+
+#include <vector>
+
+#include "views/text/token_measure.h"
+
+namespace moescope::views {
+
+class SessionController;
+
+class TokenTextView : public QAbstractScrollArea {
+  Q_OBJECT
+ public:
+  explicit TokenTextView(SessionController* session, QWidget* parent = nullptr);
+
+  TokenMeasure measure() const { return measure_; }
+  void setMeasure(TokenMeasure measure);
+  // Tokens laid out so far (for tests).
+  int laidOutTokens() const { return int(starts_.size()); }
+  // The token under a viewport position, or -1.
+  int tokenAt(const QPoint& viewport_pos) const;
+  // Where a token's first box is, in viewport coordinates (invalid when not laid out).
+  QRect tokenRect(int token) const;
+  // The tooltip text for a token (HTML).
+  QString routingTooltip(int token) const;
+
+ protected:
+  void paintEvent(QPaintEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
+  void mouseMoveEvent(QMouseEvent* event) override;
+  void mousePressEvent(QMouseEvent* event) override;
+  void keyPressEvent(QKeyEvent* event) override;
+  bool viewportEvent(QEvent* event) override;
+  void changeEvent(QEvent* event) override;
+
+ private:
+  struct Box {
+    int token;
+    QRect rect;  // content coordinates
+    QString text;
+  };
+  void relayout(int from_token);
+  void updateScrollBars();
+  void ensureVisible(int token);
+  QString displayText(int token) const;
+
+  SessionController* session_;
+  TokenMeasure measure_ = TokenMeasure::kMisses;
+  MeasureScale scale_;
+  std::vector<Box> boxes_;
+  std::vector<int> first_box_;     // [laid-out tokens] index of the token's first box
+  std::vector<QPoint> starts_;     // [laid-out tokens] cursor before the token
+  QPoint cursor_;                  // where the next token goes
+  int line_height_ = 0;
+  int content_height_ = 0;
+  int hover_ = -1;
+};
+
+}  // namespace moescope::views
