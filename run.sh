@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")"
 tools/setup-deps.sh
 tools/build.sh
-exec build/app/moescope inspect "${MOESCOPE_MODEL:-../shared/reference/models/llama-moe-q8_0.gguf}"
+# The main job: the summary of the built-in default model (resources/models/).
+exec build/app/moescope inspect "$@"
