@@ -1,0 +1,212 @@
+#include "storage/schema.h"
+
+#include <fmt/format.h>
+
+#include "engine/common/error.h"
+#include "storage/sqlite_db.h"
+
+namespace moescope::storage {
+namespace {
+
+// Version 1. The big tables (a row per token or forward call with its per-layer arrays packed in
+// blobs, routing_blob.h; a row per cache event) are rowid tables keyed by one packed integer
+// (row_keys.h): recording appends in key order, SQLite stores the key once as a varint, and the
+// parts come back as virtual columns. The small tables are WITHOUT ROWID with their natural keys.
+// Phases are 0 prefill, 1 decode; layers are MoE layers (moe_layers maps them to model blocks).
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id               INTEGER PRIMARY KEY,
+  label            TEXT NOT NULL DEFAULT '',
+  status           TEXT NOT NULL CHECK (status IN ('interrupted', 'complete')),
+  started_unix_ns  INTEGER NOT NULL,
+  ended_unix_ns    INTEGER,
+  model_path       TEXT NOT NULL,
+  model_sha256     TEXT NOT NULL,
+  model_bytes      INTEGER NOT NULL,
+  architecture     TEXT NOT NULL,
+  model_name       TEXT NOT NULL,
+  quantization     TEXT NOT NULL,
+  n_model_layers   INTEGER NOT NULL,
+  n_vocab          INTEGER NOT NULL,
+  gating           TEXT NOT NULL,
+  seed             INTEGER NOT NULL,
+  settings         TEXT NOT NULL,
+  machine          TEXT NOT NULL,
+  moescope_version TEXT NOT NULL,
+  summary          TEXT
+);
+CREATE TABLE moe_layers (
+  run INTEGER NOT NULL, layer INTEGER NOT NULL, model_layer INTEGER NOT NULL,
+  n_experts INTEGER NOT NULL, top_k INTEGER NOT NULL, expert_bytes INTEGER NOT NULL,
+  PRIMARY KEY (run, layer)
+) WITHOUT ROWID;
+CREATE TABLE prompts (
+  run INTEGER NOT NULL, idx INTEGER NOT NULL, first_pos INTEGER NOT NULL,
+  n_tokens INTEGER NOT NULL, text TEXT NOT NULL,
+  PRIMARY KEY (run, idx)
+) WITHOUT ROWID;
+CREATE TABLE tokens (
+  run INTEGER NOT NULL, pos INTEGER NOT NULL, token_id INTEGER NOT NULL, text TEXT NOT NULL,
+  phase INTEGER NOT NULL, forwarded INTEGER NOT NULL, chunk_first INTEGER NOT NULL,
+  start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,
+  compute_ns INTEGER NOT NULL, stall_ns INTEGER NOT NULL,
+  PRIMARY KEY (run, pos)
+) WITHOUT ROWID;
+CREATE TABLE routing (
+  id INTEGER PRIMARY KEY,
+  counts BLOB, experts BLOB NOT NULL, weights BLOB NOT NULL, logits BLOB NOT NULL, cache BLOB,
+  run INTEGER GENERATED ALWAYS AS (id >> 44) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 16) & 268435455) VIRTUAL
+);
+CREATE TABLE router_logits (
+  id INTEGER PRIMARY KEY,
+  logits BLOB NOT NULL,
+  run INTEGER GENERATED ALWAYS AS (id >> 44) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 16) & 268435455) VIRTUAL
+);
+CREATE TABLE layer_timings (
+  id INTEGER PRIMARY KEY,
+  n_tokens INTEGER NOT NULL, compute_ns BLOB NOT NULL, stall_ns BLOB NOT NULL,
+  run INTEGER GENERATED ALWAYS AS (id >> 44) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 16) & 268435455) VIRTUAL
+);
+CREATE TABLE cache_compute (
+  id INTEGER PRIMARY KEY,
+  compute_ns BLOB NOT NULL,
+  run INTEGER GENERATED ALWAYS AS (id >> 44) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 16) & 268435455) VIRTUAL
+);
+CREATE TABLE cache_events (
+  id INTEGER PRIMARY KEY,
+  layer INTEGER NOT NULL, kind INTEGER NOT NULL, expert INTEGER NOT NULL,
+  bytes INTEGER NOT NULL, wait_ns INTEGER NOT NULL, t_ns INTEGER NOT NULL,
+  run INTEGER GENERATED ALWAYS AS (id >> 48) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 20) & 268435455) VIRTUAL,
+  seq INTEGER GENERATED ALWAYS AS (id & 1048575) VIRTUAL
+);
+CREATE TABLE cache_event_kinds (kind INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO cache_event_kinds VALUES (1, 'hit'), (2, 'miss'), (3, 'bypass'),
+  (4, 'prefetch-issued'), (5, 'prefetch-used'), (6, 'late'), (7, 'wasted'), (8, 'eviction');
+CREATE TABLE cache_outcomes (cache INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO cache_outcomes VALUES (1, 'hit'), (2, 'miss'), (3, 'bypass'),
+  (4, 'prefetch-hit'), (5, 'late-prefetch-hit');
+CREATE TABLE policies (
+  run INTEGER NOT NULL, policy INTEGER NOT NULL, role TEXT NOT NULL, spec TEXT NOT NULL,
+  prefetcher TEXT NOT NULL, capacity TEXT NOT NULL, timing TEXT NOT NULL,
+  report_policy TEXT, report_prefetcher TEXT, end_ns INTEGER, token_counters INTEGER,
+  PRIMARY KEY (run, policy)
+) WITHOUT ROWID;
+CREATE TABLE policy_tokens (
+  run INTEGER NOT NULL, policy INTEGER NOT NULL, pos INTEGER NOT NULL,
+  accesses INTEGER NOT NULL, hits INTEGER NOT NULL, misses INTEGER NOT NULL,
+  bypasses INTEGER NOT NULL, evictions INTEGER NOT NULL, bytes_loaded INTEGER NOT NULL,
+  prefetch_predicted INTEGER NOT NULL, prefetch_correct INTEGER NOT NULL,
+  prefetch_routed INTEGER NOT NULL, prefetch_issued INTEGER NOT NULL,
+  prefetch_bytes INTEGER NOT NULL, prefetch_used INTEGER NOT NULL, prefetch_late INTEGER NOT NULL,
+  prefetch_wasted INTEGER NOT NULL, prefetch_wasted_bytes INTEGER NOT NULL,
+  stall_ns INTEGER NOT NULL,
+  PRIMARY KEY (run, policy, pos)
+) WITHOUT ROWID;
+CREATE TABLE policy_layers (
+  run INTEGER NOT NULL, policy INTEGER NOT NULL, phase INTEGER NOT NULL, layer INTEGER NOT NULL,
+  accesses INTEGER NOT NULL, hits INTEGER NOT NULL, misses INTEGER NOT NULL,
+  bypasses INTEGER NOT NULL, evictions INTEGER NOT NULL, bytes_loaded INTEGER NOT NULL,
+  prefetch_predicted INTEGER NOT NULL, prefetch_correct INTEGER NOT NULL,
+  prefetch_routed INTEGER NOT NULL, prefetch_issued INTEGER NOT NULL,
+  prefetch_bytes INTEGER NOT NULL, prefetch_used INTEGER NOT NULL, prefetch_late INTEGER NOT NULL,
+  prefetch_wasted INTEGER NOT NULL, prefetch_wasted_bytes INTEGER NOT NULL,
+  stall_ns INTEGER NOT NULL,
+  PRIMARY KEY (run, policy, phase, layer)
+) WITHOUT ROWID;
+CREATE TABLE expert_stats (
+  run INTEGER NOT NULL, phase INTEGER NOT NULL, layer INTEGER NOT NULL, expert INTEGER NOT NULL,
+  activations INTEGER NOT NULL, top1 INTEGER NOT NULL, weight_sum REAL NOT NULL,
+  hits INTEGER NOT NULL, misses INTEGER NOT NULL,
+  PRIMARY KEY (run, phase, layer, expert)
+) WITHOUT ROWID;
+CREATE TABLE affinity (
+  run INTEGER NOT NULL, phase INTEGER NOT NULL, layer INTEGER NOT NULL, expert INTEGER NOT NULL,
+  next_expert INTEGER NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (run, phase, layer, expert, next_expert)
+) WITHOUT ROWID;
+CREATE TABLE layer_stats (
+  run INTEGER NOT NULL, phase INTEGER NOT NULL, layer INTEGER NOT NULL, tokens INTEGER NOT NULL,
+  compute_ns INTEGER NOT NULL, stall_ns INTEGER NOT NULL,
+  PRIMARY KEY (run, phase, layer)
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kCoreTables[] = {"runs", "moe_layers", "tokens", "routing", "policies"};
+
+}  // namespace
+
+std::span<const Migration> migrations() {
+  // Version 1 is the first schema; later versions append their step here.
+  return {};
+}
+
+SchemaState inspect_schema(Database& db) {
+  SchemaState s;
+  s.empty = db.query_int("SELECT count(*) FROM sqlite_schema") == 0;
+  s.version = static_cast<int32_t>(db.query_int("PRAGMA user_version"));
+  s.ours = db.query_int("PRAGMA application_id") == kApplicationId;
+  return s;
+}
+
+int32_t check_schema(Database& db, const SchemaState& s) {
+  const std::string file = db.path().string();
+  if (s.empty) fail("{} is not a MoEScope trace (the database is empty)", file);
+  if (!s.ours) fail("{} is not a MoEScope trace (an SQLite database of another program)", file);
+  if (s.version > kSchemaVersion) {
+    fail("{} was written by a newer MoEScope (schema {} > {})", file, s.version, kSchemaVersion);
+  }
+  if (s.version == kSchemaVersion) {
+    for (const char* table : kCoreTables) {
+      if (!db.has_table(table)) fail("{} is not a valid MoEScope trace (no {} table)", file, table);
+    }
+  }
+  return s.version;
+}
+
+void create_schema(Database& db) {
+  Transaction tx(db);
+  db.exec(kSchemaV1);
+  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+  tx.commit();
+}
+
+void migrate(Database& db, std::span<const Migration> steps, int32_t target) {
+  int32_t version = static_cast<int32_t>(db.query_int("PRAGMA user_version"));
+  while (version < target) {
+    const Migration* step = nullptr;
+    for (const Migration& m : steps) {
+      if (m.from == version) step = &m;
+    }
+    if (step == nullptr) {
+      fail("trace {} has schema {}, which this MoEScope cannot upgrade", db.path().string(),
+           version);
+    }
+    Transaction tx(db);
+    try {
+      step->apply(db);
+    } catch (const Error& e) {
+      fail("upgrading trace {} from schema {} ({}) failed: {}", db.path().string(), version,
+           step->description, e.what());
+    }
+    db.exec(fmt::format("PRAGMA user_version = {}", version + 1));
+    tx.commit();
+    ++version;
+  }
+}
+
+void prepare_for_writing(Database& db) {
+  const SchemaState s = inspect_schema(db);
+  if (s.empty) {
+    create_schema(db);
+    return;
+  }
+  if (check_schema(db, s) < kSchemaVersion) migrate(db, migrations(), kSchemaVersion);
+}
+
+}  // namespace moescope::storage

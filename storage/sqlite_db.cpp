@@ -1,0 +1,237 @@
+#include "storage/sqlite_db.h"
+
+#include <sqlite3.h>
+
+#include <system_error>
+
+#include "engine/common/error.h"
+
+namespace moescope::storage {
+
+// ---- Database ---------------------------------------------------------------------------------
+
+Database::Database(const std::filesystem::path& path, Mode mode) : path_(path) {
+  if (mode != Mode::kCreate) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status)) fail("trace {} does not exist", path.string());
+    if (std::filesystem::is_directory(status)) {
+      fail("trace {} is a directory, not a file", path.string());
+    }
+  }
+  // One thread uses a connection at a time (the writer thread, or a reader's caller): no per-call
+  // locking.
+  int flags = SQLITE_OPEN_NOMUTEX;
+  switch (mode) {
+    case Mode::kReadOnly:
+      flags |= SQLITE_OPEN_READONLY;
+      break;
+    case Mode::kReadWrite:
+      flags |= SQLITE_OPEN_READWRITE;
+      break;
+    case Mode::kCreate:
+      flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+      break;
+  }
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    fail("cannot open trace {}: {}", path.string(), msg);
+  }
+  sqlite3_extended_result_codes(db_, 0);
+  // Another connection (a writer) may hold the lock briefly during a commit.
+  sqlite3_busy_timeout(db_, 5000);
+}
+
+Database::~Database() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+void Database::fail_sqlite(int rc, std::string_view what) const {
+  const std::string file = path_.string();
+  const std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+      fail("{} is not a MoEScope trace (not an SQLite database)", file);
+    case SQLITE_CORRUPT:
+      fail("trace {} is corrupt ({}) while {}", file, msg, what);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      fail("trace {} is locked by another process while {}", file, what);
+    case SQLITE_FULL:
+      fail("the disk is full: cannot write trace {}", file);
+    case SQLITE_READONLY:
+      fail("trace {} is read-only: cannot {}", file, what);
+    case SQLITE_IOERR:
+      fail("I/O error on trace {} while {} ({})", file, what, msg);
+    case SQLITE_CANTOPEN:
+      fail("cannot open trace {} ({})", file, msg);
+    default:
+      fail("trace {}: SQLite error while {}: {}", file, what, msg);
+  }
+}
+
+void Database::exec(std::string_view sql) {
+  const std::string s(sql);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  sqlite3_free(err);
+  if (rc != SQLITE_OK) fail_sqlite(rc, "running " + s.substr(0, s.find_first_of("(\n")));
+}
+
+int64_t Database::query_int(std::string_view sql) {
+  Statement st(*this, sql);
+  if (!st.step()) return 0;
+  return st.int64(0);
+}
+
+bool Database::has_table(std::string_view name) {
+  Statement st(*this, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?");
+  st.bind(1, name);
+  return st.step();
+}
+
+int64_t Database::changes() const {
+  return sqlite3_changes64(db_);
+}
+
+// ---- Statement --------------------------------------------------------------------------------
+
+Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
+  const int rc = sqlite3_prepare_v3(db.handle(), sql.data(), int(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string s(sql);
+    db.fail_sqlite(rc, "preparing " + s.substr(0, 60));
+  }
+}
+
+Statement::~Statement() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), stmt_(o.stmt_) {
+  o.stmt_ = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& o) noexcept {
+  if (this != &o) {
+    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    db_ = o.db_;
+    stmt_ = o.stmt_;
+    o.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+void Statement::fail_sqlite(int rc) const {
+  const char* sql = sqlite3_sql(stmt_);
+  std::string what = sql ? sql : "a statement";
+  what = "running " + what.substr(0, what.find_first_of("(\n"));
+  db_->fail_sqlite(rc, what);
+}
+
+Statement& Statement::bind(int i, int64_t v) {
+  const int rc = sqlite3_bind_int64(stmt_, i, v);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+Statement& Statement::bind(int i, double v) {
+  const int rc = sqlite3_bind_double(stmt_, i, v);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+Statement& Statement::bind(int i, std::string_view v) {
+  const int rc = sqlite3_bind_text64(stmt_, i, v.data() ? v.data() : "", v.size(), SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+Statement& Statement::bind_blob(int i, std::span<const std::byte> v) {
+  static const std::byte kEmpty{};  // a null pointer would bind NULL, not an empty blob
+  const int rc =
+      sqlite3_bind_blob64(stmt_, i, v.empty() ? &kEmpty : v.data(), v.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+Statement& Statement::bind_static(int i, std::string_view v) {
+  // A null pointer would bind NULL, not an empty string.
+  const int rc =
+      sqlite3_bind_text64(stmt_, i, v.data() ? v.data() : "", v.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+Statement& Statement::bind_blob_static(int i, std::span<const std::byte> v) {
+  // An empty blob is still a blob (not NULL): SQLite needs a non-null pointer for that.
+  static const std::byte kEmpty{};
+  const int rc =
+      sqlite3_bind_blob64(stmt_, i, v.empty() ? &kEmpty : v.data(), v.size(), SQLITE_STATIC);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+Statement& Statement::bind_null(int i) {
+  const int rc = sqlite3_bind_null(stmt_, i);
+  if (rc != SQLITE_OK) fail_sqlite(rc);
+  return *this;
+}
+
+bool Statement::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  // The statement must be reset before it can report the real error or run again.
+  sqlite3_reset(stmt_);
+  fail_sqlite(rc);
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::is_null(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+int64_t Statement::int64(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
+double Statement::real(int col) const {
+  return sqlite3_column_double(stmt_, col);
+}
+
+std::string Statement::text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p ? std::string(p, size_t(sqlite3_column_bytes(stmt_, col))) : std::string();
+}
+
+std::span<const std::byte> Statement::blob(int col) const {
+  const void* p = sqlite3_column_blob(stmt_, col);
+  const int n = sqlite3_column_bytes(stmt_, col);
+  if (p == nullptr || n <= 0) return {};
+  return {static_cast<const std::byte*>(p), size_t(n)};
+}
+
+// ---- Transaction ------------------------------------------------------------------------------
+
+Transaction::Transaction(Database& db, bool immediate) : db_(db) {
+  db_.exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+Transaction::~Transaction() {
+  if (open_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  open_ = false;
+}
+
+}  // namespace moescope::storage

@@ -1,0 +1,118 @@
+#include "storage/trace_observer.h"
+
+#include <algorithm>
+
+#include "engine/common/error.h"
+
+namespace moescope::storage {
+
+TraceObserver::TraceObserver(TraceWriter& writer) : writer_(writer) {}
+
+void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
+  active_ = writer_.recording() && n_tokens > 0;
+  if (active_) {
+    const policy::MoeShape& shape = writer_.shape();
+    if (shape.n_layers() != n_layers_ || shape.total_experts() != total_experts_ ||
+        moe_index_.empty()) {
+      n_layers_ = shape.n_layers();
+      total_experts_ = shape.total_experts();
+      k_max_ = std::max(1, *std::max_element(shape.top_k.begin(), shape.top_k.end()));
+      const int32_t blocks = *std::max_element(shape.model_layer.begin(), shape.model_layer.end());
+      moe_index_.assign(size_t(blocks) + 1, -1);
+      key_base_.assign(size_t(n_layers_), 0);
+      int64_t base = 0;
+      for (int32_t m = 0; m < n_layers_; ++m) {
+        moe_index_[size_t(shape.model_layer[size_t(m)])] = m;
+        key_base_[size_t(m)] = base;
+        base += shape.n_experts[size_t(m)];
+      }
+    }
+    full_logits_ = writer_.options().router_logits;
+    const size_t cells = size_t(n_tokens) * size_t(n_layers_);
+    rec_.first_pos = first.value;
+    rec_.n_tokens = n_tokens;
+    rec_.phase = phase_override_ ? *phase_override_
+                 : n_tokens > 1  ? Phase::kPrefill
+                                 : Phase::kDecode;
+    rec_.n_layers = n_layers_;
+    rec_.k_max = k_max_;
+    rec_.count.assign(cells, 0);
+    rec_.experts.resize(cells * size_t(k_max_));
+    rec_.weights.resize(cells * size_t(k_max_));
+    rec_.logits.resize(cells * size_t(k_max_));
+    if (full_logits_) rec_.full_logits.assign(size_t(n_tokens) * size_t(total_experts_), 0.0f);
+    layer_start_.assign(size_t(n_layers_), -1);
+    layer_stall_start_.assign(size_t(n_layers_), 0);
+    stall_begin_ = stall_now();
+    rec_.start_ns = writer_.now_ns();
+  }
+  if (next_ != nullptr) next_->on_forward_begin(first, n_tokens);
+}
+
+void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
+  if (active_ && ev.layer.value >= 0 && size_t(ev.layer.value) < moe_index_.size() &&
+      moe_index_[size_t(ev.layer.value)] >= 0) {
+    const int32_t m = moe_index_[size_t(ev.layer.value)];
+    const int32_t t = ev.pos.value - rec_.first_pos;
+    if (t < 0 || t >= rec_.n_tokens) {
+      fail("trace: routing for position {} outside the forward call [{}, {})", ev.pos.value,
+           rec_.first_pos, rec_.first_pos + rec_.n_tokens);
+    }
+    if (t == 0) {
+      layer_start_[size_t(m)] = writer_.now_ns();
+      layer_stall_start_[size_t(m)] = stall_now();
+    }
+    const size_t n = ev.experts.size();
+    if (n > size_t(k_max_) || ev.weights.size() != n) {
+      fail("trace: block {} selected {} experts, more than the model's {}", ev.layer.value, n,
+           k_max_);
+    }
+    const size_t cell = size_t(t) * size_t(n_layers_) + size_t(m);
+    const size_t at = cell * size_t(k_max_);
+    rec_.count[cell] = uint8_t(n);
+    for (size_t i = 0; i < n; ++i) {
+      const ExpertId e = ev.experts[i];
+      rec_.experts[at + i] = e;
+      rec_.weights[at + i] = ev.weights[i];
+      rec_.logits[at + i] =
+          size_t(e.value) < ev.router_logits.size() ? ev.router_logits[size_t(e.value)] : 0.0f;
+    }
+    if (full_logits_) {
+      const auto n_exp = size_t(m + 1 < n_layers_ ? key_base_[size_t(m) + 1] : total_experts_) -
+                         size_t(key_base_[size_t(m)]);
+      std::copy_n(ev.router_logits.begin(), std::min(n_exp, ev.router_logits.size()),
+                  rec_.full_logits.begin() + t * total_experts_ + key_base_[size_t(m)]);
+    }
+  }
+  if (next_ != nullptr) next_->on_routing(ev);
+}
+
+void TraceObserver::on_forward_end() {
+  if (active_) {
+    active_ = false;
+    rec_.end_ns = writer_.now_ns();
+    const int64_t stall_end = stall_now();
+    rec_.stall_ns = stall_end - stall_begin_;
+    rec_.layer_ns.assign(size_t(n_layers_), 0);
+    rec_.layer_stall_ns.assign(size_t(n_layers_), 0);
+    for (int32_t m = 0; m < n_layers_; ++m) {
+      if (layer_start_[size_t(m)] < 0) continue;
+      int64_t end = rec_.end_ns, stall = stall_end;
+      for (int32_t next = m + 1; next < n_layers_; ++next) {
+        if (layer_start_[size_t(next)] >= 0) {
+          end = layer_start_[size_t(next)];
+          stall = layer_stall_start_[size_t(next)];
+          break;
+        }
+      }
+      rec_.layer_ns[size_t(m)] = end - layer_start_[size_t(m)];
+      rec_.layer_stall_ns[size_t(m)] = stall - layer_stall_start_[size_t(m)];
+    }
+    ForwardRecord done = std::move(rec_);
+    rec_ = ForwardRecord{};
+    writer_.forward(std::move(done));
+  }
+  if (next_ != nullptr) next_->on_forward_end();
+}
+
+}  // namespace moescope::storage

@@ -1,0 +1,66 @@
+#pragma once
+// The recording end of the forward pass: a MoeObserver that copies each routing decision into a
+// per-forward buffer and hands the whole forward call to the TraceWriter when it ends (one queue
+// push per call). Install it as the model's observer, or behind an ExpertStore:
+//
+//   TraceObserver rec(writer, model);
+//   auto store = offload::ExpertStore::attach(model, config, &rec);   // or model.set_observer
+//   rec.set_stall_clock([&] { return store->stats().stall_ns; });
+//
+// Per-layer time is measured between routing callbacks: layer l's interval runs from its routing
+// to the next MoE layer's routing (or the end of the forward call), so it holds the layer's
+// experts, their stall and the dense work up to the next router. Stall is the growth of the stall
+// clock over the same interval.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "engine/model/moe_observer.h"
+#include "storage/trace_writer.h"
+
+namespace moescope {
+class Model;
+}
+
+namespace moescope::storage {
+
+class TraceObserver final : public MoeObserver {
+ public:
+  // Records into the writer's current run (its shape maps model blocks to MoE layers).
+  explicit TraceObserver(TraceWriter& writer);
+
+  // Cumulative nanoseconds compute has waited for expert loads (e.g. ExpertStore stats).
+  void set_stall_clock(std::function<int64_t()> clock) { stall_clock_ = std::move(clock); }
+  // Routing events go on to this observer too (may be null).
+  void set_next(MoeObserver* next) { next_ = next; }
+  // Forward calls of one token are decode, of several prefill, unless overridden.
+  void set_phase_override(std::optional<Phase> phase) { phase_override_ = phase; }
+
+  void on_forward_begin(TokenPos first, int n_tokens) override;
+  void on_routing(const MoeRoutingEvent& event) override;
+  void on_forward_end() override;
+
+ private:
+  int64_t stall_now() const { return stall_clock_ ? stall_clock_() : 0; }
+
+  TraceWriter& writer_;
+  std::function<int64_t()> stall_clock_;
+  MoeObserver* next_ = nullptr;
+  std::optional<Phase> phase_override_;
+  std::vector<int32_t> moe_index_;  // [model blocks] MoE layer, -1 for dense blocks
+  std::vector<int64_t> key_base_;   // [n_layers] first dense key of each layer
+  int32_t n_layers_ = 0;
+  int32_t k_max_ = 1;
+  int64_t total_experts_ = 0;
+  bool full_logits_ = false;
+
+  // The forward call being recorded.
+  bool active_ = false;
+  ForwardRecord rec_;
+  int64_t stall_begin_ = 0;
+  std::vector<int64_t> layer_start_;        // [n_layers] time of the layer's first routing
+  std::vector<int64_t> layer_stall_start_;  // [n_layers]
+};
+
+}  // namespace moescope::storage

@@ -1,0 +1,73 @@
+#include "storage/trace_replay.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "engine/common/error.h"
+#include "engine/policy/policy_factory.h"
+#include "engine/policy/prefetcher.h"
+#include "engine/policy/simulator.h"
+
+namespace moescope::storage {
+
+policy::AccessStream recorded_access_stream(const policy::RoutingTrace& trace,
+                                            std::span<const int32_t> forward_calls) {
+  policy::AccessStream s;
+  const int64_t n = trace.n_tokens();
+  const int32_t L = trace.n_layers();
+  s.accesses.reserve(trace.selected.size());
+  std::vector<uint8_t> seen;
+  size_t next_call = 0;
+  int64_t t = 0;
+  while (t < n) {
+    // This call runs [t, end): up to the next recorded call start (decode: one token).
+    while (next_call < forward_calls.size() && forward_calls[next_call] <= t) ++next_call;
+    int64_t end =
+        next_call < forward_calls.size() ? std::min<int64_t>(forward_calls[next_call], n) : n;
+    if (trace.phase[size_t(t)] == policy::Phase::kDecode) end = t + 1;
+    for (int64_t u = t + 1; u < end; ++u) {
+      if (trace.phase[size_t(u)] != trace.phase[size_t(t)]) {
+        end = u;
+        break;
+      }
+    }
+    for (int32_t l = 0; l < L; ++l) {
+      policy::AccessStep step{TokenPos(int32_t(t)),   int32_t(end - t), LayerId(l),
+                              trace.phase[size_t(t)], s.size(),         0};
+      seen.assign(size_t(trace.shape.n_experts[size_t(l)]), 0);
+      for (int64_t u = t; u < end; ++u) {
+        for (ExpertId e : trace.experts(TokenPos(int32_t(u)), LayerId(l))) {
+          if (!seen[size_t(e.value)]) {
+            seen[size_t(e.value)] = 1;
+            s.accesses.push_back({LayerId(l), e});
+          }
+        }
+      }
+      step.end = s.size();
+      s.steps.push_back(step);
+    }
+    t = end;
+  }
+  return s;
+}
+
+policy::CacheReport replay_recorded_policy(TraceReader& reader, int64_t run, int32_t policy_id,
+                                           const policy::RoutingTrace* history) {
+  const PolicyDescription d = reader.policy(run, policy_id);
+  const policy::RoutingTrace trace = reader.routing_trace(
+      run, {.compute = d.measured_compute ? ComputeSource::kCache : ComputeSource::kNone});
+  const std::vector<int32_t> calls = reader.forward_calls(run);
+  auto stream = std::make_shared<policy::AccessStream>(recorded_access_stream(trace, calls));
+  const policy::PolicySpec spec = policy::parse_policy_spec(d.spec);
+  if (spec.needs_history && history == nullptr) {
+    fail("policy '{}' of run {} was fitted on an earlier trace: replaying it needs that trace",
+         d.spec, run);
+  }
+  d.capacity.validate(trace.shape);
+  policy::CacheSimulator sim(trace.shape, d.capacity, policy::make_policy(spec, {stream, history}),
+                             policy::make_prefetcher(d.prefetcher, {history}), d.timing,
+                             d.report_policy, d.report_prefetcher);
+  return policy::replay(trace, *stream, sim);
+}
+
+}  // namespace moescope::storage

@@ -1,0 +1,67 @@
+#pragma once
+// Internal to the trace writer: what producers hand to the writer thread.
+#include <future>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/policy/access_stream.h"
+#include "engine/policy/cache_counters.h"
+#include "engine/policy/simulator.h"
+#include "storage/trace_types.h"
+
+namespace moescope::storage::detail {
+
+struct BeginRunMsg {
+  RunInfo info;
+  std::promise<int64_t> done;
+};
+struct PromptMsg {
+  int32_t index = 0;
+  int32_t first_pos = 0;
+  std::string text;
+  std::vector<int32_t> ids;
+  std::vector<std::string> pieces;
+};
+struct TokenMsg {
+  int32_t pos = 0;
+  int32_t id = -1;  // -1: append text
+  std::string text;
+};
+struct EventsMsg {
+  std::vector<CacheEvent> events;
+};
+struct PolicyMsg {
+  PolicyDescription desc;
+  std::unique_ptr<policy::CacheSimulator> sim;  // null: counters come from the caller
+  bool events = false;
+  std::shared_ptr<const policy::AccessStream> future;  // kept alive for oracle policies
+};
+struct CountersMsg {
+  int32_t policy = 0;
+  int32_t first_pos = 0;
+  std::vector<policy::CacheCounters> counters;
+};
+struct FinalReportMsg {
+  int32_t policy = 0;
+  policy::CacheReport report;  // phase, layer and names only (tokens come as CountersMsg)
+  int64_t token_count = 0;     // report.token.size()
+};
+struct ComputeMsg {
+  int32_t first_pos = 0;
+  std::vector<int64_t> compute_ns;  // [tokens][MoE layers]
+};
+struct FinishMsg {
+  std::string summary;
+  bool complete = true;  // false: the run stays interrupted (abort_run)
+  std::promise<void> done;
+};
+struct FlushMsg {
+  std::promise<void> done;
+};
+
+using Message = std::variant<BeginRunMsg, PromptMsg, TokenMsg, ForwardRecord, EventsMsg, PolicyMsg,
+                             CountersMsg, FinalReportMsg, ComputeMsg, FinishMsg, FlushMsg>;
+
+}  // namespace moescope::storage::detail

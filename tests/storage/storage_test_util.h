@@ -1,0 +1,34 @@
+#pragma once
+// Shared by the storage tests and the crash child: scratch files, a fake model description, and a
+// routing trace played through a TraceObserver exactly as the forward pass reports it.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/policy/routing_trace.h"
+#include "storage/trace_observer.h"
+#include "storage/trace_types.h"
+#include "storage/trace_writer.h"
+
+namespace moescope::storage::test {
+
+// A fresh path in this binary's scratch directory (old file and its -wal/-shm removed).
+std::filesystem::path temp_path(const std::string& name);
+
+RunInfo fake_run_info(const policy::MoeShape& shape, const std::string& label = "synthetic");
+
+// The router logit the fake forward pass reports for expert e of MoE layer l at position pos.
+float fake_logit(int32_t pos, int32_t layer, int32_t expert);
+
+// Plays `trace` through `observer` like Model::forward: prefill in calls of `chunk` tokens (0:
+// one call for the whole prefill), decode one token per call; token ids are sent to the writer
+// first (trace.token_id, or 100 + pos). after_call runs after each call with its first position.
+void play(TraceWriter& writer, TraceObserver& observer, const policy::RoutingTrace& trace,
+          int32_t chunk, const std::function<void(int32_t first, int32_t n)>& after_call = {});
+
+// First positions of the forward calls play() makes.
+std::vector<int32_t> call_starts(const policy::RoutingTrace& trace, int32_t chunk);
+
+}  // namespace moescope::storage::test
