@@ -5,575 +5,1085 @@
     <name>moescope::gui::MainWindow</name>
     <message>
         <source>Could not open %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 konnte nicht geöffnet werden: %2</translation>
     </message>
     <message>
         <source>The run failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Der Lauf ist fehlgeschlagen: %1</translation>
     </message>
     <message>
         <source>Model ready: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell bereit: %1</translation>
     </message>
     <message>
         <source>MoEScope — mixture-of-experts profiler</source>
-        <translation type="unfinished"></translation>
+        <translation>MoEScope — Profiler für Mixture-of-Experts-Modelle</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell</translation>
     </message>
     <message>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>Einstellungen</translation>
     </message>
     <message>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Datei</translation>
     </message>
     <message>
         <source>&amp;Open model…</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell ö&amp;ffnen…</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Beenden</translation>
     </message>
     <message>
         <source>&amp;Run</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Ausführen</translation>
     </message>
     <message>
         <source>&amp;Generate</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Generieren</translation>
     </message>
     <message>
         <source>&amp;Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Stoppen</translation>
     </message>
     <message>
         <source>&amp;View</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Ansicht</translation>
     </message>
     <message>
         <source>&amp;Theme</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Farbschema</translation>
     </message>
     <message>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>System</translation>
     </message>
     <message>
         <source>Light</source>
-        <translation type="unfinished"></translation>
+        <translation>Hell</translation>
     </message>
     <message>
         <source>Dark</source>
-        <translation type="unfinished"></translation>
+        <translation>Dunkel</translation>
     </message>
     <message>
         <source>&amp;Language</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Sprache</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Hilfe</translation>
     </message>
     <message>
         <source>&amp;About MoEScope</source>
-        <translation type="unfinished"></translation>
+        <translation>Ü&amp;ber MoEScope</translation>
     </message>
     <message>
         <source>About &amp;Qt</source>
-        <translation type="unfinished"></translation>
+        <translation>Über &amp;Qt</translation>
     </message>
     <message>
         <source>No default model: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Standardmodell: %1</translation>
     </message>
     <message>
         <source>About MoEScope</source>
-        <translation type="unfinished"></translation>
+        <translation>Über MoEScope</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token&apos;s routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token's routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;Ein Profiler für die Inferenz von Mixture-of-Experts-Modellen: Er führt MoE-Modelle auf einer eigenen CPU-Engine aus, lagert ihre Experten in einen begrenzten Cache aus und zeigt Routing, Cache-Treffer und Wartezeiten jedes Tokens live.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2. Lizenziert unter der Apache License 2.0.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Layer × expert</source>
+        <translation>Schicht × Experte</translation>
+    </message>
+    <message>
+        <source>Token × expert</source>
+        <translation>Token × Experte</translation>
+    </message>
+    <message>
+        <source>Expert affinity</source>
+        <translation>Experten-Affinität</translation>
+    </message>
+    <message>
+        <source>Policy comparison</source>
+        <translation>Strategievergleich</translation>
+    </message>
+    <message>
+        <source>Hit rate vs capacity</source>
+        <translation>Trefferquote nach Kapazität</translation>
+    </message>
+    <message>
+        <source>Traces</source>
+        <translation>Traces</translation>
+    </message>
+    <message>
+        <source>Open &amp;trace…</source>
+        <translation>&amp;Trace öffnen…</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::AffinityGraphView</name>
+    <message>
+        <source>The affinity graph appears once tokens have been routed.</source>
+        <translation>Der Affinitätsgraph erscheint, sobald Tokens geroutet wurden.</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>S%1</translation>
+    </message>
+    <message>
+        <source>Layer %1, expert %2: chosen %3 times</source>
+        <translation>Schicht %1, Experte %2: %3-mal gewählt</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Next layer: %1</source>
+        <translation>Nächste Schicht: %1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::AffinityPanel</name>
+    <message>
+        <source>Edges from</source>
+        <translation>Kanten ab</translation>
+    </message>
+    <message>
+        <source>Draw an edge e → e′ when P(e′ at layer l+1 | e at layer l) is at least this</source>
+        <translation>Eine Kante e → e′ zeichnen, wenn P(e′ in Schicht l+1 | e in Schicht l) mindestens diesen Wert hat</translation>
+    </message>
+    <message>
+        <source>Co-activation within a layer</source>
+        <translation>Gemeinsame Aktivierung in einer Schicht</translation>
+    </message>
+    <message>
+        <source>Arcs between experts that one token selects together</source>
+        <translation>Bögen zwischen Experten, die ein Token gemeinsam wählt</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::CapacityCurvesPanel</name>
+    <message>
+        <source>Layer %1</source>
+        <translation>Schicht %1</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>Schichten</translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation>Alle Schichten</translation>
+    </message>
+    <message>
+        <source>Hit rate against cache capacity (one pass, every capacity)</source>
+        <translation>Trefferquote nach Cache-Kapazität (ein Durchlauf, jede Kapazität)</translation>
+    </message>
+    <message>
+        <source>Capacity (% of the experts)</source>
+        <translation>Kapazität (% der Experten)</translation>
+    </message>
+    <message>
+        <source>Hit rate</source>
+        <translation>Trefferquote</translation>
+    </message>
+    <message>
+        <source>LRU, per layer</source>
+        <translation>LRU, je Schicht</translation>
+    </message>
+    <message>
+        <source>OPT, per layer</source>
+        <translation>OPT, je Schicht</translation>
+    </message>
+    <message>
+        <source>LRU, one pool</source>
+        <translation>LRU, ein gemeinsamer Pool</translation>
+    </message>
+    <message>
+        <source>OPT, one pool</source>
+        <translation>OPT, ein gemeinsamer Pool</translation>
+    </message>
+    <message>
+        <source>budget (%1 experts)</source>
+        <translation>Budget (%1 Experten)</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::LayerExpertModel</name>
+    <message>
+        <source>Layer %1, expert %2</source>
+        <translation>Schicht %1, Experte %2</translation>
+    </message>
+    <message>
+        <source>Activations: %1 of %2 tokens</source>
+        <translation>Aktivierungen: %1 von %2 Tokens</translation>
+    </message>
+    <message>
+        <source>Cache (%1): %2 hits of %3 accesses</source>
+        <translation>Cache (%1): %2 Treffer bei %3 Zugriffen</translation>
+    </message>
+    <message>
+        <source>Resident for %1 of %2 tokens (%3)</source>
+        <translation>Im Cache während %1 von %2 Tokens (%3)</translation>
+    </message>
+    <message>
+        <source>L%1 (block %2)</source>
+        <translation>S%1 (Block %2)</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>S%1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::LayerExpertPanel</name>
+    <message>
+        <source>Show</source>
+        <translation>Zeigen</translation>
+    </message>
+    <message>
+        <source>Activations</source>
+        <translation>Aktivierungen</translation>
+    </message>
+    <message>
+        <source>Hit rate</source>
+        <translation>Trefferquote</translation>
+    </message>
+    <message>
+        <source>Residency</source>
+        <translation>Verweildauer</translation>
+    </message>
+    <message>
+        <source>Activations: how often the router chose the expert. Hit rate: share of its accesses the chosen policy served from the cache. Residency: share of the run it spent in the cache.</source>
+        <translation>Aktivierungen: wie oft der Router den Experten gewählt hat. Trefferquote: Anteil seiner Zugriffe, die die gewählte Strategie aus dem Cache bedient hat. Verweildauer: Anteil des Laufs, den er im Cache verbracht hat.</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Einpassen</translation>
+    </message>
+    <message>
+        <source>Fit the grid to the view (0); zoom with Ctrl+wheel or +/-, drag to pan</source>
+        <translation>Raster an die Ansicht anpassen (0); zoomen mit Strg+Mausrad oder +/-, verschieben durch Ziehen</translation>
+    </message>
+    <message>
+        <source>Time resident</source>
+        <translation>Zeit im Cache</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::ModelPanel</name>
     <message>
         <source>Loading %1 …</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 wird geladen …</translation>
     </message>
     <message>
         <source>Could not open %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 konnte nicht geöffnet werden: %2</translation>
     </message>
     <message>
         <source>Open a GGUF model</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF-Modell öffnen</translation>
     </message>
     <message>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF-Modelle (*.gguf);;Alle Dateien (*)</translation>
     </message>
     <message>
         <source>Open model…</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell öffnen…</translation>
     </message>
     <message>
         <source>Open a GGUF model file (you can also drop one on the window)</source>
-        <translation type="unfinished"></translation>
+        <translation>Eine GGUF-Modelldatei öffnen (Sie können sie auch auf das Fenster ziehen)</translation>
     </message>
     <message>
         <source>Recent models</source>
-        <translation type="unfinished"></translation>
+        <translation>Zuletzt geöffnete Modelle</translation>
     </message>
     <message>
         <source>Property</source>
-        <translation type="unfinished"></translation>
+        <translation>Eigenschaft</translation>
     </message>
     <message>
         <source>Value</source>
-        <translation type="unfinished"></translation>
+        <translation>Wert</translation>
     </message>
     <message>
         <source>No model loaded. Open a GGUF file or drop one here.</source>
-        <translation type="unfinished"></translation>
+        <translation>Kein Modell geladen. Öffnen Sie eine GGUF-Datei oder ziehen Sie sie hierher.</translation>
     </message>
     <message>
         <source>%1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (%2)</translation>
     </message>
     <message>
         <source>Architecture</source>
-        <translation type="unfinished"></translation>
+        <translation>Architektur</translation>
     </message>
     <message>
         <source>Layers</source>
-        <translation type="unfinished"></translation>
+        <translation>Schichten</translation>
     </message>
     <message>
         <source>Embedding width</source>
-        <translation type="unfinished"></translation>
+        <translation>Einbettungsbreite</translation>
     </message>
     <message>
         <source>Attention heads</source>
-        <translation type="unfinished"></translation>
+        <translation>Attention-Köpfe</translation>
     </message>
     <message>
         <source>%1 (KV %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (KV %2)</translation>
     </message>
     <message>
         <source>Routed experts</source>
-        <translation type="unfinished"></translation>
+        <translation>Geroutete Experten</translation>
     </message>
     <message>
         <source>%1 per layer, top-%2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 je Schicht, Top-%2</translation>
     </message>
     <message>
         <source>Shared experts</source>
-        <translation type="unfinished"></translation>
+        <translation>Gemeinsame Experten</translation>
     </message>
     <message>
         <source>MoE layers</source>
-        <translation type="unfinished"></translation>
+        <translation>MoE-Schichten</translation>
     </message>
     <message>
         <source>Dense layers</source>
-        <translation type="unfinished"></translation>
+        <translation>Dichte Schichten</translation>
     </message>
     <message>
         <source>Vocabulary</source>
-        <translation type="unfinished"></translation>
+        <translation>Vokabular</translation>
     </message>
     <message>
         <source>%1 tokens (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 Tokens (%2)</translation>
     </message>
     <message>
         <source>Training context</source>
-        <translation type="unfinished"></translation>
+        <translation>Trainingskontext</translation>
     </message>
     <message>
         <source>Parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>Parameter</translation>
     </message>
     <message>
         <source>%1 total, %2 active per token</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 insgesamt, %2 aktiv je Token</translation>
     </message>
     <message>
         <source>File size</source>
-        <translation type="unfinished"></translation>
+        <translation>Dateigröße</translation>
     </message>
     <message>
         <source>Expert weights</source>
-        <translation type="unfinished"></translation>
+        <translation>Expertengewichte</translation>
     </message>
     <message>
         <source>Layer %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Schicht %1</translation>
     </message>
     <message>
         <source>%1 experts × %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 Experten × %2</translation>
     </message>
     <message>
         <source>Tensor types</source>
-        <translation type="unfinished"></translation>
+        <translation>Tensortypen</translation>
     </message>
-    <message numerus="yes">
-        <source>%n tensor(s), %1</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+    <message>
+        <source>tensors: %1, %2</source>
+        <translation>Tensoren: %1, %2</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::PolicyComparisonPanel</name>
+    <message>
+        <source>Hit rate</source>
+        <translation>Trefferquote</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>Übertragene Bytes</translation>
+    </message>
+    <message>
+        <source>Stall</source>
+        <translation>Wartezeit</translation>
+    </message>
+    <message>
+        <source>Cumulative hit rate over the decode tokens</source>
+        <translation>Kumulierte Trefferquote über die Decode-Tokens</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>Token</translation>
+    </message>
+    <message>
+        <source>Expert bytes loaded (demand and prefetch)</source>
+        <translation>Geladene Expertenbytes (Bedarf und Vorabladen)</translation>
+    </message>
+    <message>
+        <source>MiB</source>
+        <translation>MiB</translation>
+    </message>
+    <message>
+        <source>Modelled stall: time compute waited for loads</source>
+        <translation>Modellierte Wartezeit: Zeit, die die Berechnung auf Ladevorgänge wartete</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>ms</translation>
+    </message>
+    <message>
+        <source>%1 (chosen)</source>
+        <translation>%1 (gewählt)</translation>
+    </message>
+    <message>
+        <source>%1 (bound)</source>
+        <translation>%1 (Schranke)</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>Tabelle</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::PolicyTableModel</name>
+    <message>
+        <source>chosen</source>
+        <translation>gewählt</translation>
+    </message>
+    <message>
+        <source>compared (oracle)</source>
+        <translation>verglichen (Orakel)</translation>
+    </message>
+    <message>
+        <source>compared</source>
+        <translation>verglichen</translation>
+    </message>
+    <message>
+        <source>bound</source>
+        <translation>Schranke</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>Fehler</translation>
+    </message>
+    <message>
+        <source>Policy</source>
+        <translation>Strategie</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>Rolle</translation>
+    </message>
+    <message>
+        <source>Hit rate (decode)</source>
+        <translation>Trefferquote (Decode)</translation>
+    </message>
+    <message>
+        <source>Hit rate (all)</source>
+        <translation>Trefferquote (gesamt)</translation>
+    </message>
+    <message>
+        <source>Misses</source>
+        <translation>Fehlzugriffe</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>Übertragene Bytes</translation>
+    </message>
+    <message>
+        <source>Modelled stall</source>
+        <translation>Modellierte Wartezeit</translation>
+    </message>
+    <message>
+        <source>Prefetch precision</source>
+        <translation>Präzision des Vorabladens</translation>
+    </message>
+    <message>
+        <source>Prefetch recall</source>
+        <translation>Trefferabdeckung des Vorabladens</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::PromptPanel</name>
     <message>
         <source>Failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Fehlgeschlagen: %1</translation>
     </message>
     <message>
         <source>Write a prompt, then Generate (Ctrl+Return)</source>
-        <translation type="unfinished"></translation>
+        <translation>Prompt eingeben, dann Generieren (Strg+Eingabe)</translation>
     </message>
     <message>
         <source>Generate</source>
-        <translation type="unfinished"></translation>
+        <translation>Generieren</translation>
     </message>
     <message>
         <source>Generate from the prompt with the current settings (Ctrl+Return)</source>
-        <translation type="unfinished"></translation>
+        <translation>Aus dem Prompt mit den aktuellen Einstellungen generieren (Strg+Eingabe)</translation>
     </message>
     <message>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>Stoppen</translation>
     </message>
     <message>
         <source>Stop after the current token (Esc)</source>
-        <translation type="unfinished"></translation>
+        <translation>Nach dem aktuellen Token anhalten (Esc)</translation>
     </message>
     <message>
         <source>Open a model to start</source>
-        <translation type="unfinished"></translation>
+        <translation>Zum Starten ein Modell öffnen</translation>
     </message>
     <message>
         <source>Loading the model…</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Modell wird geladen…</translation>
     </message>
     <message>
         <source>Generating…</source>
-        <translation type="unfinished"></translation>
+        <translation>Generiere…</translation>
     </message>
     <message>
         <source>Stopping…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>%n token(s) generated</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
-        </translation>
+        <translation>Halte an…</translation>
     </message>
     <message>
         <source>Ready</source>
-        <translation type="unfinished"></translation>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <source>Generated tokens: %1</source>
+        <translation>Generierte Tokens: %1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::RunCompareModel</name>
+    <message>
+        <source>Position</source>
+        <translation>Position</translation>
+    </message>
+    <message>
+        <source>Token, run %1</source>
+        <translation>Token, Lauf %1</translation>
+    </message>
+    <message>
+        <source>Layers routed differently</source>
+        <translation>Anders geroutete Schichten</translation>
+    </message>
+    <message>
+        <source>Misses, run %1</source>
+        <translation>Fehlzugriffe, Lauf %1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::RunListModel</name>
+    <message>
+        <source>complete</source>
+        <translation>vollständig</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>unterbrochen</translation>
+    </message>
+    <message>
+        <source>%1 (%2 prompt)</source>
+        <translation>%1 (%2 Prompt)</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Lauf</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>Policies</source>
+        <translation>Strategien</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>Gestartet</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>Bezeichnung</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::RunStatus</name>
     <message>
         <source>%1 tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 Tokens/s</translation>
     </message>
     <message>
         <source>Decode speed of the current run</source>
-        <translation type="unfinished"></translation>
+        <translation>Decode-Geschwindigkeit des aktuellen Laufs</translation>
     </message>
     <message>
         <source>Hit rate %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Trefferquote %1</translation>
     </message>
     <message>
         <source>Decode hit rate of the chosen policy</source>
-        <translation type="unfinished"></translation>
+        <translation>Decode-Trefferquote der gewählten Strategie</translation>
     </message>
     <message>
         <source>Stall %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Wartezeit %1</translation>
     </message>
     <message>
-        <source>Share of the run&apos;s time the forward pass waited for experts (measured)</source>
-        <translation type="unfinished"></translation>
+        <source>Share of the run's time the forward pass waited for experts (measured)</source>
+        <translation>Anteil der Laufzeit, in dem der Vorwärtsdurchlauf auf Experten wartete (gemessen)</translation>
     </message>
     <message>
         <source>Share of modelled time compute waited for expert loads</source>
-        <translation type="unfinished"></translation>
+        <translation>Anteil der modellierten Zeit, in dem die Berechnung auf das Laden von Experten wartete</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::SettingsPanel</name>
     <message>
         <source>Generation</source>
-        <translation type="unfinished"></translation>
+        <translation>Generierung</translation>
     </message>
     <message>
         <source>Max new tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>Max. neue Tokens</translation>
     </message>
     <message>
         <source>Temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>Temperatur</translation>
     </message>
     <message>
         <source>Top-k</source>
-        <translation type="unfinished"></translation>
+        <translation>Top-k</translation>
     </message>
     <message>
         <source>Top-p</source>
-        <translation type="unfinished"></translation>
+        <translation>Top-p</translation>
     </message>
     <message>
         <source>Min-p</source>
-        <translation type="unfinished"></translation>
+        <translation>Min-p</translation>
     </message>
     <message>
         <source>Repeat penalty</source>
-        <translation type="unfinished"></translation>
+        <translation>Wiederholungsstrafe</translation>
     </message>
     <message>
         <source>Seed</source>
-        <translation type="unfinished"></translation>
+        <translation>Startwert</translation>
     </message>
     <message>
         <source>until the end</source>
-        <translation type="unfinished"></translation>
+        <translation>bis zum Ende</translation>
     </message>
     <message>
         <source>greedy</source>
-        <translation type="unfinished"></translation>
+        <translation>gierig</translation>
     </message>
     <message>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>alle</translation>
     </message>
     <message>
         <source>Expert cache</source>
-        <translation type="unfinished"></translation>
+        <translation>Experten-Cache</translation>
     </message>
     <message>
         <source>Offload experts (real expert store)</source>
-        <translation type="unfinished"></translation>
+        <translation>Experten auslagern (echter Expertenspeicher)</translation>
     </message>
     <message>
         <source>On: experts are really loaded into a bounded cache and the forward pass waits for them. Off: experts stay mapped and every policy is simulated on the routing.</source>
-        <translation type="unfinished"></translation>
+        <translation>An: Experten werden wirklich in einen begrenzten Cache geladen, und der Vorwärtsdurchlauf wartet auf sie. Aus: Experten bleiben eingeblendet, und jede Strategie wird auf dem Routing simuliert.</translation>
     </message>
     <message>
         <source>Budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Budget</translation>
     </message>
     <message>
         <source>Policy</source>
-        <translation type="unfinished"></translation>
+        <translation>Strategie</translation>
     </message>
     <message>
         <source>Prefetcher</source>
-        <translation type="unfinished"></translation>
+        <translation>Vorablader</translation>
     </message>
     <message>
         <source>Link</source>
-        <translation type="unfinished"></translation>
+        <translation>Verbindung</translation>
     </message>
     <message>
         <source>Allocator</source>
-        <translation type="unfinished"></translation>
+        <translation>Aufteilung</translation>
     </message>
     <message>
-        <source>Share of the model&apos;s routed experts the cache may hold</source>
-        <translation type="unfinished"></translation>
+        <source>Share of the model's routed experts the cache may hold</source>
+        <translation>Anteil der gerouteten Experten des Modells, den der Cache halten darf</translation>
     </message>
     <message>
         <source>Emulated link between the slow tier and the cache; loads are paced to it</source>
-        <translation type="unfinished"></translation>
+        <translation>Emulierte Verbindung zwischen langsamem Speicher und Cache; Ladevorgänge werden an sie angepasst</translation>
     </message>
     <message>
         <source>Compare policies</source>
-        <translation type="unfinished"></translation>
+        <translation>Strategien vergleichen</translation>
     </message>
     <message>
         <source>Policies simulated on the same access stream and budget</source>
-        <translation type="unfinished"></translation>
+        <translation>Strategien, die auf demselben Zugriffsstrom und Budget simuliert werden</translation>
     </message>
     <message>
         <source>%1 (oracle)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 (Orakel)</translation>
     </message>
     <message>
         <source>Show the Belady and SCH bounds</source>
-        <translation type="unfinished"></translation>
+        <translation>Belady- und SCH-Schranken zeigen</translation>
     </message>
     <message>
         <source>SCH window (tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>SCH-Fenster (Tokens)</translation>
     </message>
     <message>
         <source>Lossy gating variants (change the output)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>These variants change which experts compute, so the text differs from the exact model. Not available in this engine yet.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Adaptive top-k (lossy)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cache-aware expert substitution (lossy)</source>
-        <translation type="unfinished"></translation>
+        <translation>Verlustbehaftete Gating-Varianten (ändern die Ausgabe)</translation>
     </message>
     <message>
         <source>Open a model to see the budget in experts and bytes</source>
-        <translation type="unfinished"></translation>
+        <translation>Ein Modell öffnen, um das Budget in Experten und Bytes zu sehen</translation>
     </message>
     <message>
         <source>%1 of %2 experts, about %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 von %2 Experten, etwa %3</translation>
+    </message>
+    <message>
+        <source>Record runs into a trace</source>
+        <translation>Läufe in einem Trace aufzeichnen</translation>
+    </message>
+    <message>
+        <source>MoEScope traces (*.sqlite)</source>
+        <translation>MoEScope-Traces (*.sqlite)</translation>
+    </message>
+    <message>
+        <source>Lossy: these variants change which experts compute, so the text differs from the exact model. They act on the real expert store (offloading on).</source>
+        <translation>Verlustbehaftet: Diese Varianten ändern, welche Experten rechnen, daher weicht der Text vom exakten Modell ab. Sie wirken auf den echten Expertenspeicher (Auslagern an).</translation>
+    </message>
+    <message>
+        <source>Adaptive top-k (lossy), threshold</source>
+        <translation>Adaptives Top-k (verlustbehaftet), Schwelle</translation>
+    </message>
+    <message>
+        <source>Drop a token's trailing expert while its renormalised weight is below the threshold (AdapMoE)</source>
+        <translation>Den letzten Experten eines Tokens weglassen, solange sein renormiertes Gewicht unter der Schwelle liegt (AdapMoE)</translation>
+    </message>
+    <message>
+        <source>Cache-aware substitution (lossy), ε</source>
+        <translation>Cache-bewusste Ersetzung (verlustbehaftet), ε</translation>
+    </message>
+    <message>
+        <source>Replace a missed expert by the most probable resident one whose router probability is within ε of it</source>
+        <translation>Einen fehlenden Experten durch den wahrscheinlichsten im Cache ersetzen, dessen Router-Wahrscheinlichkeit höchstens ε davon abweicht</translation>
+    </message>
+    <message>
+        <source>Recording</source>
+        <translation>Aufzeichnung</translation>
+    </message>
+    <message>
+        <source>Record every run into a trace</source>
+        <translation>Jeden Lauf in einem Trace aufzeichnen</translation>
+    </message>
+    <message>
+        <source>trace file (.sqlite)</source>
+        <translation>Trace-Datei (.sqlite)</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>Auswählen…</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::TextPanel</name>
     <message>
         <source>Colour by</source>
-        <translation type="unfinished"></translation>
+        <translation>Färben nach</translation>
     </message>
     <message>
         <source>Nothing</source>
-        <translation type="unfinished"></translation>
+        <translation>Nichts</translation>
     </message>
     <message>
         <source>Cache misses</source>
-        <translation type="unfinished"></translation>
+        <translation>Cache-Fehlzugriffe</translation>
     </message>
     <message>
         <source>Stall time</source>
-        <translation type="unfinished"></translation>
+        <translation>Wartezeit</translation>
     </message>
     <message>
         <source>Expert at layer</source>
-        <translation type="unfinished"></translation>
+        <translation>Experte in Schicht</translation>
     </message>
     <message>
         <source>Router entropy</source>
-        <translation type="unfinished"></translation>
+        <translation>Router-Entropie</translation>
     </message>
     <message>
         <source>Layer</source>
-        <translation type="unfinished"></translation>
+        <translation>Schicht</translation>
     </message>
     <message>
-        <source>The MoE layer for &quot;Expert at layer&quot; and the token × expert heatmap</source>
-        <translation type="unfinished"></translation>
+        <source>The MoE layer for "Expert at layer" and the token × expert heatmap</source>
+        <translation>Die MoE-Schicht für „Experte in Schicht“ und die Token-×-Experte-Heatmap</translation>
     </message>
     <message>
         <source>Missed selections</source>
-        <translation type="unfinished"></translation>
+        <translation>Verfehlte Auswahlen</translation>
     </message>
     <message>
         <source>Stall (measured)</source>
-        <translation type="unfinished"></translation>
+        <translation>Wartezeit (gemessen)</translation>
     </message>
     <message>
         <source>Stall (modelled)</source>
-        <translation type="unfinished"></translation>
+        <translation>Wartezeit (modelliert)</translation>
     </message>
     <message>
         <source>Top-1 expert</source>
-        <translation type="unfinished"></translation>
+        <translation>Top-1-Experte</translation>
     </message>
     <message>
         <source>0 bits</source>
-        <translation type="unfinished"></translation>
+        <translation>0 Bit</translation>
     </message>
     <message>
         <source>%1 bits</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 Bit</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::TokenExpertModel</name>
+    <message>
+        <source>Token %1 «%2», layer %3, expert %4</source>
+        <translation>Token %1 »%2«, Schicht %3, Experte %4</translation>
+    </message>
+    <message>
+        <source>Not selected</source>
+        <translation>Nicht gewählt</translation>
+    </message>
+    <message>
+        <source>Rank %1, weight %2</source>
+        <translation>Rang %1, Gewicht %2</translation>
+    </message>
+    <message>
+        <source>Cache: miss</source>
+        <translation>Cache: Fehlzugriff</translation>
+    </message>
+    <message>
+        <source>Cache: hit</source>
+        <translation>Cache: Treffer</translation>
+    </message>
+    <message>
+        <source>Cache: hit on a prefetched expert</source>
+        <translation>Cache: Treffer auf einem vorab geladenen Experten</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::TokenExpertPanel</name>
+    <message>
+        <source>Layer</source>
+        <translation>Schicht</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Einpassen</translation>
+    </message>
+    <message>
+        <source>Fit the grid to the view (0); zoom with Ctrl+wheel or +/-, drag to pan</source>
+        <translation>Raster an die Ansicht anpassen (0); zoomen mit Strg+Mausrad oder +/-, verschieben durch Ziehen</translation>
+    </message>
+    <message>
+        <source>Mixing weight</source>
+        <translation>Mischgewicht</translation>
+    </message>
+    <message>
+        <source>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; cache miss</source>
+        <translation>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; Cache-Fehlzugriff</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::TokenTextView</name>
     <message>
         <source>Generated tokens appear here, coloured by the chosen measure. Hover a token for its routing path, click it to select it everywhere.</source>
-        <translation type="unfinished"></translation>
+        <translation>Generierte Tokens erscheinen hier, gefärbt nach dem gewählten Maß. Zeigen Sie auf ein Token für seinen Routing-Pfad, klicken Sie darauf, um es überall auszuwählen.</translation>
     </message>
     <message>
         <source>Token %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Token %1</translation>
     </message>
     <message>
         <source>(id %1, %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>(ID %1, %2)</translation>
     </message>
     <message>
         <source>generated</source>
-        <translation type="unfinished"></translation>
+        <translation>generiert</translation>
     </message>
     <message>
         <source>prompt</source>
-        <translation type="unfinished"></translation>
+        <translation>Prompt</translation>
     </message>
     <message>
         <source>Not routed yet: a token is routed when it is fed back.</source>
-        <translation type="unfinished"></translation>
+        <translation>Noch nicht geroutet: Ein Token wird geroutet, wenn es zurückgeführt wird.</translation>
     </message>
     <message>
         <source>prefill</source>
-        <translation type="unfinished"></translation>
+        <translation>Prefill</translation>
     </message>
     <message>
         <source>decode</source>
-        <translation type="unfinished"></translation>
+        <translation>Decode</translation>
     </message>
     <message>
         <source>stall %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Wartezeit %1</translation>
     </message>
     <message>
         <source>Layer</source>
-        <translation type="unfinished"></translation>
+        <translation>Schicht</translation>
     </message>
     <message>
         <source>Experts (weight)</source>
-        <translation type="unfinished"></translation>
+        <translation>Experten (Gewicht)</translation>
     </message>
     <message>
         <source>Entropy</source>
-        <translation type="unfinished"></translation>
+        <translation>Entropie</translation>
     </message>
     <message>
         <source>Cache (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Cache (%1)</translation>
     </message>
     <message>
         <source>hit</source>
-        <translation type="unfinished"></translation>
+        <translation>Treffer</translation>
     </message>
     <message>
         <source>prefetched</source>
-        <translation type="unfinished"></translation>
+        <translation>vorab geladen</translation>
     </message>
     <message>
         <source>miss</source>
-        <translation type="unfinished"></translation>
+        <translation>Fehlzugriff</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::TracePanel</name>
+    <message>
+        <source>Could not open %1: %2</source>
+        <translation>%1 konnte nicht geöffnet werden: %2</translation>
+    </message>
+    <message>
+        <source>%1: showing run %2</source>
+        <translation>%1: Lauf %2 wird gezeigt</translation>
+    </message>
+    <message>
+        <source>Open a trace</source>
+        <translation>Trace öffnen</translation>
+    </message>
+    <message>
+        <source>MoEScope traces (*.sqlite);;All files (*)</source>
+        <translation>MoEScope-Traces (*.sqlite);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Reading %1 …</source>
+        <translation>%1 wird gelesen …</translation>
+    </message>
+    <message>
+        <source>%1 holds no runs</source>
+        <translation>%1 enthält keine Läufe</translation>
+    </message>
+    <message>
+        <source>Comparing runs %1 and %2 …</source>
+        <translation>Läufe %1 und %2 werden verglichen …</translation>
+    </message>
+    <message>
+        <source>Cannot compare: %1</source>
+        <translation>Vergleich nicht möglich: %1</translation>
+    </message>
+    <message>
+        <source>Runs %1 and %2 produced the same tokens.</source>
+        <translation>Die Läufe %1 und %2 haben dieselben Tokens erzeugt.</translation>
+    </message>
+    <message>
+        <source>Runs %1 and %2 first differ at token %3.</source>
+        <translation>Die Läufe %1 und %2 unterscheiden sich zuerst bei Token %3.</translation>
+    </message>
+    <message>
+        <source>Their routing agrees wherever both were routed.</source>
+        <translation>Ihr Routing stimmt überall überein, wo beide geroutet wurden.</translation>
+    </message>
+    <message>
+        <source>Routing first differs at token %1.</source>
+        <translation>Das Routing unterscheidet sich zuerst bei Token %1.</translation>
+    </message>
+    <message>
+        <source>Open trace…</source>
+        <translation>Trace öffnen…</translation>
+    </message>
+    <message>
+        <source>Open a trace recorded with `moescope record` or by this window</source>
+        <translation>Einen mit `moescope record` oder von diesem Fenster aufgezeichneten Trace öffnen</translation>
+    </message>
+    <message>
+        <source>No trace open</source>
+        <translation>Kein Trace geöffnet</translation>
+    </message>
+    <message>
+        <source>Show run</source>
+        <translation>Lauf zeigen</translation>
+    </message>
+    <message>
+        <source>Show the selected run in every view (or double-click it)</source>
+        <translation>Den gewählten Lauf in allen Ansichten zeigen (oder doppelklicken)</translation>
+    </message>
+    <message>
+        <source>Compare two runs</source>
+        <translation>Zwei Läufe vergleichen</translation>
+    </message>
+    <message>
+        <source>Select two runs to align them token by token</source>
+        <translation>Zwei Läufe auswählen, um sie Token für Token gegenüberzustellen</translation>
+    </message>
+    <message>
+        <source>Select two runs and compare them.</source>
+        <translation>Wählen Sie zwei Läufe aus und vergleichen Sie sie.</translation>
     </message>
 </context>
 </TS>

@@ -5,573 +5,1085 @@
     <name>moescope::gui::MainWindow</name>
     <message>
         <source>Could not open %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法打开 %1：%2</translation>
     </message>
     <message>
         <source>The run failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>运行失败：%1</translation>
     </message>
     <message>
         <source>Model ready: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>模型已就绪：%1</translation>
     </message>
     <message>
         <source>MoEScope — mixture-of-experts profiler</source>
-        <translation type="unfinished"></translation>
+        <translation>MoEScope — 混合专家模型分析器</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished"></translation>
+        <translation>模型</translation>
     </message>
     <message>
         <source>Settings</source>
-        <translation type="unfinished"></translation>
+        <translation>设置</translation>
     </message>
     <message>
         <source>&amp;File</source>
-        <translation type="unfinished"></translation>
+        <translation>文件(&amp;F)</translation>
     </message>
     <message>
         <source>&amp;Open model…</source>
-        <translation type="unfinished"></translation>
+        <translation>打开模型(&amp;O)…</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
-        <translation type="unfinished"></translation>
+        <translation>退出(&amp;Q)</translation>
     </message>
     <message>
         <source>&amp;Run</source>
-        <translation type="unfinished"></translation>
+        <translation>运行(&amp;R)</translation>
     </message>
     <message>
         <source>&amp;Generate</source>
-        <translation type="unfinished"></translation>
+        <translation>生成(&amp;G)</translation>
     </message>
     <message>
         <source>&amp;Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>停止(&amp;S)</translation>
     </message>
     <message>
         <source>&amp;View</source>
-        <translation type="unfinished"></translation>
+        <translation>视图(&amp;V)</translation>
     </message>
     <message>
         <source>&amp;Theme</source>
-        <translation type="unfinished"></translation>
+        <translation>主题(&amp;T)</translation>
     </message>
     <message>
         <source>System</source>
-        <translation type="unfinished"></translation>
+        <translation>跟随系统</translation>
     </message>
     <message>
         <source>Light</source>
-        <translation type="unfinished"></translation>
+        <translation>浅色</translation>
     </message>
     <message>
         <source>Dark</source>
-        <translation type="unfinished"></translation>
+        <translation>深色</translation>
     </message>
     <message>
         <source>&amp;Language</source>
-        <translation type="unfinished"></translation>
+        <translation>语言(&amp;L)</translation>
     </message>
     <message>
         <source>&amp;Help</source>
-        <translation type="unfinished"></translation>
+        <translation>帮助(&amp;H)</translation>
     </message>
     <message>
         <source>&amp;About MoEScope</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 MoEScope(&amp;A)</translation>
     </message>
     <message>
         <source>About &amp;Qt</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 Qt(&amp;Q)</translation>
     </message>
     <message>
         <source>No default model: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>没有默认模型：%1</translation>
     </message>
     <message>
         <source>About MoEScope</source>
-        <translation type="unfinished"></translation>
+        <translation>关于 MoEScope</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token&apos;s routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
-        <translation type="unfinished"></translation>
+        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token's routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;混合专家（MoE）推理分析器：它在自带的 CPU 引擎上运行 MoE 模型，将专家卸载到容量受限的缓存中，并实时显示每个词元的路由、缓存命中与等待时间。&lt;/p&gt;&lt;p&gt;基于 Qt %2 构建。依据 Apache License 2.0 授权。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Layer × expert</source>
+        <translation>层 × 专家</translation>
+    </message>
+    <message>
+        <source>Token × expert</source>
+        <translation>词元 × 专家</translation>
+    </message>
+    <message>
+        <source>Expert affinity</source>
+        <translation>专家亲和性</translation>
+    </message>
+    <message>
+        <source>Policy comparison</source>
+        <translation>策略对比</translation>
+    </message>
+    <message>
+        <source>Hit rate vs capacity</source>
+        <translation>命中率与容量</translation>
+    </message>
+    <message>
+        <source>Traces</source>
+        <translation>轨迹</translation>
+    </message>
+    <message>
+        <source>Open &amp;trace…</source>
+        <translation>打开轨迹(&amp;T)…</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::AffinityGraphView</name>
+    <message>
+        <source>The affinity graph appears once tokens have been routed.</source>
+        <translation>词元完成路由后将显示亲和性图。</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+    <message>
+        <source>Layer %1, expert %2: chosen %3 times</source>
+        <translation>第 %1 层，专家 %2：被选中 %3 次</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Next layer: %1</source>
+        <translation>下一层：%1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::AffinityPanel</name>
+    <message>
+        <source>Edges from</source>
+        <translation>边阈值</translation>
+    </message>
+    <message>
+        <source>Draw an edge e → e′ when P(e′ at layer l+1 | e at layer l) is at least this</source>
+        <translation>当 P(第 l+1 层选 e′ | 第 l 层选 e) 不低于该值时绘制边 e → e′</translation>
+    </message>
+    <message>
+        <source>Co-activation within a layer</source>
+        <translation>层内共同激活</translation>
+    </message>
+    <message>
+        <source>Arcs between experts that one token selects together</source>
+        <translation>同一词元同时选择的专家之间的弧线</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::CapacityCurvesPanel</name>
+    <message>
+        <source>Layer %1</source>
+        <translation>第 %1 层</translation>
+    </message>
+    <message>
+        <source>Layers</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation>所有层</translation>
+    </message>
+    <message>
+        <source>Hit rate against cache capacity (one pass, every capacity)</source>
+        <translation>命中率随缓存容量的变化（一次遍历，覆盖所有容量）</translation>
+    </message>
+    <message>
+        <source>Capacity (% of the experts)</source>
+        <translation>容量（专家的百分比）</translation>
+    </message>
+    <message>
+        <source>Hit rate</source>
+        <translation>命中率</translation>
+    </message>
+    <message>
+        <source>LRU, per layer</source>
+        <translation>LRU，按层</translation>
+    </message>
+    <message>
+        <source>OPT, per layer</source>
+        <translation>OPT，按层</translation>
+    </message>
+    <message>
+        <source>LRU, one pool</source>
+        <translation>LRU，共享池</translation>
+    </message>
+    <message>
+        <source>OPT, one pool</source>
+        <translation>OPT，共享池</translation>
+    </message>
+    <message>
+        <source>budget (%1 experts)</source>
+        <translation>预算（%1 个专家）</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::LayerExpertModel</name>
+    <message>
+        <source>Layer %1, expert %2</source>
+        <translation>第 %1 层，专家 %2</translation>
+    </message>
+    <message>
+        <source>Activations: %1 of %2 tokens</source>
+        <translation>激活次数：%2 个词元中的 %1 个</translation>
+    </message>
+    <message>
+        <source>Cache (%1): %2 hits of %3 accesses</source>
+        <translation>缓存（%1）：%3 次访问中命中 %2 次</translation>
+    </message>
+    <message>
+        <source>Resident for %1 of %2 tokens (%3)</source>
+        <translation>在 %2 个词元中驻留 %1 个（%3）</translation>
+    </message>
+    <message>
+        <source>L%1 (block %2)</source>
+        <translation>L%1（块 %2）</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::LayerExpertPanel</name>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>Activations</source>
+        <translation>激活次数</translation>
+    </message>
+    <message>
+        <source>Hit rate</source>
+        <translation>命中率</translation>
+    </message>
+    <message>
+        <source>Residency</source>
+        <translation>驻留时间</translation>
+    </message>
+    <message>
+        <source>Activations: how often the router chose the expert. Hit rate: share of its accesses the chosen policy served from the cache. Residency: share of the run it spent in the cache.</source>
+        <translation>激活次数：路由器选择该专家的次数。命中率：所选策略从缓存中满足的访问比例。驻留时间：该专家在缓存中停留的时间占整个运行的比例。</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <source>Fit the grid to the view (0); zoom with Ctrl+wheel or +/-, drag to pan</source>
+        <translation>使网格适应视图 (0)；用 Ctrl+滚轮或 +/- 缩放，拖动以平移</translation>
+    </message>
+    <message>
+        <source>Time resident</source>
+        <translation>驻留时间</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::ModelPanel</name>
     <message>
         <source>Loading %1 …</source>
-        <translation type="unfinished"></translation>
+        <translation>正在加载 %1 …</translation>
     </message>
     <message>
         <source>Could not open %1: %2</source>
-        <translation type="unfinished"></translation>
+        <translation>无法打开 %1：%2</translation>
     </message>
     <message>
         <source>Open a GGUF model</source>
-        <translation type="unfinished"></translation>
+        <translation>打开 GGUF 模型</translation>
     </message>
     <message>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Open model…</source>
-        <translation type="unfinished"></translation>
+        <translation>打开模型…</translation>
     </message>
     <message>
         <source>Open a GGUF model file (you can also drop one on the window)</source>
-        <translation type="unfinished"></translation>
+        <translation>打开 GGUF 模型文件（也可以直接拖放到窗口上）</translation>
     </message>
     <message>
         <source>Recent models</source>
-        <translation type="unfinished"></translation>
+        <translation>最近的模型</translation>
     </message>
     <message>
         <source>Property</source>
-        <translation type="unfinished"></translation>
+        <translation>属性</translation>
     </message>
     <message>
         <source>Value</source>
-        <translation type="unfinished"></translation>
+        <translation>值</translation>
     </message>
     <message>
         <source>No model loaded. Open a GGUF file or drop one here.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未加载模型。请打开 GGUF 文件或将其拖放到这里。</translation>
     </message>
     <message>
         <source>%1 (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（%2）</translation>
     </message>
     <message>
         <source>Architecture</source>
-        <translation type="unfinished"></translation>
+        <translation>架构</translation>
     </message>
     <message>
         <source>Layers</source>
-        <translation type="unfinished"></translation>
+        <translation>层</translation>
     </message>
     <message>
         <source>Embedding width</source>
-        <translation type="unfinished"></translation>
+        <translation>嵌入维度</translation>
     </message>
     <message>
         <source>Attention heads</source>
-        <translation type="unfinished"></translation>
+        <translation>注意力头</translation>
     </message>
     <message>
         <source>%1 (KV %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（KV %2）</translation>
     </message>
     <message>
         <source>Routed experts</source>
-        <translation type="unfinished"></translation>
+        <translation>路由专家</translation>
     </message>
     <message>
         <source>%1 per layer, top-%2</source>
-        <translation type="unfinished"></translation>
+        <translation>每层 %1 个，top-%2</translation>
     </message>
     <message>
         <source>Shared experts</source>
-        <translation type="unfinished"></translation>
+        <translation>共享专家</translation>
     </message>
     <message>
         <source>MoE layers</source>
-        <translation type="unfinished"></translation>
+        <translation>MoE 层</translation>
     </message>
     <message>
         <source>Dense layers</source>
-        <translation type="unfinished"></translation>
+        <translation>稠密层</translation>
     </message>
     <message>
         <source>Vocabulary</source>
-        <translation type="unfinished"></translation>
+        <translation>词表</translation>
     </message>
     <message>
         <source>%1 tokens (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个词元（%2）</translation>
     </message>
     <message>
         <source>Training context</source>
-        <translation type="unfinished"></translation>
+        <translation>训练上下文长度</translation>
     </message>
     <message>
         <source>Parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>参数量</translation>
     </message>
     <message>
         <source>%1 total, %2 active per token</source>
-        <translation type="unfinished"></translation>
+        <translation>共 %1，每个词元激活 %2</translation>
     </message>
     <message>
         <source>File size</source>
-        <translation type="unfinished"></translation>
+        <translation>文件大小</translation>
     </message>
     <message>
         <source>Expert weights</source>
-        <translation type="unfinished"></translation>
+        <translation>专家权重</translation>
     </message>
     <message>
         <source>Layer %1</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1 层</translation>
     </message>
     <message>
         <source>%1 experts × %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个专家 × %2</translation>
     </message>
     <message>
         <source>Tensor types</source>
-        <translation type="unfinished"></translation>
+        <translation>张量类型</translation>
     </message>
-    <message numerus="yes">
-        <source>%n tensor(s), %1</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
+    <message>
+        <source>tensors: %1, %2</source>
+        <translation>张量：%1 个，%2</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::PolicyComparisonPanel</name>
+    <message>
+        <source>Hit rate</source>
+        <translation>命中率</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>传输字节数</translation>
+    </message>
+    <message>
+        <source>Stall</source>
+        <translation>等待</translation>
+    </message>
+    <message>
+        <source>Cumulative hit rate over the decode tokens</source>
+        <translation>解码词元上的累计命中率</translation>
+    </message>
+    <message>
+        <source>Token</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>Expert bytes loaded (demand and prefetch)</source>
+        <translation>加载的专家字节数（按需与预取）</translation>
+    </message>
+    <message>
+        <source>MiB</source>
+        <translation>MiB</translation>
+    </message>
+    <message>
+        <source>Modelled stall: time compute waited for loads</source>
+        <translation>模拟等待时间：计算等待加载的时间</translation>
+    </message>
+    <message>
+        <source>ms</source>
+        <translation>毫秒</translation>
+    </message>
+    <message>
+        <source>%1 (chosen)</source>
+        <translation>%1（所选）</translation>
+    </message>
+    <message>
+        <source>%1 (bound)</source>
+        <translation>%1（界限）</translation>
+    </message>
+    <message>
+        <source>Table</source>
+        <translation>表格</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::PolicyTableModel</name>
+    <message>
+        <source>chosen</source>
+        <translation>所选</translation>
+    </message>
+    <message>
+        <source>compared (oracle)</source>
+        <translation>对比（预知）</translation>
+    </message>
+    <message>
+        <source>compared</source>
+        <translation>对比</translation>
+    </message>
+    <message>
+        <source>bound</source>
+        <translation>界限</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Policy</source>
+        <translation>策略</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Hit rate (decode)</source>
+        <translation>命中率（解码）</translation>
+    </message>
+    <message>
+        <source>Hit rate (all)</source>
+        <translation>命中率（全部）</translation>
+    </message>
+    <message>
+        <source>Misses</source>
+        <translation>未命中</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>传输字节数</translation>
+    </message>
+    <message>
+        <source>Modelled stall</source>
+        <translation>模拟等待时间</translation>
+    </message>
+    <message>
+        <source>Prefetch precision</source>
+        <translation>预取精确率</translation>
+    </message>
+    <message>
+        <source>Prefetch recall</source>
+        <translation>预取召回率</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::PromptPanel</name>
     <message>
         <source>Failed: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>失败：%1</translation>
     </message>
     <message>
         <source>Write a prompt, then Generate (Ctrl+Return)</source>
-        <translation type="unfinished"></translation>
+        <translation>输入提示词，然后生成（Ctrl+回车）</translation>
     </message>
     <message>
         <source>Generate</source>
-        <translation type="unfinished"></translation>
+        <translation>生成</translation>
     </message>
     <message>
         <source>Generate from the prompt with the current settings (Ctrl+Return)</source>
-        <translation type="unfinished"></translation>
+        <translation>按当前设置根据提示词生成（Ctrl+回车）</translation>
     </message>
     <message>
         <source>Stop</source>
-        <translation type="unfinished"></translation>
+        <translation>停止</translation>
     </message>
     <message>
         <source>Stop after the current token (Esc)</source>
-        <translation type="unfinished"></translation>
+        <translation>在当前词元之后停止（Esc）</translation>
     </message>
     <message>
         <source>Open a model to start</source>
-        <translation type="unfinished"></translation>
+        <translation>请先打开一个模型</translation>
     </message>
     <message>
         <source>Loading the model…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在加载模型…</translation>
     </message>
     <message>
         <source>Generating…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在生成…</translation>
     </message>
     <message>
         <source>Stopping…</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message numerus="yes">
-        <source>%n token(s) generated</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-        </translation>
+        <translation>正在停止…</translation>
     </message>
     <message>
         <source>Ready</source>
-        <translation type="unfinished"></translation>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Generated tokens: %1</source>
+        <translation>已生成词元：%1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::RunCompareModel</name>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Token, run %1</source>
+        <translation>词元，运行 %1</translation>
+    </message>
+    <message>
+        <source>Layers routed differently</source>
+        <translation>路由不同的层数</translation>
+    </message>
+    <message>
+        <source>Misses, run %1</source>
+        <translation>未命中，运行 %1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::RunListModel</name>
+    <message>
+        <source>complete</source>
+        <translation>完整</translation>
+    </message>
+    <message>
+        <source>interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>%1 (%2 prompt)</source>
+        <translation>%1（提示词 %2）</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元数</translation>
+    </message>
+    <message>
+        <source>Policies</source>
+        <translation>策略</translation>
+    </message>
+    <message>
+        <source>Started</source>
+        <translation>开始时间</translation>
+    </message>
+    <message>
+        <source>Label</source>
+        <translation>标签</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::RunStatus</name>
     <message>
         <source>%1 tokens/s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 词元/秒</translation>
     </message>
     <message>
         <source>Decode speed of the current run</source>
-        <translation type="unfinished"></translation>
+        <translation>当前运行的解码速度</translation>
     </message>
     <message>
         <source>Hit rate %1</source>
-        <translation type="unfinished"></translation>
+        <translation>命中率 %1</translation>
     </message>
     <message>
         <source>Decode hit rate of the chosen policy</source>
-        <translation type="unfinished"></translation>
+        <translation>所选策略的解码命中率</translation>
     </message>
     <message>
         <source>Stall %1</source>
-        <translation type="unfinished"></translation>
+        <translation>等待 %1</translation>
     </message>
     <message>
-        <source>Share of the run&apos;s time the forward pass waited for experts (measured)</source>
-        <translation type="unfinished"></translation>
+        <source>Share of the run's time the forward pass waited for experts (measured)</source>
+        <translation>前向计算等待专家的时间占运行时间的比例（实测）</translation>
     </message>
     <message>
         <source>Share of modelled time compute waited for expert loads</source>
-        <translation type="unfinished"></translation>
+        <translation>模拟时间中计算等待专家加载的比例</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::SettingsPanel</name>
     <message>
         <source>Generation</source>
-        <translation type="unfinished"></translation>
+        <translation>生成</translation>
     </message>
     <message>
         <source>Max new tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>最大新词元数</translation>
     </message>
     <message>
         <source>Temperature</source>
-        <translation type="unfinished"></translation>
+        <translation>温度</translation>
     </message>
     <message>
         <source>Top-k</source>
-        <translation type="unfinished"></translation>
+        <translation>Top-k</translation>
     </message>
     <message>
         <source>Top-p</source>
-        <translation type="unfinished"></translation>
+        <translation>Top-p</translation>
     </message>
     <message>
         <source>Min-p</source>
-        <translation type="unfinished"></translation>
+        <translation>Min-p</translation>
     </message>
     <message>
         <source>Repeat penalty</source>
-        <translation type="unfinished"></translation>
+        <translation>重复惩罚</translation>
     </message>
     <message>
         <source>Seed</source>
-        <translation type="unfinished"></translation>
+        <translation>随机种子</translation>
     </message>
     <message>
         <source>until the end</source>
-        <translation type="unfinished"></translation>
+        <translation>直到结束</translation>
     </message>
     <message>
         <source>greedy</source>
-        <translation type="unfinished"></translation>
+        <translation>贪心</translation>
     </message>
     <message>
         <source>all</source>
-        <translation type="unfinished"></translation>
+        <translation>全部</translation>
     </message>
     <message>
         <source>Expert cache</source>
-        <translation type="unfinished"></translation>
+        <translation>专家缓存</translation>
     </message>
     <message>
         <source>Offload experts (real expert store)</source>
-        <translation type="unfinished"></translation>
+        <translation>卸载专家（真实专家存储）</translation>
     </message>
     <message>
         <source>On: experts are really loaded into a bounded cache and the forward pass waits for them. Off: experts stay mapped and every policy is simulated on the routing.</source>
-        <translation type="unfinished"></translation>
+        <translation>开启：专家被真实加载到容量受限的缓存中，前向计算会等待它们。关闭：专家保持内存映射，所有策略都基于路由进行模拟。</translation>
     </message>
     <message>
         <source>Budget</source>
-        <translation type="unfinished"></translation>
+        <translation>预算</translation>
     </message>
     <message>
         <source>Policy</source>
-        <translation type="unfinished"></translation>
+        <translation>策略</translation>
     </message>
     <message>
         <source>Prefetcher</source>
-        <translation type="unfinished"></translation>
+        <translation>预取器</translation>
     </message>
     <message>
         <source>Link</source>
-        <translation type="unfinished"></translation>
+        <translation>链路</translation>
     </message>
     <message>
         <source>Allocator</source>
-        <translation type="unfinished"></translation>
+        <translation>分配器</translation>
     </message>
     <message>
-        <source>Share of the model&apos;s routed experts the cache may hold</source>
-        <translation type="unfinished"></translation>
+        <source>Share of the model's routed experts the cache may hold</source>
+        <translation>缓存可容纳的路由专家比例</translation>
     </message>
     <message>
         <source>Emulated link between the slow tier and the cache; loads are paced to it</source>
-        <translation type="unfinished"></translation>
+        <translation>慢速存储与缓存之间的模拟链路；加载按其速度进行</translation>
     </message>
     <message>
         <source>Compare policies</source>
-        <translation type="unfinished"></translation>
+        <translation>对比策略</translation>
     </message>
     <message>
         <source>Policies simulated on the same access stream and budget</source>
-        <translation type="unfinished"></translation>
+        <translation>在相同访问流和预算上模拟的策略</translation>
     </message>
     <message>
         <source>%1 (oracle)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（预知）</translation>
     </message>
     <message>
         <source>Show the Belady and SCH bounds</source>
-        <translation type="unfinished"></translation>
+        <translation>显示 Belady 与 SCH 界限</translation>
     </message>
     <message>
         <source>SCH window (tokens)</source>
-        <translation type="unfinished"></translation>
+        <translation>SCH 窗口（词元）</translation>
     </message>
     <message>
         <source>Lossy gating variants (change the output)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>These variants change which experts compute, so the text differs from the exact model. Not available in this engine yet.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Adaptive top-k (lossy)</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Cache-aware expert substitution (lossy)</source>
-        <translation type="unfinished"></translation>
+        <translation>有损门控变体（会改变输出）</translation>
     </message>
     <message>
         <source>Open a model to see the budget in experts and bytes</source>
-        <translation type="unfinished"></translation>
+        <translation>打开模型后可查看以专家数和字节表示的预算</translation>
     </message>
     <message>
         <source>%1 of %2 experts, about %3</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 个专家中的 %1 个，约 %3</translation>
+    </message>
+    <message>
+        <source>Record runs into a trace</source>
+        <translation>将运行记录到轨迹</translation>
+    </message>
+    <message>
+        <source>MoEScope traces (*.sqlite)</source>
+        <translation>MoEScope 轨迹 (*.sqlite)</translation>
+    </message>
+    <message>
+        <source>Lossy: these variants change which experts compute, so the text differs from the exact model. They act on the real expert store (offloading on).</source>
+        <translation>有损：这些变体会改变参与计算的专家，因此生成的文本与精确模型不同。它们作用于真实的专家存储（需开启卸载）。</translation>
+    </message>
+    <message>
+        <source>Adaptive top-k (lossy), threshold</source>
+        <translation>自适应 top-k（有损），阈值</translation>
+    </message>
+    <message>
+        <source>Drop a token's trailing expert while its renormalised weight is below the threshold (AdapMoE)</source>
+        <translation>当词元末位专家的重归一化权重低于阈值时将其舍弃（AdapMoE）</translation>
+    </message>
+    <message>
+        <source>Cache-aware substitution (lossy), ε</source>
+        <translation>缓存感知替换（有损），ε</translation>
+    </message>
+    <message>
+        <source>Replace a missed expert by the most probable resident one whose router probability is within ε of it</source>
+        <translation>用路由概率与之相差不超过 ε 的最可能驻留专家替换未命中的专家</translation>
+    </message>
+    <message>
+        <source>Recording</source>
+        <translation>记录</translation>
+    </message>
+    <message>
+        <source>Record every run into a trace</source>
+        <translation>将每次运行记录到轨迹</translation>
+    </message>
+    <message>
+        <source>trace file (.sqlite)</source>
+        <translation>轨迹文件 (.sqlite)</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::TextPanel</name>
     <message>
         <source>Colour by</source>
-        <translation type="unfinished"></translation>
+        <translation>着色依据</translation>
     </message>
     <message>
         <source>Nothing</source>
-        <translation type="unfinished"></translation>
+        <translation>无</translation>
     </message>
     <message>
         <source>Cache misses</source>
-        <translation type="unfinished"></translation>
+        <translation>缓存未命中</translation>
     </message>
     <message>
         <source>Stall time</source>
-        <translation type="unfinished"></translation>
+        <translation>等待时间</translation>
     </message>
     <message>
         <source>Expert at layer</source>
-        <translation type="unfinished"></translation>
+        <translation>某层的专家</translation>
     </message>
     <message>
         <source>Router entropy</source>
-        <translation type="unfinished"></translation>
+        <translation>路由熵</translation>
     </message>
     <message>
         <source>Layer</source>
-        <translation type="unfinished"></translation>
+        <translation>层</translation>
     </message>
     <message>
-        <source>The MoE layer for &quot;Expert at layer&quot; and the token × expert heatmap</source>
-        <translation type="unfinished"></translation>
+        <source>The MoE layer for "Expert at layer" and the token × expert heatmap</source>
+        <translation>用于“某层的专家”和“词元 × 专家”热图的 MoE 层</translation>
     </message>
     <message>
         <source>Missed selections</source>
-        <translation type="unfinished"></translation>
+        <translation>未命中的选择</translation>
     </message>
     <message>
         <source>Stall (measured)</source>
-        <translation type="unfinished"></translation>
+        <translation>等待（实测）</translation>
     </message>
     <message>
         <source>Stall (modelled)</source>
-        <translation type="unfinished"></translation>
+        <translation>等待（模拟）</translation>
     </message>
     <message>
         <source>Top-1 expert</source>
-        <translation type="unfinished"></translation>
+        <translation>首选专家</translation>
     </message>
     <message>
         <source>0 bits</source>
-        <translation type="unfinished"></translation>
+        <translation>0 比特</translation>
     </message>
     <message>
         <source>%1 bits</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 比特</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::TokenExpertModel</name>
+    <message>
+        <source>Token %1 «%2», layer %3, expert %4</source>
+        <translation>词元 %1「%2」，第 %3 层，专家 %4</translation>
+    </message>
+    <message>
+        <source>Not selected</source>
+        <translation>未被选中</translation>
+    </message>
+    <message>
+        <source>Rank %1, weight %2</source>
+        <translation>排名 %1，权重 %2</translation>
+    </message>
+    <message>
+        <source>Cache: miss</source>
+        <translation>缓存：未命中</translation>
+    </message>
+    <message>
+        <source>Cache: hit</source>
+        <translation>缓存：命中</translation>
+    </message>
+    <message>
+        <source>Cache: hit on a prefetched expert</source>
+        <translation>缓存：命中预取的专家</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::TokenExpertPanel</name>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <source>Fit the grid to the view (0); zoom with Ctrl+wheel or +/-, drag to pan</source>
+        <translation>使网格适应视图 (0)；用 Ctrl+滚轮或 +/- 缩放，拖动以平移</translation>
+    </message>
+    <message>
+        <source>Mixing weight</source>
+        <translation>混合权重</translation>
+    </message>
+    <message>
+        <source>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; cache miss</source>
+        <translation>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; 缓存未命中</translation>
     </message>
 </context>
 <context>
     <name>moescope::views::TokenTextView</name>
     <message>
         <source>Generated tokens appear here, coloured by the chosen measure. Hover a token for its routing path, click it to select it everywhere.</source>
-        <translation type="unfinished"></translation>
+        <translation>生成的词元将显示在这里，并按所选指标着色。将鼠标悬停在词元上可查看其路由路径，单击可在所有视图中选中它。</translation>
     </message>
     <message>
         <source>Token %1</source>
-        <translation type="unfinished"></translation>
+        <translation>词元 %1</translation>
     </message>
     <message>
         <source>(id %1, %2)</source>
-        <translation type="unfinished"></translation>
+        <translation>（ID %1，%2）</translation>
     </message>
     <message>
         <source>generated</source>
-        <translation type="unfinished"></translation>
+        <translation>生成</translation>
     </message>
     <message>
         <source>prompt</source>
-        <translation type="unfinished"></translation>
+        <translation>提示词</translation>
     </message>
     <message>
         <source>Not routed yet: a token is routed when it is fed back.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未路由：词元在被回馈给模型时才会路由。</translation>
     </message>
     <message>
         <source>prefill</source>
-        <translation type="unfinished"></translation>
+        <translation>预填充</translation>
     </message>
     <message>
         <source>decode</source>
-        <translation type="unfinished"></translation>
+        <translation>解码</translation>
     </message>
     <message>
         <source>stall %1</source>
-        <translation type="unfinished"></translation>
+        <translation>等待 %1</translation>
     </message>
     <message>
         <source>Layer</source>
-        <translation type="unfinished"></translation>
+        <translation>层</translation>
     </message>
     <message>
         <source>Experts (weight)</source>
-        <translation type="unfinished"></translation>
+        <translation>专家（权重）</translation>
     </message>
     <message>
         <source>Entropy</source>
-        <translation type="unfinished"></translation>
+        <translation>熵</translation>
     </message>
     <message>
         <source>Cache (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>缓存（%1）</translation>
     </message>
     <message>
         <source>hit</source>
-        <translation type="unfinished"></translation>
+        <translation>命中</translation>
     </message>
     <message>
         <source>prefetched</source>
-        <translation type="unfinished"></translation>
+        <translation>已预取</translation>
     </message>
     <message>
         <source>miss</source>
-        <translation type="unfinished"></translation>
+        <translation>未命中</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::TracePanel</name>
+    <message>
+        <source>Could not open %1: %2</source>
+        <translation>无法打开 %1：%2</translation>
+    </message>
+    <message>
+        <source>%1: showing run %2</source>
+        <translation>%1：正在显示运行 %2</translation>
+    </message>
+    <message>
+        <source>Open a trace</source>
+        <translation>打开轨迹</translation>
+    </message>
+    <message>
+        <source>MoEScope traces (*.sqlite);;All files (*)</source>
+        <translation>MoEScope 轨迹 (*.sqlite);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Reading %1 …</source>
+        <translation>正在读取 %1 …</translation>
+    </message>
+    <message>
+        <source>%1 holds no runs</source>
+        <translation>%1 中没有运行记录</translation>
+    </message>
+    <message>
+        <source>Comparing runs %1 and %2 …</source>
+        <translation>正在对比运行 %1 和 %2 …</translation>
+    </message>
+    <message>
+        <source>Cannot compare: %1</source>
+        <translation>无法对比：%1</translation>
+    </message>
+    <message>
+        <source>Runs %1 and %2 produced the same tokens.</source>
+        <translation>运行 %1 和 %2 生成了相同的词元。</translation>
+    </message>
+    <message>
+        <source>Runs %1 and %2 first differ at token %3.</source>
+        <translation>运行 %1 和 %2 在词元 %3 处首次不同。</translation>
+    </message>
+    <message>
+        <source>Their routing agrees wherever both were routed.</source>
+        <translation>在两者都已路由的位置，它们的路由完全一致。</translation>
+    </message>
+    <message>
+        <source>Routing first differs at token %1.</source>
+        <translation>路由在词元 %1 处首次不同。</translation>
+    </message>
+    <message>
+        <source>Open trace…</source>
+        <translation>打开轨迹…</translation>
+    </message>
+    <message>
+        <source>Open a trace recorded with `moescope record` or by this window</source>
+        <translation>打开由 `moescope record` 或本窗口记录的轨迹</translation>
+    </message>
+    <message>
+        <source>No trace open</source>
+        <translation>未打开轨迹</translation>
+    </message>
+    <message>
+        <source>Show run</source>
+        <translation>显示运行</translation>
+    </message>
+    <message>
+        <source>Show the selected run in every view (or double-click it)</source>
+        <translation>在所有视图中显示所选运行（或双击它）</translation>
+    </message>
+    <message>
+        <source>Compare two runs</source>
+        <translation>对比两次运行</translation>
+    </message>
+    <message>
+        <source>Select two runs to align them token by token</source>
+        <translation>选择两次运行，按词元逐一对齐</translation>
+    </message>
+    <message>
+        <source>Select two runs and compare them.</source>
+        <translation>选择两次运行并进行对比。</translation>
     </message>
 </context>
 </TS>

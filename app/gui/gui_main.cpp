@@ -22,7 +22,8 @@ bool display_available() {
 }
 
 int run_gui(int argc, char** argv) {
-  QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
+  QApplication::setHighDpiScaleFactorRoundingPolicy(
+      Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName("MoEScope");
   QCoreApplication::setApplicationName("moescope");
@@ -55,21 +56,26 @@ int run_gui(int argc, char** argv) {
       parser.isSet("lang") ? parser.value("lang") : settings.value("language").toString();
   const QString language = resolve_language(requested);
   if (language.isEmpty()) {
-    std::fprintf(stderr, "moescope: --lang '%s' is not one of %s\n",
-                 requested.toUtf8().constData(),
+    std::fprintf(stderr, "moescope: --lang '%s' is not one of %s\n", requested.toUtf8().constData(),
                  available_languages().join(", ").toUtf8().constData());
     return 2;
   }
 
   QString model = parser.value("model");
+  QString trace;
   for (const QString& file : parser.positionalArguments()) {
-    if (file.endsWith(".gguf", Qt::CaseInsensitive) && model.isEmpty()) model = file;
+    if (file.endsWith(".gguf", Qt::CaseInsensitive)) {
+      if (model.isEmpty()) model = file;
+    } else if (trace.isEmpty()) {
+      trace = file;
+    }
   }
 
   MainWindow window;
   window.setLanguage(language);
   window.show();
   window.openStartModel(model);
+  if (!trace.isEmpty()) window.openTrace(trace);
   if (parser.isSet("screenshots")) {
     auto* tour = new ScreenshotTour(&window, parser.value("screenshots"), &window);
     tour->start();

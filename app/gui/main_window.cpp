@@ -8,18 +8,26 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileInfo>
+#include <QHash>
 #include <QKeySequence>
+#include <QLocale>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTimer>
 
 #include "app/cli/default_model.h"
 #include "app/gui/i18n.h"
 #include "app/gui/theme.h"
 #include "engine/common/error.h"
+#include "views/affinity/affinity_panel.h"
+#include "views/charts/capacity_curves_panel.h"
+#include "views/charts/policy_comparison_panel.h"
+#include "views/heatmap/layer_expert_panel.h"
+#include "views/heatmap/token_expert_panel.h"
 #include "views/model/model_panel.h"
 #include "views/prompt/prompt_panel.h"
 #include "views/session/session_controller.h"
@@ -27,6 +35,7 @@
 #include "views/settings/settings_panel.h"
 #include "views/status/run_status.h"
 #include "views/text/text_panel.h"
+#include "views/traces/trace_panel.h"
 
 namespace moescope::gui {
 namespace {
@@ -64,6 +73,24 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   settings_panel_ = new views::SettingsPanel(session_, this);
   addDock(model_panel_, "modelDock", Qt::LeftDockWidgetArea);
   addDock(settings_panel_, "settingsDock", Qt::LeftDockWidgetArea);
+  layer_expert_ = new views::LayerExpertPanel(session_, this);
+  token_expert_ = new views::TokenExpertPanel(session_, this);
+  affinity_ = new views::AffinityPanel(session_, this);
+  policies_ = new views::PolicyComparisonPanel(session_, this);
+  curves_ = new views::CapacityCurvesPanel(session_, this);
+  QDockWidget* layer_dock = addDock(layer_expert_, "layerExpertDock", Qt::RightDockWidgetArea);
+  QDockWidget* token_dock = addDock(token_expert_, "tokenExpertDock", Qt::RightDockWidgetArea);
+  QDockWidget* affinity_dock = addDock(affinity_, "affinityDock", Qt::RightDockWidgetArea);
+  QDockWidget* policy_dock = addDock(policies_, "policyDock", Qt::BottomDockWidgetArea);
+  QDockWidget* curves_dock = addDock(curves_, "curvesDock", Qt::BottomDockWidgetArea);
+  traces_ = new views::TracePanel(session_, this);
+  QDockWidget* traces_dock = addDock(traces_, "tracesDock", Qt::BottomDockWidgetArea);
+  tabifyDockWidget(layer_dock, token_dock);
+  tabifyDockWidget(policy_dock, curves_dock);
+  tabifyDockWidget(curves_dock, traces_dock);
+  layer_dock->raise();
+  policy_dock->raise();
+  (void)affinity_dock;
 
   run_status_ = new views::RunStatus(session_, this);
   statusBar()->addPermanentWidget(run_status_);
@@ -75,6 +102,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(session_, &views::SessionController::runFailed, this, [this](const QString& error) {
     statusBar()->showMessage(tr("The run failed: %1").arg(error), 10000);
   });
+  connect(session_, &views::SessionController::traceFailed, this,
+          [this](const QString& path, const QString& error) {
+            statusBar()->showMessage(
+                tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error), 10000);
+          });
   connect(session_, &views::SessionController::modelLoaded, this, [this] {
     statusBar()->showMessage(tr("Model ready: %1").arg(session_->model()->display_name()), 5000);
   });
@@ -106,6 +138,8 @@ void MainWindow::createMenus() {
   file_menu_ = menuBar()->addMenu(QString());
   open_model_ = file_menu_->addAction(QString(), model_panel_, &views::ModelPanel::chooseModel);
   open_model_->setShortcut(QKeySequence::Open);
+  open_trace_ = file_menu_->addAction(QString(), traces_, &views::TracePanel::chooseTrace);
+  open_trace_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
   file_menu_->addSeparator();
   quit_ = file_menu_->addAction(QString(), this, &QWidget::close);
   quit_->setShortcut(QKeySequence::Quit);
@@ -161,13 +195,20 @@ void MainWindow::createMenus() {
 
 void MainWindow::retranslate() {
   setWindowTitle(tr("MoEScope — mixture-of-experts profiler"));
-  for (QDockWidget* dock : docks_) {
-    const QString name = dock->objectName();
-    if (name == "modelDock") dock->setWindowTitle(tr("Model"));
-    if (name == "settingsDock") dock->setWindowTitle(tr("Settings"));
-  }
+  const QHash<QString, QString> titles = {
+      {"modelDock", tr("Model")},
+      {"settingsDock", tr("Settings")},
+      {"layerExpertDock", tr("Layer × expert")},
+      {"tokenExpertDock", tr("Token × expert")},
+      {"affinityDock", tr("Expert affinity")},
+      {"policyDock", tr("Policy comparison")},
+      {"curvesDock", tr("Hit rate vs capacity")},
+      {"tracesDock", tr("Traces")},
+  };
+  for (QDockWidget* dock : docks_) dock->setWindowTitle(titles.value(dock->objectName()));
   file_menu_->setTitle(tr("&File"));
   open_model_->setText(tr("&Open model…"));
+  open_trace_->setText(tr("Open &trace…"));
   quit_->setText(tr("&Quit"));
   run_menu_->setTitle(tr("&Run"));
   generate_->setText(tr("&Generate"));
@@ -185,6 +226,10 @@ void MainWindow::retranslate() {
 
 void MainWindow::setLanguage(const QString& language) {
   language_ = install_language(language) ? language : QStringLiteral("en");
+  // Numbers in the language's convention (decimal comma in German).
+  QLocale::setDefault(QLocale(language_ == "en" ? QStringLiteral("en_US") : language_));
+  // Widgets retranslate on LanguageChange events, which Qt posts: deliver them now.
+  QCoreApplication::sendPostedEvents(nullptr, QEvent::LanguageChange);
   for (QAction* a : language_group_->actions()) a->setChecked(a->data().toString() == language_);
 }
 
@@ -223,25 +268,57 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
-  if (!views::dropped_file(event->mimeData(), {".gguf"}).isEmpty()) event->acceptProposedAction();
+  if (!views::dropped_file(event->mimeData(), {".gguf", ".sqlite"}).isEmpty()) {
+    event->acceptProposedAction();
+  }
 }
 
 void MainWindow::dropEvent(QDropEvent* event) {
-  const QString model = views::dropped_file(event->mimeData(), {".gguf"});
-  if (model.isEmpty()) return;
+  const QString file = views::dropped_file(event->mimeData(), {".gguf", ".sqlite"});
+  if (file.isEmpty()) return;
   event->acceptProposedAction();
-  session_->openModel(model);
+  if (file.endsWith(".sqlite", Qt::CaseInsensitive)) {
+    openTrace(file);
+  } else {
+    session_->openModel(file);
+  }
+}
+
+void MainWindow::openTrace(const QString& path) {
+  for (QDockWidget* dock : docks_) {
+    if (dock->objectName() == "tracesDock") {
+      dock->show();
+      dock->raise();
+    }
+  }
+  traces_->openTrace(path);
 }
 
 void MainWindow::restoreSettings() {
   QSettings s;
   model_panel_->setRecentFiles(s.value("recentModels").toStringList());
   const Theme theme = theme_from_name(s.value("theme", "system").toString());
-  (theme == Theme::kDark ? theme_dark_ : theme == Theme::kLight ? theme_light_ : theme_system_)
+  (theme == Theme::kDark    ? theme_dark_
+   : theme == Theme::kLight ? theme_light_
+                            : theme_system_)
       ->setChecked(true);
   if (theme != Theme::kSystem) apply_theme(theme);
   if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1400, 900);
-  restoreState(s.value("window/state").toByteArray());
+  if (!restoreState(s.value("window/state").toByteArray())) {
+    // First start: once the window has its size, give the docks room around the text.
+    QTimer::singleShot(0, this, &MainWindow::applyDefaultLayout);
+  }
+}
+
+void MainWindow::applyDefaultLayout() {
+  QHash<QString, QDockWidget*> d;
+  for (QDockWidget* dock : docks_) d.insert(dock->objectName(), dock);
+  const int w = width(), h = height();
+  resizeDocks({d["modelDock"]}, {std::max(300, w / 5)}, Qt::Horizontal);
+  resizeDocks({d["layerExpertDock"]}, {std::max(420, w * 3 / 10)}, Qt::Horizontal);
+  resizeDocks({d["modelDock"], d["settingsDock"]}, {h * 2 / 5, h * 3 / 5}, Qt::Vertical);
+  resizeDocks({d["layerExpertDock"], d["affinityDock"]}, {h / 3, h / 3}, Qt::Vertical);
+  resizeDocks({d["policyDock"]}, {std::max(300, h * 2 / 5)}, Qt::Vertical);
 }
 
 void MainWindow::saveSettings() const {

@@ -19,6 +19,12 @@ class SettingsPanel;
 class PromptPanel;
 class TextPanel;
 class RunStatus;
+class LayerExpertPanel;
+class TokenExpertPanel;
+class AffinityPanel;
+class PolicyComparisonPanel;
+class CapacityCurvesPanel;
+class TracePanel;
 }  // namespace moescope::views
 
 namespace moescope::gui {
@@ -35,6 +41,14 @@ class MainWindow : public QMainWindow {
   views::PromptPanel* promptPanel() const { return prompt_panel_; }
   views::TextPanel* textPanel() const { return text_panel_; }
   views::RunStatus* runStatus() const { return run_status_; }
+  views::LayerExpertPanel* layerExpertPanel() const { return layer_expert_; }
+  views::TokenExpertPanel* tokenExpertPanel() const { return token_expert_; }
+  views::AffinityPanel* affinityPanel() const { return affinity_; }
+  views::PolicyComparisonPanel* policyPanel() const { return policies_; }
+  views::CapacityCurvesPanel* curvesPanel() const { return curves_; }
+  views::TracePanel* tracePanel() const { return traces_; }
+  // Lists the trace's runs in the Traces dock and shows its newest run.
+  void openTrace(const QString& path);
   QList<QDockWidget*> docks() const;
 
   // Opens `path`, or the default model (cli/default_model.h) when empty. Reports a missing
@@ -57,6 +71,7 @@ class MainWindow : public QMainWindow {
   void createMenus();
   void retranslate();
   void restoreSettings();
+  void applyDefaultLayout();
   void saveSettings() const;
 
   views::SessionController* session_;
@@ -65,6 +80,12 @@ class MainWindow : public QMainWindow {
   views::PromptPanel* prompt_panel_;
   views::TextPanel* text_panel_;
   views::RunStatus* run_status_;
+  views::LayerExpertPanel* layer_expert_;
+  views::TokenExpertPanel* token_expert_;
+  views::AffinityPanel* affinity_;
+  views::PolicyComparisonPanel* policies_;
+  views::CapacityCurvesPanel* curves_;
+  views::TracePanel* traces_;
   QList<QDockWidget*> docks_;
   QString language_ = "en";
 
@@ -75,6 +96,7 @@ class MainWindow : public QMainWindow {
   QMenu* language_menu_ = nullptr;
   QMenu* help_menu_ = nullptr;
   QAction* open_model_ = nullptr;
+  QAction* open_trace_ = nullptr;
   QAction* quit_ = nullptr;
   QAction* generate_ = nullptr;
   QAction* stop_ = nullptr;

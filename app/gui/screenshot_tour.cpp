@@ -4,6 +4,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -21,6 +22,7 @@ ScreenshotTour::ScreenshotTour(MainWindow* window, QString dir, QObject* parent)
 
 void ScreenshotTour::start() {
   QDir().mkpath(dir_);
+  window_->resize(1600, 1000);
   views::SessionController* s = window_->session();
   connect(s, &views::SessionController::modelLoaded, this, &ScreenshotTour::generate);
   connect(s, &views::SessionController::modelFailed, this, [this] { finish(1); });
@@ -60,6 +62,22 @@ void ScreenshotTour::capture() {
     dock->raise();
     QApplication::processEvents();
     ok = save(dock->widget(), dock->objectName().remove("Dock")) && ok;
+    // The policy comparison's other tabs too.
+    if (auto* tabs = dock->widget()->findChild<QTabWidget*>();
+        tabs && dock->objectName() == "policyDock") {
+      const QStringList names = {"", "policy-bytes", "policy-stall", "policy-table"};
+      for (int i = 1; i < tabs->count() && i < names.size(); ++i) {
+        tabs->setCurrentIndex(i);
+        QApplication::processEvents();
+        ok = save(dock->widget(), names[i]) && ok;
+      }
+      tabs->setCurrentIndex(0);
+    }
+  }
+  // Back to the first tabs of the tabbed docks for the translated shots.
+  for (QDockWidget* dock : window_->docks()) {
+    if (dock->objectName() == "layerExpertDock" || dock->objectName() == "policyDock")
+      dock->raise();
   }
   const QString language = window_->language();
   window_->setLanguage("de");

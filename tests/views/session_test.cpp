@@ -23,18 +23,6 @@ class SessionTest : public QObject {
     if (!f.open(QIODevice::ReadOnly)) return {};
     return QString::fromUtf8(f.readAll());
   }
-  // Waits until the run's analysis covers every routed token.
-  static bool wait_analysis(SessionController& s) {
-    QElapsedTimer timer;
-    timer.start();
-    QSignalSpy spy(&s, &SessionController::analysisUpdated);
-    while (timer.elapsed() < 30000) {
-      const auto& a = s.run().analysis();
-      if (a && a->n_tokens == s.run().routed_count()) return true;
-      spy.wait(100);
-    }
-    return false;
-  }
 
  private Q_SLOTS:
   void routingMatchesLlamaCpp() {
@@ -44,9 +32,9 @@ class SessionTest : public QObject {
     QVERIFY(test::generate_and_wait(s));
 
     const RunData& run = s.run();
-    const QJsonObject ref =
-        test::read_json(QString(MOESCOPE_SHARED_DIR) + "/reference/logits/llama-moe-f32/routing.json")
-            .object();
+    const QJsonObject ref = test::read_json(QString(MOESCOPE_SHARED_DIR) +
+                                            "/reference/logits/llama-moe-f32/routing.json")
+                                .object();
     const QJsonArray ids = ref["tokens"].toArray();
     QVERIFY(ids.size() > 10);
     QCOMPARE(run.prompt_count(), ids.size());
@@ -88,7 +76,7 @@ class SessionTest : public QObject {
     QVERIFY(test::generate_and_wait(s));
     QVERIFY(s.last_run_offloaded());
     QVERIFY(s.live_decisions().has_value());
-    QVERIFY(wait_analysis(s));
+    QVERIFY(test::wait_analysis(s));
 
     const AnalysisResult& a = *s.run().analysis();
     const PolicyRun& chosen = *a.chosen();
@@ -129,7 +117,8 @@ class SessionTest : public QObject {
     // The one-pass LRU curve at the chosen capacity equals the replayed LRU without prefetching
     // only when there is no prefetcher; here it is at least defined and monotone.
     const auto& curve = a.lru_curves.global;
-    for (size_t c = 1; c < curve.hits[1].size(); ++c) QVERIFY(curve.hits_at(c) >= curve.hits_at(c - 1));
+    for (size_t c = 1; c < curve.hits[1].size(); ++c)
+      QVERIFY(curve.hits_at(c) >= curve.hits_at(c - 1));
   }
 
   void stopTakesEffectWithinOneTokenAndUpdatesAreBatched() {
@@ -155,8 +144,9 @@ class SessionTest : public QObject {
     QVERIFY(finished.wait(10000));
     const qint64 elapsed = timer.elapsed();
     QCOMPARE(s.last_stats().stop_reason, StopReason::kCancelled);
-    QVERIFY2(s.run().routed_count() <= routed_at_stop + 1,
-             qPrintable(QString("%1 tokens after Stop").arg(s.run().routed_count() - routed_at_stop)));
+    QVERIFY2(
+        s.run().routed_count() <= routed_at_stop + 1,
+        qPrintable(QString("%1 tokens after Stop").arg(s.run().routed_count() - routed_at_stop)));
     QVERIFY(s.run().routed_count() < s.run().prompt_count() + 200);  // it did stop early
     // At most 30 refreshes a second (plus the final one).
     QVERIFY2(updates.size() <= elapsed * 30 / 1000 + 2,

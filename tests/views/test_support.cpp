@@ -1,7 +1,10 @@
 #include "tests/views/test_support.h"
 
 #include <QFile>
+#include <QElapsedTimer>
 #include <QSignalSpy>
+
+#include "views/session/analysis.h"
 
 namespace moescope::views::test {
 
@@ -33,6 +36,18 @@ bool generate_and_wait(SessionController& session, int timeout_ms) {
   timer.start();
   while (finished.isEmpty() && failed.isEmpty() && timer.elapsed() < timeout_ms) finished.wait(100);
   return !finished.isEmpty();
+}
+
+bool wait_analysis(SessionController& session, int timeout_ms) {
+  QElapsedTimer timer;
+  timer.start();
+  QSignalSpy spy(&session, &SessionController::analysisUpdated);
+  while (timer.elapsed() < timeout_ms) {
+    const auto& a = session.run().analysis();
+    if (a && a->n_tokens == session.run().routed_count()) return true;
+    spy.wait(100);
+  }
+  return false;
 }
 
 RunSettings quick_settings(const QString& prompt, int n_tokens) {

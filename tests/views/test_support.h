@@ -14,6 +14,8 @@ QJsonDocument read_json(const QString& path);
 bool load_model(SessionController& session, const QString& path, int timeout_ms = 30000);
 // Generates with the session's settings and waits for the run to end (finished or failed).
 bool generate_and_wait(SessionController& session, int timeout_ms = 60000);
+// Waits until the run's cache analysis covers every routed token; false on timeout.
+bool wait_analysis(SessionController& session, int timeout_ms = 30000);
 // Small, quick settings: greedy, n tokens, offloading at a quarter of the experts.
 RunSettings quick_settings(const QString& prompt, int n_tokens);
 

@@ -113,10 +113,11 @@ QVariant LayerExpertModel::data(const QModelIndex& index, int role) const {
                           .arg(format_count(a->key_hits[k]))
                           .arg(format_count(a->key_accesses[k]));
         if (a->n_tokens > 0) {
-          tip += "\n" + tr("Resident for %1 of %2 tokens (%3)")
-                            .arg(format_count(a->resident_tokens[k]))
-                            .arg(format_count(a->n_tokens))
-                            .arg(format_percent(double(a->resident_tokens[k]) / double(a->n_tokens)));
+          tip +=
+              "\n" + tr("Resident for %1 of %2 tokens (%3)")
+                         .arg(format_count(a->resident_tokens[k]))
+                         .arg(format_count(a->n_tokens))
+                         .arg(format_percent(double(a->resident_tokens[k]) / double(a->n_tokens)));
         }
       }
       return tip;

@@ -2,6 +2,8 @@
 
 #include <QLocale>
 
+#include <algorithm>
+
 #include "views/common/format.h"
 #include "views/heatmap/heatmap_roles.h"
 #include "views/session/analysis.h"
@@ -77,12 +79,14 @@ QVariant TokenExpertModel::data(const QModelIndex& index, int role) const {
   const double weight = rank >= 0 ? double(run.weights(t, layer_)[size_t(rank)]) : 0.0;
   const auto& a = run.analysis();
   const bool analysed = a && t < a->n_tokens;
-  const bool miss = rank >= 0 && analysed &&
-                    a->outcome[size_t(run.selection_offset(t, layer_) + rank)] == AccessOutcome::kMiss;
+  const bool miss =
+      rank >= 0 && analysed &&
+      a->outcome[size_t(run.selection_offset(t, layer_) + rank)] == AccessOutcome::kMiss;
   switch (role) {
     case Qt::DisplayRole:
       return rank >= 0 ? QLocale().toString(weight, 'f', 2) : QString();
-    case kValueRole:
+    case kValueRole:  // unselected cells stay blank
+      return rank >= 0 ? QVariant(weight) : QVariant();
     case kRawValueRole:
       return weight;
     case kMarkRole:
@@ -121,7 +125,8 @@ QVariant TokenExpertModel::headerData(int section, Qt::Orientation orientation, 
   }
   if (section >= rows_) return {};
   const RunData& run = session_->run();
-  const QString text = section < run.token_count() ? run.token(section).text.simplified() : QString();
+  const QString text =
+      section < run.token_count() ? run.token(section).text.simplified() : QString();
   return QStringLiteral("%1 %2").arg(section).arg(text.left(12));
 }
 

@@ -131,8 +131,8 @@ void ModelPanel::showSummary() {
   summary_->clear();
   if (!m) return;
   const ModelSummary& s = m->summary;
-  status_->setText(tr("%1 (%2)").arg(m->display_name(),
-                                     QString::fromStdString(m->path.filename().string())));
+  status_->setText(
+      tr("%1 (%2)").arg(m->display_name(), QString::fromStdString(m->path.filename().string())));
   status_->setToolTip(QString::fromStdString(m->path.string()));
   auto add = [this](QTreeWidgetItem* parent, const QString& key, const QString& value) {
     auto* item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(summary_);
@@ -144,7 +144,8 @@ void ModelPanel::showSummary() {
   add(nullptr, tr("Layers"), QString::number(s.n_layer));
   add(nullptr, tr("Embedding width"), QString::number(s.n_embd));
   add(nullptr, tr("Attention heads"), tr("%1 (KV %2)").arg(s.n_head).arg(s.n_head_kv));
-  add(nullptr, tr("Routed experts"), tr("%1 per layer, top-%2").arg(s.n_expert).arg(s.n_expert_used));
+  add(nullptr, tr("Routed experts"),
+      tr("%1 per layer, top-%2").arg(s.n_expert).arg(s.n_expert_used));
   if (s.n_expert_shared > 0) add(nullptr, tr("Shared experts"), QString::number(s.n_expert_shared));
   add(nullptr, tr("MoE layers"), QString::number(m->shape.n_layers()));
   if (!s.dense_layers.empty()) {
@@ -152,13 +153,13 @@ void ModelPanel::showSummary() {
     for (int l : s.dense_layers) dense << QString::number(l);
     add(nullptr, tr("Dense layers"), dense.join(", "));
   }
-  add(nullptr, tr("Vocabulary"), tr("%1 tokens (%2)")
-                                     .arg(s.n_vocab)
-                                     .arg(QString::fromStdString(s.tokenizer_model)));
+  add(nullptr, tr("Vocabulary"),
+      tr("%1 tokens (%2)").arg(s.n_vocab).arg(QString::fromStdString(s.tokenizer_model)));
   add(nullptr, tr("Training context"), QString::number(s.n_ctx_train));
-  add(nullptr, tr("Parameters"), tr("%1 total, %2 active per token")
-                                     .arg(format_count(int64_t(s.n_params)))
-                                     .arg(format_count(int64_t(s.n_params_active))));
+  add(nullptr, tr("Parameters"),
+      tr("%1 total, %2 active per token")
+          .arg(format_count(int64_t(s.n_params)))
+          .arg(format_count(int64_t(s.n_params_active))));
   add(nullptr, tr("File size"), format_bytes(s.file_bytes));
   auto* experts = add(nullptr, tr("Expert weights"), format_bytes(s.expert_bytes));
   for (const LayerExpertBytes& l : s.expert_bytes_per_layer) {
@@ -168,7 +169,7 @@ void ModelPanel::showSummary() {
   auto* types = add(nullptr, tr("Tensor types"), QString::number(s.type_histogram.size()));
   for (const auto& [name, use] : s.type_histogram) {
     add(types, QString::fromStdString(name),
-        tr("%n tensor(s), %1", nullptr, int(use.tensors)).arg(format_bytes(use.bytes)));
+        tr("tensors: %1, %2").arg(use.tensors).arg(format_bytes(use.bytes)));
   }
   summary_->expandItem(types);
 }

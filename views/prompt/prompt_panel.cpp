@@ -37,9 +37,8 @@ PromptPanel::PromptPanel(SessionController* session, QWidget* parent)
   connect(stop_, &QPushButton::clicked, session_, &SessionController::stop);
   connect(session_, &SessionController::stateChanged, this, &PromptPanel::updateState);
   connect(session_, &SessionController::runFinished, this, &PromptPanel::updateState);
-  connect(session_, &SessionController::runFailed, this, [this](const QString& error) {
-    state_->setText(tr("Failed: %1").arg(error));
-  });
+  connect(session_, &SessionController::runFailed, this,
+          [this](const QString& error) { state_->setText(tr("Failed: %1").arg(error)); });
   connect(session_, &SessionController::settingsChanged, this, [this] {
     if (editor_->toPlainText() != session_->settings().prompt) {
       editor_->setPlainText(session_->settings().prompt);
@@ -102,8 +101,7 @@ void PromptPanel::updateState() {
     case State::kReady: {
       const RunData& run = session_->run();
       if (run.token_count() > run.prompt_count()) {
-        state_->setText(tr("%n token(s) generated", nullptr,
-                           run.token_count() - run.prompt_count()));
+        state_->setText(tr("Generated tokens: %1").arg(run.token_count() - run.prompt_count()));
       } else {
         state_->setText(tr("Ready"));
       }

@@ -44,7 +44,7 @@ class OutcomeListener final : public policy::CacheListener {
     }
   }
 
-  int64_t now_ = 0;  // the token the running step starts at
+  int64_t now_ = 0;                  // the token the running step starts at
   std::vector<uint8_t> prefetched_;  // [total experts] brought in by a prefetch, not used yet
   std::vector<uint8_t> demanded_;    // [total experts] demand-loaded during the running step
 
@@ -57,8 +57,8 @@ class OutcomeListener final : public policy::CacheListener {
 // The chosen policy, replayed step by step as policy::replay does, recording each selection's
 // outcome.
 policy::CacheReport replay_chosen(const policy::RoutingTrace& trace,
-                                  const policy::AccessStream& stream,
-                                  policy::CacheSimulator& sim, AnalysisResult& out) {
+                                  const policy::AccessStream& stream, policy::CacheSimulator& sim,
+                                  AnalysisResult& out) {
   const policy::MoeShape& shape = trace.shape;
   OutcomeListener listener(shape, out);
   sim.set_listener(&listener);
@@ -66,7 +66,7 @@ policy::CacheReport replay_chosen(const policy::RoutingTrace& trace,
   std::vector<policy::TokenLayerRouting> routing;
   std::vector<ExpertId> experts;
   std::vector<AccessOutcome> step_outcome;  // [n_experts of the layer]
-  std::vector<uint8_t> was_prefetched;       // [step accesses]
+  std::vector<uint8_t> was_prefetched;      // [step accesses]
   for (const policy::AccessStep& st : stream.steps) {
     routing.clear();
     for (int32_t u = 0; u < st.n_tokens; ++u) {
@@ -120,12 +120,13 @@ PolicyRun run_chosen(const policy::RoutingTrace& trace,
     run.spec = spec.text;
     run.oracle = spec.oracle;
     const policy::Budget budget = policy::Budget::slots(out.budget_slots);
-    out.capacity = policy::make_capacity(spec.pool, budget, trace.shape,
-                                         policy::parse_allocator(settings.allocator.toStdString()),
-                                         &trace);
+    out.capacity =
+        policy::make_capacity(spec.pool, budget, trace.shape,
+                              policy::parse_allocator(settings.allocator.toStdString()), &trace);
     policy::TimingModel timing;
     timing.link = policy::LinkModel::preset(settings.link.toStdString());
-    policy::CacheSimulator sim(trace.shape, out.capacity, policy::make_policy(spec, {stream, nullptr}),
+    policy::CacheSimulator sim(trace.shape, out.capacity,
+                               policy::make_policy(spec, {stream, nullptr}),
                                policy::make_prefetcher(settings.prefetcher.toStdString(), {}),
                                timing, spec.text, settings.prefetcher.toStdString());
     run.report = replay_chosen(trace, *stream, sim, out);

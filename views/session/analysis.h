@@ -35,14 +35,14 @@ struct AnalysisResult {
   int64_t n_tokens = 0;  // routed tokens analysed
   CacheSettings settings;
   uint64_t budget_slots = 0;
-  policy::CacheCapacity capacity;  // of the chosen policy
+  policy::CacheCapacity capacity;   // of the chosen policy
   std::vector<PolicyRun> policies;  // the chosen policy first, then compared ones, then bounds
 
   // The chosen policy, per selection (aligned with RunData's flat selection arrays).
   std::vector<AccessOutcome> outcome;
-  std::vector<int64_t> key_accesses;      // [total experts] stream accesses of (l, e)
-  std::vector<int64_t> key_hits;          // [total experts]
-  std::vector<int64_t> resident_tokens;   // [total experts] tokens during which (l, e) was cached
+  std::vector<int64_t> key_accesses;     // [total experts] stream accesses of (l, e)
+  std::vector<int64_t> key_hits;         // [total experts]
+  std::vector<int64_t> resident_tokens;  // [total experts] tokens during which (l, e) was cached
 
   policy::CurveSet lru_curves;
   policy::CurveSet opt_curves;

@@ -2,7 +2,9 @@
 
 #include "engine/common/error.h"
 #include "engine/model/text_stream.h"
+#include "engine/policy/policy_factory.h"
 #include "engine/tokenizer/vocab.h"
+#include "views/session/run_recording.h"
 
 namespace moescope::views {
 namespace {
@@ -23,6 +25,14 @@ TokenInfo make_token(const tokenizer::Tokenizer& tok, int32_t id, std::string_vi
   t.text = t.special && text.empty() ? QString::fromStdString(tok.token_piece(id, true))
                                      : QString::fromUtf8(text.data(), qsizetype(text.size()));
   return t;
+}
+
+bool is_history_policy(const QString& spec) {
+  try {
+    return policy::parse_policy_spec(spec.toStdString()).needs_history;
+  } catch (const Error&) {
+    return false;  // the store reports the bad spelling
+  }
 }
 
 // Restores the model's provider and observer however the generation ends.
@@ -59,28 +69,48 @@ void GenerationJob::run() {
 
     // Prompt tokens as text: complete characters only, like the generated text.
     TextStream prompt_text;
+    std::vector<std::string> pieces;
     for (int32_t id : prompt) {
       const std::string text = prompt_text.push(tok.token_piece(id, false));
+      pieces.push_back(text);
       recorder.add_token(make_token(tok, id, text, false, 0.0));
     }
     const std::string rest = prompt_text.finish();
-    if (!rest.empty()) recorder.add_tail_text(QString::fromStdString(rest));
+    if (!rest.empty()) {
+      recorder.add_tail_text(QString::fromStdString(rest));
+      if (!pieces.empty()) pieces.back() += rest;
+    }
 
+    std::unique_ptr<RunRecording> recording;
+    if (!settings.trace_path.isEmpty()) {
+      recording = std::make_unique<RunRecording>(*model, settings, prompt, pieces);
+    }
+    // Observer chain: [expert store] -> [trace recording] -> recorder.
+    MoeObserver* downstream = recording ? recording->observer(&recorder) : &recorder;
     std::unique_ptr<offload::ExpertStore> store;
     if (settings.cache.offload) {
-      store = offload::ExpertStore::attach(m, offload_config(settings.cache, model->shape),
-                                           &recorder);
+      offload::OffloadConfig config = offload_config(settings.cache, model->shape);
+      if (recording) {
+        for (const QString& spec : settings.cache.compare) {
+          if (spec != settings.cache.policy && !is_history_policy(spec)) {
+            config.compare.push_back({spec.toStdString(), config.prefetcher});
+          }
+        }
+      }
+      store = offload::ExpertStore::attach(m, config, downstream);
       offload::ExpertStore* s = store.get();
       recorder.set_stall_source([s] { return s->stats().stall_ns; });
+      if (recording) recording->set_store(*store, config);
       offloaded = true;
     } else {
-      m.set_observer(&recorder);
+      m.set_observer(downstream);
     }
     Attachment attachment(m, std::move(store));
 
     const GenerationResult result = generator.generate(
         prompt, settings.generation,
         [&](const TokenEvent& ev) {
+          if (recording) recording->token(ev);
           if (ev.id < 0) {
             recorder.add_tail_text(QString::fromUtf8(ev.text.data(), qsizetype(ev.text.size())));
           } else {
@@ -90,8 +120,15 @@ void GenerationJob::run() {
         &cancel);
     stats = result.stats;
     if (stats.stop_reason == StopReason::kEndOfGeneration && !result.tokens.empty()) {
-      recorder.add_token(make_token(tok, result.tokens.back(), {}, true, stats.total_ms));
+      // The generator does not stream the end-of-generation token; the run shows it.
+      const TokenInfo eog = make_token(tok, result.tokens.back(), {}, true, stats.total_ms);
+      if (recording) {
+        const std::string text = eog.text.toStdString();
+        recording->token({eog.id, stats.n_generated - 1, text, stats.total_ms});
+      }
+      recorder.add_token(eog);
     }
+    if (recording) recording->finish();
     if (attachment.store()) {
       live_decisions = attachment.store()->decisions();
       store_stats = attachment.store()->stats();

@@ -62,7 +62,8 @@ void RunData::apply(const RunDelta& d) {
 
 std::span<const ExpertId> RunData::experts(int t, int l) const {
   const size_t i = index(t, l);
-  return {trace_.selected.data() + trace_.offsets[i], trace_.selected.data() + trace_.offsets[i + 1]};
+  return {trace_.selected.data() + trace_.offsets[i],
+          trace_.selected.data() + trace_.offsets[i + 1]};
 }
 
 std::span<const float> RunData::weights(int t, int l) const {

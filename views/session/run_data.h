@@ -68,11 +68,11 @@ class RunData {
  private:
   size_t index(int t, int l) const { return size_t(t) * size_t(n_layers()) + size_t(l); }
 
-  policy::RoutingTrace trace_;   // phase, offsets, selected, weights of routed tokens
+  policy::RoutingTrace trace_;  // phase, offsets, selected, weights of routed tokens
   std::vector<TokenInfo> tokens_;
-  std::vector<float> entropy_;     // [routed][n_layers]
-  std::vector<int64_t> stall_ns_;  // [routed]
-  std::vector<int64_t> key_base_;  // [n_layers + 1]
+  std::vector<float> entropy_;        // [routed][n_layers]
+  std::vector<int64_t> stall_ns_;     // [routed]
+  std::vector<int64_t> key_base_;     // [n_layers + 1]
   std::vector<int64_t> activations_;  // [total experts]
   int64_t max_activations_ = 0;
   int64_t total_stall_ns_ = 0;

@@ -60,8 +60,7 @@ void RunRecorder::on_forward_end() {
       pending_.k.push_back(int32_t(c.experts.size()));
       pending_.experts.insert(pending_.experts.end(), c.experts.begin(), c.experts.end());
       pending_.weights.insert(pending_.weights.end(), c.weights.begin(), c.weights.end());
-      pending_.entropy_bits.push_back(c.seen ? c.entropy
-                                             : std::numeric_limits<float>::quiet_NaN());
+      pending_.entropy_bits.push_back(c.seen ? c.entropy : std::numeric_limits<float>::quiet_NaN());
     }
   }
   routed_total_ += forward_tokens_;

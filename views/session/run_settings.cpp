@@ -10,7 +10,8 @@ namespace moescope::views {
 
 uint64_t budget_slots(const CacheSettings& cache, const policy::MoeShape& shape) {
   const double total = double(shape.total_experts());
-  const uint64_t slots = uint64_t(std::llround(total * std::clamp(cache.budget_percent, 0, 100) / 100.0));
+  const uint64_t slots =
+      uint64_t(std::llround(total * std::clamp(cache.budget_percent, 0, 100) / 100.0));
   return std::clamp<uint64_t>(slots, uint64_t(shape.n_layers()), uint64_t(total));
 }
 
@@ -27,6 +28,11 @@ offload::OffloadConfig offload_config(const CacheSettings& cache, const policy::
   config.prefetcher = cache.prefetcher.toStdString();
   config.allocator = policy::parse_allocator(cache.allocator.toStdString());
   config.link = policy::LinkModel::preset(cache.link.toStdString());
+  // Modelled time from the timing model, as the GUI's replays (and traces without compute
+  // times) use it, so the store's counters equal the analysis' exactly.
+  config.measured_compute = false;
+  if (cache.adaptive_top_k) config.lossy.adaptive_topk = {float(cache.adaptive_threshold)};
+  if (cache.cache_aware_substitution) config.lossy.substitute_eps = float(cache.substitute_eps);
   return config;
 }
 

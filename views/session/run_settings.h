@@ -25,16 +25,21 @@ struct CacheSettings {
   QStringList compare = {"lfu", "fifo", "arc"};  // shadow policies (simulated on the same stream)
   bool bounds = true;                            // Belady and SCH(m) reference lines
   int sch_window = 16;
-  // Gating variants that change the computation. None is implemented by the engine yet, so the
-  // panel shows them disabled; they are carried here so a saved choice survives.
+  // Gating variants that change the computation (lossy; engine/offload/lossy_gating.h). They
+  // act on the real expert store, so they need offloading on.
   bool adaptive_top_k = false;
+  double adaptive_threshold = 0.3;  // drop a trailing expert whose renormalised weight is below
   bool cache_aware_substitution = false;
+  double substitute_eps = 0.05;  // replace a missed expert by a resident one this close
+  bool lossy() const { return offload && (adaptive_top_k || cache_aware_substitution); }
 
   bool operator==(const CacheSettings&) const = default;
 };
 
 struct RunSettings {
   QString prompt;
+  // Record every run into this trace file (appending runs); empty: no recording.
+  QString trace_path;
   GenerationOptions generation;
   int threads = 0;  // 0: the engine's default
   CacheSettings cache;

@@ -3,7 +3,9 @@
 #include <QMetaObject>
 
 #include "engine/common/error.h"
+#include "views/common/background.h"
 #include "views/session/generation_job.h"
+#include "views/traces/trace_loading.h"
 
 namespace moescope::views {
 namespace {
@@ -76,12 +78,15 @@ void SessionController::openModel(const QString& path) {
                 return;
               }
               model_ = loaded;
-              ++run_id_;
-              run_.reset(model_->shape);
-              selection_.clear();
               setState(State::kReady);
               Q_EMIT modelLoaded();
-              Q_EMIT runStarted();
+              // An empty run of the new model's shape, unless a recorded run is on show.
+              if (!run_from_trace_) {
+                run_id_ = ++job_counter_;
+                run_.reset(model_->shape);
+                selection_.clear();
+                Q_EMIT runStarted();
+              }
             },
             Qt::QueuedConnection);
       },
@@ -93,6 +98,7 @@ bool SessionController::generate() {
   auto job = std::make_shared<GenerationJob>(++job_counter_, model_, settings_);
   job_ = job;
   run_id_ = job->id;
+  run_from_trace_ = false;
   run_.reset(model_->shape);
   analysed_routed_ = -1;
   analysis_.drop_pending();
@@ -107,7 +113,8 @@ bool SessionController::generate() {
       engine_context_,
       [this, job] {
         job->run();
-        QMetaObject::invokeMethod(this, [this, job] { jobFinished(job); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, job] { jobFinished(job); }, Qt::QueuedConnection);
       },
       Qt::QueuedConnection);
   return true;
@@ -160,6 +167,7 @@ void SessionController::showRun(const policy::MoeShape& shape, const RunDelta& d
     setState(model_ ? State::kReady : State::kNoModel);
   }
   run_id_ = ++job_counter_;
+  run_from_trace_ = true;
   run_.reset(shape);
   analysed_routed_ = -1;
   analysis_.drop_pending();
@@ -174,6 +182,46 @@ void SessionController::showRun(const policy::MoeShape& shape, const RunDelta& d
   Q_EMIT runFinished();
 }
 
+void SessionController::openTrace(const QString& path, qint64 run) {
+  const uint64_t id = ++job_counter_;
+  trace_job_ = id;
+  Q_EMIT traceLoading(path);
+  struct Result {
+    std::optional<LoadedRun> run;
+    QString error;
+  };
+  run_in_background<Result>(
+      this,
+      [path, run] {
+        Result r;
+        try {
+          r.run = load_trace_run(path.toStdString(), run);
+        } catch (const std::exception& e) {
+          r.error = QString::fromUtf8(e.what());
+        }
+        return r;
+      },
+      [this, id, path](Result r) {
+        if (id != trace_job_) return;  // another trace was asked for since
+        if (!r.run) {
+          Q_EMIT traceFailed(path, r.error);
+          return;
+        }
+        if (r.run->cache) {
+          RunSettings s = settings_;
+          const bool keep_bounds = s.cache.bounds;
+          const int sch = s.cache.sch_window;
+          s.cache = *r.run->cache;
+          s.cache.bounds = keep_bounds;
+          s.cache.sch_window = sch;
+          settings_ = s;  // no re-analysis of the old run: the new one follows at once
+          Q_EMIT settingsChanged();
+        }
+        showRun(r.run->shape, r.run->data, r.run->title);
+        Q_EMIT traceOpened(path, r.run->run_id);
+      });
+}
+
 void SessionController::requestAnalysis(bool force) {
   const int routed = run_.routed_count();
   if (routed == 0) return;
@@ -186,7 +234,8 @@ void SessionController::requestAnalysis(bool force) {
   analysis_.request(run_id_, run_.routing_trace(), settings_.cache);
 }
 
-void SessionController::analysisDone(uint64_t run_id, std::shared_ptr<const AnalysisResult> result) {
+void SessionController::analysisDone(uint64_t run_id,
+                                     std::shared_ptr<const AnalysisResult> result) {
   if (run_id != run_id_ || !result || result->n_tokens > run_.routed_count()) return;
   run_.set_analysis(std::move(result));
   Q_EMIT analysisUpdated();

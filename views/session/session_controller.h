@@ -37,8 +37,10 @@ class SessionController : public QObject {
   ~SessionController() override;
 
   State state() const { return state_; }
-  bool busy() const { return state_ == State::kLoadingModel || state_ == State::kGenerating ||
-                             state_ == State::kStopping; }
+  bool busy() const {
+    return state_ == State::kLoadingModel || state_ == State::kGenerating ||
+           state_ == State::kStopping;
+  }
   // The loaded model, or null. Replaced (not modified) when another model is opened.
   const LoadedModel* model() const { return model_.get(); }
   const RunData& run() const { return run_; }
@@ -64,6 +66,9 @@ class SessionController : public QObject {
   // another job runs.
   bool generate();
   void stop();
+  // Reads run `run` (the newest when < 0) of a trace in the background, then shows it like a
+  // live run, analysed with the cache settings it was recorded with.
+  void openTrace(const QString& path, qint64 run = -1);
 
  Q_SIGNALS:
   void stateChanged(moescope::views::SessionController::State state);
@@ -77,6 +82,9 @@ class SessionController : public QObject {
   void runFailed(const QString& error);
   void analysisUpdated();
   void settingsChanged();
+  void traceLoading(const QString& path);
+  void traceOpened(const QString& path, qint64 run);
+  void traceFailed(const QString& path, const QString& error);
 
  private:
   void setState(State state);
@@ -94,10 +102,12 @@ class SessionController : public QObject {
   State state_ = State::kNoModel;
   uint64_t job_counter_ = 0;
   uint64_t load_job_ = 0;
+  uint64_t trace_job_ = 0;
   std::shared_ptr<LoadedModel> model_;
   std::shared_ptr<GenerationJob> job_;  // the newest generation
   uint64_t run_id_ = 0;
   int analysed_routed_ = -1;
+  bool run_from_trace_ = false;  // the run on show was read, not generated
   RunData run_;
   Selection selection_;
   RunSettings settings_;

@@ -6,14 +6,19 @@
 namespace moescope::views {
 
 QStringList live_policies() {
-  return {"lru",    "lru-global", "lfu",         "lfu-global", "fifo",         "fifo-global",
-          "random", "arc",        "least-stale", "lookahead",  "static-front", "static-back",
-          "on-demand"};
+  return {"lru", "lru-global",  "lfu",       "lfu-global",   "fifo",        "fifo-global", "random",
+          "arc", "least-stale", "lookahead", "static-front", "static-back", "on-demand"};
 }
 
 QStringList comparable_policies() {
   QStringList out = live_policies();
-  out << "mrs" << "belady" << "belady-global" << "opt" << "sch" << "sch-global" << "stationary";
+  out << "mrs"
+      << "belady"
+      << "belady-global"
+      << "opt"
+      << "sch"
+      << "sch-global"
+      << "stationary";
   return out;
 }
 

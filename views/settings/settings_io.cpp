@@ -27,6 +27,9 @@ void save_run_settings(QSettings& s, const RunSettings& r) {
   s.setValue("schWindow", c.sch_window);
   s.setValue("adaptiveTopK", c.adaptive_top_k);
   s.setValue("cacheAwareSubstitution", c.cache_aware_substitution);
+  s.setValue("adaptiveThreshold", c.adaptive_threshold);
+  s.setValue("substituteEps", c.substitute_eps);
+  s.setValue("tracePath", r.trace_path);
   s.endGroup();
 }
 
@@ -59,6 +62,10 @@ RunSettings load_run_settings(const QSettings& s, const RunSettings& d) {
   c.adaptive_top_k = get("adaptiveTopK", d.cache.adaptive_top_k).toBool();
   c.cache_aware_substitution =
       get("cacheAwareSubstitution", d.cache.cache_aware_substitution).toBool();
+  c.adaptive_threshold =
+      std::clamp(get("adaptiveThreshold", d.cache.adaptive_threshold).toDouble(), 0.01, 0.99);
+  c.substitute_eps = std::clamp(get("substituteEps", d.cache.substitute_eps).toDouble(), 0.0, 1.0);
+  r.trace_path = get("tracePath", d.trace_path).toString();
   return r;
 }
 

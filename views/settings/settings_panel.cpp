@@ -4,11 +4,14 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QEvent>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSlider>
@@ -84,10 +87,10 @@ void SettingsPanel::build() {
   repeat_penalty_->setSingleStep(0.05);
   seed_ = new QSpinBox(generation_box_);
   seed_->setRange(0, std::numeric_limits<int>::max());
-  for (QWidget* w : {static_cast<QWidget*>(max_tokens_), static_cast<QWidget*>(temperature_),
-                     static_cast<QWidget*>(top_k_), static_cast<QWidget*>(top_p_),
-                     static_cast<QWidget*>(min_p_), static_cast<QWidget*>(repeat_penalty_),
-                     static_cast<QWidget*>(seed_)}) {
+  for (QWidget* w :
+       {static_cast<QWidget*>(max_tokens_), static_cast<QWidget*>(temperature_),
+        static_cast<QWidget*>(top_k_), static_cast<QWidget*>(top_p_), static_cast<QWidget*>(min_p_),
+        static_cast<QWidget*>(repeat_penalty_), static_cast<QWidget*>(seed_)}) {
     generation_form_->addRow(QString(), w);
   }
   layout->addWidget(generation_box_);
@@ -147,18 +150,38 @@ void SettingsPanel::build() {
 
   lossy_box_ = new QGroupBox(body);
   lossy_box_->setObjectName("lossyGating");
-  auto* lossy_layout = new QVBoxLayout(lossy_box_);
+  auto* lossy_layout = new QFormLayout(lossy_box_);
   lossy_note_ = new QLabel(lossy_box_);
   lossy_note_->setWordWrap(true);
   adaptive_top_k_ = new QCheckBox(lossy_box_);
+  adaptive_top_k_->setObjectName("adaptiveTopK");
+  adaptive_threshold_ = new QDoubleSpinBox(lossy_box_);
+  adaptive_threshold_->setRange(0.01, 0.99);
+  adaptive_threshold_->setSingleStep(0.05);
   substitution_ = new QCheckBox(lossy_box_);
-  // The engine has no lossy gating yet: shown, marked, and disabled.
-  adaptive_top_k_->setEnabled(false);
-  substitution_->setEnabled(false);
-  lossy_layout->addWidget(lossy_note_);
-  lossy_layout->addWidget(adaptive_top_k_);
-  lossy_layout->addWidget(substitution_);
+  substitution_->setObjectName("substitution");
+  substitute_eps_ = new QDoubleSpinBox(lossy_box_);
+  substitute_eps_->setDecimals(3);
+  substitute_eps_->setRange(0, 1);
+  substitute_eps_->setSingleStep(0.01);
+  lossy_layout->addRow(lossy_note_);
+  lossy_layout->addRow(adaptive_top_k_, adaptive_threshold_);
+  lossy_layout->addRow(substitution_, substitute_eps_);
   layout->addWidget(lossy_box_);
+
+  record_box_ = new QGroupBox(body);
+  auto* record_layout = new QVBoxLayout(record_box_);
+  record_ = new QCheckBox(record_box_);
+  record_->setObjectName("recordTrace");
+  auto* path_row = new QHBoxLayout;
+  record_path_ = new QLineEdit(record_box_);
+  record_path_->setObjectName("recordPath");
+  record_choose_ = new QPushButton(record_box_);
+  path_row->addWidget(record_path_, 1);
+  path_row->addWidget(record_choose_);
+  record_layout->addWidget(record_);
+  record_layout->addLayout(path_row);
+  layout->addWidget(record_box_);
   layout->addStretch(1);
 
   auto changed = [this] { push(); };
@@ -179,13 +202,28 @@ void SettingsPanel::build() {
   connect(compare_, &QListWidget::itemChanged, this, changed);
   connect(bounds_, &QCheckBox::toggled, this, changed);
   connect(sch_window_, &QSpinBox::valueChanged, this, changed);
+  connect(adaptive_top_k_, &QCheckBox::toggled, this, changed);
+  connect(adaptive_threshold_, &QDoubleSpinBox::valueChanged, this, changed);
+  connect(substitution_, &QCheckBox::toggled, this, changed);
+  connect(substitute_eps_, &QDoubleSpinBox::valueChanged, this, changed);
+  connect(record_, &QCheckBox::toggled, this, changed);
+  connect(record_path_, &QLineEdit::editingFinished, this, changed);
+  connect(record_choose_, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(
+        this, tr("Record runs into a trace"), record_path_->text(),
+        tr("MoEScope traces (*.sqlite)"), nullptr, QFileDialog::DontConfirmOverwrite);
+    if (path.isEmpty()) return;
+    record_path_->setText(path);
+    record_->setChecked(true);
+    push();
+  });
 }
 
 void SettingsPanel::retranslate() {
   generation_box_->setTitle(tr("Generation"));
-  const QStringList gen_labels = {tr("Max new tokens"), tr("Temperature"), tr("Top-k"),
-                                  tr("Top-p"),          tr("Min-p"),       tr("Repeat penalty"),
-                                  tr("Seed")};
+  const QStringList gen_labels = {
+      tr("Max new tokens"), tr("Temperature"),    tr("Top-k"), tr("Top-p"),
+      tr("Min-p"),          tr("Repeat penalty"), tr("Seed")};
   for (int i = 0; i < gen_labels.size(); ++i) {
     if (auto* item = generation_form_->itemAt(i, QFormLayout::LabelRole)) {
       if (auto* label = qobject_cast<QLabel*>(item->widget())) label->setText(gen_labels[i]);
@@ -199,11 +237,12 @@ void SettingsPanel::retranslate() {
 
   cache_box_->setTitle(tr("Expert cache"));
   offload_->setText(tr("Offload experts (real expert store)"));
-  offload_->setToolTip(tr("On: experts are really loaded into a bounded cache and the forward "
-                          "pass waits for them. Off: experts stay mapped and every policy is "
-                          "simulated on the routing."));
-  const QStringList cache_labels = {QString(), tr("Budget"), QString(), tr("Policy"),
-                                    tr("Prefetcher"), tr("Link"), tr("Allocator")};
+  offload_->setToolTip(
+      tr("On: experts are really loaded into a bounded cache and the forward "
+         "pass waits for them. Off: experts stay mapped and every policy is "
+         "simulated on the routing."));
+  const QStringList cache_labels = {QString(),        tr("Budget"), QString(),      tr("Policy"),
+                                    tr("Prefetcher"), tr("Link"),   tr("Allocator")};
   for (int i = 1; i < cache_labels.size(); ++i) {
     if (cache_labels[i].isEmpty()) continue;
     if (auto* item = cache_form_->itemAt(i, QFormLayout::LabelRole)) {
@@ -230,10 +269,22 @@ void SettingsPanel::retranslate() {
   sch_label_->setText(tr("SCH window (tokens)"));
 
   lossy_box_->setTitle(tr("Lossy gating variants (change the output)"));
-  lossy_note_->setText(tr("These variants change which experts compute, so the text differs "
-                          "from the exact model. Not available in this engine yet."));
-  adaptive_top_k_->setText(tr("Adaptive top-k (lossy)"));
-  substitution_->setText(tr("Cache-aware expert substitution (lossy)"));
+  lossy_note_->setText(
+      tr("Lossy: these variants change which experts compute, so the text "
+         "differs from the exact model. They act on the real expert store "
+         "(offloading on)."));
+  adaptive_top_k_->setText(tr("Adaptive top-k (lossy), threshold"));
+  adaptive_top_k_->setToolTip(
+      tr("Drop a token's trailing expert while its renormalised weight "
+         "is below the threshold (AdapMoE)"));
+  substitution_->setText(tr("Cache-aware substitution (lossy), ε"));
+  substitution_->setToolTip(
+      tr("Replace a missed expert by the most probable resident one whose "
+         "router probability is within ε of it"));
+  record_box_->setTitle(tr("Recording"));
+  record_->setText(tr("Record every run into a trace"));
+  record_path_->setPlaceholderText(tr("trace file (.sqlite)"));
+  record_choose_->setText(tr("Choose…"));
   updateBudgetLabel();
 }
 
@@ -269,7 +320,12 @@ void SettingsPanel::pull() {
   bounds_->setChecked(c.bounds);
   sch_window_->setValue(c.sch_window);
   adaptive_top_k_->setChecked(c.adaptive_top_k);
+  adaptive_threshold_->setValue(c.adaptive_threshold);
   substitution_->setChecked(c.cache_aware_substitution);
+  substitute_eps_->setValue(c.substitute_eps);
+  record_->setChecked(!s.trace_path.isEmpty());
+  if (!s.trace_path.isEmpty()) record_path_->setText(s.trace_path);
+  lossy_box_->setEnabled(c.offload);
   updateBudgetLabel();
   pulling_ = false;
 }
@@ -300,6 +356,12 @@ void SettingsPanel::push() {
   }
   c.bounds = bounds_->isChecked();
   c.sch_window = sch_window_->value();
+  c.adaptive_top_k = adaptive_top_k_->isChecked();
+  c.adaptive_threshold = adaptive_threshold_->value();
+  c.cache_aware_substitution = substitution_->isChecked();
+  c.substitute_eps = substitute_eps_->value();
+  lossy_box_->setEnabled(c.offload);
+  s.trace_path = record_->isChecked() ? record_path_->text().trimmed() : QString();
   pulling_ = true;  // the session echoes settingsChanged
   session_->setSettings(s);
   pulling_ = false;

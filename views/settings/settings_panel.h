@@ -14,6 +14,8 @@ class QListWidget;
 class QSlider;
 class QSpinBox;
 class QFormLayout;
+class QLineEdit;
+class QPushButton;
 
 namespace moescope::views {
 
@@ -68,7 +70,14 @@ class SettingsPanel : public QWidget {
   QGroupBox* lossy_box_;
   QLabel* lossy_note_;
   QCheckBox* adaptive_top_k_;
+  QDoubleSpinBox* adaptive_threshold_;
   QCheckBox* substitution_;
+  QDoubleSpinBox* substitute_eps_;
+
+  QGroupBox* record_box_;
+  QCheckBox* record_;
+  QLineEdit* record_path_;
+  QPushButton* record_choose_;
 };
 
 }  // namespace moescope::views

@@ -67,15 +67,16 @@ void RunStatus::changeEvent(QEvent* event) {
 void RunStatus::refresh() {
   figures_ = run_figures(*session_);
   const QString none = QStringLiteral("–");
-  speed_->setText(tr("%1 tokens/s").arg(figures_.tokens_per_second > 0
-                                            ? QLocale().toString(figures_.tokens_per_second, 'f', 1)
-                                            : none));
+  speed_->setText(tr("%1 tokens/s")
+                      .arg(figures_.tokens_per_second > 0
+                               ? QLocale().toString(figures_.tokens_per_second, 'f', 1)
+                               : none));
   speed_->setToolTip(tr("Decode speed of the current run"));
-  hit_rate_->setText(tr("Hit rate %1").arg(figures_.hit_rate >= 0 ? format_percent(figures_.hit_rate)
-                                                                  : none));
+  hit_rate_->setText(
+      tr("Hit rate %1").arg(figures_.hit_rate >= 0 ? format_percent(figures_.hit_rate) : none));
   hit_rate_->setToolTip(tr("Decode hit rate of the chosen policy"));
-  stall_->setText(tr("Stall %1").arg(figures_.stall_share >= 0 ? format_percent(figures_.stall_share)
-                                                               : none));
+  stall_->setText(
+      tr("Stall %1").arg(figures_.stall_share >= 0 ? format_percent(figures_.stall_share) : none));
   stall_->setToolTip(figures_.stall_measured
                          ? tr("Share of the run's time the forward pass waited for experts "
                               "(measured)")

@@ -46,9 +46,7 @@ TextPanel::TextPanel(SessionController* session, QWidget* parent)
   });
   connect(layer_, &QSpinBox::valueChanged, session_->selection(), &Selection::setLayer);
   connect(session_->selection(), &Selection::layerChanged, layer_, &QSpinBox::setValue);
-  auto reset_range = [this] {
-    layer_->setRange(0, std::max(0, session_->run().n_layers() - 1));
-  };
+  auto reset_range = [this] { layer_->setRange(0, std::max(0, session_->run().n_layers() - 1)); };
   connect(session_, &SessionController::runStarted, this, reset_range);
   connect(session_, &SessionController::analysisUpdated, this, &TextPanel::updateLegend);
   reset_range();
@@ -92,15 +90,18 @@ void TextPanel::updateLegend() {
     }
     case TokenMeasure::kExpert: {
       QVector<QPair<QColor, QString>> entries;
-      const int n = run.n_layers() > 0 ? run.n_experts(std::min(layer_->value(), run.n_layers() - 1)) : 0;
-      for (int e = 0; e < std::min(n, 20); ++e) entries.append({categorical_color(e), QString::number(e)});
+      const int n =
+          run.n_layers() > 0 ? run.n_experts(std::min(layer_->value(), run.n_layers() - 1)) : 0;
+      for (int e = 0; e < std::min(n, 20); ++e)
+        entries.append({categorical_color(e), QString::number(e)});
       legend_->setCategories(tr("Top-1 expert"), entries);
       break;
     }
     case TokenMeasure::kEntropy:
-      legend_->setScale(ColorMap::kSequential, tr("Router entropy"), tr("0 bits"),
-                        tr("%1 bits").arg(QLocale().toString(
-                            run.max_experts() > 1 ? std::log2(double(run.max_experts())) : 0.0, 'f', 1)));
+      legend_->setScale(
+          ColorMap::kSequential, tr("Router entropy"), tr("0 bits"),
+          tr("%1 bits").arg(QLocale().toString(
+              run.max_experts() > 1 ? std::log2(double(run.max_experts())) : 0.0, 'f', 1)));
       break;
   }
   legend_->show();

@@ -27,7 +27,7 @@ MeasureScale measure_scale(const RunData& run);
 // Raw value: miss share, stall ns, expert id, entropy bits. NaN when unknown.
 double raw_measure(const RunData& run, TokenMeasure measure, int token, int layer);
 // The token's background colour, or an invalid QColor for no colouring.
-QColor measure_color(const RunData& run, const MeasureScale& scale, TokenMeasure measure,
-                     int token, int layer);
+QColor measure_color(const RunData& run, const MeasureScale& scale, TokenMeasure measure, int token,
+                     int layer);
 
 }  // namespace moescope::views

@@ -123,7 +123,8 @@ int TokenTextView::tokenAt(const QPoint& pos) const {
 
 QRect TokenTextView::tokenRect(int token) const {
   if (token < 0 || token >= int(first_box_.size())) return {};
-  return boxes_[size_t(first_box_[size_t(token)])].rect.translated(0, -verticalScrollBar()->value());
+  return boxes_[size_t(first_box_[size_t(token)])].rect.translated(0,
+                                                                   -verticalScrollBar()->value());
 }
 
 void TokenTextView::ensureVisible(int token) {
@@ -242,13 +243,15 @@ QString TokenTextView::routingTooltip(int t) const {
   const auto& a = run.analysis();
   const bool outcomes = a && t < a->n_tokens;
   html += QStringLiteral("<br>%1").arg(run.phase(t) == policy::Phase::kPrefill ? tr("prefill")
-                                                                             : tr("decode"));
+                                                                               : tr("decode"));
   if (run.stall_ns(t) >= 0) {
     html += QStringLiteral(", ") + tr("stall %1").arg(format_duration_ns(run.stall_ns(t)));
   }
   html += QStringLiteral("<table cellspacing=0 cellpadding=2><tr><th>%1</th><th>%2</th><th>%3</th>")
               .arg(tr("Layer"), tr("Experts (weight)"), tr("Entropy"));
-  if (outcomes) html += QStringLiteral("<th>%1</th>").arg(tr("Cache (%1)").arg(QString::fromStdString(a->chosen()->spec)));
+  if (outcomes)
+    html += QStringLiteral("<th>%1</th>")
+                .arg(tr("Cache (%1)").arg(QString::fromStdString(a->chosen()->spec)));
   html += "</tr>";
   for (int l = 0; l < run.n_layers(); ++l) {
     const auto experts = run.experts(t, l);

@@ -56,9 +56,9 @@ class TokenTextView : public QAbstractScrollArea {
   TokenMeasure measure_ = TokenMeasure::kMisses;
   MeasureScale scale_;
   std::vector<Box> boxes_;
-  std::vector<int> first_box_;     // [laid-out tokens] index of the token's first box
-  std::vector<QPoint> starts_;     // [laid-out tokens] cursor before the token
-  QPoint cursor_;                  // where the next token goes
+  std::vector<int> first_box_;  // [laid-out tokens] index of the token's first box
+  std::vector<QPoint> starts_;  // [laid-out tokens] cursor before the token
+  QPoint cursor_;               // where the next token goes
   int line_height_ = 0;
   int content_height_ = 0;
   int hover_ = -1;

@@ -1,0 +1,213 @@
+// Drives the real main window on the offscreen platform: it opens the default model (or a
+// reference model standing in for it), generates through the Generate button, stops with the
+// Stop button, selects a token by clicking it, and checks that every view received the run.
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFile>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include "app/gui/main_window.h"
+#include "tests/views/test_support.h"
+#include "views/affinity/affinity_graph_view.h"
+#include "views/affinity/affinity_panel.h"
+#include "views/charts/capacity_curves_panel.h"
+#include "views/charts/line_chart.h"
+#include "views/charts/policy_comparison_panel.h"
+#include "views/heatmap/heatmap_roles.h"
+#include "views/heatmap/heatmap_view.h"
+#include "views/heatmap/layer_expert_model.h"
+#include "views/heatmap/layer_expert_panel.h"
+#include "views/heatmap/token_expert_model.h"
+#include "views/heatmap/token_expert_panel.h"
+#include "views/model/model_panel.h"
+#include "views/prompt/prompt_panel.h"
+#include "views/session/analysis.h"
+#include "views/status/run_status.h"
+#include "views/text/text_panel.h"
+#include "views/text/token_text_view.h"
+#include "views/traces/run_list_model.h"
+#include "views/traces/trace_panel.h"
+
+using namespace moescope;
+using namespace moescope::views;
+
+class MainWindowTest : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QCoreApplication::setOrganizationName("MoEScope-test");
+    QSettings().clear();
+    // The built-in model when it is there, else a reference model in its place.
+    const QString builtin =
+        QString(MOESCOPE_SOURCE_DIR) + "/resources/models/moescope-default-q8_0.gguf";
+    if (!QFile::exists(builtin))
+      qputenv("MOESCOPE_MODEL", test::reference_model("llama-moe-q8_0").toUtf8());
+  }
+
+  void generateStopSelectAndEveryViewHasTheRun() {
+    gui::MainWindow w;
+    w.show();
+    SessionController* s = w.session();
+    QSignalSpy loaded(s, &SessionController::modelLoaded);
+    w.openStartModel(QString());
+    QVERIFY(loaded.wait(30000));
+    QVERIFY(w.modelPanel()->summaryTree()->topLevelItemCount() > 5);
+    const int n_layers = s->model()->shape.n_layers();
+    const int k = s->model()->shape.top_k[0];
+
+    // Settings through the panel's widgets: run until stopped, over a slow link.
+    w.findChild<QSpinBox*>("maxTokens")->setValue(-1);
+    w.findChild<QComboBox*>("link")->setCurrentText("emmc");
+    w.findChild<QSpinBox*>("budgetPercent")->setValue(13);
+    QCOMPARE(s->settings().generation.max_new_tokens, -1);
+    QCOMPARE(s->settings().cache.link, QString("emmc"));
+    w.promptPanel()->editor()->setPlainText("It is a truth universally acknowledged");
+
+    QSignalSpy finished(s, &SessionController::runFinished);
+    QTest::mouseClick(w.promptPanel()->generateButton(), Qt::LeftButton);
+    QCOMPARE(s->state(), SessionController::State::kGenerating);
+    QCOMPARE(s->settings().prompt, QString("It is a truth universally acknowledged"));
+    QTRY_VERIFY_WITH_TIMEOUT(s->run().token_count() >= s->run().prompt_count() + 12, 30000);
+    QVERIFY(w.promptPanel()->stopButton()->isEnabled());
+    QTest::mouseClick(w.promptPanel()->stopButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(s->last_stats().stop_reason, StopReason::kCancelled);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        s->run().analysis() && s->run().analysis()->n_tokens == s->run().routed_count(), 20000);
+    const RunData& run = s->run();
+
+    // Select a generated token by clicking it in the text.
+    TokenTextView* text = w.textPanel()->textView();
+    QCOMPARE(text->laidOutTokens(), run.token_count());
+    const int t = run.prompt_count() + 3;
+    const QRect r = text->tokenRect(t);
+    QVERIFY(r.isValid());
+    QTest::mouseClick(text->viewport(), Qt::LeftButton, {}, r.center());
+    QCOMPARE(s->selection()->token(), t);
+    QVERIFY(text->routingTooltip(t).contains("<table"));
+    QCOMPARE(text->routingTooltip(t).count("<tr>"), n_layers + 1);
+
+    // Layer x expert: the selected token's path is highlighted, one cell per selected expert.
+    LayerExpertModel* le = w.layerExpertPanel()->model();
+    int highlighted = 0;
+    double activations = 0;
+    for (int l = 0; l < le->rowCount(); ++l) {
+      for (int e = 0; e < le->columnCount(); ++e) {
+        highlighted += le->index(l, e).data(kHighlightRole).toBool();
+        activations += le->index(l, e).data(kRawValueRole).toDouble();
+      }
+    }
+    QCOMPARE(highlighted, n_layers * k);
+    QCOMPARE(activations, double(run.routed_count()) * n_layers * k);
+    // Clicking a cell selects that expert everywhere.
+    HeatmapView* le_view = w.layerExpertPanel()->view();
+    QTest::mouseClick(le_view->viewport(), Qt::LeftButton, {}, le_view->cellRect(1, 2).center());
+    QCOMPARE(s->selection()->layer(), 1);
+    QCOMPARE(s->selection()->expert(), 2);
+
+    // Token x expert follows the shared layer and highlights the token's row.
+    TokenExpertModel* te = w.tokenExpertPanel()->model();
+    QCOMPARE(te->layer(), 1);
+    QCOMPARE(te->rowCount(), run.routed_count());
+    QVERIFY(te->index(t, 0).data(kHighlightRole).toBool());
+
+    // Affinity graph: edges above a zero threshold, and the token's path between layers.
+    w.affinityPanel()->thresholdSlider()->setValue(0);
+    AffinityGraphView* graph = w.affinityPanel()->graph();
+    QVERIFY(graph->visibleEdges() > 0);
+    QCOMPARE(graph->highlightedEdges(), (n_layers - 1) * k * k);
+    const QPointF node = graph->nodePos(2, 0);
+    QTest::mouseClick(graph, Qt::LeftButton, {}, node.toPoint());
+    QCOMPARE(s->selection()->layer(), 2);
+    QCOMPARE(s->selection()->expert(), 0);
+
+    // Policy comparison: a line per policy that ran (chosen, compared, bounds) on every chart.
+    const auto& a = *run.analysis();
+    int ok = 0;
+    for (const PolicyRun& p : a.policies) ok += p.error.empty();
+    QVERIFY(ok >= 3);
+    for (LineChart* chart : {w.policyPanel()->hitRateChart(), w.policyPanel()->bytesChart(),
+                             w.policyPanel()->stallChart()}) {
+      QCOMPARE(chart->seriesCount(), ok);
+      QCOMPARE(chart->pointCount(0), run.routed_count() - run.prompt_count());
+    }
+    // Capacity curves: LRU and OPT per layer and pooled, plus the budget marker.
+    QCOMPARE(w.curvesPanel()->chart()->seriesCount(), 5);
+    QVERIFY(w.curvesPanel()->chart()->pointCount(0) > 2);
+
+    // Status bar.
+    const RunFigures& f = w.runStatus()->figures();
+    QVERIFY(f.tokens_per_second > 0);
+    QVERIFY(f.hit_rate >= 0 && f.hit_rate <= 1);
+    QVERIFY(f.stall_share >= 0 && f.stall_share <= 1);
+    QVERIFY(f.stall_measured);  // offloading was on: the store measured the waits
+  }
+
+  void recordedRunReopensInTheWindow() {
+    QTemporaryDir dir;
+    const QString trace = dir.filePath("window.sqlite");
+    gui::MainWindow w;
+    w.show();
+    SessionController* s = w.session();
+    QSignalSpy loaded(s, &SessionController::modelLoaded);
+    w.openStartModel(QString());
+    QVERIFY(loaded.wait(30000));
+    w.findChild<QSpinBox*>("maxTokens")->setValue(8);
+    w.findChild<QLineEdit*>("recordPath")->setText(trace);
+    w.findChild<QCheckBox*>("recordTrace")->setChecked(true);
+    QCOMPARE(s->settings().trace_path, trace);
+    QSignalSpy finished(s, &SessionController::runFinished);
+    QTest::mouseClick(w.promptPanel()->generateButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    const int tokens = s->run().token_count();
+    const int routed = s->run().routed_count();
+
+    QSignalSpy opened(s, &SessionController::traceOpened);
+    QSignalSpy listed(w.tracePanel(), &TracePanel::runsListed);
+    w.openTrace(trace);
+    QVERIFY(listed.wait(10000));
+    QCOMPARE(w.tracePanel()->runsModel()->rowCount(), 1);
+    QVERIFY(opened.wait(10000));
+    QCOMPARE(s->run().token_count(), tokens);
+    QCOMPARE(s->run().routed_count(), routed);
+    QCOMPARE(w.textPanel()->textView()->laidOutTokens(), tokens);
+    QCOMPARE(w.tokenExpertPanel()->model()->rowCount(), routed);
+    QTRY_VERIFY_WITH_TIMEOUT(s->run().analysis() != nullptr, 20000);
+    QVERIFY(w.policyPanel()->hitRateChart()->seriesCount() > 0);
+  }
+
+  void settingsAndLayoutPersist() {
+    {
+      gui::MainWindow w;
+      w.show();
+      w.findChild<QSpinBox*>("budgetPercent")->setValue(42);
+      w.findChild<QComboBox*>("policy")->setCurrentText("lfu");
+      for (QDockWidget* d : w.docks()) {
+        if (d->objectName() == "affinityDock") d->hide();
+      }
+      w.close();
+    }
+    gui::MainWindow w;
+    w.show();
+    QCOMPARE(w.session()->settings().cache.budget_percent, 42);
+    QCOMPARE(w.session()->settings().cache.policy, QString("lfu"));
+    QCOMPARE(w.findChild<QSpinBox*>("budgetPercent")->value(), 42);
+    for (QDockWidget* d : w.docks()) {
+      QCOMPARE(d->isVisible(), d->objectName() != "affinityDock");
+    }
+  }
+};
+
+QTEST_MAIN(MainWindowTest)
+#include "main_window_test.moc"

@@ -1,0 +1,116 @@
+// The heatmap and policy item models, checked by QAbstractItemModelTester through a whole live
+// run (resets, appended rows, data changes), and their values against the run data.
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include <cmath>
+
+#include "tests/views/test_support.h"
+#include "views/charts/policy_table_model.h"
+#include "views/heatmap/heatmap_roles.h"
+#include "views/heatmap/layer_expert_model.h"
+#include "views/heatmap/token_expert_model.h"
+#include "views/session/analysis.h"
+
+using namespace moescope;
+using namespace moescope::views;
+
+class ModelsTest : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void modelsPassTheTesterAndMatchTheRun() {
+    SessionController s;
+    LayerExpertModel layer_expert(&s);
+    TokenExpertModel token_expert(&s);
+    PolicyTableModel policies(&s);
+    using Mode = QAbstractItemModelTester::FailureReportingMode;
+    QAbstractItemModelTester t1(&layer_expert, Mode::QtTest);
+    QAbstractItemModelTester t2(&token_expert, Mode::QtTest);
+    QAbstractItemModelTester t3(&policies, Mode::QtTest);
+
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-q8_0")));
+    QCOMPARE(layer_expert.rowCount(), 4);
+    QCOMPARE(layer_expert.columnCount(), 8);
+    RunSettings settings = test::quick_settings("The quick brown fox", 40);
+    settings.cache.link = "nvme";
+    s.setSettings(settings);
+    QSignalSpy inserted(&token_expert, &QAbstractItemModel::rowsInserted);
+    QVERIFY(test::generate_and_wait(s));
+    QVERIFY(!inserted.isEmpty());  // rows arrived while the run was live
+    QTRY_VERIFY_WITH_TIMEOUT(
+        s.run().analysis() && s.run().analysis()->n_tokens == s.run().routed_count(), 20000);
+
+    const RunData& run = s.run();
+    // Layer x expert: activation counts add up to k per routed token and layer.
+    for (int l = 0; l < run.n_layers(); ++l) {
+      double sum = 0;
+      for (int e = 0; e < run.n_experts(l); ++e) {
+        const QModelIndex idx = layer_expert.index(l, e);
+        sum += idx.data(kRawValueRole).toDouble();
+        const double v = idx.data(kValueRole).toDouble();
+        QVERIFY(v >= 0 && v <= 1);
+      }
+      QCOMPARE(sum, 2.0 * run.routed_count());
+    }
+    // Hit rate per expert agrees with the analysis' per-key counts, and residency is a share.
+    const AnalysisResult& a = *run.analysis();
+    layer_expert.setMeasure(LayerExpertModel::Measure::kHitRate);
+    int64_t hits = 0;
+    for (int l = 0; l < run.n_layers(); ++l) {
+      for (int e = 0; e < run.n_experts(l); ++e) {
+        const double rate = layer_expert.index(l, e).data(kRawValueRole).toDouble();
+        const size_t k = run.key(l, e);
+        if (a.key_accesses[k] == 0) {
+          QVERIFY(std::isnan(rate));
+        } else {
+          hits += int64_t(std::llround(rate * double(a.key_accesses[k])));
+        }
+      }
+    }
+    QCOMPARE(hits, a.chosen()->report.total().hits);
+    layer_expert.setMeasure(LayerExpertModel::Measure::kResidency);
+    double resident = 0;
+    for (int l = 0; l < run.n_layers(); ++l) {
+      for (int e = 0; e < run.n_experts(l); ++e) {
+        const double share = layer_expert.index(l, e).data(kRawValueRole).toDouble();
+        QVERIFY(share >= 0 && share <= 1);
+        resident += share;
+      }
+    }
+    // At most the budget is resident at any time: the mean number of resident experts is bounded.
+    QVERIFY(resident <= double(a.budget_slots) + 1e-9);
+    QVERIFY(resident > 0);
+
+    // Token x expert: one row per routed token, weights where the token selected the expert.
+    QCOMPARE(token_expert.rowCount(), run.routed_count());
+    QCOMPARE(token_expert.columnCount(), run.n_experts(0));
+    for (int t = 0; t < run.routed_count(); ++t) {
+      double row_sum = 0;
+      int marks = 0;
+      for (int e = 0; e < token_expert.columnCount(); ++e) {
+        const QModelIndex idx = token_expert.index(t, e);
+        row_sum += idx.data(kRawValueRole).toDouble();
+        marks += idx.data(kMarkRole).toBool();
+      }
+      QVERIFY(std::abs(row_sum - 1.0) < 1e-4);  // top-2 weights, renormalised
+      QVERIFY(marks <= 2);
+    }
+    // Changing the shared layer re-targets the model.
+    s.selection()->setLayer(3);
+    QCOMPARE(token_expert.layer(), 3);
+    QCOMPARE(token_expert.rowCount(), run.routed_count());
+    s.selection()->setToken(run.prompt_count());
+    QVERIFY(token_expert.index(run.prompt_count(), 0).data(kHighlightRole).toBool());
+
+    // Policy table: the chosen policy, the compared ones, the two bounds.
+    QCOMPARE(policies.rowCount(), int(a.policies.size()));
+    QCOMPARE(policies.rowCount(), 5);
+    QCOMPARE(policies.index(0, PolicyTableModel::kPolicy).data().toString(), QString("lru"));
+    QCOMPARE(policies.index(3, PolicyTableModel::kPolicy).data().toString(), QString("belady"));
+  }
+};
+
+QTEST_MAIN(ModelsTest)
+#include "models_test.moc"

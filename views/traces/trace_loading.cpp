@@ -1,0 +1,184 @@
+#include "views/traces/trace_loading.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include "engine/common/error.h"
+#include "engine/policy/link_model.h"
+#include "engine/policy/policy_factory.h"
+#include "views/settings/policy_choices.h"
+
+namespace moescope::views {
+namespace {
+
+// The GUI's own spelling of a recorded (canonical) policy spec: "lfu:1" is the panel's "lfu".
+QString gui_spelling(const std::string& canonical) {
+  for (const QString& choice : comparable_policies()) {
+    try {
+      if (policy::parse_policy_spec(choice.toStdString()).text == canonical) return choice;
+    } catch (const Error&) {
+    }
+  }
+  return QString::fromStdString(canonical);
+}
+
+std::optional<CacheSettings> recorded_cache(storage::TraceReader& reader, int64_t run,
+                                            const policy::MoeShape& shape) {
+  const std::vector<storage::PolicyDescription> policies = reader.policies(run);
+  auto primary = std::find_if(policies.begin(), policies.end(),
+                              [](const storage::PolicyDescription& p) { return p.primary; });
+  if (primary == policies.end()) return std::nullopt;
+  CacheSettings c;
+  c.policy = gui_spelling(primary->spec);
+  c.prefetcher = QString::fromStdString(primary->prefetcher);
+  const auto presets = policy::LinkModel::preset_names();
+  c.link = std::find(presets.begin(), presets.end(), primary->timing.link.name) != presets.end()
+               ? QString::fromStdString(primary->timing.link.name)
+               : QStringLiteral("none");
+  const double total = double(shape.total_experts());
+  c.budget_percent =
+      total > 0
+          ? std::clamp(
+                int(std::lround(100.0 * double(primary->capacity.total_slots(shape)) / total)), 1,
+                100)
+          : 25;
+  c.compare.clear();
+  for (const auto& p : policies) {
+    if (!p.primary) c.compare << gui_spelling(p.spec);
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<storage::RunSummary> list_trace_runs(const std::filesystem::path& path) {
+  storage::TraceReader reader(path);
+  return reader.runs();
+}
+
+LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run) {
+  storage::TraceReader reader(path);
+  if (run < 0) run = reader.latest_run();
+  reader.check_run(run);
+  LoadedRun out;
+  out.run_id = run;
+  out.shape = reader.shape(run);
+  const storage::RunInfo info = reader.run_info(run);
+  out.title = QStringLiteral("%1 #%2 (%3)")
+                  .arg(QString::fromStdString(path.filename().string()))
+                  .arg(run)
+                  .arg(QString::fromStdString(info.model.name.empty() ? info.model.architecture
+                                                                      : info.model.name));
+  out.cache = recorded_cache(reader, run, out.shape);
+
+  // Router probabilities give the entropy when the recording kept the logits.
+  policy::RoutingTrace trace;
+  try {
+    trace = reader.routing_trace(run, {.probs = true});
+  } catch (const Error&) {
+    trace = reader.routing_trace(run);
+  }
+  const std::vector<storage::TokenRecord> tokens = reader.tokens(run);
+  RunDelta& d = out.data;
+  d.tokens.reserve(tokens.size());
+  int64_t last_end = 0;
+  for (const storage::TokenRecord& t : tokens) {
+    TokenInfo info;
+    info.id = t.token_id;
+    info.text = QString::fromStdString(t.text);
+    info.generated = t.phase == policy::Phase::kDecode;
+    info.elapsed_ms = double(t.forwarded ? t.start_ns : last_end) / 1e6;
+    if (t.forwarded) last_end = std::max(last_end, t.end_ns);
+    d.tokens.push_back(std::move(info));
+  }
+
+  const int32_t L = trace.n_layers();
+  const int64_t n = trace.n_tokens();
+  const size_t keys = size_t(trace.shape.total_experts());
+  d.phase = trace.phase;
+  d.stall_ns.resize(size_t(n), -1);
+  for (const storage::TokenRecord& t : tokens) {
+    if (t.forwarded && t.pos < n) d.stall_ns[size_t(t.pos)] = t.stall_ns;
+  }
+  d.k.resize(size_t(n) * size_t(L));
+  d.entropy_bits.assign(size_t(n) * size_t(L), std::numeric_limits<float>::quiet_NaN());
+  d.experts = trace.selected;
+  d.weights = trace.weights;
+  std::vector<int64_t> base(size_t(L) + 1, 0);
+  for (int32_t l = 0; l < L; ++l)
+    base[size_t(l) + 1] = base[size_t(l)] + trace.shape.n_experts[size_t(l)];
+  for (int64_t t = 0; t < n; ++t) {
+    for (int32_t l = 0; l < L; ++l) {
+      const size_t row = size_t(t) * size_t(L) + size_t(l);
+      d.k[row] = int32_t(trace.offsets[row + 1] - trace.offsets[row]);
+      if (!trace.has_probs()) continue;
+      double h = 0;
+      for (int64_t k = base[size_t(l)]; k < base[size_t(l) + 1]; ++k) {
+        const double p = trace.probs[size_t(t) * keys + size_t(k)];
+        if (p > 0) h -= p * std::log2(p);
+      }
+      d.entropy_bits[row] = float(h);
+    }
+  }
+  return out;
+}
+
+RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_a, int64_t run_b) {
+  storage::TraceReader reader(path);
+  reader.check_run(run_a);
+  reader.check_run(run_b);
+  if (!(reader.shape(run_a) == reader.shape(run_b))) {
+    fail("runs {} and {} of {} used models with different experts; they cannot be aligned", run_a,
+         run_b, path.filename().string());
+  }
+  RunComparison c;
+  c.run_a = run_a;
+  c.run_b = run_b;
+  const auto tokens_a = reader.tokens(run_a);
+  const auto tokens_b = reader.tokens(run_b);
+  const policy::RoutingTrace ra = reader.routing_trace(run_a);
+  const policy::RoutingTrace rb = reader.routing_trace(run_b);
+  auto primary_misses = [&reader](int64_t run) {
+    std::vector<int64_t> out;
+    for (const auto& p : reader.policies(run)) {
+      if (!p.primary) continue;
+      for (const auto& counters : reader.policy_tokens(run, p.id)) out.push_back(counters.misses);
+    }
+    return out;
+  };
+  const std::vector<int64_t> misses_a = primary_misses(run_a);
+  const std::vector<int64_t> misses_b = primary_misses(run_b);
+  const size_t n = std::max(tokens_a.size(), tokens_b.size());
+  c.rows.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    RunComparison::Row& row = c.rows[i];
+    row.pos = int32_t(i);
+    if (i < tokens_a.size()) {
+      row.id_a = tokens_a[i].token_id;
+      row.text_a = QString::fromStdString(tokens_a[i].text);
+    }
+    if (i < tokens_b.size()) {
+      row.id_b = tokens_b[i].token_id;
+      row.text_b = QString::fromStdString(tokens_b[i].text);
+    }
+    if (i < misses_a.size()) row.misses_a = misses_a[i];
+    if (i < misses_b.size()) row.misses_b = misses_b[i];
+    if (c.first_divergent_token < 0 && row.id_a != row.id_b) c.first_divergent_token = int(i);
+    if (int64_t(i) < ra.n_tokens() && int64_t(i) < rb.n_tokens()) {
+      row.layers_differ = 0;
+      for (int32_t l = 0; l < ra.n_layers(); ++l) {
+        const auto ea = ra.experts(TokenPos(int32_t(i)), LayerId(l));
+        const auto eb = rb.experts(TokenPos(int32_t(i)), LayerId(l));
+        const std::set<ExpertId> sa(ea.begin(), ea.end()), sb(eb.begin(), eb.end());
+        row.layers_differ += sa != sb;
+      }
+      if (c.first_divergent_routing < 0 && row.layers_differ > 0)
+        c.first_divergent_routing = int(i);
+    }
+  }
+  return c;
+}
+
+}  // namespace moescope::views
