@@ -2,11 +2,49 @@
 
 #include <sqlite3.h>
 
+#include <cstring>
+#include <fstream>
 #include <system_error>
 
 #include "engine/common/error.h"
 
 namespace moescope::storage {
+
+namespace {
+
+uint32_t big_endian(const unsigned char* p, int n) {
+  uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+// SQLite reads a database cut short at a page boundary without complaint until a query reaches
+// a missing page. The header says how many pages the file has (when its "valid-for" counter
+// matches the change counter); a file shorter than that lost its tail. With a non-empty WAL
+// beside it the header may be ahead of the file (a checkpoint was interrupted) and SQLite will
+// redo it, so the check is left to SQLite then.
+void check_not_truncated(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto wal_size = std::filesystem::file_size(path.string() + "-wal", ec);
+  if (!ec && wal_size > 0) return;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size < 100) return;
+  std::ifstream f(path, std::ios::binary);
+  unsigned char header[100];
+  if (!f.read(reinterpret_cast<char*>(header), sizeof header)) return;
+  if (std::memcmp(header, "SQLite format 3", 16) != 0) return;
+  uint64_t page_size = big_endian(header + 16, 2);
+  if (page_size == 1) page_size = 65536;
+  const uint32_t change_counter = big_endian(header + 24, 4);
+  const uint64_t pages = big_endian(header + 28, 4);
+  const uint32_t valid_for = big_endian(header + 92, 4);
+  if (pages == 0 || valid_for != change_counter) return;
+  if (size < pages * page_size) {
+    fail("trace {} is truncated ({} of {} bytes)", path.string(), size, pages * page_size);
+  }
+}
+
+}  // namespace
 
 // ---- Database ---------------------------------------------------------------------------------
 
@@ -19,6 +57,7 @@ Database::Database(const std::filesystem::path& path, Mode mode) : path_(path) {
       fail("trace {} is a directory, not a file", path.string());
     }
   }
+  check_not_truncated(path);
   // One thread uses a connection at a time (the writer thread, or a reader's caller): no per-call
   // locking.
   int flags = SQLITE_OPEN_NOMUTEX;

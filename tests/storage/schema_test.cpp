@@ -265,6 +265,21 @@ TEST(StorageBadInput, TruncatedAndCorruptedFilesFailCleanly) {
   }
   EXPECT_EQ(failures, 4);
 
+  // A cut at a page boundary near the end: SQLite alone would read it until a query reached the
+  // missing pages; opening must refuse it.
+  const size_t page = 4096;
+  for (size_t keep : {bytes.size() - page, (bytes.size() * 99 / 100) / page * page}) {
+    SCOPED_TRACE(keep);
+    const auto cut = test::temp_path("tail.sqlite");
+    write_bytes(cut, bytes.substr(0, keep));
+    try {
+      TraceReader reader(cut);
+      ADD_FAILURE() << "a trace without its last pages opened";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+    }
+  }
+
   std::mt19937 rng(11);
   for (int round = 0; round < 6; ++round) {
     SCOPED_TRACE(round);
