@@ -1,8 +1,10 @@
 // moescope: a CLI subcommand when one is given, otherwise the GUI when a display is available.
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QStringList>
 
 #include <cstdio>
+#include <memory>
 
 #include "app/cli/command.h"
 #include "app/gui/gui_main.h"
@@ -38,7 +40,22 @@ int main(int argc, char** argv) {
     print_usage();
     return moescope::cli::kUsage;
   }
-  QCoreApplication app(argc, argv);
+  // A command that paints (report: PDF fonts) runs under a QGuiApplication, always on the
+  // offscreen platform: it never opens a window, so it needs no display.
+  const auto* early = moescope::cli::find_command(argv[1]);
+  std::unique_ptr<QCoreApplication> app;
+  if (early && early->gui_application) {
+    qputenv("QT_QPA_PLATFORM", "offscreen");
+    // ... where Qt's warning about a missing XDG_RUNTIME_DIR would break one-line errors.
+    static const QtMessageHandler previous = qInstallMessageHandler(
+        [](QtMsgType type, const QMessageLogContext& context, const QString& message) {
+          if (message.startsWith("QStandardPaths: XDG_RUNTIME_DIR")) return;
+          if (previous) previous(type, context, message);
+        });
+    app = std::make_unique<QGuiApplication>(argc, argv);
+  } else {
+    app = std::make_unique<QCoreApplication>(argc, argv);
+  }
   QCoreApplication::setApplicationName("moescope");
   QCoreApplication::setApplicationVersion(MOESCOPE_VERSION);
   const QStringList args = QCoreApplication::arguments();
@@ -53,7 +70,8 @@ int main(int argc, char** argv) {
   const auto name = args[1].toStdString();
   const auto* command = moescope::cli::find_command(name);
   if (!command) {
-    moescope::cli::print_error(QString("unknown command '%1' (run 'moescope --help')").arg(args[1]));
+    moescope::cli::print_error(
+        QString("unknown command '%1' (run 'moescope --help')").arg(args[1]));
     return moescope::cli::kUsage;
   }
   QStringList command_args = args.mid(2);

@@ -13,12 +13,18 @@ const std::vector<Command>& commands() {
       {"inspect", "Summarise a GGUF model: architecture, experts, sizes, support", run_inspect},
       {"eval", "Logits of every position of a prompt or token list, dumped as float32", run_eval},
       {"generate", "Generate text from a prompt, streamed as it is produced", run_generate},
-      {"perplexity", "Perplexity on a text file, computed as llama-perplexity does", run_perplexity},
+      {"perplexity", "Perplexity on a text file, computed as llama-perplexity does",
+       run_perplexity},
       {"bench", "Prompt and generation speed, like llama-bench's pp and tg", run_bench},
       {"tokenize", "Token ids of a text, as llama.cpp's tokenizer gives them", run_tokenize},
       {"routing-stats", "Per-layer expert load and routing statistics on a text file",
        run_routing_stats},
       {"pack", "Write a model's experts as an expert pack for offloading", run_pack},
+      {"record", "Generate and record the run into a trace (routing, cache, policies)", run_record},
+      {"runs", "List the runs a trace file holds", run_runs},
+      {"replay", "Replay a traced run through cache policies and capacities", run_replay},
+      {"export", "Export a trace run as CSV, JSON or a Perfetto timeline", run_export},
+      {"report", "Write an HTML or PDF report of a trace run", run_report, true},
   };
   return all;
 }
@@ -45,7 +51,8 @@ std::optional<int> parse_command_line(QCommandLineParser& parser, const QStringL
     // Qt names the binary's path in the usage line; name the subcommand instead.
     QString help = parser.helpText();
     const QString program = QCoreApplication::arguments().value(0);
-    if (!program.isEmpty() && help.contains(program)) help.replace(help.indexOf(program), program.size(), command);
+    if (!program.isEmpty() && help.contains(program))
+      help.replace(help.indexOf(program), program.size(), command);
     std::fputs(help.toUtf8().constData(), stdout);
     return kSuccess;
   }

@@ -18,6 +18,9 @@ struct Command {
   const char* summary;
   // args[0] is "moescope NAME" so that QCommandLineParser prints sensible usage lines.
   std::function<int(const QStringList& args)> run;
+  // Runs under a QGuiApplication on the offscreen platform (fonts, painting) instead of a
+  // QCoreApplication.
+  bool gui_application = false;
 };
 
 const std::vector<Command>& commands();

@@ -12,5 +12,10 @@ int run_bench(const QStringList& args);
 int run_tokenize(const QStringList& args);
 int run_routing_stats(const QStringList& args);
 int run_pack(const QStringList& args);
+int run_record(const QStringList& args);
+int run_runs(const QStringList& args);
+int run_replay(const QStringList& args);
+int run_export(const QStringList& args);
+int run_report(const QStringList& args);
 
 }  // namespace moescope::cli

@@ -3,6 +3,7 @@
 #include <QJsonArray>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <string>
@@ -137,13 +138,22 @@ void add_offload_options(QCommandLineParser& parser) {
   });
 }
 
-OffloadRequest parse_offload_options(const QCommandLineParser& parser) {
+void OffloadRequest::fit_default_budget(const policy::MoeShape& shape) {
+  if (!default_budget || !config) return;
+  const auto share = int64_t(std::lround(kProfileBudgetShare * double(shape.total_experts())));
+  config->budget = policy::Budget::slots(uint64_t(std::max<int64_t>(share, shape.n_layers())));
+}
+
+OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool profiling) {
   OffloadRequest request;
   request.lossy = offload::parse_lossy(value(parser, "adaptive-topk"), value(parser, "substitute"));
   request.curves = parser.isSet("curves");
   offload::OffloadFlags flags;
   flags.expert_budget = value(parser, "expert-budget");
   flags.expert_slots = value(parser, "expert-slots");
+  // A placeholder the caller replaces once the model's shape is known (fit_default_budget).
+  request.default_budget = profiling && !flags.any();
+  if (request.default_budget) flags.expert_slots.assign(1, '0');
   if (!flags.any()) {
     for (const char* name : {"policy", "prefetch", "link", "link-bandwidth", "link-latency",
                              "allocator", "expert-pack", "compare", "substitute", "curves"}) {
@@ -171,6 +181,13 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser) {
       config.allocator == policy::AllocatorKind::kAdapMoe) {
     fail("--allocator {} is fitted on an earlier trace, which the CLI has none of",
          policy::allocator_name(config.allocator));
+  }
+  if (profiling && !parser.isSet("compare")) {
+    const std::string driving = policy::parse_policy_spec(config.policy).text;
+    for (const char* shadow : kProfileShadows) {
+      if (policy::parse_policy_spec(shadow).text != driving)
+        config.compare.push_back({shadow, config.prefetcher});
+    }
   }
   for (const policy::ShadowSpec& s : config.compare) {
     check_policy(s.policy, false);

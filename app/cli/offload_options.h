@@ -24,12 +24,22 @@ struct OffloadRequest {
   std::optional<offload::OffloadConfig> config;  // when --expert-budget or --expert-slots is given
   offload::LossyOptions lossy;                   // adaptive top-k also works without a budget
   bool curves = false;                           // --curves: hit rate vs capacity, LRU and OPT
+  // A profiling run given no --expert-budget/--expert-slots: fit_default_budget() sets the budget.
+  bool default_budget = false;
   bool active() const { return config.has_value() || lossy.any(); }
+  // kProfileBudgetShare of the model's routed experts (at least one slot per MoE layer).
+  void fit_default_budget(const policy::MoeShape& shape);
 };
 
+// What a profiling run (record, generate --trace) offloads with when given no budget, and the
+// shadows it compares when given no --compare (the driving policy itself is left out).
+inline constexpr double kProfileBudgetShare = 0.25;
+inline constexpr const char* kProfileShadows[] = {"lru", "lfu", "fifo", "belady"};
+
 // Reads the flags. Throws moescope::Error, one line naming the flag, for anything the user must
-// change (exit code 2).
-OffloadRequest parse_offload_options(const QCommandLineParser& parser);
+// change (exit code 2). profiling: offload even without a budget (default_budget) and compare
+// kProfileShadows without --compare.
+OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool profiling = false);
 
 // Offloading and lossy gating installed on a model for one run; the model is restored when the
 // run is destroyed. `downstream` hears the routing events after the store.

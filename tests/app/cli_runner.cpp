@@ -1,0 +1,94 @@
+#include "tests/app/cli_runner.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace moescope::test {
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+CliResult run_moescope(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+  char out_path[] = "/tmp/moescope-cli-out-XXXXXX";
+  char err_path[] = "/tmp/moescope-cli-err-XXXXXX";
+  const int out_fd = mkstemp(out_path);
+  const int err_fd = mkstemp(err_path);
+
+  std::vector<std::string> argv_s = {MOESCOPE_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e) {
+    if (std::strncmp(*e, "QT_QPA_PLATFORM=", 16) == 0) continue;
+    env_s.emplace_back(*e);
+  }
+  env_s.insert(env_s.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+
+  CliResult result;
+  pid_t pid = 0;
+  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()) == 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out_fd);
+  close(err_fd);
+  result.out = slurp(out_path);
+  result.err = slurp(err_path);
+  std::remove(out_path);
+  std::remove(err_path);
+  return result;
+}
+
+void record_default_model(const std::string& trace, const std::vector<std::string>& flags) {
+  std::vector<std::string> args = {"record",  "--trace", trace, "--model",   MOESCOPE_DEFAULT_MODEL,
+                                   "--quiet", "--temp",  "0",   "--threads", "2"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  const CliResult r = run_moescope(args);
+  if (r.exit_code != 0) {
+    throw std::runtime_error("moescope record failed (" + std::to_string(r.exit_code) +
+                             "): " + r.err);
+  }
+}
+
+int count_lines(const std::string& text) {
+  int n = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' || i + 1 == text.size()) ++n;
+  }
+  return n;
+}
+
+}  // namespace moescope::test

@@ -1,0 +1,27 @@
+#pragma once
+// Runs the real `moescope` binary from a test and captures what it did.
+#include <string>
+#include <vector>
+
+namespace moescope::test {
+
+struct CliResult {
+  int exit_code = -1;  // -1: did not exit normally (crashed, killed)
+  std::string out;
+  std::string err;
+};
+
+// Runs MOESCOPE_BINARY with args (no shell), with QT_QPA_PLATFORM unset unless `env` sets it.
+// env: extra "NAME=VALUE" entries.
+CliResult run_moescope(const std::vector<std::string>& args,
+                       const std::vector<std::string>& env = {});
+
+// Records a greedy generation of the built-in model into `trace` with `moescope record --quiet
+// --temp 0 --threads 2` and the given flags (prompt, cache, policies); throws std::runtime_error
+// with the command's stderr when it fails.
+void record_default_model(const std::string& trace, const std::vector<std::string>& flags);
+
+// Number of lines of `text` (a trailing newline does not start a line).
+int count_lines(const std::string& text);
+
+}  // namespace moescope::test
