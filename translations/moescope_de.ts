@@ -96,7 +96,7 @@
         <translation>Über MoEScope</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token's routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
+        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token&apos;s routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;Ein Profiler für die Inferenz von Mixture-of-Experts-Modellen: Er führt MoE-Modelle auf einer eigenen CPU-Engine aus, lagert ihre Experten in einen begrenzten Cache aus und zeigt Routing, Cache-Treffer und Wartezeiten jedes Tokens live.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2. Lizenziert unter der Apache License 2.0.&lt;/p&gt;</translation>
     </message>
     <message>
@@ -126,6 +126,34 @@
     <message>
         <source>Open &amp;trace…</source>
         <translation>&amp;Trace öffnen…</translation>
+    </message>
+    <message>
+        <source>length limit reached</source>
+        <translation>Längengrenze erreicht</translation>
+    </message>
+    <message>
+        <source>end of generation</source>
+        <translation>Ende der Generierung</translation>
+    </message>
+    <message>
+        <source>stop string</source>
+        <translation>Stoppzeichenfolge</translation>
+    </message>
+    <message>
+        <source>context full</source>
+        <translation>Kontext voll</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>gestoppt</translation>
+    </message>
+    <message>
+        <source>Run finished: %1 tokens generated in %2 s (%3)</source>
+        <translation>Lauf beendet: %1 Tokens in %2 s generiert (%3)</translation>
+    </message>
+    <message>
+        <source>Showing run %1 of %2</source>
+        <translation>Lauf %1 aus %2 wird angezeigt</translation>
     </message>
 </context>
 <context>
@@ -460,6 +488,10 @@
         <source>Table</source>
         <translation>Tabelle</translation>
     </message>
+    <message>
+        <source>Modelled stall: none without an emulated link (choose one in Settings → Link)</source>
+        <translation>Modellierte Wartezeit: keine ohne emulierte Verbindung (eine wählen unter Einstellungen → Verbindung)</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::PolicyTableModel</name>
@@ -656,7 +688,7 @@
         <translation>Wartezeit %1</translation>
     </message>
     <message>
-        <source>Share of the run's time the forward pass waited for experts (measured)</source>
+        <source>Share of the run&apos;s time the forward pass waited for experts (measured)</source>
         <translation>Anteil der Laufzeit, in dem der Vorwärtsdurchlauf auf Experten wartete (gemessen)</translation>
     </message>
     <message>
@@ -743,7 +775,7 @@
         <translation>Aufteilung</translation>
     </message>
     <message>
-        <source>Share of the model's routed experts the cache may hold</source>
+        <source>Share of the model&apos;s routed experts the cache may hold</source>
         <translation>Anteil der gerouteten Experten des Modells, den der Cache halten darf</translation>
     </message>
     <message>
@@ -772,7 +804,7 @@
     </message>
     <message>
         <source>Lossy gating variants (change the output)</source>
-        <translation>Verlustbehaftete Gating-Varianten (ändern die Ausgabe)</translation>
+        <translation>Verlustbehaftetes Gating (ändert die Ausgabe)</translation>
     </message>
     <message>
         <source>Open a model to see the budget in experts and bytes</source>
@@ -799,7 +831,7 @@
         <translation>Adaptives Top-k (verlustbehaftet), Schwelle</translation>
     </message>
     <message>
-        <source>Drop a token's trailing expert while its renormalised weight is below the threshold (AdapMoE)</source>
+        <source>Drop a token&apos;s trailing expert while its renormalised weight is below the threshold (AdapMoE)</source>
         <translation>Den letzten Experten eines Tokens weglassen, solange sein renormiertes Gewicht unter der Schwelle liegt (AdapMoE)</translation>
     </message>
     <message>
@@ -825,6 +857,50 @@
     <message>
         <source>Choose…</source>
         <translation>Auswählen…</translation>
+    </message>
+    <message>
+        <source>No prefetching: experts are loaded when a layer asks for them</source>
+        <translation>Kein Vorabladen: Experten werden geladen, wenn eine Schicht sie anfordert</translation>
+    </message>
+    <message>
+        <source>Prefetch the experts this layer used for the previous token</source>
+        <translation>Lädt die Experten vorab, die diese Schicht für das vorige Token nutzte</translation>
+    </message>
+    <message>
+        <source>Learns online which experts follow which in the next layer and prefetches the most likely ones</source>
+        <translation>Lernt online, welche Experten in der nächsten Schicht auf welche folgen, und lädt die wahrscheinlichsten vorab</translation>
+    </message>
+    <message>
+        <source>Affinity, predicting two layers ahead</source>
+        <translation>Affinität, zwei Schichten voraus</translation>
+    </message>
+    <message>
+        <source>Prefetch the target layer&apos;s most used experts of the last 64 tokens</source>
+        <translation>Lädt die in den letzten 64 Tokens meistgenutzten Experten der Zielschicht vorab</translation>
+    </message>
+    <message>
+        <source>Next-gate speculation: the engine applies the next layer&apos;s router to the current hidden state. Its predictions are recorded while generating, so choose it before you generate</source>
+        <translation>Next-Gate-Spekulation: Die Engine wendet den Router der nächsten Schicht auf den aktuellen verborgenen Zustand an. Ihre Vorhersagen werden beim Generieren aufgezeichnet; wählen Sie sie also vor dem Generieren</translation>
+    </message>
+    <message>
+        <source>Next-gate speculation two layers ahead</source>
+        <translation>Next-Gate-Spekulation, zwei Schichten voraus</translation>
+    </message>
+    <message>
+        <source>Unavailable: affinity tables fitted on an earlier routing trace and frozen. A live run has no earlier trace to fit on</source>
+        <translation>Nicht verfügbar: Affinitätstabellen, an einem früheren Routing-Trace angepasst und eingefroren. Ein Live-Lauf hat keinen früheren Trace zum Anpassen</translation>
+    </message>
+    <message>
+        <source>Unavailable: the ExpertFlow-style path predictor is fitted on earlier routing traces. A live run has no earlier trace to fit on</source>
+        <translation>Nicht verfügbar: Der Pfadprädiktor im Stil von ExpertFlow wird an früheren Routing-Traces angepasst. Ein Live-Lauf hat keinen früheren Trace zum Anpassen</translation>
+    </message>
+    <message>
+        <source>Unavailable: pins the most routed experts of an earlier routing trace. A live run has no earlier trace to count from</source>
+        <translation>Nicht verfügbar: Hält die meistgerouteten Experten eines früheren Routing-Traces fest. Ein Live-Lauf hat keinen früheren Trace zum Zählen</translation>
+    </message>
+    <message>
+        <source>Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a trace to fit on first; hover an entry for what it does</source>
+        <translation>Sagt die Experten einer späteren Schicht voraus und lädt sie vorab. Ausgegraute Einträge brauchen zuerst einen Trace zum Anpassen; fahren Sie über einen Eintrag, um zu sehen, was er tut</translation>
     </message>
 </context>
 <context>
@@ -858,7 +934,7 @@
         <translation>Schicht</translation>
     </message>
     <message>
-        <source>The MoE layer for "Expert at layer" and the token × expert heatmap</source>
+        <source>The MoE layer for &quot;Expert at layer&quot; and the token × expert heatmap</source>
         <translation>Die MoE-Schicht für „Experte in Schicht“ und die Token-×-Experte-Heatmap</translation>
     </message>
     <message>
@@ -884,6 +960,18 @@
     <message>
         <source>%1 bits</source>
         <translation>%1 Bit</translation>
+    </message>
+    <message>
+        <source>Top-k weight entropy</source>
+        <translation>Entropie der Top-k-Gewichte</translation>
+    </message>
+    <message>
+        <source>This run has no router logits (recorded without them): the entropy is of the selected experts&apos; mixing weights normalised to 1, at most log2(k) bits. It shows how evenly a token split itself among its chosen experts.</source>
+        <translation>Dieser Lauf hat keine Router-Logits (ohne sie aufgezeichnet): Die Entropie ist die der auf 1 normierten Mischgewichte der gewählten Experten, höchstens log2(k) Bit. Sie zeigt, wie gleichmäßig sich ein Token auf seine gewählten Experten verteilt.</translation>
+    </message>
+    <message>
+        <source>Entropy of the router&apos;s distribution over all experts, averaged over the layers: 0 bits when one expert takes everything, log2(experts) when the router cannot tell them apart.</source>
+        <translation>Entropie der Router-Verteilung über alle Experten, gemittelt über die Schichten: 0 Bit, wenn ein Experte alles übernimmt, log2(Experten), wenn der Router sie nicht unterscheiden kann.</translation>
     </message>
 </context>
 <context>
@@ -932,8 +1020,8 @@
         <translation>Mischgewicht</translation>
     </message>
     <message>
-        <source>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; cache miss</source>
-        <translation>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; Cache-Fehlzugriff</translation>
+        <source>&lt;span style=&apos;color:#dc2828&apos;&gt;◥&lt;/span&gt; cache miss</source>
+        <translation>&lt;span style=&apos;color:#dc2828&apos;&gt;◥&lt;/span&gt; Cache-Fehlzugriff</translation>
     </message>
 </context>
 <context>
@@ -1001,6 +1089,34 @@
     <message>
         <source>miss</source>
         <translation>Fehlzugriff</translation>
+    </message>
+    <message>
+        <source>beginning of sequence (BOS)</source>
+        <translation>Sequenzanfang (BOS)</translation>
+    </message>
+    <message>
+        <source>end of sequence (EOS): generation ends here</source>
+        <translation>Sequenzende (EOS): Die Generierung endet hier</translation>
+    </message>
+    <message>
+        <source>end of generation (EOG, e.g. end of turn): generation ends here</source>
+        <translation>Generierungsende (EOG, z. B. Ende des Zugs): Die Generierung endet hier</translation>
+    </message>
+    <message>
+        <source>the unknown-token placeholder</source>
+        <translation>der Platzhalter für unbekannte Tokens</translation>
+    </message>
+    <message>
+        <source>a control token</source>
+        <translation>ein Steuertoken</translation>
+    </message>
+    <message>
+        <source>Special token, %1. It makes no text; the grey badge shows its name.</source>
+        <translation>Sondertoken, %1. Es erzeugt keinen Text; das graue Abzeichen zeigt seinen Namen.</translation>
+    </message>
+    <message>
+        <source>Entropy (top-k)</source>
+        <translation>Entropie (Top-k)</translation>
     </message>
 </context>
 <context>

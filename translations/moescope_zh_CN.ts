@@ -96,7 +96,7 @@
         <translation>关于 MoEScope</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token's routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
+        <source>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;A profiler for mixture-of-experts inference: it runs MoE models on its own CPU engine, offloads their experts to a bounded cache, and shows every token&apos;s routing, cache hits and stalls live.&lt;/p&gt;&lt;p&gt;Built with Qt %2. Licensed under the Apache License 2.0.&lt;/p&gt;</source>
         <translation>&lt;h3&gt;MoEScope %1&lt;/h3&gt;&lt;p&gt;混合专家（MoE）推理分析器：它在自带的 CPU 引擎上运行 MoE 模型，将专家卸载到容量受限的缓存中，并实时显示每个词元的路由、缓存命中与等待时间。&lt;/p&gt;&lt;p&gt;基于 Qt %2 构建。依据 Apache License 2.0 授权。&lt;/p&gt;</translation>
     </message>
     <message>
@@ -126,6 +126,34 @@
     <message>
         <source>Open &amp;trace…</source>
         <translation>打开轨迹(&amp;T)…</translation>
+    </message>
+    <message>
+        <source>length limit reached</source>
+        <translation>达到长度上限</translation>
+    </message>
+    <message>
+        <source>end of generation</source>
+        <translation>生成结束</translation>
+    </message>
+    <message>
+        <source>stop string</source>
+        <translation>停止字符串</translation>
+    </message>
+    <message>
+        <source>context full</source>
+        <translation>上下文已满</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Run finished: %1 tokens generated in %2 s (%3)</source>
+        <translation>运行结束：%2 秒内生成 %1 个词元（%3）</translation>
+    </message>
+    <message>
+        <source>Showing run %1 of %2</source>
+        <translation>正在显示 %2 的运行 %1</translation>
     </message>
 </context>
 <context>
@@ -460,6 +488,10 @@
         <source>Table</source>
         <translation>表格</translation>
     </message>
+    <message>
+        <source>Modelled stall: none without an emulated link (choose one in Settings → Link)</source>
+        <translation>建模等待：未模拟链路时为零（请在 设置 → 链路 中选择）</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::PolicyTableModel</name>
@@ -656,7 +688,7 @@
         <translation>等待 %1</translation>
     </message>
     <message>
-        <source>Share of the run's time the forward pass waited for experts (measured)</source>
+        <source>Share of the run&apos;s time the forward pass waited for experts (measured)</source>
         <translation>前向计算等待专家的时间占运行时间的比例（实测）</translation>
     </message>
     <message>
@@ -743,7 +775,7 @@
         <translation>分配器</translation>
     </message>
     <message>
-        <source>Share of the model's routed experts the cache may hold</source>
+        <source>Share of the model&apos;s routed experts the cache may hold</source>
         <translation>缓存可容纳的路由专家比例</translation>
     </message>
     <message>
@@ -799,7 +831,7 @@
         <translation>自适应 top-k（有损），阈值</translation>
     </message>
     <message>
-        <source>Drop a token's trailing expert while its renormalised weight is below the threshold (AdapMoE)</source>
+        <source>Drop a token&apos;s trailing expert while its renormalised weight is below the threshold (AdapMoE)</source>
         <translation>当词元末位专家的重归一化权重低于阈值时将其舍弃（AdapMoE）</translation>
     </message>
     <message>
@@ -825,6 +857,50 @@
     <message>
         <source>Choose…</source>
         <translation>选择…</translation>
+    </message>
+    <message>
+        <source>No prefetching: experts are loaded when a layer asks for them</source>
+        <translation>不预取：层需要专家时才加载</translation>
+    </message>
+    <message>
+        <source>Prefetch the experts this layer used for the previous token</source>
+        <translation>预取该层在上一个词元使用的专家</translation>
+    </message>
+    <message>
+        <source>Learns online which experts follow which in the next layer and prefetches the most likely ones</source>
+        <translation>在线学习下一层中哪些专家紧随哪些专家，并预取最可能的专家</translation>
+    </message>
+    <message>
+        <source>Affinity, predicting two layers ahead</source>
+        <translation>亲和性，提前两层预测</translation>
+    </message>
+    <message>
+        <source>Prefetch the target layer&apos;s most used experts of the last 64 tokens</source>
+        <translation>预取目标层在最近 64 个词元中最常用的专家</translation>
+    </message>
+    <message>
+        <source>Next-gate speculation: the engine applies the next layer&apos;s router to the current hidden state. Its predictions are recorded while generating, so choose it before you generate</source>
+        <translation>下一门控推测：引擎将下一层的路由器应用于当前隐藏状态。其预测在生成时记录，因此请在生成前选择它</translation>
+    </message>
+    <message>
+        <source>Next-gate speculation two layers ahead</source>
+        <translation>下一门控推测，提前两层</translation>
+    </message>
+    <message>
+        <source>Unavailable: affinity tables fitted on an earlier routing trace and frozen. A live run has no earlier trace to fit on</source>
+        <translation>不可用：在较早的路由轨迹上拟合并冻结的亲和性表。实时运行没有可供拟合的较早轨迹</translation>
+    </message>
+    <message>
+        <source>Unavailable: the ExpertFlow-style path predictor is fitted on earlier routing traces. A live run has no earlier trace to fit on</source>
+        <translation>不可用：ExpertFlow 式路径预测器需在较早的路由轨迹上拟合。实时运行没有可供拟合的较早轨迹</translation>
+    </message>
+    <message>
+        <source>Unavailable: pins the most routed experts of an earlier routing trace. A live run has no earlier trace to count from</source>
+        <translation>不可用：固定较早路由轨迹中被路由最多的专家。实时运行没有可供统计的较早轨迹</translation>
+    </message>
+    <message>
+        <source>Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a trace to fit on first; hover an entry for what it does</source>
+        <translation>预测后续层的专家并提前加载。灰色条目需要先有可供拟合的轨迹；将鼠标悬停在条目上可查看其作用</translation>
     </message>
 </context>
 <context>
@@ -858,7 +934,7 @@
         <translation>层</translation>
     </message>
     <message>
-        <source>The MoE layer for "Expert at layer" and the token × expert heatmap</source>
+        <source>The MoE layer for &quot;Expert at layer&quot; and the token × expert heatmap</source>
         <translation>用于“某层的专家”和“词元 × 专家”热图的 MoE 层</translation>
     </message>
     <message>
@@ -884,6 +960,18 @@
     <message>
         <source>%1 bits</source>
         <translation>%1 比特</translation>
+    </message>
+    <message>
+        <source>Top-k weight entropy</source>
+        <translation>Top-k 权重熵</translation>
+    </message>
+    <message>
+        <source>This run has no router logits (recorded without them): the entropy is of the selected experts&apos; mixing weights normalised to 1, at most log2(k) bits. It shows how evenly a token split itself among its chosen experts.</source>
+        <translation>此运行没有路由器 logits（记录时未保存）：熵取自所选专家归一化为 1 的混合权重，最多 log2(k) 比特。它表示词元在所选专家之间分配得有多均匀。</translation>
+    </message>
+    <message>
+        <source>Entropy of the router&apos;s distribution over all experts, averaged over the layers: 0 bits when one expert takes everything, log2(experts) when the router cannot tell them apart.</source>
+        <translation>路由器在所有专家上分布的熵，按层平均：一个专家承担全部时为 0 比特，路由器无法区分专家时为 log2(专家数)。</translation>
     </message>
 </context>
 <context>
@@ -932,8 +1020,8 @@
         <translation>混合权重</translation>
     </message>
     <message>
-        <source>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; cache miss</source>
-        <translation>&lt;span style='color:#dc2828'&gt;◥&lt;/span&gt; 缓存未命中</translation>
+        <source>&lt;span style=&apos;color:#dc2828&apos;&gt;◥&lt;/span&gt; cache miss</source>
+        <translation>&lt;span style=&apos;color:#dc2828&apos;&gt;◥&lt;/span&gt; 缓存未命中</translation>
     </message>
 </context>
 <context>
@@ -1001,6 +1089,34 @@
     <message>
         <source>miss</source>
         <translation>未命中</translation>
+    </message>
+    <message>
+        <source>beginning of sequence (BOS)</source>
+        <translation>序列开始（BOS）</translation>
+    </message>
+    <message>
+        <source>end of sequence (EOS): generation ends here</source>
+        <translation>序列结束（EOS）：生成在此结束</translation>
+    </message>
+    <message>
+        <source>end of generation (EOG, e.g. end of turn): generation ends here</source>
+        <translation>生成结束（EOG，例如轮次结束）：生成在此结束</translation>
+    </message>
+    <message>
+        <source>the unknown-token placeholder</source>
+        <translation>未知词元占位符</translation>
+    </message>
+    <message>
+        <source>a control token</source>
+        <translation>控制词元</translation>
+    </message>
+    <message>
+        <source>Special token, %1. It makes no text; the grey badge shows its name.</source>
+        <translation>特殊词元，%1。它不产生文本；灰色标记显示其名称。</translation>
+    </message>
+    <message>
+        <source>Entropy (top-k)</source>
+        <translation>熵（Top-k）</translation>
     </message>
 </context>
 <context>

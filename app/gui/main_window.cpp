@@ -47,6 +47,29 @@ views::RunSettings default_run_settings() {
   return s;
 }
 
+QString stop_reason_text(StopReason reason) {
+  switch (reason) {
+    case StopReason::kLength:
+      return MainWindow::tr("length limit reached");
+    case StopReason::kEndOfGeneration:
+      return MainWindow::tr("end of generation");
+    case StopReason::kStopString:
+      return MainWindow::tr("stop string");
+    case StopReason::kContextFull:
+      return MainWindow::tr("context full");
+    case StopReason::kCancelled:
+      return MainWindow::tr("stopped");
+  }
+  return {};
+}
+
+QString run_summary(const GenerationStats& st) {
+  return MainWindow::tr("Run finished: %1 tokens generated in %2 s (%3)")
+      .arg(st.n_generated)
+      .arg(QLocale().toString(st.total_ms / 1000.0, 'f', 2))
+      .arg(stop_reason_text(st.stop_reason));
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
@@ -96,20 +119,48 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->addPermanentWidget(run_status_);
   connect(session_, &views::SessionController::modelFailed, this,
           [this](const QString& path, const QString& error) {
-            statusBar()->showMessage(
-                tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error), 10000);
+            showStatus(
+                [path, error] {
+                  return tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error);
+                },
+                10000);
           });
   connect(session_, &views::SessionController::runFailed, this, [this](const QString& error) {
-    statusBar()->showMessage(tr("The run failed: %1").arg(error), 10000);
+    showStatus([error] { return tr("The run failed: %1").arg(error); }, 10000);
   });
   connect(session_, &views::SessionController::traceFailed, this,
           [this](const QString& path, const QString& error) {
-            statusBar()->showMessage(
-                tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error), 10000);
+            showStatus(
+                [path, error] {
+                  return tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error);
+                },
+                10000);
           });
   connect(session_, &views::SessionController::modelLoaded, this, [this] {
-    statusBar()->showMessage(tr("Model ready: %1").arg(session_->model()->display_name()), 5000);
+    const QString name = session_->model()->display_name();
+    showStatus([name] { return tr("Model ready: %1").arg(name); }, 5000);
   });
+  connect(session_, &views::SessionController::runFinished, this, [this] {
+    // (A trace's run follows with traceOpened, whose message replaces this one.)
+    if (session_->last_stats().n_generated > 0) {
+      const GenerationStats st = session_->last_stats();
+      showStatus([st] { return run_summary(st); }, 0);
+    }
+  });
+  connect(session_, &views::SessionController::stateChanged, this,
+          [this](views::SessionController::State state) {
+            if (state != views::SessionController::State::kGenerating) return;
+            status_text_ = nullptr;
+            statusBar()->clearMessage();
+          });
+  connect(session_, &views::SessionController::traceOpened, this,
+          [this](const QString& path, qint64 run) {
+            showStatus(
+                [path, run] {
+                  return tr("Showing run %1 of %2").arg(run).arg(QFileInfo(path).fileName());
+                },
+                0);
+          });
   connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
           [](const QStringList& files) { QSettings().setValue("recentModels", files); });
 
@@ -222,12 +273,26 @@ void MainWindow::retranslate() {
   help_menu_->setTitle(tr("&Help"));
   about_->setText(tr("&About MoEScope"));
   about_qt_->setText(tr("About &Qt"));
+  // A message still on show is said again in the new language, for the time it had left.
+  if (status_text_ && !statusBar()->currentMessage().isEmpty()) {
+    const qint64 left = status_deadline_.remainingTime();
+    if (left != 0) statusBar()->showMessage(status_text_(), left < 0 ? 0 : int(left));
+  }
+}
+
+void MainWindow::showStatus(std::function<QString()> text, int timeout_ms) {
+  status_text_ = std::move(text);
+  status_deadline_ =
+      timeout_ms > 0 ? QDeadlineTimer(timeout_ms) : QDeadlineTimer(QDeadlineTimer::Forever);
+  statusBar()->showMessage(status_text_(), timeout_ms);
 }
 
 void MainWindow::setLanguage(const QString& language) {
   language_ = install_language(language) ? language : QStringLiteral("en");
   // Numbers in the language's convention (decimal comma in German).
   QLocale::setDefault(QLocale(language_ == "en" ? QStringLiteral("en_US") : language_));
+  // Widgets keep the locale they were made with: hand the new one down (spin boxes, charts).
+  setLocale(QLocale());
   // Widgets retranslate on LanguageChange events, which Qt posts: deliver them now.
   QCoreApplication::sendPostedEvents(nullptr, QEvent::LanguageChange);
   for (QAction* a : language_group_->actions()) a->setChecked(a->data().toString() == language_);
@@ -246,7 +311,8 @@ void MainWindow::openStartModel(const QString& path) {
   try {
     session_->openModel(QString::fromStdString(cli::find_default_model().string()));
   } catch (const Error& e) {
-    statusBar()->showMessage(tr("No default model: %1").arg(QString::fromUtf8(e.what())), 15000);
+    const QString error = QString::fromUtf8(e.what());
+    showStatus([error] { return tr("No default model: %1").arg(error); }, 15000);
   }
 }
 
@@ -314,11 +380,12 @@ void MainWindow::applyDefaultLayout() {
   QHash<QString, QDockWidget*> d;
   for (QDockWidget* dock : docks_) d.insert(dock->objectName(), dock);
   const int w = width(), h = height();
-  resizeDocks({d["modelDock"]}, {std::max(300, w / 5)}, Qt::Horizontal);
+  // The bottom row first: the left and right columns share what it leaves.
+  resizeDocks({d["policyDock"]}, {std::max(280, h * 9 / 25)}, Qt::Vertical);
+  resizeDocks({d["modelDock"]}, {std::max(360, w * 6 / 25)}, Qt::Horizontal);
   resizeDocks({d["layerExpertDock"]}, {std::max(420, w * 3 / 10)}, Qt::Horizontal);
-  resizeDocks({d["modelDock"], d["settingsDock"]}, {h * 2 / 5, h * 3 / 5}, Qt::Vertical);
+  resizeDocks({d["modelDock"], d["settingsDock"]}, {h / 2, h / 2}, Qt::Vertical);
   resizeDocks({d["layerExpertDock"], d["affinityDock"]}, {h / 3, h / 3}, Qt::Vertical);
-  resizeDocks({d["policyDock"]}, {std::max(300, h * 2 / 5)}, Qt::Vertical);
 }
 
 void MainWindow::saveSettings() const {

@@ -5,6 +5,9 @@
 #include <QMainWindow>
 #include <QString>
 
+#include <QDeadlineTimer>
+
+#include <functional>
 #include <memory>
 
 class QAction;
@@ -56,6 +59,8 @@ class MainWindow : public QMainWindow {
   void openStartModel(const QString& path);
   void setLanguage(const QString& language);  // "en", "de", "zh_CN"
   QString language() const { return language_; }
+  // Sizes the docks for the window's current size (the first start's layout).
+  void applyDefaultLayout();
 
  public Q_SLOTS:
   void showAbout();
@@ -71,8 +76,10 @@ class MainWindow : public QMainWindow {
   void createMenus();
   void retranslate();
   void restoreSettings();
-  void applyDefaultLayout();
   void saveSettings() const;
+  // Shows a status message for `timeout_ms`; `text` is asked again when the language changes,
+  // so a message on show is retranslated with everything else.
+  void showStatus(std::function<QString()> text, int timeout_ms);
 
   views::SessionController* session_;
   views::ModelPanel* model_panel_;
@@ -88,6 +95,8 @@ class MainWindow : public QMainWindow {
   views::TracePanel* traces_;
   QList<QDockWidget*> docks_;
   QString language_ = "en";
+  std::function<QString()> status_text_;
+  QDeadlineTimer status_deadline_;
 
   QMenu* file_menu_ = nullptr;
   QMenu* run_menu_ = nullptr;

@@ -1,10 +1,13 @@
 #pragma once
-// --screenshots DIR: waits for the model, generates once, then saves the whole window, every
-// dock, and the window in German as PNG files into DIR, and quits. tools/screenshots.sh runs it
+// --screenshots DIR: waits for the model, generates once, selects a token, then saves the whole
+// window, the token's routing tooltip, every dock, and the window in German and Chinese as PNG
+// files into DIR, and quits. tools/screenshots.sh runs it
 // under Xvfb for docs/screenshots/.
 #include <QObject>
 #include <QString>
+#include <QTemporaryDir>
 
+class QPixmap;
 class QWidget;
 
 namespace moescope::gui {
@@ -20,12 +23,21 @@ class ScreenshotTour : public QObject {
  private:
   void generate();
   void capture();
+  void captureTraces();
   bool save(QWidget* widget, const QString& name);
+  bool savePixmap(const QPixmap& pixmap, const QString& name);
+  bool saveTooltip(int token, const QString& name);
+  bool savePrefetchers();
+  int showcaseToken() const;
+  int specialToken() const;
   void finish(int code);
 
   MainWindow* window_;
   QString dir_;
+  QTemporaryDir trace_dir_;
   bool started_ = false;
+  int runs_ = 0;
+  bool ok_ = true;
   int saved_ = 0;
 };
 

@@ -12,11 +12,14 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QtTest>
 
 #include "app/gui/main_window.h"
+#include "engine/common/error.h"
+#include "engine/policy/prefetcher.h"
 #include "tests/views/test_support.h"
 #include "views/affinity/affinity_graph_view.h"
 #include "views/affinity/affinity_panel.h"
@@ -96,6 +99,11 @@ class MainWindowTest : public QObject {
     QTest::mouseClick(text->viewport(), Qt::LeftButton, {}, r.center());
     QCOMPARE(s->selection()->token(), t);
     QVERIFY(text->routingTooltip(t).contains("<table"));
+    // The prompt's BOS is a control token: named, and its tooltip says what it is.
+    QVERIFY(run.token(0).special);
+    QCOMPARE(run.token(0).id, s->model()->tokenizer->vocab().special.bos);
+    QVERIFY(text->routingTooltip(0).contains("(BOS)"));
+    QVERIFY(!text->routingTooltip(t).contains("(BOS)"));
     QCOMPARE(text->routingTooltip(t).count("<tr>"), n_layers + 1);
 
     // Layer x expert: the selected token's path is highlighted, one cell per selected expert.
@@ -152,6 +160,44 @@ class MainWindowTest : public QObject {
     QVERIFY(f.hit_rate >= 0 && f.hit_rate <= 1);
     QVERIFY(f.stall_share >= 0 && f.stall_share <= 1);
     QVERIFY(f.stall_measured);  // offloading was on: the store measured the waits
+  }
+
+  // Every prefetcher the engine knows is offered: those that run live enabled, those that need a
+  // fitted trace disabled with a tooltip saying why. The engine's own list comes from its error
+  // message for an unknown name.
+  void settingsOfferEveryPrefetcher() {
+    QStringList engine;
+    try {
+      policy::make_prefetcher("no-such-prefetcher", {});
+    } catch (const Error& e) {
+      const QString what = QString::fromUtf8(e.what());
+      const QString list = what.section('(', -1).section(')', 0, 0);
+      for (const QString& n : list.split(',')) engine << n.trimmed();
+    }
+    QVERIFY2(engine.size() >= 6, qPrintable(engine.join(",")));
+    gui::MainWindow w;
+    auto* combo = w.findChild<QComboBox*>("prefetcher");
+    auto* model = qobject_cast<QStandardItemModel*>(combo->model());
+    QVERIFY(model);
+    for (const QString& name : engine) {
+      bool offered = false;
+      for (int i = 0; i < combo->count(); ++i) {
+        const QString spec = combo->itemText(i);
+        if (spec.section(':', 0, 0) != name) continue;
+        offered = true;
+        bool live = true;
+        try {
+          policy::make_prefetcher(spec.toStdString(), {});
+        } catch (const Error&) {
+          live = false;
+        }
+        QCOMPARE(model->item(i)->isEnabled(), live);
+        const QString tip = combo->itemData(i, Qt::ToolTipRole).toString();
+        QVERIFY2(!tip.isEmpty(), qPrintable(spec));
+        if (!live) QVERIFY2(tip.contains("Unavailable"), qPrintable(tip));
+      }
+      QVERIFY2(offered, qPrintable(name));
+    }
   }
 
   void recordedRunReopensInTheWindow() {

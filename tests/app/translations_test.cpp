@@ -1,21 +1,31 @@
 // The interface languages: the .ts files are complete (every message translated, placeholders
 // kept) and up to date with the sources (lupdate finds nothing new), the compiled translations are
 // embedded, and switching the language retranslates the running window.
+#include <QAbstractButton>
 #include <QComboBox>
 #include <QDir>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
 #include <QFile>
+#include <QGroupBox>
+#include <QLabel>
 #include <QProcess>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QSet>
 #include <QSettings>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTabBar>
 #include <QTemporaryDir>
 #include <QXmlStreamReader>
 #include <QtTest>
 
 #include "app/gui/i18n.h"
 #include "app/gui/main_window.h"
+#include "tests/views/test_support.h"
 #include "views/prompt/prompt_panel.h"
+#include "views/session/session_controller.h"
 
 using namespace moescope;
 
@@ -57,6 +67,36 @@ QSet<QString> placeholders(const QString& s) {
 }
 
 const QStringList kLanguages = {"de", "zh_CN"};
+
+// Every plain text the window shows (labels, buttons, group and dock titles, combo box items,
+// tabs), with a way to read it again after a language switch.
+struct ShownText {
+  QString where;
+  std::function<QString()> read;
+};
+
+QList<ShownText> shown_texts(QWidget* root) {
+  QList<ShownText> out;
+  auto name = [](QObject* o) {
+    return QString("%1 %2").arg(o->metaObject()->className(), o->objectName());
+  };
+  for (QLabel* l : root->findChildren<QLabel*>()) out.append({name(l), [l] { return l->text(); }});
+  for (QAbstractButton* b : root->findChildren<QAbstractButton*>())
+    out.append({name(b), [b] { return b->text(); }});
+  for (QGroupBox* g : root->findChildren<QGroupBox*>())
+    out.append({name(g), [g] { return g->title(); }});
+  for (QDockWidget* d : root->findChildren<QDockWidget*>())
+    out.append({name(d), [d] { return d->windowTitle(); }});
+  for (QComboBox* c : root->findChildren<QComboBox*>()) {
+    for (int i = 0; i < c->count(); ++i)
+      out.append({name(c) + QString(" item %1").arg(i), [c, i] { return c->itemText(i); }});
+  }
+  for (QTabBar* t : root->findChildren<QTabBar*>()) {
+    for (int i = 0; i < t->count(); ++i)
+      out.append({name(t) + QString(" tab %1").arg(i), [t, i] { return t->tabText(i); }});
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -109,6 +149,52 @@ class TranslationsTest : public QObject {
       QVERIFY2(missing.isEmpty(),
                qPrintable(lang + " lacks: " + QStringList(missing.values()).join(" | ")));
     }
+  }
+
+  // After a switch no text the window shows is still the English source of a message the
+  // language translates: every widget, and the status message on show, retranslated.
+  void noEnglishIsLeftAfterASwitch() {
+    const QString builtin =
+        QString(MOESCOPE_SOURCE_DIR) + "/resources/models/moescope-default-q8_0.gguf";
+    if (!QFile::exists(builtin))
+      qputenv("MOESCOPE_MODEL", views::test::reference_model("llama-moe-q8_0").toUtf8());
+    gui::MainWindow w;
+    w.show();
+    QSignalSpy loaded(w.session(), &views::SessionController::modelLoaded);
+    w.openStartModel(QString());
+    QVERIFY(loaded.wait(30000));
+    const QString name = w.session()->model()->display_name();
+    QCOMPARE(w.statusBar()->currentMessage(), QString("Model ready: %1").arg(name));
+    const QList<ShownText> texts = shown_texts(&w);
+    QStringList english;
+    for (const ShownText& t : texts) english << t.read();
+
+    for (const QString& lang : kLanguages) {
+      QHash<QString, QString> translated;  // English source -> this language, where they differ
+      for (const Message& m :
+           read_ts(QString(MOESCOPE_SOURCE_DIR) + "/translations/moescope_" + lang + ".ts")) {
+        if (m.translation != m.source) translated.insert(m.source, m.translation);
+      }
+      w.setLanguage(lang);
+      int checked = 0;
+      for (int i = 0; i < texts.size(); ++i) {
+        if (english[i].isEmpty() || !translated.contains(english[i])) continue;
+        ++checked;
+        QVERIFY2(
+            texts[i].read() != english[i],
+            qPrintable(QString("%1: %2 still says \"%3\"").arg(lang, texts[i].where, english[i])));
+      }
+      QVERIFY(checked > 60);
+      const QString ready = translated.value("Model ready: %1");
+      QVERIFY(!ready.isEmpty());
+      QCOMPARE(w.statusBar()->currentMessage(), QString(ready).arg(name));
+    }
+    // Numbers follow the language too.
+    w.setLanguage("de");
+    QCOMPARE(w.findChild<QDoubleSpinBox*>("temperature")->text(), QString("0,80"));
+    w.setLanguage("en");
+    QCOMPARE(w.findChild<QDoubleSpinBox*>("temperature")->text(), QString("0.80"));
+    QCOMPARE(w.statusBar()->currentMessage(), QString("Model ready: %1").arg(name));
   }
 
   void languagesResolveAndSwitchAtRunTime() {

@@ -8,6 +8,7 @@
 
 #include "tests/views/test_support.h"
 #include "views/charts/policy_table_model.h"
+#include "views/common/model_texts.h"
 #include "views/heatmap/heatmap_roles.h"
 #include "views/heatmap/layer_expert_model.h"
 #include "views/heatmap/token_expert_model.h"
@@ -109,6 +110,18 @@ class ModelsTest : public QObject {
     QCOMPARE(policies.rowCount(), 5);
     QCOMPARE(policies.index(0, PolicyTableModel::kPolicy).data().toString(), QString("lru"));
     QCOMPARE(policies.index(3, PolicyTableModel::kPolicy).data().toString(), QString("belady"));
+
+    // A language switch asks every attached view to read headers and cells again: the signals
+    // it sends are valid for the tester, and the table view is told about every cell.
+    QSignalSpy changed(&policies, &QAbstractItemModel::dataChanged);
+    for (QAbstractItemModel* m :
+         std::initializer_list<QAbstractItemModel*>{&layer_expert, &token_expert, &policies}) {
+      retranslate_model(*m);
+    }
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed[0][0].toModelIndex(), policies.index(0, 0));
+    QCOMPARE(changed[0][1].toModelIndex(),
+             policies.index(policies.rowCount() - 1, policies.columnCount() - 1));
   }
 };
 

@@ -121,6 +121,58 @@ class SessionTest : public QObject {
       QVERIFY(curve.hits_at(c) >= curve.hits_at(c - 1));
   }
 
+  // next-gate's predictions exist only inside the engine: the run records them, and the
+  // analysis' replay with them equals the live store, which made its own.
+  void nextGateReplayEqualsTheLiveStore() {
+    SessionController s;
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-q8_0")));
+    RunSettings settings = test::quick_settings("Once upon a time", 24);
+    settings.cache.prefetcher = "next-gate";
+    s.setSettings(settings);
+    QVERIFY(test::generate_and_wait(s));
+    QVERIFY(s.live_decisions().has_value());
+    QVERIFY(test::wait_analysis(s));
+    const policy::CacheReport& live = *s.live_decisions();
+    QVERIFY(live.phase[1].prefetch_predicted > 0);
+    QVERIFY(live.phase[1].prefetch_correct > 0);
+    const PolicyRun& chosen = *s.run().analysis()->chosen();
+    QVERIFY2(chosen.error.empty(), chosen.error.c_str());
+    QCOMPARE(chosen.report.phase[0], live.phase[0]);
+    QCOMPARE(chosen.report.phase[1], live.phase[1]);
+    QCOMPARE(chosen.report.token, live.token);
+    // One prediction per decode token and target layer (every layer but the first).
+    const RunData& run = s.run();
+    int decode = 0;
+    for (int t = 0; t < run.routed_count(); ++t) decode += run.phase(t) == policy::Phase::kDecode;
+    QCOMPARE(int(run.gate_predictions().size()), decode * (run.n_layers() - 1));
+    // Without the recorded predictions the replay would predict nothing.
+    const auto blind = analyse(run.routing_trace(), settings.cache, nullptr);
+    QCOMPARE(blind->chosen()->report.phase[1].prefetch_predicted, int64_t(0));
+  }
+
+  // Tokens come faster than 30 a second here: the views still get at most 30 updates a second,
+  // each carrying several tokens.
+  void aFastRunIsBatched() {
+    SessionController s;
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-f32")));
+    RunSettings settings = test::quick_settings("The", 400);
+    settings.cache.offload = false;
+    settings.generation.sampling.temperature = 0.8f;
+    settings.generation.sampling.seed = 3;
+    s.setSettings(settings);
+    QSignalSpy updates(&s, &SessionController::runUpdated);
+    QElapsedTimer timer;
+    timer.start();
+    QVERIFY(test::generate_and_wait(s));
+    const qint64 elapsed = timer.elapsed();
+    const int generated = s.run().token_count() - s.run().prompt_count();
+    QVERIFY2(generated >= 60, qPrintable(QString("only %1 tokens").arg(generated)));
+    QVERIFY2(updates.size() <= elapsed * 30 / 1000 + 2,
+             qPrintable(QString("%1 updates in %2 ms").arg(updates.size()).arg(elapsed)));
+    QVERIFY2(generated > 2 * updates.size(),
+             qPrintable(QString("%1 tokens in %2 updates").arg(generated).arg(updates.size())));
+  }
+
   void stopTakesEffectWithinOneTokenAndUpdatesAreBatched() {
     SessionController s;
     QVERIFY(test::load_model(s, test::reference_model("llama-moe-f32")));

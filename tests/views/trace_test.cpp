@@ -6,6 +6,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "storage/synthetic_recording.h"
 #include "storage/trace_reader.h"
 #include "tests/views/test_support.h"
 #include "views/session/analysis.h"
@@ -24,6 +25,9 @@ struct Snapshot {
   std::vector<std::vector<int32_t>> routing;  // [t * L + l] experts
   std::vector<std::vector<float>> weights;
   std::vector<int64_t> stall;
+  std::vector<float> entropy;  // [t * L + l]
+  std::vector<int> special;    // [t] SpecialKind
+  bool entropy_from_topk = false;
   policy::CacheReport chosen;
   std::optional<policy::CacheReport> live;
 };
@@ -31,9 +35,14 @@ struct Snapshot {
 Snapshot snapshot(const SessionController& s) {
   Snapshot out;
   const RunData& run = s.run();
-  for (int t = 0; t < run.token_count(); ++t) out.ids.push_back(run.token(t).id);
+  for (int t = 0; t < run.token_count(); ++t) {
+    out.ids.push_back(run.token(t).id);
+    out.special.push_back(int(run.token(t).special_kind));
+  }
+  out.entropy_from_topk = run.entropy_from_topk();
   for (int t = 0; t < run.routed_count(); ++t) {
     out.stall.push_back(run.stall_ns(t));
+    for (int l = 0; l < run.n_layers(); ++l) out.entropy.push_back(run.entropy_bits(t, l));
     for (int l = 0; l < run.n_layers(); ++l) {
       std::vector<int32_t> e;
       for (ExpertId x : run.experts(t, l)) e.push_back(x.value);
@@ -95,6 +104,23 @@ class TraceTest : public QObject {
     QCOMPARE(reread.routing, first.routing);
     QCOMPARE(reread.weights, first.weights);
     QCOMPARE(reread.stall, first.stall);
+    // The window records the router logits: the same router entropy, not the top-k fallback.
+    QVERIFY(!first.entropy_from_topk);
+    QVERIFY(!reread.entropy_from_topk);
+    QCOMPARE(reread.entropy.size(), first.entropy.size());
+    for (size_t i = 0; i < first.entropy.size(); ++i) {
+      QVERIFY2(std::abs(reread.entropy[i] - first.entropy[i]) < 1e-4f,
+               qPrintable(QString("entropy %1: %2 live, %3 reread")
+                              .arg(i)
+                              .arg(first.entropy[i])
+                              .arg(reread.entropy[i])));
+    }
+    // Control tokens (the BOS the prompt starts with) are badges again when reopened.
+    QCOMPARE(reread.special, first.special);
+    const int32_t bos = s.model()->tokenizer->vocab().special.bos;
+    QVERIFY(bos >= 0 && first.ids[0] == bos);
+    QCOMPARE(first.special[0], int(SpecialKind::kBos));
+    QCOMPARE(s.run().token(0).text, QString::fromStdString(s.model()->tokenizer->token_piece(bos)));
     QCOMPARE(s.settings().cache.policy, QString("lru"));
     QVERIFY(s.settings().cache.compare.contains("lfu"));
     QCOMPARE(s.settings().cache.budget_percent, settings.cache.budget_percent);
@@ -134,6 +160,56 @@ class TraceTest : public QObject {
     QVERIFY(compared.wait(10000));
     QCOMPARE(panel.compareModel()->rowCount(), int(std::max(first.ids.size(), second.ids.size())));
     QCOMPARE(panel.compareModel()->comparison().first_divergent_token, expected);
+  }
+
+  // Without router logits in the trace, the entropy is that of the normalised top-k weights,
+  // and the run says so; with them, the full distribution's.
+  void entropyFallsBackToTheTopKWeights() {
+    QTemporaryDir dir;
+    storage::SyntheticRecording what;
+    what.spec.n_layers = 3;
+    what.spec.n_experts = 8;
+    what.spec.top_k = 2;
+    what.spec.n_tokens = 40;
+    what.spec.n_prefill = 8;
+    const std::string without = dir.filePath("without.sqlite").toStdString();
+    storage::write_synthetic_trace(without, what);
+    const LoadedRun a = load_trace_run(without);
+    RunData run;
+    run.reset(a.shape);
+    run.apply(a.data);
+    QVERIFY(run.entropy_from_topk());
+    QCOMPARE(run.max_entropy_bits(), 1.0);  // log2(top-2)
+    int positive = 0;
+    for (int t = 0; t < run.routed_count(); ++t) {
+      for (int l = 0; l < run.n_layers(); ++l) {
+        const auto w = run.weights(t, l);
+        double sum = 0, h = 0;
+        for (float x : w) sum += x;
+        for (float x : w) h -= x > 0 ? (x / sum) * std::log2(x / sum) : 0.0;
+        QVERIFY(std::abs(run.entropy_bits(t, l) - h) < 1e-5);
+        QVERIFY(run.entropy_bits(t, l) <= 1.0f + 1e-5f);
+        positive += h > 0.01;
+      }
+    }
+    QVERIFY(positive > 0);
+
+    // The synthetic logits are log(weight) for the selected experts and -30 elsewhere, so the
+    // full distribution is (almost) the normalised top-k weights: the same entropies.
+    what.writer.router_logits = true;
+    const std::string with = dir.filePath("with.sqlite").toStdString();
+    storage::write_synthetic_trace(with, what);
+    const LoadedRun b = load_trace_run(with);
+    RunData full;
+    full.reset(b.shape);
+    full.apply(b.data);
+    QVERIFY(!full.entropy_from_topk());
+    QCOMPARE(full.max_entropy_bits(), 3.0);  // log2(8 experts)
+    for (int t = 0; t < full.routed_count(); ++t) {
+      for (int l = 0; l < full.n_layers(); ++l) {
+        QVERIFY(std::abs(full.entropy_bits(t, l) - run.entropy_bits(t, l)) < 1e-3f);
+      }
+    }
   }
 
   void aBadTraceFailsWithAMessage() {

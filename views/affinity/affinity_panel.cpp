@@ -54,6 +54,7 @@ void AffinityPanel::retranslate() {
   threshold_value_->setText(format_percent(threshold_->value() / 100.0));
   coactivation_->setText(tr("Co-activation within a layer"));
   coactivation_->setToolTip(tr("Arcs between experts that one token selects together"));
+  graph_->update();  // its labels are painted with tr()
 }
 
 }  // namespace moescope::views

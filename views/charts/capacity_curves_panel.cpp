@@ -52,6 +52,7 @@ CapacityCurvesPanel::CapacityCurvesPanel(SessionController* session, QWidget* pa
   scope_label_ = new QLabel(this);
   scope_ = new QComboBox(this);
   scope_->setObjectName("curveScope");
+  scope_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // translations differ in length
   bar->addWidget(scope_label_);
   bar->addWidget(scope_);
   bar->addStretch(1);
@@ -99,13 +100,14 @@ void CapacityCurvesPanel::refresh() {
   const int max_experts = session_->run().max_experts();
   chart_->addSeries(tr("LRU, per layer"), per_layer_curve(a->lru_curves, layer, max_experts),
                     {QColor(31, 119, 180), false, 2.0});
+  // Each curve its own colour (the legend shows no dashes); OPT, the bound, dashed.
   chart_->addSeries(tr("OPT, per layer"), per_layer_curve(a->opt_curves, layer, max_experts),
-                    {QColor(31, 119, 180), true, 2.0});
+                    {QColor(44, 160, 44), true, 2.0});
   if (layer < 0) {
     chart_->addSeries(tr("LRU, one pool"), global_curve(a->lru_curves.global),
                       {QColor(255, 127, 14), false, 2.0});
     chart_->addSeries(tr("OPT, one pool"), global_curve(a->opt_curves.global),
-                      {QColor(255, 127, 14), true, 2.0});
+                      {QColor(148, 103, 189), true, 2.0});
   }
   const int64_t total = session_->run().shape().total_experts();
   const double budget = total > 0 ? 100.0 * double(a->budget_slots) / double(total) : 0.0;

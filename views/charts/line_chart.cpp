@@ -5,6 +5,7 @@
 #include <QEvent>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QLocale>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -27,12 +28,16 @@ struct LineChart::Impl {
 LineChart::LineChart(QWidget* parent) : QWidget(parent), d_(std::make_unique<Impl>()) {
   d_->chart = new QChart;
   d_->chart->setAnimationOptions(QChart::NoAnimation);
+  // Axis numbers in the interface language's convention (decimal comma in German).
+  d_->chart->setLocalizeNumbers(true);
+  d_->chart->setLocale(locale());
   d_->chart->legend()->setAlignment(Qt::AlignBottom);
   d_->chart->setMargins(QMargins(4, 4, 4, 4));
   d_->x = new QValueAxis;
   d_->y = new QValueAxis;
-  d_->x->setLabelFormat("%g");
-  d_->y->setLabelFormat("%g");
+  // Localized labels need an explicit precision ("%.Ng"): Qt Charts prints nothing for "%g".
+  d_->x->setLabelFormat("%.4g");
+  d_->y->setLabelFormat("%.4g");
   d_->chart->addAxis(d_->x, Qt::AlignBottom);
   d_->chart->addAxis(d_->y, Qt::AlignLeft);
   d_->view = new QChartView(d_->chart, this);
@@ -60,6 +65,7 @@ void LineChart::applyPalette() {
 
 void LineChart::changeEvent(QEvent* event) {
   if (event->type() == QEvent::PaletteChange) applyPalette();
+  if (event->type() == QEvent::LocaleChange) d_->chart->setLocale(locale());
   QWidget::changeEvent(event);
 }
 
@@ -177,6 +183,7 @@ void LineChart::rescale() {
     d_->y->setRange(d_->y_min, d_->y_max);
   } else {
     d_->y->setRange(std::min(0.0, y0), y1 * 1.05);
+    d_->y->applyNiceNumbers();  // ticks at round values (0, 25, 50 ... rather than 28.27)
   }
 }
 

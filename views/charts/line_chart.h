@@ -31,7 +31,8 @@ class LineChart : public QWidget {
   void setYAutoRange();
   void setXRange(double min, double max);
   void setXAutoRange();
-  void setYLabelFormat(const QString& format);  // printf-style, e.g. "%.0f %%"
+  // printf-style with a precision, e.g. "%.0f" (numbers follow the widget's locale).
+  void setYLabelFormat(const QString& format);
 
   // Replaces all series. Long series are thinned to at most kMaxPoints (first and last kept).
   void clearSeries();

@@ -9,6 +9,7 @@
 #include "views/charts/line_chart.h"
 #include "views/charts/policy_series.h"
 #include "views/charts/policy_table_model.h"
+#include "views/common/model_texts.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 
@@ -58,14 +59,20 @@ void PolicyComparisonPanel::retranslate() {
   hit_rate_->setAxisTitles(tr("Token"), tr("Hit rate"));
   bytes_->setTitle(tr("Expert bytes loaded (demand and prefetch)"));
   bytes_->setAxisTitles(tr("Token"), tr("MiB"));
-  stall_->setTitle(tr("Modelled stall: time compute waited for loads"));
   stall_->setAxisTitles(tr("Token"), tr("ms"));
+  retranslate_model(*table_model_);
   refresh();
 }
 
 void PolicyComparisonPanel::refresh() {
   for (LineChart* c : {hit_rate_, bytes_, stall_}) c->clearSeries();
   const auto& a = session_->run().analysis();
+  // Without an emulated link loads take no modelled time: say so rather than draw flat lines.
+  const QString link = a ? a->settings.link : session_->settings().cache.link;
+  stall_->setTitle(link == "none"
+                       ? tr("Modelled stall: none without an emulated link (choose one in "
+                            "Settings → Link)")
+                       : tr("Modelled stall: time compute waited for loads"));
   if (!a) return;
   const int first = session_->run().prompt_count();
   const QList<QPair<LineChart*, CumulativeMeasure>> charts = {

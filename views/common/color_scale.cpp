@@ -4,44 +4,17 @@
 #include <array>
 #include <cmath>
 
+#include "storage/report/colors.h"
+
 namespace moescope::views {
-namespace {
-
-struct Stop {
-  double r, g, b;
-};
-
-// viridis at 9 evenly spaced points (matplotlib's table).
-constexpr std::array<Stop, 9> kViridis = {{{68, 1, 84},
-                                           {71, 44, 122},
-                                           {59, 81, 139},
-                                           {44, 113, 142},
-                                           {33, 144, 141},
-                                           {39, 173, 129},
-                                           {92, 200, 99},
-                                           {170, 220, 50},
-                                           {253, 231, 37}}};
-// blue - white - red (ColorBrewer RdBu, reversed).
-constexpr std::array<Stop, 5> kDiverging = {
-    {{33, 102, 172}, {146, 197, 222}, {247, 247, 247}, {244, 165, 130}, {178, 24, 43}}};
-
-template <size_t N>
-QColor interpolate(const std::array<Stop, N>& stops, double t) {
-  const double x = std::clamp(t, 0.0, 1.0) * double(N - 1);
-  const size_t i = std::min(size_t(x), N - 2);
-  const double f = x - double(i);
-  const Stop& a = stops[i];
-  const Stop& b = stops[i + 1];
-  return QColor::fromRgbF(float((a.r + (b.r - a.r) * f) / 255.0),
-                          float((a.g + (b.g - a.g) * f) / 255.0),
-                          float((a.b + (b.b - a.b) * f) / 255.0));
-}
-
-}  // namespace
 
 QColor map_color(ColorMap map, double t) {
   if (std::isnan(t)) return QColor(128, 128, 128);
-  return map == ColorMap::kSequential ? interpolate(kViridis, t) : interpolate(kDiverging, t);
+  using storage::report::color_rgb;
+  const auto c = color_rgb(map == ColorMap::kSequential ? storage::report::ColorMap::kViridis
+                                                        : storage::report::ColorMap::kDiverging,
+                           t);
+  return QColor::fromRgbF(float(c.r / 255.0), float(c.g / 255.0), float(c.b / 255.0));
 }
 
 QColor categorical_color(int index) {

@@ -82,7 +82,11 @@ void HeatmapView::updateGeometry() {
   label_width_ = 30;
   if (model_) {
     const int rows = model_->rowCount();
-    // Measure a few labels (the widest are usually the last).
+    // Room for a row number and a short word, so that most token labels read whole ...
+    if (rows > 16) {
+      label_width_ = fm.horizontalAdvance(QStringLiteral("%1 wordyy").arg(rows)) + 8;
+    }
+    // ... and measure a few labels (the widest are usually the last).
     for (int r : {0, rows / 2, rows - 1}) {
       if (r < 0 || r >= rows) continue;
       label_width_ = std::max(

@@ -9,6 +9,7 @@
 
 #include "views/common/color_legend.h"
 #include "views/common/format.h"
+#include "views/common/model_texts.h"
 #include "views/heatmap/heatmap_view.h"
 #include "views/heatmap/layer_expert_model.h"
 #include "views/session/session_controller.h"
@@ -24,6 +25,7 @@ LayerExpertPanel::LayerExpertPanel(SessionController* session, QWidget* parent)
   measure_label_ = new QLabel(this);
   measure_ = new QComboBox(this);
   measure_->setObjectName("layerExpertMeasure");
+  measure_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // translations differ in length
   for (int i = 0; i < 3; ++i) measure_->addItem(QString(), i);
   fit_ = new QPushButton(this);
   legend_ = new ColorLegend(this);
@@ -64,6 +66,7 @@ void LayerExpertPanel::retranslate() {
          "share of the run it spent in the cache."));
   fit_->setText(tr("Fit"));
   fit_->setToolTip(tr("Fit the grid to the view (0); zoom with Ctrl+wheel or +/-, drag to pan"));
+  retranslate_model(*model_);
   updateLegend();
 }
 

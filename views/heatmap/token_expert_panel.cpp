@@ -8,6 +8,7 @@
 #include <QVBoxLayout>
 
 #include "views/common/color_legend.h"
+#include "views/common/model_texts.h"
 #include "views/heatmap/heatmap_view.h"
 #include "views/heatmap/token_expert_model.h"
 #include "views/session/session_controller.h"
@@ -66,6 +67,7 @@ void TokenExpertPanel::retranslate() {
   legend_->setScale(ColorMap::kSequential, tr("Mixing weight"), QStringLiteral("0"),
                     QStringLiteral("1"));
   mark_note_->setText(tr("<span style='color:#dc2828'>◥</span> cache miss"));
+  retranslate_model(*model_);
 }
 
 }  // namespace moescope::views

@@ -43,12 +43,16 @@ ModelPanel::ModelPanel(SessionController* session, QWidget* parent)
   recent_label_ = new QLabel(this);
   recent_list_ = new QListWidget(this);
   recent_list_->setObjectName("recentModels");
-  recent_list_->setMaximumHeight(110);
+  // Three entries show; the inspect summary gets the rest of the panel.
+  recent_list_->setMaximumHeight(3 * recent_list_->fontMetrics().height() + 12);
   summary_ = new QTreeWidget(this);
   summary_->setObjectName("modelSummary");
   summary_->setColumnCount(2);
   summary_->setRootIsDecorated(true);
   summary_->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  summary_->setUniformRowHeights(true);
+  // The headline rows readable without scrolling, yet small enough for a laptop screen.
+  summary_->setMinimumHeight(9 * summary_->fontMetrics().height() + 16);
   layout->addWidget(open_);
   layout->addWidget(status_);
   layout->addWidget(summary_, 1);
@@ -138,6 +142,7 @@ void ModelPanel::showSummary() {
     auto* item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(summary_);
     item->setText(0, key);
     item->setText(1, value);
+    item->setToolTip(1, value);  // long values are elided in a narrow dock
     return item;
   };
   add(nullptr, tr("Architecture"), QString::fromStdString(s.architecture));

@@ -109,9 +109,25 @@ policy::CacheReport replay_chosen(const policy::RoutingTrace& trace,
   return sim.report();
 }
 
+// The prefetcher of a spec; a next-gate one replays the run's recorded predictions.
+std::unique_ptr<policy::Prefetcher> make_replay_prefetcher(const std::string& spec,
+                                                           const GatePredictions* predictions) {
+  auto prefetcher = policy::make_prefetcher(spec, {});
+  if (auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(prefetcher.get());
+      gate && predictions) {
+    gate->set_source(
+        [predictions](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
+          const auto it = predictions->find({target.token.value, target.layer.value});
+          if (it != predictions->end()) out = it->second;
+        });
+  }
+  return prefetcher;
+}
+
 PolicyRun run_chosen(const policy::RoutingTrace& trace,
                      const std::shared_ptr<const policy::AccessStream>& stream,
-                     const CacheSettings& settings, AnalysisResult& out) {
+                     const CacheSettings& settings, const GatePredictions* predictions,
+                     AnalysisResult& out) {
   PolicyRun run;
   run.role = PolicyRun::Role::kChosen;
   run.spec = settings.policy.toStdString();
@@ -125,10 +141,10 @@ PolicyRun run_chosen(const policy::RoutingTrace& trace,
                               policy::parse_allocator(settings.allocator.toStdString()), &trace);
     policy::TimingModel timing;
     timing.link = policy::LinkModel::preset(settings.link.toStdString());
-    policy::CacheSimulator sim(trace.shape, out.capacity,
-                               policy::make_policy(spec, {stream, nullptr}),
-                               policy::make_prefetcher(settings.prefetcher.toStdString(), {}),
-                               timing, spec.text, settings.prefetcher.toStdString());
+    policy::CacheSimulator sim(
+        trace.shape, out.capacity, policy::make_policy(spec, {stream, nullptr}),
+        make_replay_prefetcher(settings.prefetcher.toStdString(), predictions), timing, spec.text,
+        settings.prefetcher.toStdString());
     run.report = replay_chosen(trace, *stream, sim, out);
   } catch (const Error& e) {
     run.error = e.what();
@@ -136,8 +152,11 @@ PolicyRun run_chosen(const policy::RoutingTrace& trace,
   return run;
 }
 
-PolicyRun run_other(const policy::RoutingTrace& trace, const std::string& spec_text,
-                    PolicyRun::Role role, const CacheSettings& settings, uint64_t slots) {
+PolicyRun run_other(const policy::RoutingTrace& trace,
+                    const std::shared_ptr<const policy::AccessStream>& stream,
+                    const std::string& spec_text, PolicyRun::Role role,
+                    const CacheSettings& settings, const GatePredictions* predictions,
+                    uint64_t slots) {
   PolicyRun run;
   run.role = role;
   run.spec = spec_text;
@@ -145,15 +164,18 @@ PolicyRun run_other(const policy::RoutingTrace& trace, const std::string& spec_t
     const policy::PolicySpec spec = policy::parse_policy_spec(spec_text);
     run.spec = spec.text;
     run.oracle = spec.oracle;
-    policy::ReplaySetup setup;
-    setup.policy = spec.text;
-    // Shadows see the same prefetcher as the chosen policy; the oracle bounds have none.
-    setup.prefetcher = role == PolicyRun::Role::kBound ? "none" : settings.prefetcher.toStdString();
-    setup.budget = policy::Budget::slots(slots);
-    setup.allocator = policy::parse_allocator(settings.allocator.toStdString());
-    setup.timing.link = policy::LinkModel::preset(settings.link.toStdString());
-    setup.stream.prefill_chunk = kPrefillChunk;
-    run.report = policy::replay(trace, setup);
+    // As policy::replay does, with the chosen prefetcher (the oracle bounds have none).
+    const std::string prefetcher =
+        role == PolicyRun::Role::kBound ? "none" : settings.prefetcher.toStdString();
+    policy::TimingModel timing;
+    timing.link = policy::LinkModel::preset(settings.link.toStdString());
+    policy::CacheSimulator sim(
+        trace.shape,
+        policy::make_capacity(spec.pool, policy::Budget::slots(slots), trace.shape,
+                              policy::parse_allocator(settings.allocator.toStdString()), &trace),
+        policy::make_policy(spec, {stream, nullptr}),
+        make_replay_prefetcher(prefetcher, predictions), timing, spec.text);
+    run.report = policy::replay(trace, *stream, sim);
   } catch (const Error& e) {
     run.error = e.what();
   }
@@ -189,7 +211,8 @@ std::vector<std::vector<double>> coactivation(const policy::RoutingTrace& trace)
 }  // namespace
 
 std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
-                                        const CacheSettings& settings) {
+                                        const CacheSettings& settings,
+                                        const GatePredictions* predictions) {
   auto out = std::make_shared<AnalysisResult>();
   out->n_tokens = trace.n_tokens();
   out->settings = settings;
@@ -203,15 +226,15 @@ std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
 
   auto stream = std::make_shared<const policy::AccessStream>(
       policy::AccessStream::build(trace, {kPrefillChunk}));
-  out->policies.push_back(run_chosen(trace, stream, settings, *out));
+  out->policies.push_back(run_chosen(trace, stream, settings, predictions, *out));
   for (const QString& spec : settings.compare) {
     if (spec == settings.policy) continue;
-    out->policies.push_back(run_other(trace, spec.toStdString(), PolicyRun::Role::kCompared,
-                                      settings, out->budget_slots));
+    out->policies.push_back(run_other(trace, stream, spec.toStdString(), PolicyRun::Role::kCompared,
+                                      settings, predictions, out->budget_slots));
   }
   for (const std::string& spec : bound_policies(settings)) {
-    out->policies.push_back(
-        run_other(trace, spec, PolicyRun::Role::kBound, settings, out->budget_slots));
+    out->policies.push_back(run_other(trace, stream, spec, PolicyRun::Role::kBound, settings,
+                                      predictions, out->budget_slots));
   }
 
   out->lru_curves = policy::lru_curves(*stream, shape);

@@ -16,6 +16,7 @@
 #include "engine/policy/routing_stats.h"
 #include "engine/policy/routing_trace.h"
 #include "engine/policy/stack_curves.h"
+#include "views/session/run_data.h"
 #include "views/session/run_settings.h"
 
 namespace moescope::views {
@@ -60,8 +61,10 @@ struct AnalysisResult {
 inline constexpr int32_t kPrefillChunk = 512;
 
 // `trace` must be validated (its shape indexed). Never throws for a policy that fails: its
-// PolicyRun carries the error.
+// PolicyRun carries the error. A next-gate prefetcher replays `gate_predictions` (what the engine
+// predicted during the run); without them it predicts nothing.
 std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
-                                        const CacheSettings& settings);
+                                        const CacheSettings& settings,
+                                        const GatePredictions* gate_predictions = nullptr);
 
 }  // namespace moescope::views

@@ -18,9 +18,10 @@ AnalysisScheduler::~AnalysisScheduler() {
   thread_.wait();
 }
 
-void AnalysisScheduler::request(uint64_t run_id, policy::RoutingTrace trace,
-                                CacheSettings settings) {
-  Request r{run_id, std::make_shared<policy::RoutingTrace>(std::move(trace)), std::move(settings)};
+void AnalysisScheduler::request(uint64_t run_id, policy::RoutingTrace trace, CacheSettings settings,
+                                GatePredictions gate_predictions) {
+  Request r{run_id, std::make_shared<policy::RoutingTrace>(std::move(trace)), std::move(settings),
+            std::make_shared<const GatePredictions>(std::move(gate_predictions))};
   if (busy_) {
     pending_ = std::move(r);
     return;
@@ -36,7 +37,7 @@ void AnalysisScheduler::start(Request r) {
         std::shared_ptr<const AnalysisResult> result;
         try {
           r.trace->validate();
-          result = analyse(*r.trace, r.settings);
+          result = analyse(*r.trace, r.settings, r.gate_predictions.get());
         } catch (const std::exception&) {
           // A routing the policy engine rejects yields no analysis; the views show none.
         }

@@ -24,7 +24,8 @@ class AnalysisScheduler : public QObject {
 
   // Called on the GUI thread with each finished analysis.
   void set_callback(Callback callback) { callback_ = std::move(callback); }
-  void request(uint64_t run_id, policy::RoutingTrace trace, CacheSettings settings);
+  void request(uint64_t run_id, policy::RoutingTrace trace, CacheSettings settings,
+               GatePredictions gate_predictions = {});
   bool busy() const { return busy_; }
   // Forgets a waiting request (a running one finishes and is delivered; the caller filters it).
   void drop_pending() { pending_.reset(); }
@@ -34,6 +35,7 @@ class AnalysisScheduler : public QObject {
     uint64_t run_id;
     std::shared_ptr<policy::RoutingTrace> trace;
     CacheSettings settings;
+    std::shared_ptr<const GatePredictions> gate_predictions;
   };
   void start(Request request);
   void finished(uint64_t run_id, std::shared_ptr<const AnalysisResult> result);

@@ -1,30 +1,41 @@
 #include "views/session/generation_job.h"
 
+#include <optional>
+#include <utility>
+
 #include "engine/common/error.h"
 #include "engine/model/text_stream.h"
 #include "engine/policy/policy_factory.h"
+#include "engine/policy/prefetcher.h"
 #include "engine/tokenizer/vocab.h"
 #include "views/session/run_recording.h"
+#include "views/session/special_token.h"
 
 namespace moescope::views {
 namespace {
-
-bool is_special(const tokenizer::Tokenizer& tok, int32_t id) {
-  const auto& attrs = tok.vocab().attrs;
-  return id >= 0 && size_t(id) < attrs.size() &&
-         (attrs[size_t(id)] & (tokenizer::kAttrControl | tokenizer::kAttrUnknown)) != 0;
-}
 
 TokenInfo make_token(const tokenizer::Tokenizer& tok, int32_t id, std::string_view text,
                      bool generated, double elapsed_ms) {
   TokenInfo t;
   t.id = id;
   t.generated = generated;
-  t.special = is_special(tok, id);
   t.elapsed_ms = elapsed_ms;
-  t.text = t.special && text.empty() ? QString::fromStdString(tok.token_piece(id, true))
-                                     : QString::fromUtf8(text.data(), qsizetype(text.size()));
+  t.text = QString::fromUtf8(text.data(), qsizetype(text.size()));
+  classify_token(tok, t);
   return t;
+}
+
+// (distance, k') of a next-gate prefetcher spec, or nothing for any other prefetcher.
+std::optional<std::pair<int32_t, int32_t>> next_gate_spec(const QString& spec) {
+  try {
+    auto p = policy::make_prefetcher(spec.toStdString(), {});
+    if (auto* g = dynamic_cast<policy::NextGatePrefetcher*>(p.get())) {
+      return std::pair{g->distance(), g->k_prime()};
+    }
+  } catch (const Error&) {
+    // the store reports the bad spelling
+  }
+  return std::nullopt;
 }
 
 bool is_history_policy(const QString& spec) {
@@ -81,6 +92,10 @@ void GenerationJob::run() {
       if (!pieces.empty()) pieces.back() += rest;
     }
 
+    // next-gate predictions only the engine can make: keep them for the analysis' replay.
+    if (const auto gate = next_gate_spec(settings.cache.prefetcher)) {
+      recorder.enable_next_gate(m, gate->first, gate->second, model->shape.top_k);
+    }
     std::unique_ptr<RunRecording> recording;
     if (!settings.trace_path.isEmpty()) {
       recording = std::make_unique<RunRecording>(*model, settings, prompt, pieces);

@@ -36,4 +36,19 @@ float router_entropy_bits(std::span<const float> logits, GatingFunc gating) {
   return float(std::max(0.0, std::log2(sum) - sum_s_log_s / sum));
 }
 
+float topk_weight_entropy_bits(std::span<const float> weights) {
+  double sum = 0;
+  for (float w : weights) {
+    if (w > 0 && std::isfinite(w)) sum += w;
+  }
+  if (!(sum > 0)) return std::numeric_limits<float>::quiet_NaN();
+  double h = 0;
+  for (float w : weights) {
+    if (!(w > 0) || !std::isfinite(w)) continue;
+    const double p = double(w) / sum;
+    h -= p * std::log2(p);
+  }
+  return float(std::max(0.0, h));
+}
+
 }  // namespace moescope::views

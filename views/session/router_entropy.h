@@ -11,4 +11,9 @@ namespace moescope::views {
 
 float router_entropy_bits(std::span<const float> router_logits, GatingFunc gating);
 
+// The fallback when the full logits are not known (a trace recorded without them): the entropy
+// of the selected experts' mixing weights normalised to sum 1. It sees only the top-k, so it is
+// at most log2(k) and says how evenly the token split itself among its chosen experts.
+float topk_weight_entropy_bits(std::span<const float> weights);
+
 }  // namespace moescope::views

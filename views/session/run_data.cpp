@@ -1,6 +1,7 @@
 #include "views/session/run_data.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace moescope::views {
@@ -14,6 +15,9 @@ void RunData::reset(const policy::MoeShape& shape) {
   stall_ns_.clear();
   key_base_.assign(1, 0);
   max_experts_ = 0;
+  max_top_k_ = 0;
+  for (int32_t k : shape.top_k) max_top_k_ = std::max(max_top_k_, int(k));
+  entropy_from_topk_ = false;
   for (int32_t n : shape.n_experts) {
     key_base_.push_back(key_base_.back() + n);
     max_experts_ = std::max(max_experts_, int(n));
@@ -23,6 +27,7 @@ void RunData::reset(const policy::MoeShape& shape) {
   total_stall_ns_ = 0;
   prompt_count_ = 0;
   analysis_.reset();
+  gate_predictions_.clear();
 }
 
 void RunData::apply(const RunDelta& d) {
@@ -31,6 +36,10 @@ void RunData::apply(const RunDelta& d) {
     tokens_.push_back(t);
   }
   if (!d.tail_text.isEmpty() && !tokens_.empty()) tokens_.back().text += d.tail_text;
+  if (d.entropy_from_topk) entropy_from_topk_ = true;
+  for (const GatePrediction& g : d.gate_predictions) {
+    gate_predictions_[{g.token, g.layer}] = g.experts;
+  }
 
   const int L = n_layers();
   size_t sel = 0;
@@ -58,6 +67,11 @@ void RunData::apply(const RunDelta& d) {
   for (int t = 0; t < std::min(routed_count(), token_count()); ++t) {
     if (trace_.token_id[size_t(t)] < 0) trace_.token_id[size_t(t)] = tokens_[size_t(t)].id;
   }
+}
+
+double RunData::max_entropy_bits() const {
+  const int n = entropy_from_topk_ ? max_top_k_ : max_experts_;
+  return n > 1 ? std::log2(double(n)) : 0.0;
 }
 
 std::span<const ExpertId> RunData::experts(int t, int l) const {

@@ -9,8 +9,10 @@
 // none): routed_count() <= token_count().
 #include <QString>
 
+#include <map>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "engine/policy/moe_shape.h"
@@ -20,6 +22,8 @@
 namespace moescope::views {
 
 struct AnalysisResult;
+// (token, MoE layer) -> the experts next-gate speculation predicted for it.
+using GatePredictions = std::map<std::pair<int32_t, int32_t>, std::vector<ExpertId>>;
 
 class RunData {
  public:
@@ -43,6 +47,10 @@ class RunData {
   std::span<const ExpertId> experts(int t, int l) const;
   std::span<const float> weights(int t, int l) const;
   float entropy_bits(int t, int l) const { return entropy_[index(t, l)]; }
+  // True when (some) entropies are of the normalised top-k weights, not the full distribution.
+  bool entropy_from_topk() const { return entropy_from_topk_; }
+  // The largest entropy the run's entropies can have: log2 of the experts (or of the top-k).
+  double max_entropy_bits() const;
   int64_t stall_ns(int t) const { return stall_ns_[size_t(t)]; }
   // Index of (t, l, rank 0) in the flat selection arrays (AnalysisResult::outcome uses it too).
   int64_t selection_offset(int t, int l) const { return trace_.offsets[index(t, l)]; }
@@ -63,6 +71,9 @@ class RunData {
     analysis_ = std::move(analysis);
   }
 
+  // Next-gate predictions the engine made during the run (empty unless the run used next-gate).
+  const GatePredictions& gate_predictions() const { return gate_predictions_; }
+
   size_t key(int l, int e) const { return size_t(key_base_[size_t(l)] + e); }
 
  private:
@@ -77,8 +88,11 @@ class RunData {
   int64_t max_activations_ = 0;
   int64_t total_stall_ns_ = 0;
   int max_experts_ = 0;
+  int max_top_k_ = 0;
+  bool entropy_from_topk_ = false;
   int prompt_count_ = 0;
   std::shared_ptr<const AnalysisResult> analysis_;
+  GatePredictions gate_predictions_;
 };
 
 }  // namespace moescope::views

@@ -2,12 +2,28 @@
 
 #include <limits>
 
+#include "engine/model/router_probe.h"
+
 #include "views/session/router_entropy.h"
 
 namespace moescope::views {
 
 RunRecorder::RunRecorder(std::vector<int32_t> moe_index, int n_moe_layers, GatingFunc gating)
     : moe_index_(std::move(moe_index)), n_layers_(n_moe_layers), gating_(gating) {}
+
+RunRecorder::~RunRecorder() = default;
+
+void RunRecorder::enable_next_gate(Model& model, int32_t distance, int32_t k_prime,
+                                   std::vector<int32_t> top_k) {
+  top_k_ = std::move(top_k);
+  probe_ = std::make_unique<RouterProbe>(model);
+  gate_distance_ = distance;
+  gate_k_prime_ = k_prime;
+  moe_block_.assign(size_t(n_layers_), -1);
+  for (size_t b = 0; b < moe_index_.size(); ++b) {
+    if (moe_index_[b] >= 0) moe_block_[size_t(moe_index_[b])] = int32_t(b);
+  }
+}
 
 void RunRecorder::add_token(TokenInfo token) {
   std::lock_guard lock(mu_);
@@ -38,8 +54,23 @@ void RunRecorder::on_routing(const MoeRoutingEvent& ev) {
   Cell& c = cells_[size_t(u) * size_t(n_layers_) + size_t(l)];
   c.experts.assign(ev.experts.begin(), ev.experts.end());
   c.weights.assign(ev.weights.begin(), ev.weights.end());
-  c.entropy = router_entropy_bits(ev.router_logits, gating_);
+  if (!ev.router_logits.empty()) {
+    c.entropy = router_entropy_bits(ev.router_logits, gating_);
+  } else {
+    c.entropy = topk_weight_entropy_bits(ev.weights);
+    topk_entropy_ = true;
+  }
   c.seen = true;
+  // The store speculates in decode only (one token per forward), within the token.
+  const int32_t target = l + gate_distance_;
+  if (probe_ && forward_tokens_ == 1 && target < n_layers_ && !ev.hidden.empty()) {
+    GatePrediction g;
+    g.token = ev.pos.value;
+    g.layer = target;
+    const int32_t k = gate_k_prime_ > 0 ? gate_k_prime_ : top_k_[size_t(target)];
+    probe_->top_experts(LayerId(moe_block_[size_t(target)]), ev.hidden, k, g.experts);
+    forward_predictions_.push_back(std::move(g));
+  }
 }
 
 void RunRecorder::on_forward_end() {
@@ -63,6 +94,9 @@ void RunRecorder::on_forward_end() {
       pending_.entropy_bits.push_back(c.seen ? c.entropy : std::numeric_limits<float>::quiet_NaN());
     }
   }
+  if (topk_entropy_) pending_.entropy_from_topk = true;
+  for (GatePrediction& g : forward_predictions_) pending_.gate_predictions.push_back(std::move(g));
+  forward_predictions_.clear();
   routed_total_ += forward_tokens_;
   forward_tokens_ = 0;
 }

@@ -5,6 +5,7 @@
 // RunDelta. The GUI thread takes the pending delta whenever it refreshes; nothing here blocks the
 // forward pass for longer than appending to vectors.
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -12,12 +13,24 @@
 #include "engine/model/moe_observer.h"
 #include "views/session/run_delta.h"
 
+namespace moescope {
+class Model;
+class RouterProbe;
+}  // namespace moescope
+
 namespace moescope::views {
 
 class RunRecorder final : public MoeObserver {
  public:
   // moe_index: [n_model_layers] the MoE layer of each model block, -1 for dense blocks.
   RunRecorder(std::vector<int32_t> moe_index, int n_moe_layers, GatingFunc gating);
+  ~RunRecorder() override;
+
+  // Records next-gate(d, k') predictions for decode tokens, computed from each routing event's
+  // hidden state exactly as the expert store computes them (k_prime 0: the target's top-k).
+  // top_k: [n_layers] each MoE layer's nominal k.
+  void enable_next_gate(Model& model, int32_t distance, int32_t k_prime,
+                        std::vector<int32_t> top_k);
 
   // Cumulative measured stall of the expert store (read at the end of each forward), or none.
   void set_stall_source(std::function<int64_t()> total_stall_ns) {
@@ -48,6 +61,12 @@ class RunRecorder final : public MoeObserver {
   GatingFunc gating_;
   std::function<int64_t()> stall_source_;
   int64_t stall_seen_ = 0;
+  bool topk_entropy_ = false;  // an event came without router logits
+  std::unique_ptr<RouterProbe> probe_;
+  int32_t gate_distance_ = 0, gate_k_prime_ = 0;
+  std::vector<int32_t> top_k_;      // [n_layers]
+  std::vector<int32_t> moe_block_;  // [n_layers] model block of each MoE layer
+  std::vector<GatePrediction> forward_predictions_;
 
   // The forward in progress (engine thread only).
   int forward_first_ = 0;

@@ -10,7 +10,10 @@ RunRecording::RunRecording(const LoadedModel& model, const RunSettings& settings
                            const std::vector<int32_t>& prompt,
                            const std::vector<std::string>& pieces)
     : settings_(settings), model_(model) {
-  writer_ = std::make_unique<storage::TraceWriter>(settings.trace_path.toStdString());
+  // The full router logits too: a reopened run shows the same router entropy as the live one.
+  storage::WriterOptions options;
+  options.router_logits = true;
+  writer_ = std::make_unique<storage::TraceWriter>(settings.trace_path.toStdString(), options);
   storage::RunInfo info;
   info.label = "moescope GUI";
   info.model = storage::describe_model(*model.model, /*with_hash=*/false);

@@ -192,10 +192,10 @@ void SessionController::openTrace(const QString& path, qint64 run) {
   };
   run_in_background<Result>(
       this,
-      [path, run] {
+      [path, run, model = model_] {
         Result r;
         try {
-          r.run = load_trace_run(path.toStdString(), run);
+          r.run = load_trace_run(path.toStdString(), run, model.get());
         } catch (const std::exception& e) {
           r.error = QString::fromUtf8(e.what());
         }
@@ -231,7 +231,7 @@ void SessionController::requestAnalysis(bool force) {
   }
   analysed_routed_ = routed;
   since_analysis_.restart();
-  analysis_.request(run_id_, run_.routing_trace(), settings_.cache);
+  analysis_.request(run_id_, run_.routing_trace(), settings_.cache, run_.gate_predictions());
 }
 
 void SessionController::analysisDone(uint64_t run_id,

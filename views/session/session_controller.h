@@ -43,6 +43,8 @@ class SessionController : public QObject {
   }
   // The loaded model, or null. Replaced (not modified) when another model is opened.
   const LoadedModel* model() const { return model_.get(); }
+  // The same, shared: for background work that must keep it alive.
+  std::shared_ptr<const LoadedModel> shared_model() const { return model_; }
   const RunData& run() const { return run_; }
   Selection* selection() { return &selection_; }
   const RunSettings& settings() const { return settings_; }

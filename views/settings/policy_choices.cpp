@@ -31,7 +31,15 @@ bool is_oracle_policy(const QString& spec) {
 }
 
 QStringList prefetcher_choices() {
-  return {"none", "same-prev", "affinity", "affinity:0:2", "freq"};
+  return {"none", "same-prev", "affinity", "affinity:0:2", "freq", "next-gate", "next-gate:2"};
+}
+
+QStringList fitted_prefetchers() {
+  return {"affinity-fit", "path"};
+}
+
+QStringList history_policies() {
+  return {"static-freq"};
 }
 
 QStringList link_choices() {

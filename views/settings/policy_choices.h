@@ -10,7 +10,13 @@ QStringList live_policies();
 // Everything that can be replayed beside it, oracles included.
 QStringList comparable_policies();
 bool is_oracle_policy(const QString& spec);
+// Prefetchers that learn online (or ask the engine: next-gate) and so can drive a live run.
 QStringList prefetcher_choices();
+// Prefetchers the expert store supports that must be fitted on an earlier trace first
+// (affinity-fit, the ExpertFlow-style path predictor): offered, but disabled in the window.
+QStringList fitted_prefetchers();
+// Live-capable policies that need an earlier trace (static-freq): offered disabled.
+QStringList history_policies();
 QStringList link_choices();
 // Allocators that need no earlier trace.
 QStringList allocator_choices();

@@ -8,6 +8,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -16,6 +17,7 @@
 #include <QSignalBlocker>
 #include <QSlider>
 #include <QSpinBox>
+#include <QStandardItemModel>
 #include <QVBoxLayout>
 
 #include <limits>
@@ -31,7 +33,17 @@ QComboBox* combo(const QStringList& items, const QString& name, QWidget* parent)
   auto* c = new QComboBox(parent);
   c->addItems(items);
   c->setObjectName(name);
+  c->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // translations differ in length
   return c;
+}
+
+// Appends `specs` as disabled entries: the engine has them, the window cannot run them.
+void add_disabled(QComboBox* c, const QStringList& specs) {
+  auto* model = qobject_cast<QStandardItemModel*>(c->model());
+  for (const QString& spec : specs) {
+    c->addItem(spec, spec);
+    if (model) model->item(c->count() - 1)->setEnabled(false);
+  }
 }
 
 void select(QComboBox* c, const QString& value) {
@@ -113,7 +125,9 @@ void SettingsPanel::build() {
   budget_info_ = new QLabel(cache_box_);
   budget_info_->setObjectName("budgetInfo");
   policy_ = combo(live_policies(), "policy", cache_box_);
+  add_disabled(policy_, history_policies());
   prefetcher_ = combo(prefetcher_choices(), "prefetcher", cache_box_);
+  add_disabled(prefetcher_, fitted_prefetchers());
   link_ = combo(link_choices(), "link", cache_box_);
   allocator_ = combo(allocator_choices(), "allocator", cache_box_);
   cache_form_->addRow(offload_);
@@ -134,7 +148,10 @@ void SettingsPanel::build() {
     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
     item->setCheckState(Qt::Unchecked);
   }
-  compare_->setMinimumHeight(120);
+  // Every policy shows: the panel scrolls as a whole, not a list inside it.
+  compare_->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  compare_->setMinimumHeight(compare_->sizeHintForRow(0) * compare_->count() +
+                             2 * compare_->frameWidth() + 2);
   bounds_ = new QCheckBox(compare_box_);
   bounds_->setObjectName("bounds");
   sch_window_ = new QSpinBox(compare_box_);
@@ -165,8 +182,11 @@ void SettingsPanel::build() {
   substitute_eps_->setRange(0, 1);
   substitute_eps_->setSingleStep(0.01);
   lossy_layout->addRow(lossy_note_);
-  lossy_layout->addRow(adaptive_top_k_, adaptive_threshold_);
-  lossy_layout->addRow(substitution_, substitute_eps_);
+  // The value under its switch, so that the long labels do not widen the panel.
+  lossy_layout->addRow(adaptive_top_k_);
+  lossy_layout->addRow(QString(), adaptive_threshold_);
+  lossy_layout->addRow(substitution_);
+  lossy_layout->addRow(QString(), substitute_eps_);
   layout->addWidget(lossy_box_);
 
   record_box_ = new QGroupBox(body);
@@ -203,6 +223,10 @@ void SettingsPanel::build() {
   connect(bounds_, &QCheckBox::toggled, this, changed);
   connect(sch_window_, &QSpinBox::valueChanged, this, changed);
   connect(adaptive_top_k_, &QCheckBox::toggled, this, changed);
+  connect(adaptive_top_k_, &QCheckBox::toggled, adaptive_threshold_, &QWidget::setEnabled);
+  connect(substitution_, &QCheckBox::toggled, substitute_eps_, &QWidget::setEnabled);
+  adaptive_threshold_->setEnabled(false);
+  substitute_eps_->setEnabled(false);
   connect(adaptive_threshold_, &QDoubleSpinBox::valueChanged, this, changed);
   connect(substitution_, &QCheckBox::toggled, this, changed);
   connect(substitute_eps_, &QDoubleSpinBox::valueChanged, this, changed);
@@ -253,6 +277,7 @@ void SettingsPanel::retranslate() {
   }
   budget_->setToolTip(tr("Share of the model's routed experts the cache may hold"));
   link_->setToolTip(tr("Emulated link between the slow tier and the cache; loads are paced to it"));
+  retranslateChoices();
 
   compare_box_->setTitle(tr("Compare policies"));
   compare_->setToolTip(tr("Policies simulated on the same access stream and budget"));
@@ -286,6 +311,42 @@ void SettingsPanel::retranslate() {
   record_path_->setPlaceholderText(tr("trace file (.sqlite)"));
   record_choose_->setText(tr("Choose…"));
   updateBudgetLabel();
+}
+
+void SettingsPanel::retranslateChoices() {
+  const QHash<QString, QString> prefetchers = {
+      {"none", tr("No prefetching: experts are loaded when a layer asks for them")},
+      {"same-prev", tr("Prefetch the experts this layer used for the previous token")},
+      {"affinity",
+       tr("Learns online which experts follow which in the next layer and prefetches the most "
+          "likely ones")},
+      {"affinity:0:2", tr("Affinity, predicting two layers ahead")},
+      {"freq", tr("Prefetch the target layer's most used experts of the last 64 tokens")},
+      {"next-gate",
+       tr("Next-gate speculation: the engine applies the next layer's router to the current "
+          "hidden state. Its predictions are recorded while generating, so choose it before "
+          "you generate")},
+      {"next-gate:2", tr("Next-gate speculation two layers ahead")},
+      {"affinity-fit",
+       tr("Unavailable: affinity tables fitted on an earlier routing trace and frozen. A live "
+          "run has no earlier trace to fit on")},
+      {"path", tr("Unavailable: the ExpertFlow-style path predictor is fitted on earlier routing "
+                  "traces. A live run has no earlier trace to fit on")},
+  };
+  for (int i = 0; i < prefetcher_->count(); ++i) {
+    prefetcher_->setItemData(i, prefetchers.value(prefetcher_->itemText(i)), Qt::ToolTipRole);
+  }
+  for (int i = 0; i < policy_->count(); ++i) {
+    if (history_policies().contains(policy_->itemText(i))) {
+      policy_->setItemData(i,
+                           tr("Unavailable: pins the most routed experts of an earlier "
+                              "routing trace. A live run has no earlier trace to count from"),
+                           Qt::ToolTipRole);
+    }
+  }
+  prefetcher_->setToolTip(
+      tr("Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a "
+         "trace to fit on first; hover an entry for what it does"));
 }
 
 void SettingsPanel::changeEvent(QEvent* event) {

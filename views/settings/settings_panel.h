@@ -33,6 +33,7 @@ class SettingsPanel : public QWidget {
  private:
   void build();
   void retranslate();
+  void retranslateChoices();
   void pull();  // session -> widgets
   void push();  // widgets -> session
   void updateBudgetLabel();

@@ -25,6 +25,7 @@ TextPanel::TextPanel(SessionController* session, QWidget* parent)
   measure_label_ = new QLabel(this);
   measure_ = new QComboBox(this);
   measure_->setObjectName("tokenMeasure");
+  measure_->setSizeAdjustPolicy(QComboBox::AdjustToContents);  // translations differ in length
   for (int i = 0; i < 5; ++i) measure_->addItem(QString(), i);
   layer_label_ = new QLabel(this);
   layer_ = new QSpinBox(this);
@@ -98,12 +99,22 @@ void TextPanel::updateLegend() {
       break;
     }
     case TokenMeasure::kEntropy:
-      legend_->setScale(
-          ColorMap::kSequential, tr("Router entropy"), tr("0 bits"),
-          tr("%1 bits").arg(QLocale().toString(
-              run.max_experts() > 1 ? std::log2(double(run.max_experts())) : 0.0, 'f', 1)));
-      break;
+      legend_->setScale(ColorMap::kSequential,
+                        run.entropy_from_topk() ? tr("Top-k weight entropy") : tr("Router entropy"),
+                        tr("0 bits"),
+                        tr("%1 bits").arg(QLocale().toString(run.max_entropy_bits(), 'f', 1)));
+      legend_->setToolTip(
+          run.entropy_from_topk()
+              ? tr("This run has no router logits (recorded without them): the entropy is of "
+                   "the selected experts' mixing weights normalised to 1, at most log2(k) bits. "
+                   "It shows how evenly a token split itself among its chosen experts.")
+              : tr("Entropy of the router's distribution over all experts, averaged over the "
+                   "layers: 0 bits when one expert takes everything, log2(experts) when the "
+                   "router cannot tell them apart."));
+      legend_->show();
+      return;
   }
+  legend_->setToolTip(QString());
   legend_->show();
 }
 

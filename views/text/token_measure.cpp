@@ -92,7 +92,7 @@ QColor measure_color(const RunData& run, const MeasureScale& scale, TokenMeasure
       return categorical_color(int(v));
     case TokenMeasure::kEntropy:
       return map_color(ColorMap::kSequential,
-                       run.max_experts() > 1 ? v / std::log2(double(run.max_experts())) : 0);
+                       run.max_entropy_bits() > 0 ? v / run.max_entropy_bits() : 0);
     case TokenMeasure::kNone:
       break;
   }

@@ -15,7 +15,8 @@ enum class TokenMeasure {
   kMisses,   // share of the token's expert selections the chosen policy missed
   kStall,    // time the token's forward waited for experts (measured, else modelled)
   kExpert,   // the top-1 expert at the selected layer (categorical)
-  kEntropy,  // mean router entropy over the layers, relative to log2(n_experts)
+  kEntropy,  // mean router entropy over the layers, relative to log2(n_experts); of the
+             // normalised top-k weights, relative to log2(k), when the logits are unknown
 };
 
 struct MeasureScale {

@@ -20,7 +20,17 @@
 namespace moescope::views {
 namespace {
 constexpr int kMargin = 6;
-constexpr int kPad = 1;  // horizontal padding inside a token box
+constexpr int kPad = 1;       // horizontal padding inside a token box
+constexpr int kBadgePad = 4;  // inside a control token's badge, left and right
+
+QFont badge_font(const QFont& base) {
+  QFont f = base;
+  f.setPointSizeF(base.pointSizeF() * 0.8);
+  return f;
+}
+
+// A grey that reads on light and dark backgrounds alike, with white text.
+const QColor kBadgeColor(112, 112, 120);
 }  // namespace
 
 TokenTextView::TokenTextView(SessionController* session, QWidget* parent)
@@ -61,8 +71,7 @@ void TokenTextView::setMeasure(TokenMeasure measure) {
 
 QString TokenTextView::displayText(int t) const {
   const TokenInfo& tok = session_->run().token(t);
-  if (tok.special) return QStringLiteral("⟨%1⟩").arg(tok.text);
-  return tok.text;
+  return tok.text;  // a control token's name; it is drawn as a badge
 }
 
 void TokenTextView::relayout(int from) {
@@ -84,6 +93,17 @@ void TokenTextView::relayout(int from) {
   for (int t = from; t < run.token_count(); ++t) {
     starts_.push_back(cursor_);
     first_box_.push_back(int(boxes_.size()));
+    if (run.token(t).special) {
+      // One badge, never split over lines.
+      const int w = QFontMetrics(badge_font(font())).horizontalAdvance(displayText(t)) +
+                    2 * kBadgePad + 2 * kPad + 2;
+      if (cursor_.x() + w > right && cursor_.x() > kMargin) {
+        cursor_ = QPoint(kMargin, cursor_.y() + line_height_);
+      }
+      boxes_.push_back({t, QRect(cursor_.x(), cursor_.y(), w, line_height_ - 2), displayText(t)});
+      cursor_.rx() += w;
+      continue;
+    }
     const QStringList lines = displayText(t).split('\n');
     for (int i = 0; i < lines.size(); ++i) {
       if (i > 0) cursor_ = QPoint(kMargin, cursor_.y() + line_height_);
@@ -145,8 +165,7 @@ void TokenTextView::paintEvent(QPaintEvent*) {
   const QColor text = palette().color(QPalette::Text);
   QColor prompt_text = text;
   prompt_text.setAlphaF(0.6f);
-  QFont special_font = font();
-  special_font.setItalic(true);
+  const QFont special_font = badge_font(font());
   auto it = std::lower_bound(boxes_.begin(), boxes_.end(), dy,
                              [](const Box& b, int y) { return b.rect.bottom() < y; });
   for (; it != boxes_.end() && it->rect.top() < dy + viewport()->height(); ++it) {
@@ -154,13 +173,33 @@ void TokenTextView::paintEvent(QPaintEvent*) {
     const QColor bg = measure_color(run, scale_, measure_, it->token, layer);
     if (bg.isValid()) p.fillRect(r, bg);
     const TokenInfo& tok = run.token(it->token);
-    p.setFont(tok.special ? special_font : font());
-    p.setPen(bg.isValid() ? text_color_on(bg) : (tok.generated ? text : prompt_text));
-    p.drawText(r.adjusted(kPad, 0, 0, 0), Qt::AlignLeft | Qt::AlignVCenter, it->text);
-    if (it->token == selected || it->token == hover_) {
-      QPen pen(it->token == selected ? palette().color(QPalette::Highlight) : text);
-      pen.setWidth(it->token == selected ? 2 : 1);
-      p.setPen(pen);
+    if (tok.special) {
+      // A grey badge inside the token's box: the measure's colour still frames it.
+      const QRect badge = r.adjusted(kPad + 1, 2, -kPad - 1, -2);
+      p.setRenderHint(QPainter::Antialiasing, true);
+      p.setPen(Qt::NoPen);
+      p.setBrush(kBadgeColor);
+      p.drawRoundedRect(badge, 4, 4);
+      p.setRenderHint(QPainter::Antialiasing, false);
+      p.setFont(special_font);
+      p.setPen(Qt::white);
+      p.drawText(badge, Qt::AlignCenter, it->text);
+      p.setFont(font());
+    } else {
+      p.setFont(font());
+      p.setPen(bg.isValid() ? text_color_on(bg) : (tok.generated ? text : prompt_text));
+      p.drawText(r.adjusted(kPad, 0, 0, 0), Qt::AlignLeft | Qt::AlignVCenter, it->text);
+    }
+    if (it->token == selected) {
+      // A highlight frame with a thin line of the base colour inside: visible on any measure
+      // colour.
+      p.setBrush(Qt::NoBrush);
+      p.setPen(QPen(palette().color(QPalette::Highlight), 2));
+      p.drawRect(r.adjusted(1, 1, -1, -1));
+      p.setPen(QPen(palette().color(QPalette::Base), 1));
+      p.drawRect(r.adjusted(2, 2, -3, -3));
+    } else if (it->token == hover_) {
+      p.setPen(QPen(text, 1));
       p.setBrush(Qt::NoBrush);
       p.drawRect(r.adjusted(0, 0, -1, -1));
     }
@@ -230,6 +269,29 @@ void TokenTextView::changeEvent(QEvent* event) {
   QAbstractScrollArea::changeEvent(event);
 }
 
+QString TokenTextView::specialDescription(const TokenInfo& tok) const {
+  QString what;
+  switch (tok.special_kind) {
+    case SpecialKind::kBos:
+      what = tr("beginning of sequence (BOS)");
+      break;
+    case SpecialKind::kEos:
+      what = tr("end of sequence (EOS): generation ends here");
+      break;
+    case SpecialKind::kEog:
+      what = tr("end of generation (EOG, e.g. end of turn): generation ends here");
+      break;
+    case SpecialKind::kUnknown:
+      what = tr("the unknown-token placeholder");
+      break;
+    case SpecialKind::kControl:
+    case SpecialKind::kNone:
+      what = tr("a control token");
+      break;
+  }
+  return tr("Special token, %1. It makes no text; the grey badge shows its name.").arg(what);
+}
+
 QString TokenTextView::routingTooltip(int t) const {
   const RunData& run = session_->run();
   if (t < 0 || t >= run.token_count()) return {};
@@ -237,6 +299,7 @@ QString TokenTextView::routingTooltip(int t) const {
   QString html = QStringLiteral("<b>%1</b> ").arg(tr("Token %1").arg(t));
   html += QStringLiteral("«%1» ").arg(displayText(t).toHtmlEscaped());
   html += tr("(id %1, %2)").arg(tok.id).arg(tok.generated ? tr("generated") : tr("prompt"));
+  if (tok.special) html += QStringLiteral("<br><i>%1</i>").arg(specialDescription(tok));
   if (!run.routed(t)) {
     return html + "<br>" + tr("Not routed yet: a token is routed when it is fed back.");
   }
@@ -248,7 +311,8 @@ QString TokenTextView::routingTooltip(int t) const {
     html += QStringLiteral(", ") + tr("stall %1").arg(format_duration_ns(run.stall_ns(t)));
   }
   html += QStringLiteral("<table cellspacing=0 cellpadding=2><tr><th>%1</th><th>%2</th><th>%3</th>")
-              .arg(tr("Layer"), tr("Experts (weight)"), tr("Entropy"));
+              .arg(tr("Layer"), tr("Experts (weight)"),
+                   run.entropy_from_topk() ? tr("Entropy (top-k)") : tr("Entropy"));
   if (outcomes)
     html += QStringLiteral("<th>%1</th>")
                 .arg(tr("Cache (%1)").arg(QString::fromStdString(a->chosen()->spec)));

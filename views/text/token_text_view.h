@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "views/session/run_delta.h"
 #include "views/text/token_measure.h"
 
 namespace moescope::views {
@@ -51,6 +52,8 @@ class TokenTextView : public QAbstractScrollArea {
   void updateScrollBars();
   void ensureVisible(int token);
   QString displayText(int token) const;
+  // What a control token is, for its tooltip.
+  QString specialDescription(const TokenInfo& token) const;
 
   SessionController* session_;
   TokenMeasure measure_ = TokenMeasure::kMisses;

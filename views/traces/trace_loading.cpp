@@ -8,6 +8,9 @@
 #include "engine/common/error.h"
 #include "engine/policy/link_model.h"
 #include "engine/policy/policy_factory.h"
+#include "views/session/loaded_model.h"
+#include "views/session/router_entropy.h"
+#include "views/session/special_token.h"
 #include "views/settings/policy_choices.h"
 
 namespace moescope::views {
@@ -58,7 +61,27 @@ std::vector<storage::RunSummary> list_trace_runs(const std::filesystem::path& pa
   return reader.runs();
 }
 
-LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run) {
+namespace {
+
+// The loaded model is the one the run used, as far as its vocabulary and experts go.
+bool same_model(const LoadedModel* model, const storage::RunInfo& info,
+                const policy::MoeShape& shape) {
+  return model && model->tokenizer && model->summary.architecture == info.model.architecture &&
+         model->tokenizer->n_vocab() == info.model.n_vocab && model->shape == shape;
+}
+
+// A token's text for the comparison table: control tokens by name, marked.
+QString comparison_text(const storage::TokenRecord& t, const LoadedModel* model) {
+  TokenInfo info;
+  info.id = t.token_id;
+  info.text = QString::fromStdString(t.text);
+  if (model) classify_token(*model->tokenizer, info);
+  return info.special ? QStringLiteral("⟨%1⟩").arg(info.text) : info.text;
+}
+
+}  // namespace
+
+LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const LoadedModel* model) {
   storage::TraceReader reader(path);
   if (run < 0) run = reader.latest_run();
   reader.check_run(run);
@@ -72,6 +95,7 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run) {
                   .arg(QString::fromStdString(info.model.name.empty() ? info.model.architecture
                                                                       : info.model.name));
   out.cache = recorded_cache(reader, run, out.shape);
+  const bool same_vocab = same_model(model, info, out.shape);
 
   // Router probabilities give the entropy when the recording kept the logits.
   policy::RoutingTrace trace;
@@ -90,6 +114,7 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run) {
     info.text = QString::fromStdString(t.text);
     info.generated = t.phase == policy::Phase::kDecode;
     info.elapsed_ms = double(t.forwarded ? t.start_ns : last_end) / 1e6;
+    if (same_vocab) classify_token(*model->tokenizer, info);
     if (t.forwarded) last_end = std::max(last_end, t.end_ns);
     d.tokens.push_back(std::move(info));
   }
@@ -113,7 +138,13 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run) {
     for (int32_t l = 0; l < L; ++l) {
       const size_t row = size_t(t) * size_t(L) + size_t(l);
       d.k[row] = int32_t(trace.offsets[row + 1] - trace.offsets[row]);
-      if (!trace.has_probs()) continue;
+      if (!trace.has_probs()) {
+        // Recorded without the logits: the entropy of the normalised top-k weights instead.
+        d.entropy_bits[row] =
+            topk_weight_entropy_bits({trace.weights.data() + trace.offsets[row], size_t(d.k[row])});
+        d.entropy_from_topk = true;
+        continue;
+      }
       double h = 0;
       for (int64_t k = base[size_t(l)]; k < base[size_t(l) + 1]; ++k) {
         const double p = trace.probs[size_t(t) * keys + size_t(k)];
@@ -125,7 +156,8 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run) {
   return out;
 }
 
-RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_a, int64_t run_b) {
+RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_a, int64_t run_b,
+                                 const LoadedModel* model) {
   storage::TraceReader reader(path);
   reader.check_run(run_a);
   reader.check_run(run_b);
@@ -138,6 +170,7 @@ RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_
   c.run_b = run_b;
   const auto tokens_a = reader.tokens(run_a);
   const auto tokens_b = reader.tokens(run_b);
+  if (!same_model(model, reader.run_info(run_a), reader.shape(run_a))) model = nullptr;
   const policy::RoutingTrace ra = reader.routing_trace(run_a);
   const policy::RoutingTrace rb = reader.routing_trace(run_b);
   auto primary_misses = [&reader](int64_t run) {
@@ -157,11 +190,11 @@ RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_
     row.pos = int32_t(i);
     if (i < tokens_a.size()) {
       row.id_a = tokens_a[i].token_id;
-      row.text_a = QString::fromStdString(tokens_a[i].text);
+      row.text_a = comparison_text(tokens_a[i], model);
     }
     if (i < tokens_b.size()) {
       row.id_b = tokens_b[i].token_id;
-      row.text_b = QString::fromStdString(tokens_b[i].text);
+      row.text_b = comparison_text(tokens_b[i], model);
     }
     if (i < misses_a.size()) row.misses_a = misses_a[i];
     if (i < misses_b.size()) row.misses_b = misses_b[i];

@@ -26,8 +26,14 @@ struct LoadedRun {
   int64_t run_id = 0;
 };
 
+struct LoadedModel;
+
 // Reads a run (the newest when run < 0). Throws moescope::Error naming the file and the problem.
-LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run = -1);
+// When `model` is the model the run used (same architecture, vocabulary and experts), its
+// vocabulary marks the control tokens (BOS, EOS, ...) as a live run does; a trace does not
+// store which tokens are special.
+LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run = -1,
+                         const LoadedModel* model = nullptr);
 // The runs of a trace file. Throws moescope::Error.
 std::vector<storage::RunSummary> list_trace_runs(const std::filesystem::path& path);
 
@@ -46,6 +52,8 @@ struct RunComparison {
 };
 
 // Aligns two runs of one trace by position. Throws moescope::Error (unknown run, other model).
-RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_a, int64_t run_b);
+// `model` names control tokens as in load_trace_run.
+RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_a, int64_t run_b,
+                                 const LoadedModel* model = nullptr);
 
 }  // namespace moescope::views

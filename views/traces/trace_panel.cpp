@@ -15,6 +15,7 @@
 #include <optional>
 
 #include "views/common/background.h"
+#include "views/common/model_texts.h"
 #include "views/session/session_controller.h"
 #include "views/traces/run_compare_model.h"
 #include "views/traces/run_list_model.h"
@@ -126,6 +127,7 @@ void TracePanel::openTrace(const QString& path) {
           return;
         }
         runs_->setRuns(std::move(*r.runs));
+        runs_view_->resizeColumnsToContents();
         Q_EMIT runsListed();
         if (runs_->rowCount() > 0) {
           runs_view_->selectRow(runs_->rowCount() - 1);
@@ -153,10 +155,10 @@ void TracePanel::compareRuns(int row_a, int row_b) {
   const QString path = path_;
   run_in_background<Result>(
       this,
-      [path, a, b] {
+      [path, a, b, model = session_->shared_model()] {
         Result r;
         try {
-          r.comparison = compare_trace_runs(path.toStdString(), a, b);
+          r.comparison = compare_trace_runs(path.toStdString(), a, b, model.get());
         } catch (const std::exception& e) {
           r.error = QString::fromUtf8(e.what());
         }
@@ -180,7 +182,16 @@ void TracePanel::compareRuns(int row_a, int row_b) {
                     ? tr("Their routing agrees wherever both were routed.")
                     : tr("Routing first differs at token %1.").arg(c.first_divergent_routing);
         summary_->setText(text);
+        const int divergent = r.comparison->first_divergent_token;
         compare_->setComparison(std::move(*r.comparison));
+        // Straight to where the runs part.
+        if (divergent >= 0) {
+          compare_view_->selectRow(divergent);
+          compare_view_->scrollTo(compare_->index(divergent, 0), QAbstractItemView::PositionAtTop);
+        }
+        // Headers and the first rows decide the widths (QHeaderView samples, it does not read
+        // a 100k-token comparison whole).
+        compare_view_->resizeColumnsToContents();
         Q_EMIT comparisonReady();
       });
 }
@@ -199,6 +210,10 @@ void TracePanel::retranslate() {
   compare_button_->setText(tr("Compare two runs"));
   compare_button_->setToolTip(tr("Select two runs to align them token by token"));
   if (compare_->rowCount() == 0) summary_->setText(tr("Select two runs and compare them."));
+  retranslate_model(*runs_);
+  retranslate_model(*compare_);
+  runs_view_->resizeColumnsToContents();
+  compare_view_->resizeColumnsToContents();
 }
 
 void TracePanel::updateButtons() {
