@@ -10,13 +10,10 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${MOESCOPE_BUILD_DIR:-build}
 OUT=${OUT:-docs}
 BIN="$BUILD_DIR/app/moescope"
-CHROMIUM=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
-for tool in pdftoppm "$CHROMIUM"; do
-  if [ -z "$tool" ] || ! command -v "$tool" >/dev/null 2>&1; then
-    echo "report_screenshots: needs chromium and pdftoppm (poppler-utils)" >&2
-    exit 1
-  fi
-done
+# Chromium is needed for this script only, so it is not in setup-deps.sh.
+command -v chromium >/dev/null 2>&1 || tools/apt-install-missing.sh chromium
+command -v pdftoppm >/dev/null 2>&1 || tools/apt-install-missing.sh poppler-utils
+CHROMIUM=$(command -v chromium)
 if [ ! -x "$BIN" ]; then
   MOESCOPE_BUILD_DIR="$BUILD_DIR" tools/build.sh
 fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Takes the screenshots in docs/screenshots/: starts the desktop app under Xvfb (a real X server,
-# not the offscreen platform) with the built-in model, generates once, and saves the main window,
-# every view, and the window in German and Chinese (moescope --screenshots DIR).
+# not the offscreen platform) with the built-in model, generates twice (recorded into a temporary
+# trace), and saves the main window, token tooltips, every view, the prefetcher list, the window
+# in German and Chinese, and the two runs compared in the Traces view (moescope --screenshots DIR;
+# app/gui/screenshot_tour.h).
 #
 #   tools/screenshots.sh [OUT_DIR]        (default docs/screenshots)
 # Environment: MOESCOPE_BUILD_DIR (default build), MOESCOPE_MODEL (default: the built-in model).
@@ -14,13 +16,7 @@ BIN="$BUILD_DIR/app/moescope"
 need=()
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
 fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || need+=(fonts-wqy-microhei)
-if ((${#need[@]})); then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-  echo "== installing: ${need[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+((${#need[@]} == 0)) || tools/apt-install-missing.sh "${need[@]}"
 if [ ! -x "$BIN" ]; then
   MOESCOPE_BUILD_DIR="$BUILD_DIR" tools/build.sh
 fi

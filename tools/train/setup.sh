@@ -17,22 +17,4 @@ TRAIN_PACKAGES=(
   dict-devil                     # satire: Ambrose Bierce, The Devil's Dictionary
 )
 
-missing=()
-for pkg in "${TRAIN_PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$pkg")
-  fi
-done
-
-if ((${#missing[@]})); then
-  echo "== installing: ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-      echo "error: missing packages (${missing[*]}) and not root, no sudo" >&2; exit 1
-    fi
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+"$(dirname "$0")/../apt-install-missing.sh" "${TRAIN_PACKAGES[@]}"
