@@ -1,6 +1,7 @@
 // `moescope export --trace FILE [--run ID] --format csv|json|perfetto --out PATH [--table NAME]
-// [--quiet]`: one run of a trace for other tools (storage/export/export.h). The file appears only
-// when the export succeeds (OutputFile): a failure leaves nothing behind.
+// [--from POS] [--to POS] [--no-misses] [--quiet]`: one run of a trace for other tools
+// (storage/export/export.h). The file appears only when the export succeeds (OutputFile): a
+// failure leaves nothing behind.
 #include <QCommandLineParser>
 
 #include <cerrno>
@@ -44,7 +45,13 @@ int run_export(const QStringList& args) {
       "csv: the table (tokens, routing, events, layers, policies, policy-tokens; default "
       "routing).",
       "NAME", "routing");
-  parser.addOptions({format_option, out_option, table_option});
+  const QCommandLineOption from_option(
+      "from", "Only positions from POS on (perfetto: forward calls starting there).", "POS");
+  const QCommandLineOption to_option("to", "Only positions before POS.", "POS");
+  const QCommandLineOption no_misses_option(
+      "no-misses", "perfetto: no instant events for the misses (a smaller file).");
+  parser.addOptions(
+      {format_option, out_option, table_option, from_option, to_option, no_misses_option});
   if (auto code = parse_command_line(parser, args)) return *code;
 
   if (!parser.positionalArguments().isEmpty()) {
@@ -69,6 +76,27 @@ int run_export(const QStringList& args) {
     print_error("export: --table applies to --format csv only");
     return kUsage;
   }
+  storage::TokenRange positions;
+  for (const auto& [option, bound] :
+       {std::pair{&from_option, &positions.begin}, std::pair{&to_option, &positions.end}}) {
+    if (!parser.isSet(*option)) continue;
+    bool ok = false;
+    const int value = parser.value(*option).toInt(&ok);
+    if (!ok || value < 0) {
+      print_error(QString("export: --%1 expects a position (0 or more), got '%2'")
+                      .arg(option->names().first(), parser.value(*option)));
+      return kUsage;
+    }
+    *bound = value;
+  }
+  if (positions.begin >= positions.end) {
+    print_error("export: --from must be before --to");
+    return kUsage;
+  }
+  if (parser.isSet(no_misses_option) && *format != storage::ExportFormat::kPerfetto) {
+    print_error("export: --no-misses applies to --format perfetto only");
+    return kUsage;
+  }
   if (!parser.isSet(out_option) || parser.value(out_option).isEmpty()) {
     print_error("export: --out PATH is required");
     return kUsage;
@@ -91,6 +119,8 @@ int run_export(const QStringList& args) {
     storage::ExportOptions options;
     options.format = *format;
     options.table = *table;
+    options.positions = positions;
+    options.perfetto_misses = !parser.isSet(no_misses_option);
     options.progress = [&](int64_t done, int64_t total) {
       progress.set_total(total);
       progress.update(done);

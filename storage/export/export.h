@@ -35,6 +35,9 @@ struct ExportOptions {
   CsvTable table = CsvTable::kRouting;  // csv only
   int32_t chunk_tokens = 4096;          // positions read per step
   bool perfetto_misses = true;          // instant events for the misses of each layer and call
+  // Only positions in this range (perfetto: the forward calls starting in it). Running values
+  // (cache occupancy, cumulative hit rate) still count everything before it.
+  TokenRange positions;
   ExportProgress progress;
 };
 

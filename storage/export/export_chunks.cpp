@@ -17,13 +17,15 @@ void for_each_chunk(TraceReader& reader, int64_t run, const ExportOptions& optio
   // n_tokens counts rows; positions are 0..n-1 in a sound trace, and the last call catches the
   // rest of a damaged one.
   const int32_t chunk = std::max(1, options.chunk_tokens);
-  for (int32_t begin = 0; begin < extent; begin += chunk) {
-    const int32_t end = begin + std::min(chunk, extent - begin);
+  const int32_t first = std::max(0, options.positions.begin);
+  const int32_t last = std::min(extent, options.positions.end);
+  for (int32_t begin = first; begin < last; begin += chunk) {
+    const int32_t end = begin + std::min(chunk, last - begin);
     visit({begin, end});
-    if (options.progress) options.progress(end, extent);
+    if (options.progress) options.progress(end - first, last - first);
   }
-  visit({extent, std::numeric_limits<int32_t>::max()});
-  if (options.progress) options.progress(extent, extent);
+  if (options.positions.end > extent) visit({std::max(extent, first), options.positions.end});
+  if (options.progress) options.progress(std::max(0, last - first), std::max(0, last - first));
 }
 
 const std::vector<std::string_view>& counter_names() {

@@ -137,6 +137,7 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
   std::vector<std::vector<int32_t>> missed(static_cast<size_t>(L));
 
   for (const TokenRange range : call_ranges(calls, std::max(1, options.chunk_tokens))) {
+    if (range.begin >= options.positions.end) break;
     const std::vector<TokenRecord> tokens = reader.tokens(run, range);
     const std::vector<LayerTiming> timings = reader.layer_timings(run, range);
     const std::vector<CacheEvent> events =
@@ -156,14 +157,17 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
       while (ti < timings.size() && timings[ti].pos == first.pos) ++ti;
       const int32_t n_tokens = ti > t0 ? timings[t0].n_tokens : 1;
       const int32_t call_end = first.pos + std::max(1, n_tokens);
+      const bool emit = first.pos >= options.positions.begin && first.pos < options.positions.end;
 
       const int64_t call_start = std::max(first.start_ns, cursor[size_t(kTokensTid)]);
       const int64_t call_dur = std::max<int64_t>(0, first.end_ns - call_start);
-      ev.slice(call_name(first, n_tokens), kTokensTid, call_start, call_dur);
-      out.print(R"(,"args":{{"pos":{},"token_id":{},"n_tokens":{},"phase":"{}","stall_us":)",
-                first.pos, first.token_id, n_tokens, phase_name(first.phase));
-      put_us(out, first.stall_ns);
-      out.put("}}");
+      if (emit) {
+        ev.slice(call_name(first, n_tokens), kTokensTid, call_start, call_dur);
+        out.print(R"(,"args":{{"pos":{},"token_id":{},"n_tokens":{},"phase":"{}","stall_us":)",
+                  first.pos, first.token_id, n_tokens, phase_name(first.phase));
+        put_us(out, first.stall_ns);
+        out.put("}}");
+      }
       cursor[size_t(kTokensTid)] = call_start + call_dur;
 
       // The call's cache events: occupancy and misses.
@@ -208,18 +212,18 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
         at = std::max(at, cursor[l + 2]);
         // The experts that missed, named at the start of the layer's interval.
         const auto& m = missed[l];
-        if (options.perfetto_misses && !m.empty()) {
+        if (emit && options.perfetto_misses && !m.empty()) {
           ev.begin('i', m.size() == 1 ? "miss" : fmt::format("{} misses", m.size()), tid, at);
           out.put(R"(,"s":"t","args":{"experts":[)");
           for (size_t k = 0; k < m.size(); ++k) out.print("{}{}", k ? "," : "", m[k]);
           out.put("]}}");
         }
-        if (stall > 0) {
+        if (emit && stall > 0) {
           ev.slice("stall", tid, at, stall);
           ev.end();
           at += stall;
         }
-        if (compute > 0) {
+        if (emit && compute > 0) {
           ev.slice("compute", tid, at, compute);
           ev.end();
           at += compute;
@@ -230,7 +234,7 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
       // Counters at the end of the call.
       const int64_t ts = std::max(first.end_ns, counter_cursor);
       counter_cursor = ts;
-      if (cache_seen) {
+      if (emit && cache_seen) {
         ev.begin('C', occupancy, 0, ts);
         out.print(R"(,"args":{{"resident bytes":{}}}}})", resident);
       }
@@ -238,7 +242,7 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
         hits += counters[tok].hits;
         accesses += counters[tok].accesses;
       }
-      if (accesses > 0) {
+      if (emit && accesses > 0) {
         ev.begin('C', hit_rate, 0, ts);
         out.put(R"(,"args":{"hit rate":)");
         put_json_number(out, double(hits) / double(accesses));

@@ -556,6 +556,62 @@ TEST_F(ExportTest, ChunkingDoesNotChangeTheOutput) {
   }
 }
 
+TEST_F(ExportTest, APositionRangeIsASliceOfTheWholeExport) {
+  TraceReader reader(*engine_);
+  const auto calls = reader.forward_calls(1);
+  ASSERT_GT(calls.size(), 10u);
+  // A range starting mid-decode: running values (occupancy, hit rate) must carry over.
+  const int32_t from = calls[calls.size() / 2], to = calls[calls.size() / 2 + 5];
+  const std::string from_s = std::to_string(from), to_s = std::to_string(to);
+
+  const auto whole_csv = parse_csv(export_file(*engine_, {"--format", "csv"}, "all.csv"));
+  const auto part_csv = parse_csv(
+      export_file(*engine_, {"--format", "csv", "--from", from_s, "--to", to_s}, "part.csv"));
+  std::vector<std::vector<std::string>> want = {whole_csv[0]};
+  for (size_t i = 1; i < whole_csv.size(); ++i) {
+    const int pos = std::stoi(whole_csv[i][1]);
+    if (pos >= from && pos < to) want.push_back(whole_csv[i]);
+  }
+  EXPECT_GT(want.size(), 1u);
+  EXPECT_EQ(part_csv, want);
+
+  const json whole = json::parse(export_file(*engine_, {"--format", "perfetto"}, "all.json"));
+  const json part = json::parse(
+      export_file(*engine_, {"--format", "perfetto", "--from", from_s, "--to", to_s}, "part.json"));
+  std::set<std::string> all_events;
+  for (const json& e : whole["traceEvents"]) all_events.insert(e.dump());
+  size_t slices = 0, counters = 0;
+  for (const json& e : part["traceEvents"]) {
+    EXPECT_TRUE(all_events.count(e.dump())) << "not in the whole export: " << e;
+    if (e["ph"] == "X" && e["tid"] == 1) {
+      ++slices;
+      const int pos = e["args"]["pos"];
+      EXPECT_TRUE(pos >= from && pos < to) << e;
+    }
+    if (e["ph"] == "C") ++counters;
+  }
+  EXPECT_EQ(slices, 5u);  // the five forward calls starting in the range
+  EXPECT_GT(counters, 0u);
+
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"--from", to_s, "--to", from_s},
+        {"--from", "-3"},
+        {"--to", "x"}}) {
+    std::vector<std::string> args = {"export",
+                                     "--trace",
+                                     engine_->string(),
+                                     "--format",
+                                     "csv",
+                                     "--out",
+                                     (scratch_dir() / "bad-range.csv").string()};
+    args.insert(args.end(), bad.begin(), bad.end());
+    const test::CliResult r = run_moescope(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
+    EXPECT_FALSE(fs::exists(scratch_dir() / "bad-range.csv"));
+  }
+}
+
 // ---- bad input --------------------------------------------------------------------------------
 
 struct Failure {
