@@ -5,6 +5,7 @@
 
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/tensor/cpu_features.h"
@@ -113,6 +114,22 @@ void register_all() {
                       : std::vector<int64_t>{64, 128, 64, 1});
       b->UseRealTime()->Unit(benchmark::kMillisecond);
     }
+  }
+  // One expert's share of a reference model's 512-token prefill (llama-moe-k256: 4 experts top-2,
+  // 256 tokens on 256x256; gpt-oss: 8 experts top-4, 256 tokens on 64x64) for the transposed-strip
+  // kernels (Q4_K, MXFP4; Q6_K's row kernel for comparison), and Q4_K's small batches around the
+  // point (2 tokens) where the strip kernel takes over from the row-by-row one.
+  for (auto [type, args] : {std::pair{GgmlType::Q4_K, std::vector<int64_t>{256, 256, 256, 1}},
+                            std::pair{GgmlType::Q4_K, std::vector<int64_t>{256, 256, 2, 1}},
+                            std::pair{GgmlType::Q4_K, std::vector<int64_t>{256, 256, 3, 1}},
+                            std::pair{GgmlType::Q4_K, std::vector<int64_t>{256, 256, 8, 1}},
+                            std::pair{GgmlType::Q6_K, std::vector<int64_t>{256, 256, 256, 1}},
+                            std::pair{GgmlType::MXFP4, std::vector<int64_t>{64, 64, 256, 1}}}) {
+    benchmark::RegisterBenchmark(("expert/" + std::string(ggml_type_name(type))).c_str(), BM_Matmul,
+                                 type, best, BatchMethod::Auto, MatmulPrecision::Fast)
+        ->Args(args)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   }
   // The exact path (reference for --exact), decode and prefill.
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {

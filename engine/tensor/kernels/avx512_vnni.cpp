@@ -122,16 +122,6 @@ struct Q5_0Format {
   static float scale(const Block& b) { return half(b.d); }
 };
 
-struct Mxfp4Format {
-  using Block = BlockMXFP4;
-  static __m256i values(const Block& b) {
-    const __m128i table = _mm_loadu_si128(reinterpret_cast<const __m128i*>(kMxfp4Values));
-    return _mm256_shuffle_epi8(_mm256_set_m128i(table, table), nibbles_32(b.qs));
-  }
-  static __m512 pair_scale(const Block& a, const Block& b) { return join(scale(a), scale(b)); }
-  static float scale(const Block& b) { return e8m0_to_fp32_half(b.e); }
-};
-
 struct Q4_1Format {
   using Block = BlockQ4_1;
   static __m256i values(const Block& b) { return nibbles_32(b.qs); }
@@ -231,9 +221,9 @@ struct BlockKernel {
 };
 
 // ---- K-quants against Q8_K. A super-block is unpacked to 4 vectors of 64 unsigned values and
-// int16 multipliers per value pair (each 32- or 16-value group's scale); Q4_K/Q5_K also keep their
-// 8 mins expanded to the 16 activation bsums. Q6_K values stay 0..63; its -32 offset is applied
-// through the bsums.
+// int16 multipliers per value pair (each 32- or 16-value group's scale); Q5_K also keeps its 8
+// mins expanded to the 16 activation bsums. Q6_K values stay 0..63; its -32 offset is applied
+// through the bsums. Q4_K (and MXFP4) have kernels of their own: avx512_vnni_q4k.cpp (_mxfp4.cpp).
 
 struct KBlock {
   __m512i q[4];
@@ -257,22 +247,6 @@ inline void k_scales(const uint8_t* packed, KBlock& k) {
   const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sm.mins)));
   k.group = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
 }
-
-struct Q4KFormat {
-  using Block = BlockQ4_K;
-  static constexpr bool kHasMins = true;
-  static void unpack(const Block& b, KBlock& k) {
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    for (int c = 0; c < 4; ++c) {
-      const __m256i bytes = load256(b.qs + 32 * c);
-      k.q[c] =
-          join(_mm256_and_si256(bytes, low4), _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4));
-    }
-    k_scales(b.scales, k);
-    k.d = half(b.d);
-    k.dmin = half(b.dmin);
-  }
-};
 
 struct Q5KFormat {
   using Block = BlockQ5_K;
@@ -407,13 +381,13 @@ DotTileFn vnni_dot_tile(GgmlType type) {
     case GgmlType::Q5_0:
       return dot_tile<BlockKernel<Q5_0Format, false>, 4, 4, 4>;
     case GgmlType::MXFP4:
-      return dot_tile<BlockKernel<Mxfp4Format, false>, 4, 4, 4>;
+      return avx512_vnni_mxfp4_dot_tile();
     case GgmlType::Q4_1:
       return dot_tile<BlockKernel<Q4_1Format, true>, 4, 4, 4>;
     case GgmlType::Q5_1:
       return dot_tile<BlockKernel<Q5_1Format, true>, 4, 4, 4>;
     case GgmlType::Q4_K:
-      return dot_tile<KQuantKernel<Q4KFormat>, 1, 1, 4>;
+      return avx512_vnni_q4_k_dot_tile();
     case GgmlType::Q5_K:
       return dot_tile<KQuantKernel<Q5KFormat>, 1, 1, 4>;
     case GgmlType::Q6_K:

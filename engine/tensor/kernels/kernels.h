@@ -50,5 +50,9 @@ const KernelSet& avx512_kernels();
 // The integer-format kernels of the AVX-512 level; they need VNNI (avx512_kernels() asks for them
 // only when the CPU has it).
 DotTileFn avx512_vnni_dot_tile(GgmlType weight_type);
+// Q4_K's AVX-512 VNNI kernel (avx512_vnni_q4k.cpp): rows transposed 16 at a time for batches.
+DotTileFn avx512_vnni_q4_k_dot_tile();
+// MXFP4's (avx512_vnni_mxfp4.cpp), built the same way.
+DotTileFn avx512_vnni_mxfp4_dot_tile();
 
 }  // namespace moescope::kernels

@@ -199,7 +199,12 @@ std::vector<Shape> shapes_for(GgmlType type) {
   // The last crosses the fast path's 64-row and 64-token tiles.
   std::vector<Shape> shapes = {{37, 512, 1}, {1, 256, 1}, {67, 256, 5}, {130, 1024, 17},
                                {70, 256, 133}};
-  if (block <= 32) shapes.push_back({5, 32, 3});
+  if (block <= 32) {
+    shapes.push_back({5, 32, 3});
+    // An odd number of blocks: the one-token kernels pair blocks and finish with a single one.
+    shapes.push_back({5, 96, 1});
+    shapes.push_back({5, 96, 2});
+  }
   if (block == 1) shapes.push_back({9, 7, 2});
   return shapes;
 }
