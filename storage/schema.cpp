@@ -136,13 +136,33 @@ CREATE TABLE layer_stats (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 2: what a reopened run needs without the model that made it. Token kinds (NULL in
+// rows from schema 1: not recorded), and the next-gate prefetcher's predictions, one row per token
+// like routing: counts uint8[n_layers] (the experts predicted for each target MoE layer, NULL =
+// none at any layer) and experts in the routing blob's id width, layer after layer.
+constexpr const char* kSchemaV2Step = R"sql(
+ALTER TABLE tokens ADD COLUMN kind INTEGER;
+CREATE TABLE token_kinds (kind INTEGER PRIMARY KEY, name TEXT NOT NULL);
+INSERT INTO token_kinds VALUES (0, 'normal'), (1, 'bos'), (2, 'eos'), (3, 'eog'),
+  (4, 'control'), (5, 'unknown');
+CREATE TABLE gate_predictions (
+  id INTEGER PRIMARY KEY,
+  counts BLOB NOT NULL, experts BLOB NOT NULL,
+  run INTEGER GENERATED ALWAYS AS (id >> 44) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 16) & 268435455) VIRTUAL
+);
+)sql";
+
 constexpr const char* kCoreTables[] = {"runs", "moe_layers", "tokens", "routing", "policies"};
 
 }  // namespace
 
 std::span<const Migration> migrations() {
   // Version 1 is the first schema; later versions append their step here.
-  return {};
+  static const Migration kSteps[] = {
+      {1, "token kinds and next-gate predictions", [](Database& db) { db.exec(kSchemaV2Step); }},
+  };
+  return kSteps;
 }
 
 SchemaState inspect_schema(Database& db) {
@@ -168,12 +188,21 @@ int32_t check_schema(Database& db, const SchemaState& s) {
   return s.version;
 }
 
-void create_schema(Database& db) {
-  Transaction tx(db);
-  db.exec(kSchemaV1);
-  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
-  db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
-  tx.commit();
+void create_schema(Database& db, int32_t version) {
+  if (version < 1 || version > kSchemaVersion) {
+    fail("cannot create a trace of schema {} (this MoEScope writes 1 to {})", version,
+         kSchemaVersion);
+  }
+  // The first schema, then the same steps an old file goes through: a new file and an upgraded
+  // one cannot differ.
+  {
+    Transaction tx(db);
+    db.exec(kSchemaV1);
+    db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+    db.exec("PRAGMA user_version = 1");
+    tx.commit();
+  }
+  migrate(db, migrations(), version);
 }
 
 void migrate(Database& db, std::span<const Migration> steps, int32_t target) {

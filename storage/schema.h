@@ -14,7 +14,7 @@ namespace moescope::storage {
 
 class Database;
 
-inline constexpr int32_t kSchemaVersion = 1;
+inline constexpr int32_t kSchemaVersion = 2;
 inline constexpr int32_t kApplicationId = 0x4D6F4553;  // "MoES"
 
 // One step of the schema's history: turns a version-`from` trace into a version from+1 trace.
@@ -44,8 +44,9 @@ SchemaState inspect_schema(Database& db);
 // kSchemaVersion ("FILE was written by a newer MoEScope (schema N > M)"). Returns the version.
 int32_t check_schema(Database& db, const SchemaState& state);
 
-// Creates the current schema in an empty database (application_id, user_version, tables).
-void create_schema(Database& db);
+// Creates schema `version` (1 .. kSchemaVersion) in an empty database: the first schema, then
+// the migrations. Older versions are for tests of the upgrade path.
+void create_schema(Database& db, int32_t version = kSchemaVersion);
 
 // For a writer: creates the schema in an empty file, migrates an older one, refuses others.
 void prepare_for_writing(Database& db);

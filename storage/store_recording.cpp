@@ -16,7 +16,8 @@ StoreRecording::StoreRecording(TraceWriter& writer, const offload::ExpertStore& 
   primary.timing.link = config.link;
   primary.measured_compute = config.measured_compute;
   primary_ = writer.add_policy(primary);
-  if (config.prefetcher.rfind("next-gate", 0) != 0) {
+  // A next-gate mirror needs the engine's predictions in the trace (TraceObserver records them).
+  if (config.prefetcher.rfind("next-gate", 0) != 0 || writer.records_gate_predictions()) {
     PolicyDescription mirror = primary;
     mirror.measured_compute = false;
     writer.simulate_policy(mirror, {nullptr, config.history}, /*cache_events=*/true,

@@ -5,8 +5,9 @@
 // used, so that replay_recorded_policy reproduces each of them. The cache events and routing
 // outcomes come from a mirror of the driving policy that the writer thread simulates on the
 // recorded routing: the same hits, misses, evictions and prefetches as the store (decisions do
-// not depend on time), with late flags and waits modelled by the timing model. (Not with the
-// next-gate prefetcher, whose predictions only the engine can make: no events then.)
+// not depend on time), with late flags and waits modelled by the timing model. (With the
+// next-gate prefetcher, whose predictions only the engine can make, only when the observer
+// records them: TraceObserver::enable_next_gate before constructing this. Else no events.)
 //
 //   TraceObserver observer(writer);
 //   auto store = ExpertStore::attach(model, config, &observer);

@@ -3,10 +3,21 @@
 #include <algorithm>
 
 #include "engine/common/error.h"
+#include "engine/model/router_probe.h"
 
 namespace moescope::storage {
 
 TraceObserver::TraceObserver(TraceWriter& writer) : writer_(writer) {}
+
+TraceObserver::~TraceObserver() = default;
+
+void TraceObserver::enable_next_gate(Model& model, int32_t distance, int32_t k_prime) {
+  if (distance < 1) fail("next-gate distance {} must be at least 1", distance);
+  probe_ = std::make_unique<RouterProbe>(model);
+  gate_distance_ = distance;
+  gate_k_prime_ = k_prime;
+  writer_.set_records_gate_predictions(true);
+}
 
 void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
   active_ = writer_.recording() && n_tokens > 0;
@@ -37,6 +48,7 @@ void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
     rec_.n_layers = n_layers_;
     rec_.k_max = k_max_;
     rec_.count.assign(cells, 0);
+    rec_.gate_predictions.clear();
     rec_.experts.resize(cells * size_t(k_max_));
     rec_.weights.resize(cells * size_t(k_max_));
     rec_.logits.resize(cells * size_t(k_max_));
@@ -82,6 +94,16 @@ void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
                          size_t(key_base_[size_t(m)]);
       std::copy_n(ev.router_logits.begin(), std::min(n_exp, ev.router_logits.size()),
                   rec_.full_logits.begin() + t * total_experts_ + key_base_[size_t(m)]);
+    }
+    // The store speculates in decode only, for targets within the token (expert_store.cpp).
+    const int32_t target = m + gate_distance_;
+    if (probe_ && rec_.phase == Phase::kDecode && target < n_layers_ && !ev.hidden.empty()) {
+      const policy::MoeShape& shape = writer_.shape();
+      GatePrediction& g = rec_.gate_predictions.emplace_back();
+      g.pos = ev.pos.value;
+      g.layer = LayerId(target);
+      const int32_t k = gate_k_prime_ > 0 ? gate_k_prime_ : shape.top_k[size_t(target)];
+      probe_->top_experts(LayerId(shape.model_layer[size_t(target)]), ev.hidden, k, g.experts);
     }
   }
   if (next_ != nullptr) next_->on_routing(ev);

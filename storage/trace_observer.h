@@ -13,6 +13,7 @@
 // clock over the same interval.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -21,7 +22,8 @@
 
 namespace moescope {
 class Model;
-}
+class RouterProbe;
+}  // namespace moescope
 
 namespace moescope::storage {
 
@@ -29,6 +31,13 @@ class TraceObserver final : public MoeObserver {
  public:
   // Records into the writer's current run (its shape maps model blocks to MoE layers).
   explicit TraceObserver(TraceWriter& writer);
+  ~TraceObserver() override;
+
+  // Records next-gate(distance, k') predictions (k' 0: the target layer's top-k) for decode calls,
+  // computed from each routing event's hidden state exactly as the expert store computes them
+  // (engine/model/router_probe.h), so that a replay prefetches what the live run prefetched.
+  // Call after begin_run (it tells the writer that the run has predictions).
+  void enable_next_gate(Model& model, int32_t distance, int32_t k_prime);
 
   // Cumulative nanoseconds compute has waited for expert loads (e.g. ExpertStore stats).
   void set_stall_clock(std::function<int64_t()> clock) { stall_clock_ = std::move(clock); }
@@ -54,6 +63,8 @@ class TraceObserver final : public MoeObserver {
   int32_t k_max_ = 1;
   int64_t total_experts_ = 0;
   bool full_logits_ = false;
+  std::unique_ptr<RouterProbe> probe_;
+  int32_t gate_distance_ = 0, gate_k_prime_ = 0;
 
   // The forward call being recorded.
   bool active_ = false;

@@ -1,5 +1,7 @@
 #include "storage/trace_reader.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -57,14 +59,22 @@ void read_counters(const Statement& st, int first, policy::CacheCounters& c) {
     c.*kCounterFields[i] = st.int64(first + int(i));
 }
 
+// Whether SQLite could upgrade the file: the file and its directory (journal) writable.
+bool writable(const std::filesystem::path& path) {
+  std::filesystem::path dir = path.parent_path();
+  if (dir.empty()) dir = ".";
+  return ::access(path.c_str(), W_OK) == 0 && ::access(dir.c_str(), W_OK) == 0;
+}
+
 }  // namespace
 
 // ---- opening ----------------------------------------------------------------------------------
 
-TraceReader::TraceReader(const std::filesystem::path& path) : path_(path) {
+TraceReader::TraceReader(const std::filesystem::path& path, ReaderOptions options) : path_(path) {
   db_ = std::make_unique<Database>(path, Database::Mode::kReadOnly);
   SchemaState state = inspect_schema(*db_);
-  if (check_schema(*db_, state) < kSchemaVersion) {
+  version_ = check_schema(*db_, state);
+  if (version_ < kSchemaVersion && options.upgrade && writable(path)) {
     db_.reset();
     {
       Database rw(path, Database::Mode::kReadWrite);
@@ -72,7 +82,7 @@ TraceReader::TraceReader(const std::filesystem::path& path) : path_(path) {
     }
     db_ = std::make_unique<Database>(path, Database::Mode::kReadOnly);
     state = inspect_schema(*db_);
-    check_schema(*db_, state);
+    version_ = check_schema(*db_, state);
   }
 }
 
@@ -222,9 +232,10 @@ std::vector<PromptRecord> TraceReader::prompts(int64_t run) {
 std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
   check_run(run);
   Statement st(*db_,
-               "SELECT pos, token_id, text, phase, forwarded, chunk_first, start_ns, end_ns, "
-               "compute_ns, stall_ns FROM tokens WHERE run = ? AND pos >= ? AND pos < ? "
-               "ORDER BY pos");
+               fmt::format("SELECT pos, token_id, text, phase, forwarded, chunk_first, start_ns, "
+                           "end_ns, compute_ns, stall_ns, {} FROM tokens WHERE run = ? AND pos >= "
+                           "? AND pos < ? ORDER BY pos",
+                           version_ >= 2 ? "kind" : "NULL"));
   st.bind(1, run).bind(2, range.begin).bind(3, range_end(range));
   std::vector<TokenRecord> out;
   while (st.step()) {
@@ -239,6 +250,12 @@ std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
     t.end_ns = st.int64(7);
     t.compute_ns = st.int64(8);
     t.stall_ns = st.int64(9);
+    if (!st.is_null(10)) {
+      const int64_t kind = st.int64(10);
+      if (kind < 0 || kind > int64_t(TokenKind::kUnknown))
+        fail("trace {} is damaged (token {} has kind {})", path_.string(), t.pos, kind);
+      t.kind = TokenKind(kind);
+    }
     out.push_back(std::move(t));
   }
   return out;
@@ -261,6 +278,60 @@ void TraceReader::for_each_routing(
                    what.c_str());
     visit(pos, d);
   }
+}
+
+std::vector<GatePrediction> TraceReader::gate_predictions(int64_t run, TokenRange range) {
+  check_run(run);
+  std::vector<GatePrediction> out;
+  if (version_ < 2) return out;
+  const policy::MoeShape s = shape(run);
+  const int width = expert_id_width(s);
+  Statement st(*db_,
+               "SELECT id, counts, experts FROM gate_predictions WHERE id >= ? AND id < ? "
+               "ORDER BY id");
+  const KeyRange k = token_keys(run, range);
+  st.bind(1, k.lo).bind(2, k.hi);
+  while (st.step()) {
+    const auto pos = int32_t((st.int64(0) >> 16) & (kMaxPositions - 1));
+    const std::span<const std::byte> counts = st.blob(1), experts = st.blob(2);
+    if (counts.size() != size_t(s.n_layers())) {
+      fail("trace {} is damaged (next-gate predictions of position {} have {} layers, not {})",
+           path_.string(), pos, counts.size(), s.n_layers());
+    }
+    size_t at = 0;
+    for (int32_t l = 0; l < s.n_layers(); ++l) {
+      const auto n = size_t(counts[size_t(l)]);
+      if (n == 0) continue;
+      if (experts.size() < (at + n) * size_t(width)) {
+        fail("trace {} is damaged (next-gate predictions of position {} are truncated)",
+             path_.string(), pos);
+      }
+      GatePrediction& g = out.emplace_back();
+      g.pos = pos;
+      g.layer = LayerId(l);
+      for (size_t i = 0; i < n; ++i, ++at) {
+        int32_t e = 0;
+        for (int b = 0; b < width; ++b)
+          e |= int32_t(uint8_t(experts[at * size_t(width) + size_t(b)])) << (8 * b);
+        if (e >= s.n_experts[size_t(l)]) {
+          fail("trace {} is damaged (predicted expert {} at layer {})", path_.string(), e, l);
+        }
+        g.experts.push_back(ExpertId(e));
+      }
+    }
+    if (at * size_t(width) != experts.size()) {
+      fail("trace {} is damaged (next-gate predictions of position {} have extra bytes)",
+           path_.string(), pos);
+    }
+  }
+  return out;
+}
+
+GatePredictionMap TraceReader::gate_prediction_map(int64_t run) {
+  GatePredictionMap out;
+  for (GatePrediction& g : gate_predictions(run))
+    out[{g.pos, g.layer.value}] = std::move(g.experts);
+  return out;
 }
 
 std::vector<RoutingEntry> TraceReader::routing(int64_t run, TokenRange range,

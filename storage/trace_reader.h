@@ -129,15 +129,28 @@ struct RoutingTraceOptions {
   ComputeSource compute = ComputeSource::kNone;
 };
 
+// (target token, target MoE layer) -> the experts next-gate speculation predicted for it, most
+// likely first: the form the GUI's analysis replays (views/session/run_data.h GatePredictions).
+using GatePredictionMap = std::map<std::pair<int32_t, int32_t>, std::vector<ExpertId>>;
+
+struct ReaderOptions {
+  // Upgrade an older schema in place before reading. Without (or when the file cannot be
+  // written), an older trace is read as it is: what it does not hold reads as not recorded.
+  bool upgrade = true;
+};
+
 class TraceReader {
  public:
-  // Opens an existing trace read-only (an older schema is upgraded in place first).
-  explicit TraceReader(const std::filesystem::path& path);
+  // Opens an existing trace read-only (an older schema is upgraded in place first, when the file
+  // can be written; a read-only one is read as it is).
+  explicit TraceReader(const std::filesystem::path& path, ReaderOptions options = {});
   ~TraceReader();
   TraceReader(const TraceReader&) = delete;
   TraceReader& operator=(const TraceReader&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // The schema version of the file as it is read (kSchemaVersion unless read without upgrade).
+  int32_t schema_version() const { return version_; }
 
   std::vector<RunSummary> runs();
   // The newest run; throws when the trace has none.
@@ -157,6 +170,10 @@ class TraceReader {
   // outcomes (hits, plain misses, prefetch uses), so the list is complete.
   std::vector<CacheEvent> cache_events(int64_t run, TokenRange range = {},
                                        bool with_accesses = true);
+  // The next-gate predictions recorded for targets in range, by (pos, layer); empty for a run
+  // whose prefetcher was not next-gate, and for a schema-1 trace.
+  std::vector<GatePrediction> gate_predictions(int64_t run, TokenRange range = {});
+  GatePredictionMap gate_prediction_map(int64_t run);
   // First positions of the run's forward calls (the chunks prefill ran in).
   std::vector<int32_t> forward_calls(int64_t run);
 
@@ -194,6 +211,7 @@ class TraceReader {
   int32_t phase_mask(policy::PhaseFilter phase) const;
 
   std::filesystem::path path_;
+  int32_t version_ = 0;
   std::unique_ptr<Database> db_;
   std::map<int64_t, std::pair<int64_t, std::shared_ptr<RowAggregates>>> row_cache_;
 };

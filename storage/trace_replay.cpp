@@ -64,9 +64,18 @@ policy::CacheReport replay_recorded_policy(TraceReader& reader, int64_t run, int
          d.spec, run);
   }
   d.capacity.validate(trace.shape);
+  std::unique_ptr<policy::Prefetcher> prefetcher = policy::make_prefetcher(d.prefetcher, {history});
+  if (auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(prefetcher.get())) {
+    // The engine's predictions, as the run recorded them (none recorded: it predicts nothing).
+    auto predicted = std::make_shared<const GatePredictionMap>(reader.gate_prediction_map(run));
+    gate->set_source(
+        [predicted](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
+          auto it = predicted->find({target.token.value, target.layer.value});
+          if (it != predicted->end()) out = it->second;
+        });
+  }
   policy::CacheSimulator sim(trace.shape, d.capacity, policy::make_policy(spec, {stream, history}),
-                             policy::make_prefetcher(d.prefetcher, {history}), d.timing,
-                             d.report_policy, d.report_prefetcher);
+                             std::move(prefetcher), d.timing, d.report_policy, d.report_prefetcher);
   return policy::replay(trace, *stream, sim);
 }
 

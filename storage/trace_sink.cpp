@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/common/error.h"
+#include "engine/policy/prefetcher.h"
 #include "storage/counter_fields.h"
 #include "storage/policy_json.h"
 #include "storage/row_keys.h"
@@ -73,9 +74,10 @@ TraceSink::TraceSink(std::unique_ptr<Database> db, const WriterOptions& options)
   ins_token_ = std::make_unique<BatchInsert>(
       d,
       "tokens (run, pos, token_id, text, phase, forwarded, chunk_first, start_ns, end_ns, "
-      "compute_ns, stall_ns)",
-      11);
-  upd_token_ = Statement(d, "UPDATE tokens SET token_id = ?, text = ? WHERE run = ? AND pos = ?");
+      "compute_ns, stall_ns, kind)",
+      12);
+  upd_token_ =
+      Statement(d, "UPDATE tokens SET token_id = ?, text = ?, kind = ? WHERE run = ? AND pos = ?");
   app_token_ = Statement(d, "UPDATE tokens SET text = text || ? WHERE run = ? AND pos = ?");
   ins_routing_ =
       std::make_unique<BatchInsert>(d, "routing (id, counts, experts, weights, logits, cache)", 6);
@@ -85,6 +87,7 @@ TraceSink::TraceSink(std::unique_ptr<Database> db, const WriterOptions& options)
   ins_compute_ = std::make_unique<BatchInsert>(d, "cache_compute (id, compute_ns)", 2);
   ins_event_ = std::make_unique<BatchInsert>(
       d, "cache_events (id, layer, kind, expert, bytes, wait_ns, t_ns)", 7);
+  ins_gate_ = std::make_unique<BatchInsert>(d, "gate_predictions (id, counts, experts)", 3);
   sel_routing_ =
       Statement(d, "SELECT counts, experts, weights, logits, cache FROM routing WHERE id = ?");
   upd_routing_ = Statement(d, "UPDATE routing SET cache = ? WHERE id = ?");
@@ -127,7 +130,7 @@ void TraceSink::commit() {
 
 void TraceSink::flush_batches() {
   for (BatchInsert* b : {ins_token_.get(), ins_routing_.get(), ins_timing_.get(), ins_logits_.get(),
-                         ins_compute_.get(), ins_event_.get()}) {
+                         ins_compute_.get(), ins_event_.get(), ins_gate_.get()}) {
     b->flush();
   }
 }
@@ -228,7 +231,8 @@ void TraceSink::prompt(const PromptMsg& m) {
   ++rows_;
   for (size_t i = 0; i < m.ids.size(); ++i) {
     const std::string piece = i < m.pieces.size() ? m.pieces[i] : std::string();
-    token({m.first_pos + int32_t(i), m.ids[i], piece});
+    const TokenKind kind = i < m.kinds.size() ? m.kinds[i] : TokenKind::kNotRecorded;
+    token({m.first_pos + int32_t(i), m.ids[i], piece, kind});
   }
 }
 
@@ -239,7 +243,13 @@ void TraceSink::token(const TokenMsg& m) {
     if (m.id < 0) {
       app_token_.bind(1, m.text).bind(2, r.id).bind(3, m.pos).run();
     } else {
-      upd_token_.bind(1, m.id).bind(2, m.text).bind(3, r.id).bind(4, m.pos).run();
+      upd_token_.bind(1, m.id).bind(2, m.text);
+      if (m.kind == TokenKind::kNotRecorded) {
+        upd_token_.bind_null(3);
+      } else {
+        upd_token_.bind(3, int64_t(m.kind));
+      }
+      upd_token_.bind(4, r.id).bind(5, m.pos).run();
     }
     return;
   }
@@ -249,6 +259,61 @@ void TraceSink::token(const TokenMsg& m) {
   } else {
     info.id = m.id;
     info.text = m.text;
+    info.kind = m.kind;
+  }
+}
+
+void TraceSink::add_token_row(const Run& r, int32_t pos, const TokenInfo& info, Phase phase,
+                              bool forwarded, int32_t chunk_first, int64_t start_ns, int64_t end_ns,
+                              int64_t compute_ns, int64_t stall_ns) {
+  if (info.kind == TokenKind::kNotRecorded) {
+    ins_token_->add(r.id, pos, info.id, std::string_view(info.text), int64_t(phase),
+                    int64_t(forwarded), chunk_first, start_ns, end_ns, compute_ns, stall_ns,
+                    BatchInsert::Null{});
+  } else {
+    ins_token_->add(r.id, pos, info.id, std::string_view(info.text), int64_t(phase),
+                    int64_t(forwarded), chunk_first, start_ns, end_ns, compute_ns, stall_ns,
+                    int64_t(info.kind));
+  }
+  ++rows_;
+}
+
+// One row per token with predictions: counts[n_layers] and the experts layer after layer.
+void TraceSink::write_gate_predictions(const Run& r, const ForwardRecord& rec) {
+  if (rec.gate_predictions.empty()) return;
+  std::vector<const GatePrediction*> sorted;
+  for (const GatePrediction& g : rec.gate_predictions) {
+    if (g.layer.value < 0 || g.layer.value >= r.n_layers || g.pos < rec.first_pos ||
+        g.pos >= rec.first_pos + rec.n_tokens || g.experts.size() > 255) {
+      fail("trace writer: a next-gate prediction for position {} layer {} outside its call", g.pos,
+           g.layer.value);
+    }
+    sorted.push_back(&g);
+  }
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const GatePrediction* a, const GatePrediction* b) {
+                     return std::pair(a->pos, a->layer.value) < std::pair(b->pos, b->layer.value);
+                   });
+  size_t i = 0;
+  while (i < sorted.size()) {
+    const int32_t pos = sorted[i]->pos;
+    blob_a_.assign(size_t(r.n_layers), std::byte{0});
+    blob_b_.clear();
+    for (int32_t l = 0; l < r.n_layers; ++l) {
+      // The last prediction of a (pos, layer) wins, as NextGatePrefetcher::supply keeps it.
+      const GatePrediction* g = nullptr;
+      while (i < sorted.size() && sorted[i]->pos == pos && sorted[i]->layer.value == l)
+        g = sorted[i++];
+      if (g == nullptr) continue;
+      blob_a_[size_t(l)] = std::byte(g->experts.size());
+      for (ExpertId e : g->experts) {
+        if (e.value < 0 || e.value >= r.shape.n_experts[size_t(l)])
+          fail("trace writer: predicted expert {} does not exist in MoE layer {}", e.value, l);
+        for (int b = 0; b < r.width; ++b) blob_b_.push_back(std::byte((e.value >> (8 * b)) & 0xff));
+      }
+    }
+    ins_gate_->add(token_key(r.id, pos), BatchInsert::Blob{blob_a_}, BatchInsert::Blob{blob_b_});
+    ++rows_;
   }
 }
 
@@ -269,11 +334,11 @@ void TraceSink::forward(ForwardRecord& rec) {
     }
     const int64_t stall = t == 0 ? rec.stall_ns : 0;
     const int64_t compute = t == 0 ? rec.end_ns - rec.start_ns - rec.stall_ns : 0;
-    ins_token_->add(r.id, pos, info.id, std::string_view(info.text), int64_t(ph), int64_t(1),
-                    rec.first_pos, rec.start_ns, rec.end_ns, compute, stall);
-    ++rows_;
+    add_token_row(r, pos, info, rec.phase, true, rec.first_pos, rec.start_ns, rec.end_ns, compute,
+                  stall);
     r.phase_of_pos.push_back(uint8_t(ph));
   }
+  write_gate_predictions(r, rec);
 
   // Aggregates.
   for (int32_t t = 0; t < rec.n_tokens; ++t) {
@@ -351,6 +416,13 @@ void TraceSink::forward(ForwardRecord& rec) {
 
 void TraceSink::simulate(Run& r, SimPolicy& p, const Staged& s) {
   const ForwardRecord& rec = s.record;
+  // A next-gate prefetcher gets the engine's predictions made in this call.
+  if (!rec.gate_predictions.empty()) {
+    if (auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(p.sim->prefetcher())) {
+      for (const GatePrediction& g : rec.gate_predictions)
+        gate->supply({TokenPos(g.pos), g.layer}, g.experts);
+    }
+  }
   const int32_t L = r.n_layers, K = rec.k_max;
   std::vector<policy::TokenLayerRouting> routing(size_t(rec.n_tokens));
   std::vector<ExpertId> experts;
@@ -626,9 +698,7 @@ void TraceSink::finish(const std::string& summary, bool complete) {
   std::sort(rest.begin(), rest.end());
   for (int32_t pos : rest) {
     const TokenInfo& info = r.token_info[pos];
-    ins_token_->add(r.id, pos, info.id, std::string_view(info.text), int64_t(Phase::kDecode),
-                    int64_t(0), pos, int64_t(0), int64_t(0), int64_t(0), int64_t(0));
-    ++rows_;
+    add_token_row(r, pos, info, Phase::kDecode, false, pos, 0, 0, 0, 0);
   }
   r.token_info.clear();
   r.unmatched_outcomes += int64_t(r.pending_outcomes.size());

@@ -43,6 +43,7 @@ class TraceSink {
   struct TokenInfo {
     int32_t id = -1;
     std::string text;
+    TokenKind kind = TokenKind::kNotRecorded;
   };
   struct Staged {
     ForwardRecord record;
@@ -91,6 +92,10 @@ class TraceSink {
   void final_report(int32_t policy, const policy::CacheReport& report, int64_t token_count);
   void finish(const std::string& summary, bool complete);
   void write_staged();
+  void add_token_row(const Run& r, int32_t pos, const TokenInfo& info, Phase phase, bool forwarded,
+                     int32_t chunk_first, int64_t start_ns, int64_t end_ns, int64_t compute_ns,
+                     int64_t stall_ns);
+  void write_gate_predictions(const Run& r, const ForwardRecord& rec);
   void write_aggregates(Run& run);
   void count_outcome(Run& run, int32_t pos, LayerId layer, ExpertId expert, uint8_t outcome,
                      int sign);
@@ -107,7 +112,7 @@ class TraceSink {
       ins_affinity_, ins_layer_stat_, upd_run_, upd_summary_;
   // The per-token tables, many rows per statement; flushed before every commit.
   std::unique_ptr<BatchInsert> ins_token_, ins_routing_, ins_timing_, ins_logits_, ins_compute_,
-      ins_event_;
+      ins_event_, ins_gate_;
   void flush_batches();
   RoutingBlobs blobs_;                      // one token's routing row, reused
   std::vector<std::byte> blob_a_, blob_b_;  // layer timings, compute times

@@ -2,6 +2,26 @@
 
 namespace moescope::storage {
 
+std::string_view token_kind_name(TokenKind kind) {
+  switch (kind) {
+    case TokenKind::kNotRecorded:
+      return "not recorded";
+    case TokenKind::kNormal:
+      return "normal";
+    case TokenKind::kBos:
+      return "bos";
+    case TokenKind::kEos:
+      return "eos";
+    case TokenKind::kEog:
+      return "eog";
+    case TokenKind::kControl:
+      return "control";
+    case TokenKind::kUnknown:
+      return "unknown";
+  }
+  return "not recorded";
+}
+
 std::string_view run_status_name(RunStatus status) {
   return status == RunStatus::kComplete ? "complete" : "interrupted";
 }

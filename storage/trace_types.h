@@ -51,6 +51,22 @@ struct RunInfo {
   std::string summary_json;  // written at finish (finish_run's argument plus counts)
 };
 
+// What a token is to the tokenizer (tokens.kind; the tokenizer's token types, classified as
+// storage/token_kind.h does). kNotRecorded: a schema-1 trace, or a writer caller that did not say.
+enum class TokenKind : int8_t {
+  kNotRecorded = -1,  // stored as NULL
+  kNormal = 0,
+  kBos = 1,
+  kEos = 2,
+  kEog = 3,      // another end-of-generation token (end of turn, ...)
+  kControl = 4,  // any other control token
+  kUnknown = 5,  // the unknown-token placeholder
+};
+std::string_view token_kind_name(TokenKind kind);
+inline bool is_special(TokenKind kind) {
+  return kind > TokenKind::kNormal;
+}
+
 // One position of the sequence: a prompt token or a generated one.
 struct TokenRecord {
   int32_t pos = 0;
@@ -64,6 +80,16 @@ struct TokenRecord {
   int64_t end_ns = 0;
   int64_t compute_ns = 0;  // a forward call's time minus stall, booked on its first token
   int64_t stall_ns = 0;    // time compute waited for expert loads, booked on its first token
+  TokenKind kind = TokenKind::kNotRecorded;
+};
+
+// What the next-gate prefetcher predicted for MoE layer `layer` of token `pos` before that layer
+// ran (the engine's router probe on an earlier layer's hidden state), most likely first.
+struct GatePrediction {
+  int32_t pos = 0;
+  LayerId layer;  // the target MoE layer
+  std::vector<ExpertId> experts;
+  bool operator==(const GatePrediction&) const = default;
 };
 
 // Outcome of the access a routing entry made to the (primary) expert cache. In a prefill chunk
@@ -160,6 +186,8 @@ struct ForwardRecord {
   std::vector<float> full_logits;       // [n_tokens][total experts] or empty
   std::vector<int64_t> layer_ns;        // [n_layers] compute of each layer in this call
   std::vector<int64_t> layer_stall_ns;  // [n_layers]
+  // Next-gate predictions made during this call (targets within its tokens), or none.
+  std::vector<GatePrediction> gate_predictions;
 };
 
 }  // namespace moescope::storage

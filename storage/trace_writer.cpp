@@ -250,6 +250,7 @@ int64_t TraceWriter::begin_run(RunInfo info) {
   prompt_count_ = 0;
   policy_count_ = 0;
   next_pos_ = 0;
+  gate_predictions_ = false;
   compute_sent_ = 0;
   {
     std::lock_guard lock(policy_mu_);
@@ -259,26 +260,30 @@ int64_t TraceWriter::begin_run(RunInfo info) {
 }
 
 void TraceWriter::prompt(std::string_view text, std::span<const int32_t> ids,
-                         std::span<const std::string> pieces) {
+                         std::span<const std::string> pieces, std::span<const TokenKind> kinds) {
   require_run("a prompt");
+  if (!kinds.empty() && kinds.size() != ids.size()) {
+    fail("trace writer: a prompt of {} tokens with {} token kinds", ids.size(), kinds.size());
+  }
   detail::PromptMsg m;
   m.index = prompt_count_++;
   m.first_pos = prompt_tokens_;
   m.text = text;
   m.ids.assign(ids.begin(), ids.end());
   m.pieces.assign(pieces.begin(), pieces.end());
+  m.kinds.assign(kinds.begin(), kinds.end());
   prompt_tokens_ += int32_t(ids.size());
   impl_->push(std::move(m));
 }
 
-void TraceWriter::token(int32_t pos, int32_t id, std::string_view text) {
+void TraceWriter::token(int32_t pos, int32_t id, std::string_view text, TokenKind kind) {
   require_run("a token");
   if (pos < 0) fail("trace writer: token position {} is negative", pos);
-  impl_->push(detail::TokenMsg{pos, id, std::string(text)});
+  impl_->push(detail::TokenMsg{pos, id, std::string(text), kind});
 }
 
-void TraceWriter::generated(const TokenEvent& event) {
-  token(prompt_tokens_ + event.index, event.id, event.text);
+void TraceWriter::generated(const TokenEvent& event, TokenKind kind) {
+  token(prompt_tokens_ + event.index, event.id, event.text, kind);
 }
 
 void TraceWriter::forward(ForwardRecord&& r) {
@@ -307,6 +312,18 @@ void TraceWriter::forward(ForwardRecord&& r) {
       if (e < 0 || e >= shape_.n_experts[size_t(l)]) {
         fail("trace writer: expert {} does not exist in MoE layer {}", e, l);
       }
+    }
+  }
+  for (const GatePrediction& g : r.gate_predictions) {
+    if (g.pos < r.first_pos || g.pos >= r.first_pos + r.n_tokens || g.layer.value < 0 ||
+        g.layer.value >= L || g.experts.size() > 255) {
+      fail("trace writer: a next-gate prediction for position {} layer {} outside its call", g.pos,
+           g.layer.value);
+    }
+    for (ExpertId e : g.experts) {
+      if (e.value < 0 || e.value >= shape_.n_experts[size_t(g.layer.value)])
+        fail("trace writer: predicted expert {} does not exist in MoE layer {}", e.value,
+             g.layer.value);
     }
   }
   if (r.first_pos != next_pos_) {

@@ -74,15 +74,21 @@ class TraceWriter {
   const policy::MoeShape& shape() const { return shape_; }
   const WriterOptions& options() const { return options_; }
 
-  // Prompt text and its tokens, at the next prompt positions (prompts follow each other).
+  // Prompt text and its tokens, at the next prompt positions (prompts follow each other). kinds:
+  // [ids] each token's kind (storage/token_kind.h), or empty when not known.
   void prompt(std::string_view text, std::span<const int32_t> ids,
-              std::span<const std::string> pieces = {});
-  // The id and visible text of position `pos` (id -1 appends `text` to what pos has).
-  void token(int32_t pos, int32_t id, std::string_view text);
+              std::span<const std::string> pieces = {}, std::span<const TokenKind> kinds = {});
+  // The id, visible text and kind of position `pos` (id -1 appends `text` to what pos has).
+  void token(int32_t pos, int32_t id, std::string_view text,
+             TokenKind kind = TokenKind::kNotRecorded);
   // A generated token as the generator streams it: position = prompt tokens + event.index.
-  void generated(const TokenEvent& event);
-  // One forward call (TraceObserver sends these).
+  void generated(const TokenEvent& event, TokenKind kind = TokenKind::kNotRecorded);
+  // One forward call (TraceObserver sends these), with the next-gate predictions made in it.
   void forward(ForwardRecord&& record);
+  // Whether the current run's forward records carry next-gate predictions
+  // (TraceObserver::enable_next_gate says so): simulated next-gate prefetchers then use them.
+  void set_records_gate_predictions(bool on) { gate_predictions_ = on; }
+  bool records_gate_predictions() const { return gate_predictions_; }
   // Events of the primary cache; any thread. Access kinds set the outcome of the routing entry
   // (pos, layer, expert), before or after it arrives.
   void cache_events(std::span<const CacheEvent> events);
@@ -139,6 +145,7 @@ class TraceWriter {
   int32_t prompt_count_ = 0;
   int32_t policy_count_ = 0;
   int32_t next_pos_ = 0;
+  bool gate_predictions_ = false;
   std::mutex policy_mu_;
   std::vector<int64_t> policy_written_;  // [policy] token counters sent by policy_report
   int64_t compute_sent_ = 0;             // tokens sent by cache_compute_times

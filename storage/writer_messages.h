@@ -23,11 +23,13 @@ struct PromptMsg {
   std::string text;
   std::vector<int32_t> ids;
   std::vector<std::string> pieces;
+  std::vector<TokenKind> kinds;  // [ids] or empty: not recorded
 };
 struct TokenMsg {
   int32_t pos = 0;
   int32_t id = -1;  // -1: append text
   std::string text;
+  TokenKind kind = TokenKind::kNotRecorded;
 };
 struct EventsMsg {
   std::vector<CacheEvent> events;

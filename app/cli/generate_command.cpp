@@ -306,8 +306,9 @@ int run_generation_command(const QStringList& args, bool record) {
           model_options, options,
           offload && offload->store() != nullptr ? &*offload_request.config : nullptr,
           QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
-      recording = std::make_unique<CliRecording>(
-          trace_path, std::move(info), parser.isSet("router-logits"), prompt, tokens, pieces);
+      recording =
+          std::make_unique<CliRecording>(trace_path, std::move(info), parser.isSet("router-logits"),
+                                         prompt, tokens, pieces, *model, *tokenizer);
       relay.set_target(recording->observer());
       if (offload && offload->store() != nullptr)
         recording->attach_store(*offload->store(), *offload_request.config);

@@ -3,6 +3,9 @@
 #include <system_error>
 
 #include "engine/common/error.h"
+#include "engine/policy/prefetcher.h"
+#include "storage/run_deletion.h"
+#include "storage/token_kind.h"
 #include "storage/trace_reader.h"
 
 namespace moescope::cli {
@@ -21,8 +24,9 @@ void check_trace_destination(const fs::path& path) {
 
 CliRecording::CliRecording(const fs::path& path, storage::RunInfo info, bool router_logits,
                            std::string_view prompt, std::span<const int32_t> ids,
-                           std::span<const std::string> pieces)
-    : path_(path) {
+                           std::span<const std::string> pieces, Model& model,
+                           const tokenizer::Tokenizer& tok)
+    : path_(path), model_(model), tok_(tok) {
   std::error_code ec;
   created_ = !fs::exists(path_, ec);
   try {
@@ -30,7 +34,7 @@ CliRecording::CliRecording(const fs::path& path, storage::RunInfo info, bool rou
     options.router_logits = router_logits;
     writer_ = std::make_unique<storage::TraceWriter>(path_, options);
     run_ = writer_->begin_run(std::move(info));
-    writer_->prompt(prompt, ids, pieces);
+    writer_->prompt(prompt, ids, pieces, storage::token_kinds(tok_, ids));
     observer_ = std::make_unique<storage::TraceObserver>(*writer_);
   } catch (...) {
     discard();
@@ -55,7 +59,16 @@ void CliRecording::discard() noexcept {
     writer_.reset();
   } catch (...) {
   }
-  if (!created_) return;
+  if (!created_) {
+    // Nothing forwarded was committed: the run would only be an empty interrupted one.
+    if (run_ > 0) {
+      try {
+        storage::delete_empty_run(path_, run_);
+      } catch (...) {  // the file cannot be written: the run stays, interrupted
+      }
+    }
+    return;
+  }
   std::error_code ec;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     fs::remove(fs::path(path_.string() + suffix), ec);
@@ -66,11 +79,19 @@ void CliRecording::attach_store(const offload::ExpertStore& store,
                                 const offload::OffloadConfig& config) {
   const offload::ExpertStore* s = &store;
   observer_->set_stall_clock([s] { return s->stats().stall_ns; });
+  // A next-gate store's predictions, made the same way: a replay prefetches what it prefetched.
+  if (config.prefetcher.rfind("next-gate", 0) == 0) {
+    const auto prefetcher = policy::make_prefetcher(config.prefetcher, {});
+    if (const auto* gate = dynamic_cast<const policy::NextGatePrefetcher*>(prefetcher.get())) {
+      observer_->enable_next_gate(model_, gate->distance(), gate->k_prime());
+    }
+  }
   store_recording_ = std::make_unique<storage::StoreRecording>(*writer_, store, config);
 }
 
 void CliRecording::token(const TokenEvent& event) {
-  writer_->generated(event);
+  writer_->generated(
+      event, event.id < 0 ? storage::TokenKind::kNotRecorded : storage::token_kind(tok_, event.id));
   // StoreRecording::progress is O(tokens so far): about once a second keeps it negligible.
   const int64_t now = writer_->now_ns();
   if (store_recording_ && now - last_progress_ns_ >= 1'000'000'000) {

@@ -5,7 +5,8 @@
 //
 // The trace is opened (or created) only once everything that can be checked up front is checked,
 // so a bad flag, model or prompt never leaves a file. If the recording fails after that, a trace
-// it created is removed; an existing trace keeps its runs and the failed run stays interrupted
+// it created is removed. An existing trace keeps its runs: the failed run is deleted again when
+// no token of it was committed (it would be an empty interrupted run), else it stays interrupted
 // (with the reason in its summary when the file can still be written).
 #include <QJsonArray>
 #include <QJsonObject>
@@ -22,6 +23,7 @@
 #include "engine/model/moe_observer.h"
 #include "engine/offload/expert_store.h"
 #include "engine/policy/cache_counters.h"
+#include "engine/tokenizer/tokenizer.h"
 #include "storage/store_recording.h"
 #include "storage/trace_observer.h"
 #include "storage/trace_writer.h"
@@ -53,11 +55,13 @@ void check_trace_destination(const std::filesystem::path& path);
 
 class CliRecording {
  public:
-  // Opens or creates the trace and begins a run described by `info`, with the prompt's tokens.
-  // Throws moescope::Error; a file it created is removed again.
+  // Opens or creates the trace and begins a run described by `info`, with the prompt's tokens
+  // (their kinds from `tok`). `model` (which must outlive the recording) makes the next-gate
+  // predictions of a store whose prefetcher is next-gate. Throws moescope::Error; a file it
+  // created is removed again.
   CliRecording(const std::filesystem::path& path, storage::RunInfo info, bool router_logits,
                std::string_view prompt, std::span<const int32_t> ids,
-               std::span<const std::string> pieces);
+               std::span<const std::string> pieces, Model& model, const tokenizer::Tokenizer& tok);
   // Unfinished (an exception): the run is aborted, and a trace this recording created removed.
   ~CliRecording();
   CliRecording(const CliRecording&) = delete;
@@ -81,6 +85,8 @@ class CliRecording {
   void discard() noexcept;
 
   std::filesystem::path path_;
+  Model& model_;
+  const tokenizer::Tokenizer& tok_;
   bool created_ = false;  // the file did not exist before
   bool finished_ = false;
   int64_t run_ = 0;

@@ -1,11 +1,13 @@
 #include "storage/report/report_model.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
+#include "engine/common/error.h"
 #include "engine/policy/access_stream.h"
 #include "storage/trace_replay.h"
 
@@ -173,7 +175,56 @@ void gather_tokens(TraceReader& reader, int64_t run, const std::vector<TokenReco
   }
 }
 
+SuitabilitySection suitability_section_data(TraceReader& reader, int64_t run) {
+  SuitabilitySection out;
+  try {
+    SuitabilityInputs in = suitability_inputs(reader, run);
+    out.compute = in.compute;
+    out.link = in.options.link.name;
+    if (in.trace.n_tokens() == 0) {
+      out.error = "the run has no forwarded tokens";
+      return out;
+    }
+    out.result = policy::offloading_suitability(in.trace, in.options);
+  } catch (const Error& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
 }  // namespace
+
+SuitabilityInputs suitability_inputs(TraceReader& reader, int64_t run) {
+  SuitabilityInputs in;
+  bool measured = false;
+  for (const PolicyDescription& d : reader.policies(run)) {
+    if (d.primary) measured = d.measured_compute;
+  }
+  in.compute = measured ? ComputeSource::kCache : ComputeSource::kLayerTimings;
+  in.trace = reader.routing_trace(run, {.compute = in.compute});
+  // The run's link when it emulated one; a run without one is judged for an NVMe SSD.
+  in.options.link = policy::LinkModel::preset("nvme");
+  const nlohmann::json settings =
+      nlohmann::json::parse(reader.run_info(run).settings_json, nullptr, false);
+  const nlohmann::json* link = nullptr;
+  if (settings.is_object() && settings.contains("offload") && settings["offload"].is_object() &&
+      settings["offload"].contains("link") && settings["offload"]["link"].is_object()) {
+    link = &settings["offload"]["link"];
+  }
+  if (link && link->value("name", std::string()) != "none" &&
+      link->value("bandwidth_bytes_per_s", nlohmann::json()).is_number() &&
+      link->value("latency_ns", nlohmann::json()).is_number()) {
+    policy::LinkModel l;
+    l.name = link->value("name", std::string("custom"));
+    l.bandwidth_bytes_per_s = (*link)["bandwidth_bytes_per_s"].get<double>();
+    l.latency_ns = (*link)["latency_ns"].get<int64_t>();
+    if (std::isfinite(l.bandwidth_bytes_per_s) && l.bandwidth_bytes_per_s >= 0 &&
+        l.latency_ns >= 0 && !l.unlimited()) {
+      in.options.link = l;
+    }
+  }
+  return in;
+}
 
 ReportData gather_report(TraceReader& reader, int64_t run, const ReportOptions& options) {
   reader.check_run(run);
@@ -221,6 +272,7 @@ ReportData gather_report(TraceReader& reader, int64_t run, const ReportOptions& 
     out.affinity.push_back(std::move(g));
   }
   out.curves = capacity_curves(reader, run, shape, out.policies);
+  out.suitability = suitability_section_data(reader, run);
   gather_tokens(reader, run, tokens, out.policies, options.max_text_tokens, out);
   return out;
 }

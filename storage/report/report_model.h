@@ -10,6 +10,7 @@
 
 #include "engine/policy/cache_counters.h"
 #include "engine/policy/stack_curves.h"
+#include "engine/policy/suitability.h"
 #include "storage/trace_reader.h"
 
 namespace moescope::storage::report {
@@ -55,6 +56,15 @@ struct CapacityCurves {
   uint64_t budget_slots = 0;
 };
 
+// The offloading suitability of the run's routing (engine/policy/suitability.h), on the run's
+// link (nvme when it ran without one) with the run's measured decode compute when recorded.
+struct SuitabilitySection {
+  std::optional<policy::Suitability> result;  // none: the run has no forwarded token
+  std::string error;                          // why there is no result
+  storage::ComputeSource compute = storage::ComputeSource::kNone;  // where compute_ns came from
+  std::string link;                                                // preset name
+};
+
 struct ReportToken {
   int32_t pos = 0;
   std::string text;
@@ -85,6 +95,7 @@ struct ReportData {
   std::vector<LayerAggregate> layers;
   std::vector<PolicyRow> policies;  // primary first
   CapacityCurves curves;
+  SuitabilitySection suitability;
   std::vector<ReportToken> tokens;  // the first max_text_tokens positions
   int32_t total_tokens = 0;
   bool misses_known = false;  // the run recorded cache outcomes (or per-token counters)
@@ -94,5 +105,14 @@ struct ReportData {
 
 // Reads everything of `run` (which must exist). Throws moescope::Error on a damaged trace.
 ReportData gather_report(TraceReader& reader, int64_t run, const ReportOptions& options = {});
+
+// The inputs the report's suitability analysis uses for `run`: the routing trace (with the
+// compute times it reads) and the options. Tests recompute the section from them.
+struct SuitabilityInputs {
+  policy::RoutingTrace trace;
+  policy::SuitabilityOptions options;
+  ComputeSource compute = ComputeSource::kNone;
+};
+SuitabilityInputs suitability_inputs(TraceReader& reader, int64_t run);
 
 }  // namespace moescope::storage::report

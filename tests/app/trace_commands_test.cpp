@@ -612,8 +612,12 @@ TEST_F(TraceCommands, RecordingThatFailsMidwayRemovesANewTraceAndKeepsAnOldOne) 
   const auto runs = reader.runs();
   ASSERT_GE(runs.size(), 1u);
   EXPECT_EQ(runs[0].status, storage::RunStatus::kComplete);
-  for (size_t i = 1; i < runs.size(); ++i)
+  // A failed run that recorded tokens stays (interrupted, its data kept); one that recorded none
+  // is deleted rather than left as an empty run.
+  for (size_t i = 1; i < runs.size(); ++i) {
     EXPECT_EQ(runs[i].status, storage::RunStatus::kInterrupted);
+    EXPECT_GT(runs[i].n_tokens, 0) << "an empty failed run was left behind";
+  }
   const auto after = reader.routing(1);
   ASSERT_EQ(after.size(), before.size());
   for (size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].expert, before[i].expert) << i;

@@ -8,8 +8,11 @@
 #include "engine/model/routing_trace_recorder.h"
 #include "engine/offload/expert_store.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "engine/tokenizer/vocab.h"
 #include "storage/run_info.h"
+#include "storage/sqlite_db.h"
 #include "storage/store_recording.h"
+#include "storage/token_kind.h"
 #include "storage/trace_reader.h"
 #include "storage/trace_replay.h"
 #include "tests/storage/storage_test_util.h"
@@ -183,6 +186,116 @@ TEST(StorageEngine, RecordsAGenerationBehindTheExpertStore) {
   for (const LayerTiming& t : timings) {
     EXPECT_GT(t.compute_ns + t.stall_ns, 0);
     EXPECT_GE(t.stall_ns, 0);
+  }
+}
+
+// The default model, offloading with the next-gate prefetcher: the trace keeps the engine's
+// predictions, so a replay prefetches exactly what the live store did; and every token's kind
+// (BOS, EOS, ...) is the tokenizer's.
+TEST(StorageEngine, NextGateRunReplaysExactlyAndTokenKindsAreRecorded) {
+  ModelOptions model_options;
+  model_options.n_threads = 2;
+  auto model = Model::load(
+      std::filesystem::path(MOESCOPE_SOURCE_DIR) / "resources/models/moescope-default-q8_0.gguf",
+      model_options);
+  auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
+  const policy::MoeShape shape = routed_expert_shape(*model);
+
+  offload::OffloadConfig config;
+  config.budget = policy::Budget::slots(shape.total_experts() / 4);
+  config.policy = "lru";
+  config.prefetcher = "next-gate";
+  config.link = policy::LinkModel::preset("nvme");
+  GenerationOptions generation;
+  generation.max_new_tokens = 12;
+  generation.sampling.temperature = 0;
+
+  const auto path = test::temp_path("next_gate.sqlite");
+  TraceWriter writer(path);
+  RunInfo info;
+  info.model = describe_model(*model, false);
+  const int64_t run = writer.begin_run(info);
+  TraceObserver observer(writer);
+  observer.enable_next_gate(*model, 1, 0);
+  auto store = offload::ExpertStore::attach(*model, config, &observer);
+  observer.set_stall_clock([&] { return store->stats().stall_ns; });
+  StoreRecording recording(writer, *store, config);
+
+  Generator generator(*model, *tokenizer);
+  const std::string prompt = "The capital of France is";
+  const std::vector<int32_t> ids = generator.tokenize_prompt(prompt);
+  writer.prompt(prompt, ids, {}, token_kinds(*tokenizer, ids));
+  const GenerationResult result = generator.generate(ids, generation, [&](const TokenEvent& e) {
+    writer.generated(e, e.id < 0 ? TokenKind::kNotRecorded : token_kind(*tokenizer, e.id));
+  });
+  // The end-of-generation token is not streamed; record it as the GUI and the CLI do.
+  const bool eog = result.stats.stop_reason == StopReason::kEndOfGeneration;
+  if (eog) {
+    writer.token(int32_t(ids.size()) + result.stats.n_generated - 1, result.tokens.back(), "",
+                 token_kind(*tokenizer, result.tokens.back()));
+  }
+  store->detach(*model);
+  model->set_observer(nullptr);
+  const policy::CacheReport live = store->decisions();
+  recording.finish();
+  writer.finish_run();
+
+  TraceReader reader(path);
+  // The live store predicted and prefetched: the replay has something to reproduce.
+  EXPECT_GT(live.phase[1].prefetch_predicted, 0);
+  EXPECT_GT(live.phase[1].prefetch_issued, 0);
+  const std::vector<GatePrediction> predictions = reader.gate_predictions(run);
+  // One prediction per decode call and MoE layer that has a layer after it.
+  EXPECT_EQ(predictions.size(), size_t(result.stats.n_decoded) * size_t(shape.n_layers() - 1));
+  for (const GatePrediction& g : predictions) {
+    EXPECT_GE(g.layer.value, 1);
+    EXPECT_EQ(g.experts.size(), size_t(shape.top_k[size_t(g.layer.value)]));
+  }
+  EXPECT_TRUE(reader.policy_report(run, recording.primary()) == live);
+  EXPECT_TRUE(replay_recorded_policy(reader, run, recording.primary()) == live);
+
+  // The writer's mirror of the store, fed the same predictions, made the same decisions: the
+  // routing outcomes and cache events agree with the live counters.
+  int64_t hits = 0, misses = 0, issued = 0;
+  for (const RoutingEntry& e : reader.routing(run)) {
+    hits += is_hit(e.cache);
+    misses += is_miss(e.cache);
+  }
+  for (const CacheEvent& e : reader.cache_events(run))
+    issued += e.kind == CacheEventKind::kPrefetchIssued;
+  EXPECT_EQ(hits, live.total().hits);
+  EXPECT_EQ(misses, live.total().misses);
+  EXPECT_EQ(issued, live.total().prefetch_issued);
+
+  // Without the predictions the replay differs (it predicts nothing): they are what matters.
+  {
+    Database db(path, Database::Mode::kReadWrite);
+    db.exec("DELETE FROM gate_predictions");
+  }
+  TraceReader without(path);
+  EXPECT_EQ(replay_recorded_policy(without, run, recording.primary()).phase[1].prefetch_predicted,
+            0);
+
+  // Token kinds as the tokenizer classifies them; the prompt starts with BOS.
+  const std::vector<TokenRecord> tokens = reader.tokens(run);
+  ASSERT_FALSE(tokens.empty());
+  const tokenizer::Vocab& vocab = tokenizer->vocab();
+  ASSERT_GE(vocab.special.bos, 0);
+  EXPECT_EQ(tokens[0].token_id, vocab.special.bos);
+  EXPECT_EQ(tokens[0].kind, TokenKind::kBos);
+  int specials = 0;
+  for (const TokenRecord& t : tokens) {
+    SCOPED_TRACE(t.pos);
+    EXPECT_EQ(t.kind, token_kind(*tokenizer, t.token_id));
+    EXPECT_NE(t.kind, TokenKind::kNotRecorded);
+    specials += is_special(t.kind);
+    const bool control = vocab.has_attr(t.token_id, tokenizer::kAttrControl);
+    EXPECT_EQ(is_special(t.kind), control || vocab.has_attr(t.token_id, tokenizer::kAttrUnknown));
+  }
+  if (eog) {
+    EXPECT_EQ(tokens.back().token_id, result.tokens.back());
+    EXPECT_TRUE(tokens.back().kind == TokenKind::kEos || tokens.back().kind == TokenKind::kEog);
+    EXPECT_GE(specials, 2);
   }
 }
 

@@ -75,6 +75,10 @@ Migration add_label() {
 std::filesystem::path make_v0(const std::string& name) {
   const auto path = write_trace(name);
   Database db(path, Database::Mode::kReadWrite);
+  // Back to schema 1 (schema_v2_test.cpp tests that step), then without the label.
+  db.exec("ALTER TABLE tokens DROP COLUMN kind");
+  db.exec("DROP TABLE gate_predictions");
+  db.exec("DROP TABLE token_kinds");
   db.exec("ALTER TABLE runs DROP COLUMN label");
   db.exec("PRAGMA user_version = 0");
   return path;

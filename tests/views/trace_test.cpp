@@ -212,6 +212,53 @@ class TraceTest : public QObject {
     }
   }
 
+  // The default model offloading with the next-gate prefetcher: the trace keeps the engine's
+  // predictions, so the reopened run's analysis prefetches exactly as the live one (whose
+  // counters equal the store's). The token kinds mark BOS without the model loaded.
+  void aNextGateRunReopensWithTheSamePrefetches() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("next_gate.sqlite");
+    SessionController s;
+    QVERIFY(test::load_model(
+        s, QString(MOESCOPE_SOURCE_DIR) + "/resources/models/moescope-default-q8_0.gguf"));
+    RunSettings settings = test::quick_settings("The quick brown fox", 16);
+    settings.cache.prefetcher = "next-gate";
+    settings.cache.link = "nvme";
+    settings.trace_path = path;
+    s.setSettings(settings);
+    QVERIFY(test::generate_and_wait(s));
+    QVERIFY(test::wait_analysis(s));
+    const Snapshot live = snapshot(s);
+    QVERIFY(!s.run().gate_predictions().empty());
+    QVERIFY(live.chosen.phase[1].prefetch_predicted > 0);
+    QVERIFY(live.chosen.phase[1].prefetch_issued > 0);
+    QVERIFY(live.live.has_value());
+    QCOMPARE(live.chosen.phase[1], live.live->phase[1]);
+
+    storage::TraceReader reader(path.toStdString());
+    const int64_t run = reader.latest_run();
+    QCOMPARE(reader.gate_prediction_map(run), s.run().gate_predictions());
+
+    QSignalSpy opened(&s, &SessionController::traceOpened);
+    s.openTrace(path, run);
+    QVERIFY(opened.wait(20000));
+    QVERIFY(test::wait_analysis(s));
+    const Snapshot reread = snapshot(s);
+    QCOMPARE(reread.routing, live.routing);
+    QCOMPARE(s.settings().cache.prefetcher, QString("next-gate"));
+    QCOMPARE(reread.chosen.phase[0], live.chosen.phase[0]);
+    QCOMPARE(reread.chosen.phase[1], live.chosen.phase[1]);
+    QCOMPARE(reread.chosen.token, live.chosen.token);
+
+    // The recorded kinds mark the control tokens without any model.
+    const LoadedRun loaded = load_trace_run(path.toStdString(), run, nullptr);
+    std::vector<int> kinds;
+    for (const TokenInfo& t : loaded.data.tokens) kinds.push_back(int(t.special_kind));
+    QCOMPARE(kinds, live.special);
+    QCOMPARE(loaded.data.tokens[0].special_kind, SpecialKind::kBos);
+    QVERIFY(loaded.data.tokens[0].special);
+  }
+
   void aBadTraceFailsWithAMessage() {
     SessionController s;
     QSignalSpy failed(&s, &SessionController::traceFailed);

@@ -1,8 +1,11 @@
 #include "views/session/run_recording.h"
 
+#include "engine/common/error.h"
 #include "engine/policy/allocators.h"
 #include "engine/policy/policy_factory.h"
+#include "engine/policy/prefetcher.h"
 #include "storage/run_info.h"
+#include "storage/token_kind.h"
 
 namespace moescope::views {
 
@@ -23,7 +26,8 @@ RunRecording::RunRecording(const LoadedModel& model, const RunSettings& settings
   info.settings_json = storage::settings_json(model_options, settings.generation,
                                               settings.cache.offload ? &config : nullptr);
   writer_->begin_run(std::move(info));
-  writer_->prompt(settings.prompt.toStdString(), prompt, pieces);
+  writer_->prompt(settings.prompt.toStdString(), prompt, pieces,
+                  storage::token_kinds(*model.tokenizer, prompt));
   if (!settings.cache.offload) {
     // No real cache: the chosen policy (with cache events) and the online compared ones are
     // simulated on the recorded routing.
@@ -54,6 +58,17 @@ RunRecording::~RunRecording() = default;
 MoeObserver* RunRecording::observer(MoeObserver* next) {
   observer_ = std::make_unique<storage::TraceObserver>(*writer_);
   observer_->set_next(next);
+  // A next-gate run keeps the engine's predictions: a reopened run replays them.
+  try {
+    const std::string spec = settings_.cache.prefetcher.toStdString();
+    const auto prefetcher =
+        spec.rfind("next-gate", 0) == 0 ? policy::make_prefetcher(spec, {}) : nullptr;
+    if (const auto* gate = dynamic_cast<const policy::NextGatePrefetcher*>(prefetcher.get())) {
+      observer_->enable_next_gate(*model_.model, gate->distance(), gate->k_prime());
+    }
+  } catch (const Error&) {
+    // the expert store reports a bad spelling
+  }
   return observer_.get();
 }
 
@@ -65,7 +80,8 @@ void RunRecording::set_store(const offload::ExpertStore& store,
 }
 
 void RunRecording::token(const TokenEvent& event) {
-  writer_->generated(event);
+  writer_->generated(event, event.id < 0 ? storage::TokenKind::kNotRecorded
+                                         : storage::token_kind(*model_.tokenizer, event.id));
 }
 
 void RunRecording::finish() {

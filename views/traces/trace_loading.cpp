@@ -70,12 +70,23 @@ bool same_model(const LoadedModel* model, const storage::RunInfo& info,
          model->tokenizer->n_vocab() == info.model.n_vocab && model->shape == shape;
 }
 
+// Marks a recorded token special: by the kind the trace recorded (schema 2), else (schema 1) by
+// the loaded model's vocabulary when it is the run's model (`model` null otherwise).
+void classify_recorded(const storage::TokenRecord& t, const LoadedModel* model, TokenInfo& info) {
+  const tokenizer::Tokenizer* tok = model ? model->tokenizer.get() : nullptr;
+  if (t.kind != storage::TokenKind::kNotRecorded) {
+    classify_token(t.kind, tok, info);
+  } else if (tok) {
+    classify_token(*tok, info);
+  }
+}
+
 // A token's text for the comparison table: control tokens by name, marked.
 QString comparison_text(const storage::TokenRecord& t, const LoadedModel* model) {
   TokenInfo info;
   info.id = t.token_id;
   info.text = QString::fromStdString(t.text);
-  if (model) classify_token(*model->tokenizer, info);
+  classify_recorded(t, model, info);
   return info.special ? QStringLiteral("⟨%1⟩").arg(info.text) : info.text;
 }
 
@@ -114,7 +125,7 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const L
     info.text = QString::fromStdString(t.text);
     info.generated = t.phase == policy::Phase::kDecode;
     info.elapsed_ms = double(t.forwarded ? t.start_ns : last_end) / 1e6;
-    if (same_vocab) classify_token(*model->tokenizer, info);
+    classify_recorded(t, same_vocab ? model : nullptr, info);
     if (t.forwarded) last_end = std::max(last_end, t.end_ns);
     d.tokens.push_back(std::move(info));
   }
@@ -130,6 +141,10 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const L
   d.k.resize(size_t(n) * size_t(L));
   d.entropy_bits.assign(size_t(n) * size_t(L), std::numeric_limits<float>::quiet_NaN());
   d.experts = trace.selected;
+  // What next-gate speculation predicted during the run: the analysis replays it.
+  for (storage::GatePrediction& g : reader.gate_predictions(run)) {
+    d.gate_predictions.push_back({g.pos, g.layer.value, std::move(g.experts)});
+  }
   d.weights = trace.weights;
   std::vector<int64_t> base(size_t(L) + 1, 0);
   for (int32_t l = 0; l < L; ++l)

@@ -29,9 +29,10 @@ struct LoadedRun {
 struct LoadedModel;
 
 // Reads a run (the newest when run < 0). Throws moescope::Error naming the file and the problem.
-// When `model` is the model the run used (same architecture, vocabulary and experts), its
-// vocabulary marks the control tokens (BOS, EOS, ...) as a live run does; a trace does not
-// store which tokens are special.
+// Control tokens (BOS, EOS, ...) are marked as a live run marks them, from the kinds the trace
+// recorded (schema 2). A schema-1 trace has none: there `model`, when it is the model the run used
+// (same architecture, vocabulary and experts), classifies them with its vocabulary. The run's
+// next-gate predictions come along for the analysis' replay.
 LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run = -1,
                          const LoadedModel* model = nullptr);
 // The runs of a trace file. Throws moescope::Error.
