@@ -155,6 +155,10 @@
         <source>Showing run %1 of %2</source>
         <translation>Lauf %1 aus %2 wird angezeigt</translation>
     </message>
+    <message>
+        <source>Suitability</source>
+        <translation>Eignung</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::AffinityGraphView</name>
@@ -901,6 +905,108 @@
     <message>
         <source>Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a trace to fit on first; hover an entry for what it does</source>
         <translation>Sagt die Experten einer späteren Schicht voraus und lädt sie vorab. Ausgegraute Einträge brauchen zuerst einen Trace zum Anpassen; fahren Sie über einen Eintrag, um zu sehen, was er tut</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::SuitabilityModel</name>
+    <message>
+        <source>m = %1 tokens</source>
+        <translation>m = %1 Tokens</translation>
+    </message>
+    <message>
+        <source>LRU</source>
+        <translation>LRU</translation>
+    </message>
+    <message>
+        <source>Belady (MIN)</source>
+        <translation>Belady (MIN)</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>Window / policy</source>
+        <translation>Fenster / Strategie</translation>
+    </message>
+    <message>
+        <source>SRP(m)</source>
+        <translation>SRP(m)</translation>
+    </message>
+    <message>
+        <source>Hit rate, k = %1 slots</source>
+        <translation>Trefferquote, k = %1 Plätze</translation>
+    </message>
+    <message>
+        <source>Hit rate, 2k = %1 slots</source>
+        <translation>Trefferquote, 2k = %1 Plätze</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::SuitabilityPanel</name>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 ms</translation>
+    </message>
+    <message>
+        <source>given</source>
+        <translation>vorgegeben</translation>
+    </message>
+    <message>
+        <source>measured</source>
+        <translation>gemessen</translation>
+    </message>
+    <message>
+        <source>assumed: the run has no measured compute</source>
+        <translation>angenommen: der Lauf hat keine gemessene Rechenzeit</translation>
+    </message>
+    <message>
+        <source>Well suited on %1: loading every routed expert takes no longer than computing, even without a cache.</source>
+        <translation>Gut geeignet für %1: Jeden gerouteten Experten zu laden dauert nicht länger als das Rechnen, sogar ohne Cache.</translation>
+    </message>
+    <message>
+        <source>Well suited on %1: with %2 slots per layer (%3k) LRU reaches %4 hits, above the %5 break-even.</source>
+        <translation>Gut geeignet für %1: Mit %2 Plätzen pro Schicht (%3k) erreicht LRU %4 Treffer, über der Gewinnschwelle von %5.</translation>
+    </message>
+    <message>
+        <source>Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, below the %3 break-even; Belady reaches %4.</source>
+        <translation>Für %1 nur mit besserer Strategie oder Vorabladen geeignet: Bei 2k erreicht LRU %2 Treffer, unter der Gewinnschwelle von %3; Belady erreicht %4.</translation>
+    </message>
+    <message>
+        <source>Poorly suited on %1: at 2k even Belady stays below the %2 break-even; LRU needs %3 of %4 slots per layer.</source>
+        <translation>Schlecht geeignet für %1: Bei 2k bleibt selbst Belady unter der Gewinnschwelle von %2; LRU braucht %3 von %4 Plätzen pro Schicht.</translation>
+    </message>
+    <message>
+        <source>Unsuited on %1: only keeping (nearly) every expert resident reaches the %2 break-even.</source>
+        <translation>Ungeeignet für %1: Nur wenn (fast) jeder Experte resident bleibt, wird die Gewinnschwelle von %2 erreicht.</translation>
+    </message>
+    <message>
+        <source>Suitability</source>
+        <translation>Eignung</translation>
+    </message>
+    <message>
+        <source>No suitability analysis yet: generate text or open a trace.</source>
+        <translation>Noch keine Eignungsanalyse: Text erzeugen oder eine Aufzeichnung öffnen.</translation>
+    </message>
+    <message>
+        <source>Break-even hit rate on %1: h* = 1 - C / L = %2, with C = %3 of compute per token (%4) and L = %5 to load all its routed experts.</source>
+        <translation>Gewinnschwelle der Trefferquote für %1: h* = 1 - C / L = %2, mit C = %3 Rechenzeit pro Token (%4) und L = %5, um alle seine gerouteten Experten zu laden.</translation>
+    </message>
+    <message>
+        <source>Smallest cache reaching it: LRU %1, Belady %2 (of %3 experts per layer).</source>
+        <translation>Kleinster Cache, der sie erreicht: LRU %1, Belady %2 (von %3 Experten pro Schicht).</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>nie</translation>
+    </message>
+    <message>
+        <source>SRP(m): share of a window of m tokens its best fixed k experts cover (uniform routing: %1). SCH: the oracle that evicts the expert least used in the next m tokens. %2 tokens, replayed one by one.</source>
+        <translation>SRP(m): Anteil eines Fensters von m Tokens, den seine besten festen k Experten abdecken (gleichverteiltes Routing: %1). SCH: das Orakel, das den in den nächsten m Tokens am wenigsten genutzten Experten verdrängt. %2 Tokens, einzeln nachgespielt.</translation>
     </message>
 </context>
 <context>

@@ -155,6 +155,10 @@
         <source>Showing run %1 of %2</source>
         <translation>正在显示 %2 的运行 %1</translation>
     </message>
+    <message>
+        <source>Suitability</source>
+        <translation>适用性</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::AffinityGraphView</name>
@@ -901,6 +905,108 @@
     <message>
         <source>Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a trace to fit on first; hover an entry for what it does</source>
         <translation>预测后续层的专家并提前加载。灰色条目需要先有可供拟合的轨迹；将鼠标悬停在条目上可查看其作用</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::SuitabilityModel</name>
+    <message>
+        <source>m = %1 tokens</source>
+        <translation>m = %1 个词元</translation>
+    </message>
+    <message>
+        <source>LRU</source>
+        <translation>LRU</translation>
+    </message>
+    <message>
+        <source>Belady (MIN)</source>
+        <translation>Belady (MIN)</translation>
+    </message>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>Window / policy</source>
+        <translation>窗口 / 策略</translation>
+    </message>
+    <message>
+        <source>SRP(m)</source>
+        <translation>SRP(m)</translation>
+    </message>
+    <message>
+        <source>Hit rate, k = %1 slots</source>
+        <translation>命中率，k = %1 个槽位</translation>
+    </message>
+    <message>
+        <source>Hit rate, 2k = %1 slots</source>
+        <translation>命中率，2k = %1 个槽位</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::SuitabilityPanel</name>
+    <message>
+        <source>%1 %</source>
+        <translation>%1 %</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <source>given</source>
+        <translation>指定</translation>
+    </message>
+    <message>
+        <source>measured</source>
+        <translation>实测</translation>
+    </message>
+    <message>
+        <source>assumed: the run has no measured compute</source>
+        <translation>假定：本次运行没有实测计算时间</translation>
+    </message>
+    <message>
+        <source>Well suited on %1: loading every routed expert takes no longer than computing, even without a cache.</source>
+        <translation>在 %1 上非常适合：即使没有缓存，加载每个被路由的专家也不比计算慢。</translation>
+    </message>
+    <message>
+        <source>Well suited on %1: with %2 slots per layer (%3k) LRU reaches %4 hits, above the %5 break-even.</source>
+        <translation>在 %1 上非常适合：每层 %2 个槽位（%3k）时 LRU 命中率达到 %4，高于 %5 的盈亏平衡点。</translation>
+    </message>
+    <message>
+        <source>Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, below the %3 break-even; Belady reaches %4.</source>
+        <translation>在 %1 上只有配合更好的策略或预取器才适合：2k 时 LRU 命中率为 %2，低于 %3 的盈亏平衡点；Belady 可达 %4。</translation>
+    </message>
+    <message>
+        <source>Poorly suited on %1: at 2k even Belady stays below the %2 break-even; LRU needs %3 of %4 slots per layer.</source>
+        <translation>在 %1 上不太适合：2k 时即使 Belady 也低于 %2 的盈亏平衡点；LRU 每层需要 %4 个槽位中的 %3 个。</translation>
+    </message>
+    <message>
+        <source>Unsuited on %1: only keeping (nearly) every expert resident reaches the %2 break-even.</source>
+        <translation>在 %1 上不适合：只有让（几乎）所有专家常驻才能达到 %2 的盈亏平衡点。</translation>
+    </message>
+    <message>
+        <source>Suitability</source>
+        <translation>适用性</translation>
+    </message>
+    <message>
+        <source>No suitability analysis yet: generate text or open a trace.</source>
+        <translation>尚无适用性分析：请生成文本或打开一个跟踪文件。</translation>
+    </message>
+    <message>
+        <source>Break-even hit rate on %1: h* = 1 - C / L = %2, with C = %3 of compute per token (%4) and L = %5 to load all its routed experts.</source>
+        <translation>%1 上的盈亏平衡命中率：h* = 1 - C / L = %2，其中 C = 每个词元 %3 的计算时间（%4），L = 加载其全部被路由专家需要的 %5。</translation>
+    </message>
+    <message>
+        <source>Smallest cache reaching it: LRU %1, Belady %2 (of %3 experts per layer).</source>
+        <translation>达到它的最小缓存：LRU %1，Belady %2（每层共 %3 个专家）。</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>永不</translation>
+    </message>
+    <message>
+        <source>SRP(m): share of a window of m tokens its best fixed k experts cover (uniform routing: %1). SCH: the oracle that evicts the expert least used in the next m tokens. %2 tokens, replayed one by one.</source>
+        <translation>SRP(m)：m 个词元的窗口中由最佳固定 k 个专家覆盖的比例（均匀路由：%1）。SCH：驱逐在接下来 m 个词元中使用最少的专家的预言策略。共 %2 个词元，逐个重放。</translation>
     </message>
 </context>
 <context>

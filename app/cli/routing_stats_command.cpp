@@ -1,8 +1,9 @@
 // moescope routing-stats [--model M] --file TEXT [--ctx N] [--chunks N] [--threads N] [--json]
-//                        [--exact]
+//                        [--exact] [--link NAME] [--layer-compute DURATION]
 // Runs the model over a text in chunks, as `moescope perplexity` does, records every token's
 // routing and prints per MoE layer how the traffic spreads over the experts and how much a
-// layer's top-1 choice tells about the next one's.
+// layer's top-1 choice tells about the next one's, then the offloading suitability of the model
+// on that text (docs/suitability.md).
 #include <QCommandLineParser>
 #include <QFile>
 #include <QJsonArray>
@@ -14,7 +15,9 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -26,6 +29,7 @@
 #include "engine/model/model.h"
 #include "engine/model/routing_trace_recorder.h"
 #include "engine/policy/routing_stats.h"
+#include "engine/policy/suitability.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace moescope::cli {
@@ -99,6 +103,107 @@ QJsonValue optional_json(const std::optional<double>& v) {
   return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
 }
 
+QJsonValue number_json(double v) {
+  return std::isfinite(v) ? QJsonValue(v) : QJsonValue(QJsonValue::Null);
+}
+
+template <typename T>
+QJsonArray array_json(const std::vector<T>& values) {
+  QJsonArray out;
+  for (const T& v : values) {
+    if constexpr (std::is_floating_point_v<T>) {
+      out.append(number_json(v));
+    } else {
+      out.append(qint64(v));
+    }
+  }
+  return out;
+}
+
+QJsonObject score_json(int32_t m, const policy::SegmentScore& s) {
+  return QJsonObject{
+      {"m", m}, {"mean", number_json(s.mean)}, {"per_layer", array_json(s.per_layer)}};
+}
+
+QJsonValue slots_json(const std::optional<int32_t>& v) {
+  return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
+}
+
+// The "suitability" object of --json (every number of policy::Suitability).
+QJsonObject suitability_json(const policy::Suitability& s, const policy::MoeShape& shape) {
+  QJsonArray srp, capacities, reasons;
+  for (size_t i = 0; i < s.windows.size(); ++i) srp.append(score_json(s.windows[i], s.srp[i]));
+  for (const policy::CapacityPoint& c : s.capacities) {
+    QJsonArray sch;
+    for (size_t i = 0; i < s.windows.size(); ++i) sch.append(score_json(s.windows[i], c.sch[i]));
+    capacities.append(QJsonObject{{"multiple_of_k", c.multiple},
+                                  {"slots", array_json(c.slots)},
+                                  {"lru", number_json(c.lru)},
+                                  {"belady", number_json(c.belady)},
+                                  {"sch", sch}});
+  }
+  for (const std::string& r : s.reasons) reasons.append(QString::fromStdString(r));
+  const policy::BreakEven& b = s.break_even;
+  return QJsonObject{
+      {"tokens", qint64(s.tokens)},
+      {"uniform_srp", s.uniform_srp},
+      {"srp", srp},
+      {"capacities", capacities},
+      {"break_even", QJsonObject{{"link", QString::fromStdString(s.link_name)},
+                                 {"hit_rate", b.hit_rate},
+                                 {"per_layer", array_json(b.per_layer)},
+                                 {"expert_bytes", array_json(shape.expert_bytes)},
+                                 {"transfer_ns", array_json(b.transfer_ns)},
+                                 {"compute_ns", array_json(b.compute_ns)},
+                                 {"compute_origin", policy::compute_origin_name(b.compute_origin)},
+                                 {"link_ns_per_token", b.link_ns_per_token},
+                                 {"compute_ns_per_token", b.compute_ns_per_token}}},
+      {"lru_slots_to_break_even", slots_json(s.lru_slots_to_break_even)},
+      {"belady_slots_to_break_even", slots_json(s.belady_slots_to_break_even)},
+      {"verdict", policy::verdict_name(s.verdict)},
+      {"verdict_text", QString::fromStdString(s.verdict_text)},
+      {"reasons", reasons}};
+}
+
+void print_suitability(const policy::Suitability& s) {
+  std::printf("\nOffloading suitability (docs/suitability.md), tokens one by one:\n");
+  std::printf("%-10s", "m");
+  for (int32_t m : s.windows) std::printf(" %8d", m);
+  std::printf("\n%-10s", "SRP(m)");
+  for (const policy::SegmentScore& v : s.srp) std::printf(" %8.3f", v.mean);
+  std::printf("   (uniform routing: %.3f)\n", s.uniform_srp);
+  for (const policy::CapacityPoint& c : s.capacities) {
+    std::printf("%-10s",
+                (c.multiple == 1 ? std::string("SCH(m,k)") : fmt::format("SCH(m,{}k)", c.multiple))
+                    .c_str());
+    for (const policy::SegmentScore& v : c.sch) std::printf(" %7.1f%%", 100 * v.mean);
+    std::printf("   LRU %.1f %%, Belady %.1f %% at %d slots per layer\n", 100 * c.lru,
+                100 * c.belady, c.slots.empty() ? 0 : c.slots[0]);
+  }
+  std::printf("\nverdict: %s\n", s.verdict_text.c_str());
+  for (const std::string& r : s.reasons) std::printf("  - %s\n", r.c_str());
+}
+
+// Median wall time of single-token forward calls (the decode compute of a token), recorder off.
+int64_t measure_decode_ns(Model& model, const std::vector<int32_t>& tokens) {
+  constexpr size_t kSteps = 17;  // the first one warms up and is not counted
+  auto state = model.new_state();
+  std::vector<float> logits(static_cast<size_t>(model.n_vocab()));
+  std::vector<int64_t> times;
+  const size_t steps = std::min({kSteps, tokens.size(), size_t(std::max(model.n_ctx(), 0))});
+  for (size_t i = 0; i < steps; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    model.forward(std::span<const int32_t>(&tokens[i], 1), *state, logits, /*all_logits=*/false);
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    if (i > 0) times.push_back(ns);
+  }
+  if (times.empty()) return 0;
+  std::nth_element(times.begin(), times.begin() + ptrdiff_t(times.size() / 2), times.end());
+  return times[times.size() / 2];
+}
+
 }  // namespace
 
 int run_routing_stats(const QStringList& args) {
@@ -118,6 +223,14 @@ int run_routing_stats(const QStringList& args) {
       {"threads", "Worker threads (default: physical cores).", "N"},
       {"json", "Machine-readable output."},
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
+      {"link",
+       "Link of the suitability analysis's break-even hit rate (default nvme; none, pcie4x16, "
+       "pcie3x16, nvme, sata-ssd, ufs31, emmc).",
+       "NAME"},
+      {"layer-compute",
+       "Compute time of one token per MoE layer for the break-even (e.g. 150us; default: "
+       "measured from 16 single-token forward calls, divided by the MoE layers).",
+       "DURATION"},
   });
   if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
@@ -139,6 +252,13 @@ int run_routing_stats(const QStringList& args) {
   }
 
   try {
+    const policy::LinkModel link = policy::LinkModel::preset(
+        parser.value("link").isEmpty() ? std::string("nvme") : parser.value("link").toStdString());
+    std::optional<int64_t> layer_compute;
+    if (parser.isSet("layer-compute")) {
+      layer_compute = policy::parse_duration_ns(parser.value("layer-compute").toStdString());
+      if (*layer_compute <= 0) fail("--layer-compute must be positive");
+    }
     const std::string text = read_text(parser.value("file"));
     const QString model_path = model_path_or_default(parser);
     ModelOptions model_options;
@@ -179,6 +299,17 @@ int run_routing_stats(const QStringList& args) {
     model->set_observer(nullptr);
     const policy::RoutingTrace trace = recorder.finish();
     const std::vector<LayerRow> rows = layer_rows(trace);
+    policy::SuitabilityOptions suit_options;
+    suit_options.link = link;
+    if (layer_compute) {
+      suit_options.layer_compute_ns.assign(size_t(trace.n_layers()), *layer_compute);
+    } else {
+      const int64_t token_ns = measure_decode_ns(*model, tokens);
+      suit_options.layer_compute_ns.assign(size_t(trace.n_layers()),
+                                           std::max<int64_t>(1, token_ns / trace.n_layers()));
+      suit_options.compute_origin = policy::ComputeOrigin::kMeasured;
+    }
+    const policy::Suitability suitability = policy::offloading_suitability(trace, suit_options);
     const int32_t n_expert = trace.shape.n_experts.front();
     const int32_t top_k = trace.shape.top_k.front();
 
@@ -210,7 +341,8 @@ int run_routing_stats(const QStringList& args) {
                             {"n_tokens", qint64(trace.n_tokens())},
                             {"n_chunks", chunks_done},
                             {"ctx", n_ctx},
-                            {"layers", layers}};
+                            {"layers", layers},
+                            {"suitability", suitability_json(suitability, trace.shape)}};
       std::printf("%s", QJsonDocument(out).toJson().constData());
     } else {
       std::printf("%lld tokens in %d chunks of at most %d; %d MoE layers, %d experts, top-%d\n\n",
@@ -232,6 +364,7 @@ int run_routing_stats(const QStringList& args) {
           "of the router's distribution; hot80: fewest experts taking 80 %% of the activations;\n"
           "top1 MI: mutual information in bits of this layer's and the next layer's top-1 "
           "expert.\n");
+      print_suitability(suitability);
     }
     std::fprintf(stderr, "routing-stats: %lld tokens, %d chunks, %.2f s (%.1f tokens/s)\n",
                  static_cast<long long>(trace.n_tokens()), chunks_done, seconds,

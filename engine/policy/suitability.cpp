@@ -1,0 +1,304 @@
+#include "engine/policy/suitability.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include "engine/common/error.h"
+#include "engine/policy/access_stream.h"
+#include "engine/policy/capacity.h"
+#include "engine/policy/policies.h"
+#include "engine/policy/simulator.h"
+#include "engine/policy/stack_curves.h"
+
+namespace moescope::policy {
+
+namespace {
+
+// The window the verdict quotes: 16 tokens (a sentence or two) when the trace is that long.
+constexpr int32_t kVerdictWindow = 16;
+
+bool phase_counts(PhaseFilter f, int phase) {
+  return phase_selected(f, Phase(phase));
+}
+
+// Hit rate with slots[l] in layer l over the selected phases, from per-layer stack curves.
+double curve_rate(const CurveSet& set, const std::vector<int32_t>& slots, PhaseFilter f) {
+  int64_t hits = 0, accesses = 0;
+  for (size_t l = 0; l < set.per_layer.size(); ++l) {
+    const HitCurve& h = set.per_layer[l];
+    const size_t c = std::min(size_t(slots[l]), h.hits[0].size() - 1);
+    for (int p = 0; p < 2; ++p) {
+      if (!phase_counts(f, p)) continue;
+      hits += h.hits[p][c];
+      accesses += h.accesses[p];
+    }
+  }
+  return accesses ? double(hits) / double(accesses) : std::nan("");
+}
+
+// The SCH-window(m) oracle with per-layer capacities (segment_cache_hit_rate with k_l slots).
+SegmentScore sch_rate(const RoutingTrace& trace, const std::shared_ptr<const AccessStream>& stream,
+                      int32_t m, const std::vector<int32_t>& slots, PhaseFilter f) {
+  CacheSimulator sim(trace.shape, CacheCapacity::per_layer(slots), make_sch(stream, m));
+  const CacheReport& r = replay(trace, *stream, sim);
+  SegmentScore out;
+  CacheCounters all;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) {
+    CacheCounters c;
+    for (int p = 0; p < 2; ++p)
+      if (phase_counts(f, p)) c += r.layer[p][size_t(l)];
+    out.per_layer.push_back(c.accesses ? c.hit_rate() : std::nan(""));
+    all += c;
+  }
+  out.mean = all.accesses ? all.hit_rate() : std::nan("");
+  return out;
+}
+
+std::optional<int32_t> slots_to_reach(const CurveSet& set, int32_t max_experts, double target,
+                                      int32_t n_layers, PhaseFilter f) {
+  for (int32_t c = 0; c <= max_experts; ++c) {
+    if (curve_rate(set, std::vector<int32_t>(size_t(n_layers), c), f) >= target) return c;
+  }
+  return std::nullopt;
+}
+
+std::string percent(double share) {
+  return std::isnan(share) ? std::string("-") : fmt::format("{:.1f} %", 100 * share);
+}
+
+// "k" or "2k".
+std::string times_k(int32_t multiple) {
+  return multiple == 1 ? std::string("k") : fmt::format("{}k", multiple);
+}
+
+std::string ms(double ns) {
+  return fmt::format("{:.3g} ms", ns / 1e6);
+}
+
+void explain(Suitability& s, const MoeShape& shape) {
+  const BreakEven& b = s.break_even;
+  const double h = b.hit_rate;
+  const CapacityPoint& k1 = s.capacities[0];
+  const CapacityPoint& k2 = s.capacities[1];
+  const int w = s.window_index(kVerdictWindow) >= 0 ? s.window_index(kVerdictWindow) : 0;
+  const int32_t m = s.windows[size_t(w)];
+  const std::string link = s.link_name;
+
+  if (h <= 0) {
+    s.verdict = Verdict::kLinkNotBottleneck;
+    s.verdict_text = fmt::format(
+        "well suited on {}: loading every routed expert ({} per token) takes no longer than "
+        "computing ({}), so even without a cache the loads can hide behind compute",
+        link, ms(b.link_ns_per_token), ms(b.compute_ns_per_token));
+  } else if (k1.lru >= h || k2.lru >= h) {
+    const CapacityPoint& at = k1.lru >= h ? k1 : k2;
+    s.verdict = Verdict::kWellSuited;
+    s.verdict_text = fmt::format(
+        "well suited on {}: a {} cache ({} slots per layer) with LRU reaches {} hits (SCH({}) "
+        "{}, Belady {}) above the {} break-even; SRP({}) = {:.2f}",
+        link, times_k(at.multiple), at.slots[0], percent(at.lru), m,
+        percent(at.sch[size_t(w)].mean), percent(at.belady), percent(h), m, s.srp[size_t(w)].mean);
+  } else if (k2.belady >= h) {
+    s.verdict = Verdict::kNeedsBetterPolicy;
+    s.verdict_text = fmt::format(
+        "suited only with a better policy or prefetcher on {}: at 2k ({} slots per layer) LRU "
+        "reaches {} hits, below the {} break-even, while Belady reaches {}",
+        link, k2.slots[0], percent(k2.lru), percent(h), percent(k2.belady));
+  } else if (s.lru_slots_to_break_even && *s.lru_slots_to_break_even < s.max_experts) {
+    const int32_t c = *s.lru_slots_to_break_even;
+    s.verdict = Verdict::kNeedsLargeCache;
+    s.verdict_text = fmt::format(
+        "poorly suited on {}: even Belady stays below the {} break-even at 2k ({}); LRU needs "
+        "{} of {} slots per layer ({:.0f} % of the experts)",
+        link, percent(h), percent(k2.belady), c, s.max_experts, 100.0 * c / s.max_experts);
+  } else {
+    s.verdict = Verdict::kUnsuited;
+    s.verdict_text = fmt::format(
+        "unsuited on {}: only keeping (nearly) every expert resident reaches the {} break-even "
+        "(Belady at 2k: {})",
+        link, percent(h), percent(k2.belady));
+  }
+
+  std::string srp;
+  for (size_t i = 0; i < s.windows.size(); ++i)
+    srp += fmt::format("{}SRP({}) = {:.3f}", i ? ", " : "", s.windows[i], s.srp[i].mean);
+  s.reasons.push_back(
+      fmt::format("local routing consistency: {} (uniform routing gives {:.3f}, one fixed set 1)",
+                  srp, s.uniform_srp));
+  for (const CapacityPoint& c : s.capacities) {
+    s.reasons.push_back(fmt::format("{} = {} slots per layer: LRU {}, SCH({}) {}, Belady {}",
+                                    times_k(c.multiple), c.slots[0], percent(c.lru), m,
+                                    percent(c.sch[size_t(w)].mean), percent(c.belady)));
+  }
+  int32_t k_total = 0;
+  for (int32_t k : shape.top_k) k_total += k;
+  s.reasons.push_back(fmt::format(
+      "break-even on {}: {} hits (loading all {} routed experts of a token takes {}, its compute "
+      "{} {}; h* = 1 - C / L)",
+      link, percent(h), k_total, ms(b.link_ns_per_token), ms(b.compute_ns_per_token),
+      compute_origin_name(b.compute_origin)));
+  auto slots_text = [&](const std::optional<int32_t>& c) {
+    return c ? fmt::format("{} slots per layer", *c) : std::string("never");
+  };
+  s.reasons.push_back(fmt::format("smallest cache reaching break-even: LRU {}, Belady {} (of {})",
+                                  slots_text(s.lru_slots_to_break_even),
+                                  slots_text(s.belady_slots_to_break_even), s.max_experts));
+}
+
+}  // namespace
+
+const char* compute_origin_name(ComputeOrigin origin) {
+  switch (origin) {
+    case ComputeOrigin::kGiven:
+      return "given";
+    case ComputeOrigin::kMeasured:
+      return "measured";
+    case ComputeOrigin::kAssumed:
+      return "assumed";
+  }
+  return "?";
+}
+
+const char* verdict_name(Verdict v) {
+  switch (v) {
+    case Verdict::kLinkNotBottleneck:
+      return "link not the bottleneck";
+    case Verdict::kWellSuited:
+      return "well suited";
+    case Verdict::kNeedsBetterPolicy:
+      return "needs a better policy";
+    case Verdict::kNeedsLargeCache:
+      return "poorly suited";
+    case Verdict::kUnsuited:
+      return "unsuited";
+  }
+  return "?";
+}
+
+int Suitability::window_index(int32_t m) const {
+  const auto it = std::find(windows.begin(), windows.end(), m);
+  return it == windows.end() ? -1 : int(it - windows.begin());
+}
+
+BreakEven break_even(const MoeShape& shape, const LinkModel& link,
+                     const std::vector<int64_t>& layer_compute_ns, ComputeOrigin origin) {
+  if (layer_compute_ns.size() != size_t(shape.n_layers())) {
+    fail("break-even needs the compute of all {} MoE layers, got {}", shape.n_layers(),
+         layer_compute_ns.size());
+  }
+  BreakEven b;
+  b.compute_ns = layer_compute_ns;
+  b.compute_origin = origin;
+  for (int32_t l = 0; l < shape.n_layers(); ++l) {
+    const int64_t c = layer_compute_ns[size_t(l)];
+    if (c < 0) fail("MoE layer {} has a negative compute time ({} ns)", l, c);
+    const int64_t tau = link.transfer_ns(shape.expert_bytes[size_t(l)]);
+    const double load = double(shape.top_k[size_t(l)]) * double(tau);
+    b.transfer_ns.push_back(tau);
+    b.link_ns_per_token += load;
+    b.compute_ns_per_token += double(c);
+    b.per_layer.push_back(load > 0 ? std::max(0.0, 1.0 - double(c) / load) : 0.0);
+  }
+  b.hit_rate = b.link_ns_per_token > 0
+                   ? std::max(0.0, 1.0 - b.compute_ns_per_token / b.link_ns_per_token)
+                   : 0.0;
+  return b;
+}
+
+double demand_slowdown(const BreakEven& b, double hit_rate) {
+  const double c = b.compute_ns_per_token;
+  return c > 0 ? (c + (1 - hit_rate) * b.link_ns_per_token) / c : std::nan("");
+}
+
+double overlapped_slowdown(const BreakEven& b, double hit_rate) {
+  const double c = b.compute_ns_per_token;
+  return c > 0 ? std::max(c, (1 - hit_rate) * b.link_ns_per_token) / c : std::nan("");
+}
+
+std::vector<int64_t> measured_decode_compute(const RoutingTrace& trace) {
+  const int32_t n = trace.n_layers();
+  if (trace.compute_ns.size() != size_t(trace.n_tokens()) * size_t(n) || n == 0) return {};
+  std::vector<double> sum(size_t(n), 0.0);
+  int64_t count = 0;
+  for (int64_t t = 0; t < trace.n_tokens(); ++t) {
+    if (trace.phase[size_t(t)] != Phase::kDecode) continue;
+    const int64_t* row = &trace.compute_ns[size_t(t) * size_t(n)];
+    if (!std::all_of(row, row + n, [](int64_t v) { return v > 0; })) continue;
+    for (int32_t l = 0; l < n; ++l) sum[size_t(l)] += double(row[l]);
+    ++count;
+  }
+  if (count == 0) return {};
+  std::vector<int64_t> out;
+  for (double s : sum) out.push_back(std::llround(s / double(count)));
+  return out;
+}
+
+Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityOptions& options) {
+  const MoeShape& shape = trace.shape;
+  const int32_t n_layers = trace.n_layers();
+  if (n_layers == 0) fail("the trace has no MoE layer");
+  Suitability s;
+  for (int64_t t = 0; t < trace.n_tokens(); ++t)
+    s.tokens += phase_selected(options.filter, trace.phase[size_t(t)]);
+  if (s.tokens == 0)
+    fail("the trace has no tokens of the selected phase for a suitability analysis");
+  s.link_name = options.link.name;
+
+  // Local consistency.
+  for (int32_t m : options.windows) {
+    if (m < 1) fail("SRP and SCH need a window of at least one token, not {}", m);
+    if (m > s.tokens || s.window_index(m) >= 0) continue;
+    s.windows.push_back(m);
+    s.srp.push_back(segment_routing_performance(trace, m, options.filter));
+  }
+  if (s.windows.empty()) {
+    s.windows.push_back(int32_t(std::min<int64_t>(s.tokens, 4)));
+    s.srp.push_back(segment_routing_performance(trace, s.windows[0], options.filter));
+  }
+  for (int32_t l = 0; l < n_layers; ++l) {
+    s.uniform_srp += double(shape.top_k[size_t(l)]) / double(shape.n_experts[size_t(l)]);
+    s.max_experts = std::max(s.max_experts, shape.n_experts[size_t(l)]);
+  }
+  s.uniform_srp /= n_layers;
+
+  // Hit rates, tokens one by one (the stream a decode-only run would see).
+  const auto stream = std::make_shared<const AccessStream>(AccessStream::build(trace, {1}));
+  const CurveSet lru = lru_curves(*stream, shape);
+  const CurveSet opt = opt_curves(*stream, shape);
+  for (int32_t multiple : {1, 2}) {
+    CapacityPoint p;
+    p.multiple = multiple;
+    for (int32_t l = 0; l < n_layers; ++l) {
+      p.slots.push_back(std::min(multiple * shape.top_k[size_t(l)], shape.n_experts[size_t(l)]));
+    }
+    p.lru = curve_rate(lru, p.slots, options.filter);
+    p.belady = curve_rate(opt, p.slots, options.filter);
+    for (int32_t m : s.windows)
+      p.sch.push_back(sch_rate(trace, stream, m, p.slots, options.filter));
+    s.capacities.push_back(std::move(p));
+  }
+
+  // Break-even.
+  std::vector<int64_t> compute = options.layer_compute_ns;
+  ComputeOrigin origin = options.compute_origin;
+  if (compute.empty()) {
+    compute = measured_decode_compute(trace);
+    origin = ComputeOrigin::kMeasured;
+  }
+  if (compute.empty()) {
+    compute.assign(size_t(n_layers), TimingModel{}.decode_layer_ns);
+    origin = ComputeOrigin::kAssumed;
+  }
+  s.break_even = break_even(shape, options.link, compute, origin);
+  s.lru_slots_to_break_even =
+      slots_to_reach(lru, s.max_experts, s.break_even.hit_rate, n_layers, options.filter);
+  s.belady_slots_to_break_even =
+      slots_to_reach(opt, s.max_experts, s.break_even.hit_rate, n_layers, options.filter);
+  explain(s, shape);
+  return s;
+}
+
+}  // namespace moescope::policy

@@ -1,0 +1,197 @@
+// The offloading suitability as the CLI and the report show it equals the engine's
+// offloading_suitability on the same trace: `routing-stats --json` on a reference model (the trace
+// rebuilt independently from llama.cpp's recorded routing of the same tokens), and the
+// "Offloading suitability" section of `moescope report` on a recorded run of the default model.
+#define QT_NO_KEYWORDS
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "engine/policy/suitability.h"
+#include "storage/report/report_model.h"
+#include "storage/trace_reader.h"
+#include "tests/app/cli_runner.h"
+
+namespace moescope {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using test::run_moescope;
+
+std::string slurp(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+double number(const json& j) {
+  return j.is_null() ? std::nan("") : j.get<double>();
+}
+
+void expect_same(double a, double b, const std::string& what) {
+  if (std::isnan(a) || std::isnan(b)) {
+    EXPECT_TRUE(std::isnan(a) && std::isnan(b)) << what;
+  } else {
+    EXPECT_DOUBLE_EQ(a, b) << what;
+  }
+}
+
+void expect_score(const json& j, int32_t m, const policy::SegmentScore& s,
+                  const std::string& what) {
+  EXPECT_EQ(j["m"].get<int>(), m) << what;
+  expect_same(number(j["mean"]), s.mean, what + " mean");
+  ASSERT_EQ(j["per_layer"].size(), s.per_layer.size()) << what;
+  for (size_t l = 0; l < s.per_layer.size(); ++l) {
+    expect_same(number(j["per_layer"][l]), s.per_layer[l], what + fmt::format(" layer {}", l));
+  }
+}
+
+TEST(PolicySuitabilityCli, RoutingStatsJsonEqualsTheEngineOnLlamaCppsRouting) {
+  const std::string ref = MOESCOPE_SHARED_DIR "/reference";
+  // llama.cpp's prompt: one chunk of --ctx 64 routes exactly its tokens.
+  const fs::path text_file =
+      fs::temp_directory_path() / ("moescope-suit-prompt-" + std::to_string(getpid()) + ".txt");
+  {
+    std::ifstream t(ref + "/logits/llama-moe-f32/tokens.json");
+    std::ofstream(text_file) << json::parse(t)["prompt"].get<std::string>();
+  }
+  const std::string text = text_file.string();
+  const auto r = run_moescope({"routing-stats", "--model", ref + "/models/llama-moe-f32.gguf",
+                               "--file", text, "--ctx", "64", "--json", "--threads", "2", "--link",
+                               "sata-ssd", "--layer-compute", "150us"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json out = json::parse(r.out);
+  const json& s = out["suitability"];
+
+  // The same tokens' routing as llama.cpp recorded it, with the shape the command reports.
+  std::ifstream f(ref + "/logits/llama-moe-f32/routing.json");
+  const json routing = json::parse(f);
+  const size_t n_layers = routing["moe_layers"].size();
+  const int n_tokens = routing["n_tokens"].get<int>();
+  ASSERT_EQ(out["n_tokens"].get<int>(), n_tokens);
+  policy::MoeShape shape;
+  for (size_t m = 0; m < n_layers; ++m) {
+    shape.n_experts.push_back(out["layers"][m]["n_expert"].get<int32_t>());
+    const int layer = routing["moe_layers"][m].get<int>();
+    shape.top_k.push_back(int32_t(routing["topk"][std::to_string(layer)][0].size()));
+    shape.expert_bytes.push_back(s["break_even"]["expert_bytes"][m].get<uint64_t>());
+    shape.model_layer.push_back(layer);
+  }
+  shape.validate();
+  policy::RoutingTraceBuilder b(shape, false);
+  for (int t = 0; t < n_tokens; ++t) {
+    b.begin_token(policy::Phase::kPrefill);
+    for (size_t m = 0; m < n_layers; ++m) {
+      std::vector<ExpertId> e;
+      for (const json& x :
+           routing["topk"][std::to_string(routing["moe_layers"][m].get<int>())][t]) {
+        e.push_back(ExpertId(x.get<int32_t>()));
+      }
+      b.add_layer(e, std::vector<float>(e.size(), 1.0f / float(e.size())));
+    }
+  }
+  const policy::RoutingTrace trace = b.finish();
+  policy::SuitabilityOptions options;
+  options.link = policy::LinkModel::preset("sata-ssd");
+  options.layer_compute_ns.assign(n_layers, 150'000);
+  const policy::Suitability expected = policy::offloading_suitability(trace, options);
+
+  EXPECT_EQ(s["tokens"].get<int64_t>(), expected.tokens);
+  EXPECT_DOUBLE_EQ(s["uniform_srp"].get<double>(), expected.uniform_srp);
+  ASSERT_EQ(s["srp"].size(), expected.windows.size());
+  for (size_t i = 0; i < expected.windows.size(); ++i) {
+    expect_score(s["srp"][i], expected.windows[i], expected.srp[i], "SRP");
+  }
+  ASSERT_EQ(s["capacities"].size(), 2u);
+  for (size_t c = 0; c < 2; ++c) {
+    const json& j = s["capacities"][c];
+    const policy::CapacityPoint& p = expected.capacities[c];
+    EXPECT_EQ(j["multiple_of_k"].get<int>(), p.multiple);
+    EXPECT_EQ(j["slots"].get<std::vector<int32_t>>(), p.slots);
+    expect_same(number(j["lru"]), p.lru, "LRU");
+    expect_same(number(j["belady"]), p.belady, "Belady");
+    for (size_t i = 0; i < expected.windows.size(); ++i) {
+      expect_score(j["sch"][i], expected.windows[i], p.sch[i], "SCH");
+    }
+  }
+  const json& be = s["break_even"];
+  EXPECT_EQ(be["link"].get<std::string>(), "sata-ssd");
+  EXPECT_DOUBLE_EQ(be["hit_rate"].get<double>(), expected.break_even.hit_rate);
+  EXPECT_EQ(be["transfer_ns"].get<std::vector<int64_t>>(), expected.break_even.transfer_ns);
+  EXPECT_EQ(be["compute_origin"].get<std::string>(), "given");
+  EXPECT_EQ(s["verdict"].get<std::string>(), policy::verdict_name(expected.verdict));
+  EXPECT_EQ(s["verdict_text"].get<std::string>(), expected.verdict_text);
+  EXPECT_EQ(s["reasons"].size(), expected.reasons.size());
+
+  // The text output carries the same verdict; a bad link is one line with exit 1.
+  const auto printed = run_moescope({"routing-stats", "--model", ref + "/models/llama-moe-f32.gguf",
+                                     "--file", text, "--ctx", "64", "--threads", "2", "--link",
+                                     "sata-ssd", "--layer-compute", "150us"});
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_NE(printed.out.find("verdict: " + expected.verdict_text), std::string::npos);
+  const auto bad = run_moescope({"routing-stats", "--model", ref + "/models/llama-moe-f32.gguf",
+                                 "--file", text, "--link", "floppy"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("floppy"), std::string::npos);
+  fs::remove(text_file);
+}
+
+TEST(SuitabilityReport, SectionEqualsTheEngineOnTheRecordedRun) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("moescope-suit-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path trace = dir / "run.sqlite";
+  test::record_default_model(trace.string(),
+                             {"--prompt", "It is a truth universally acknowledged", "-n", "40",
+                              "--expert-slots", "24", "--policy", "lru", "--link", "nvme"});
+  const fs::path html_path = dir / "report.html";
+  const auto r =
+      run_moescope({"report", "--trace", trace.string(), "--out", html_path.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = slurp(html_path);
+
+  storage::TraceReader reader(trace);
+  const int64_t run = reader.latest_run();
+  const storage::report::SuitabilityInputs in = storage::report::suitability_inputs(reader, run);
+  EXPECT_EQ(in.options.link.name, "nvme");
+  const policy::Suitability expected = policy::offloading_suitability(in.trace, in.options);
+
+  EXPECT_NE(html.find("<section id=\"suitability\">"), std::string::npos);
+  EXPECT_NE(html.find(fmt::format("data-verdict=\"{}\"", policy::verdict_name(expected.verdict))),
+            std::string::npos);
+  const std::regex row_re(
+      "<tr class=\"srp-row\" data-m=\"(\\d+)\"><td>\\d+</td><td align=\"right\">([^<]*)</td>"
+      "<td align=\"right\">([^<]*)</td><td align=\"right\">([^<]*)</td></tr>");
+  size_t rows = 0;
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), row_re);
+       it != std::sregex_iterator(); ++it, ++rows) {
+    const std::smatch& m = *it;
+    ASSERT_LT(rows, expected.windows.size());
+    EXPECT_EQ(std::stoi(m[1]), expected.windows[rows]);
+    EXPECT_EQ(m[2].str(), fmt::format("{:.3f}", expected.srp[rows].mean));
+    EXPECT_EQ(m[3].str(), fmt::format("{:.1f} %", 100 * expected.capacities[0].sch[rows].mean));
+    EXPECT_EQ(m[4].str(), fmt::format("{:.1f} %", 100 * expected.capacities[1].sch[rows].mean));
+  }
+  EXPECT_EQ(rows, expected.windows.size());
+  EXPECT_NE(html.find(fmt::format("<span id=\"break-even\">{:.1f} %</span>",
+                                  100 * expected.break_even.hit_rate)),
+            std::string::npos);
+  // The run measured its decode compute (offloading records it): not the placeholder.
+  EXPECT_NE(expected.break_even.compute_origin, policy::ComputeOrigin::kAssumed);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace moescope

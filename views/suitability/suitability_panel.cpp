@@ -1,0 +1,157 @@
+#include "views/suitability/suitability_panel.h"
+
+#include <QEvent>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLocale>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "views/session/session_controller.h"
+#include "views/suitability/suitability_model.h"
+
+namespace moescope::views {
+namespace {
+
+QString percent(double share) {
+  return SuitabilityPanel::tr("%1 %").arg(QLocale().toString(100 * share, 'f', 1));
+}
+
+QString milliseconds(double ns) {
+  return SuitabilityPanel::tr("%1 ms").arg(QLocale().toString(ns / 1e6, 'f', 3));
+}
+
+QString origin_text(policy::ComputeOrigin origin) {
+  switch (origin) {
+    case policy::ComputeOrigin::kGiven:
+      return SuitabilityPanel::tr("given");
+    case policy::ComputeOrigin::kMeasured:
+      return SuitabilityPanel::tr("measured");
+    case policy::ComputeOrigin::kAssumed:
+      return SuitabilityPanel::tr("assumed: the run has no measured compute");
+  }
+  return {};
+}
+
+// The verdict in the interface language, from the same numbers as the engine's English text.
+QString verdict_text(const policy::Suitability& s) {
+  const QString link = QString::fromStdString(s.link_name);
+  const QString h = percent(s.break_even.hit_rate);
+  const policy::CapacityPoint& k1 = s.capacities[0];
+  const policy::CapacityPoint& k2 = s.capacities[1];
+  switch (s.verdict) {
+    case policy::Verdict::kLinkNotBottleneck:
+      return SuitabilityPanel::tr(
+                 "Well suited on %1: loading every routed expert takes no longer than computing, "
+                 "even without a cache.")
+          .arg(link);
+    case policy::Verdict::kWellSuited: {
+      const policy::CapacityPoint& at = k1.lru >= s.break_even.hit_rate ? k1 : k2;
+      return SuitabilityPanel::tr(
+                 "Well suited on %1: with %2 slots per layer (%3k) LRU reaches %4 hits, above the "
+                 "%5 break-even.")
+          .arg(link)
+          .arg(at.slots.front())
+          .arg(at.multiple)
+          .arg(percent(at.lru), h);
+    }
+    case policy::Verdict::kNeedsBetterPolicy:
+      return SuitabilityPanel::tr(
+                 "Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, "
+                 "below the %3 break-even; Belady reaches %4.")
+          .arg(link, percent(k2.lru), h, percent(k2.belady));
+    case policy::Verdict::kNeedsLargeCache:
+      return SuitabilityPanel::tr(
+                 "Poorly suited on %1: at 2k even Belady stays below the %2 break-even; LRU needs "
+                 "%3 of %4 slots per layer.")
+          .arg(link, h)
+          .arg(s.lru_slots_to_break_even.value_or(0))
+          .arg(s.max_experts);
+    case policy::Verdict::kUnsuited:
+      return SuitabilityPanel::tr(
+                 "Unsuited on %1: only keeping (nearly) every expert resident reaches the %2 "
+                 "break-even.")
+          .arg(link, h);
+  }
+  return {};
+}
+
+}  // namespace
+
+SuitabilityPanel::SuitabilityPanel(SessionController* session, QWidget* parent)
+    : QWidget(parent), session_(session) {
+  setObjectName("SuitabilityPanel");
+  model_ = new SuitabilityModel(this);
+  verdict_ = new QLabel(this);
+  verdict_->setObjectName("suitabilityVerdict");
+  verdict_->setWordWrap(true);
+  verdict_->setTextFormat(Qt::PlainText);
+  QFont bold = verdict_->font();
+  bold.setBold(true);
+  verdict_->setFont(bold);
+  table_ = new QTableView(this);
+  table_->setObjectName("suitabilityTable");
+  table_->setModel(model_);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  table_->verticalHeader()->hide();
+  table_->setSelectionMode(QAbstractItemView::NoSelection);
+  details_ = new QLabel(this);
+  details_->setObjectName("suitabilityDetails");
+  details_->setWordWrap(true);
+  details_->setTextFormat(Qt::PlainText);
+  auto* layout = new QVBoxLayout(this);
+  layout->addWidget(verdict_);
+  layout->addWidget(table_, 1);
+  layout->addWidget(details_);
+  connect(session_, &SessionController::analysisUpdated, this, &SuitabilityPanel::refresh);
+  connect(session_, &SessionController::runStarted, this, &SuitabilityPanel::refresh);
+  retranslate();
+  refresh();
+}
+
+void SuitabilityPanel::changeEvent(QEvent* event) {
+  if (event->type() == QEvent::LanguageChange) retranslate();
+  QWidget::changeEvent(event);
+}
+
+void SuitabilityPanel::retranslate() {
+  setWindowTitle(tr("Suitability"));
+  model_->retranslate();
+  refresh();
+}
+
+void SuitabilityPanel::refresh() {
+  const auto& analysis = session_->run().analysis();
+  std::shared_ptr<const policy::Suitability> s = analysis ? analysis->suitability : nullptr;
+  if (s.get() != model_->suitability()) model_->setSuitability(s);
+  if (!s) {
+    verdict_->setText(tr("No suitability analysis yet: generate text or open a trace."));
+    details_->clear();
+    return;
+  }
+  verdict_->setText(verdict_text(*s));
+  const policy::BreakEven& b = s->break_even;
+  QString details =
+      tr("Break-even hit rate on %1: h* = 1 - C / L = %2, with C = %3 of compute per token (%4) "
+         "and L = %5 to load all its routed experts.")
+          .arg(QString::fromStdString(s->link_name), percent(b.hit_rate),
+               milliseconds(b.compute_ns_per_token), origin_text(b.compute_origin),
+               milliseconds(b.link_ns_per_token));
+  details += QLatin1Char(' ');
+  details +=
+      tr("Smallest cache reaching it: LRU %1, Belady %2 (of %3 experts per layer).")
+          .arg(s->lru_slots_to_break_even ? QString::number(*s->lru_slots_to_break_even)
+                                          : tr("never"),
+               s->belady_slots_to_break_even ? QString::number(*s->belady_slots_to_break_even)
+                                             : tr("never"))
+          .arg(s->max_experts);
+  details += QLatin1Char(' ');
+  details += tr("SRP(m): share of a window of m tokens its best fixed k experts cover (uniform "
+                "routing: %1). SCH: the oracle that evicts the expert least used in the next m "
+                "tokens. %2 tokens, replayed one by one.")
+                 .arg(QLocale().toString(s->uniform_srp, 'f', 3))
+                 .arg(s->tokens);
+  details_->setText(details);
+}
+
+}  // namespace moescope::views
