@@ -31,29 +31,11 @@ std::filesystem::path write_trace(const std::string& name, int64_t tokens = 50) 
   const auto path = test::temp_path(name);
   const policy::RoutingTrace trace = small_trace(tokens);
   TraceWriter writer(path);
-  writer.begin_run(test::fake_run_info(trace.shape));
-  PolicyDescription d;
-  d.primary = true;
-  d.capacity = policy::CacheCapacity::uniform(3, 2);
-  writer.simulate_policy(d, {}, true);
-  TraceObserver observer(writer);
-  test::play(writer, observer, trace, 0);
-  writer.finish_run();
+  test::record_run(writer, trace, 0);
   return path;
 }
 
-// Runs `f`, which must throw a moescope::Error whose one-line message contains `needle`.
-template <typename F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << needle;
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(needle), std::string::npos) << what;
-    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-  }
-}
+using test::expect_error;
 
 void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -20,6 +20,8 @@
 namespace moescope::storage {
 namespace {
 
+using test::expect_error;
+
 policy::RoutingTrace small_trace(uint64_t seed = 1) {
   policy::SyntheticSpec spec;
   spec.n_layers = 3;
@@ -36,14 +38,7 @@ void record_runs(const std::filesystem::path& path, int runs) {
   TraceWriter writer(path);
   for (int i = 0; i < runs; ++i) {
     const policy::RoutingTrace trace = small_trace(uint64_t(i) + 1);
-    writer.begin_run(test::fake_run_info(trace.shape, "run " + std::to_string(i)));
-    PolicyDescription d;
-    d.primary = true;
-    d.capacity = policy::CacheCapacity::uniform(3, 2);
-    writer.simulate_policy(d, {}, true);
-    TraceObserver observer(writer);
-    test::play(writer, observer, trace, 4);
-    writer.finish_run();
+    test::record_run(writer, trace, 4, "run " + std::to_string(i));
   }
 }
 
@@ -105,18 +100,6 @@ std::filesystem::path make_v1_trace(const std::string& name, int runs) {
   tx.commit();
   db.exec("DETACH src");
   return path;
-}
-
-template <typename F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << needle;
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find(needle), std::string::npos) << what;
-    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
-  }
 }
 
 TEST(StorageSchemaV2, AV1TraceIsUpgradedWithEveryRowIntact) {

@@ -41,6 +41,18 @@ float fake_logit(int32_t pos, int32_t layer, int32_t expert) {
   return float(std::sin(0.37 * pos + 1.3 * layer + 0.71 * expert) * 3.0);
 }
 
+void record_run(TraceWriter& writer, const policy::RoutingTrace& trace, int32_t chunk,
+                const std::string& label) {
+  writer.begin_run(fake_run_info(trace.shape, label));
+  PolicyDescription d;
+  d.primary = true;
+  d.capacity = policy::CacheCapacity::uniform(trace.shape.n_layers(), 2);
+  writer.simulate_policy(d, {}, true);
+  TraceObserver observer(writer);
+  play(writer, observer, trace, chunk);
+  writer.finish_run();
+}
+
 std::vector<int32_t> call_starts(const policy::RoutingTrace& trace, int32_t chunk) {
   std::vector<int32_t> starts;
   int32_t t = 0;

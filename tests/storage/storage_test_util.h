@@ -1,12 +1,16 @@
 #pragma once
-// Shared by the storage tests and the crash child: scratch files, a fake model description, and a
-// routing trace played through a TraceObserver exactly as the forward pass reports it.
+// Shared by the storage tests and the crash child: scratch files, a fake model description, a
+// routing trace played through a TraceObserver exactly as the forward pass reports it, and (tests
+// only) the check that a call fails with one clear line.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "engine/common/error.h"
 #include "engine/policy/routing_trace.h"
 #include "storage/trace_observer.h"
 #include "storage/trace_types.h"
@@ -28,7 +32,26 @@ float fake_logit(int32_t pos, int32_t layer, int32_t expert);
 void play(TraceWriter& writer, TraceObserver& observer, const policy::RoutingTrace& trace,
           int32_t chunk, const std::function<void(int32_t first, int32_t n)>& after_call = {});
 
+// Records `trace` as one finished run of `writer`: a primary simulated policy caching 2 experts per
+// layer, and the routing played with prefill calls of `chunk` tokens.
+void record_run(TraceWriter& writer, const policy::RoutingTrace& trace, int32_t chunk,
+                const std::string& label = "synthetic");
+
 // First positions of the forward calls play() makes.
 std::vector<int32_t> call_starts(const policy::RoutingTrace& trace, int32_t chunk);
+
+// Runs `f`, which must throw a moescope::Error whose one-line message contains `needle`. A header
+// template: the crash child, which does not link GoogleTest, includes this file but never calls it.
+template <typename F>
+void expect_error(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing: " << needle;
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(needle), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+}
 
 }  // namespace moescope::storage::test

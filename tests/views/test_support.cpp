@@ -1,7 +1,7 @@
 #include "tests/views/test_support.h"
 
-#include <QFile>
 #include <QElapsedTimer>
+#include <QFile>
 #include <QSignalSpy>
 
 #include "views/session/analysis.h"
@@ -48,6 +48,12 @@ bool wait_analysis(SessionController& session, int timeout_ms) {
     spy.wait(100);
   }
   return false;
+}
+
+bool open_trace(SessionController& session, const QString& path, qint64 run, int timeout_ms) {
+  QSignalSpy opened(&session, &SessionController::traceOpened);
+  session.openTrace(path, run);
+  return opened.wait(timeout_ms) && wait_analysis(session);
 }
 
 RunSettings quick_settings(const QString& prompt, int n_tokens) {

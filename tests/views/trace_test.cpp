@@ -95,10 +95,7 @@ class TraceTest : public QObject {
     QCOMPARE(recorded.phase[1], first.live->phase[1]);
 
     // Reopened, the first run is the same run.
-    QSignalSpy opened(&s, &SessionController::traceOpened);
-    s.openTrace(path, run1);
-    QVERIFY(opened.wait(20000));
-    QVERIFY(test::wait_analysis(s));
+    QVERIFY(test::open_trace(s, path, run1));
     const Snapshot reread = snapshot(s);
     QCOMPARE(reread.ids, first.ids);
     QCOMPARE(reread.routing, first.routing);
@@ -239,10 +236,7 @@ class TraceTest : public QObject {
     const int64_t run = reader.latest_run();
     QCOMPARE(reader.gate_prediction_map(run), s.run().gate_predictions());
 
-    QSignalSpy opened(&s, &SessionController::traceOpened);
-    s.openTrace(path, run);
-    QVERIFY(opened.wait(20000));
-    QVERIFY(test::wait_analysis(s));
+    QVERIFY(test::open_trace(s, path, run));
     const Snapshot reread = snapshot(s);
     QCOMPARE(reread.routing, live.routing);
     QCOMPARE(s.settings().cache.prefetcher, QString("next-gate"));

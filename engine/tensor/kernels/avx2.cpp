@@ -10,17 +10,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-// Every header comes before the target pragma: inline functions defined in headers must be
-// compiled for baseline x86-64 here too, or the linker could keep this file's copy for all callers.
-#if !defined(__clang__)
-// GCC 12's _mm*_undefined_* intrinsics self-initialise on purpose; -Wuninitialized misfires.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
+// Every header comes before the target pragma (target_begin.inc): inline functions defined in
+// headers must be compiled for baseline x86-64 here too, or the linker could keep this file's copy
+// for all callers.
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -29,12 +21,8 @@
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/kernels/x86_common.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c")
-#endif
+#define MOESCOPE_KERNEL_TARGET "avx2,fma,f16c"
+#include "engine/tensor/kernels/target_begin.inc"
 
 namespace moescope::kernels {
 namespace {
@@ -618,12 +606,7 @@ void axpy(float a, const float* x, float* y, int64_t n) {
 }  // namespace
 }  // namespace moescope::kernels
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#pragma GCC diagnostic pop
-#endif
+#include "engine/tensor/kernels/target_end.inc"
 
 namespace moescope::kernels {
 const KernelSet& avx2_kernels() {

@@ -11,17 +11,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-// Every header comes before the target pragma: inline functions defined in headers must be
-// compiled for baseline x86-64 here too, or the linker could keep this file's copy for all callers.
-#if !defined(__clang__)
-// GCC 12's _mm*_undefined_* intrinsics self-initialise on purpose; -Wuninitialized misfires.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
+// Every header comes before the target pragma (target_begin.inc): inline functions defined in
+// headers must be compiled for baseline x86-64 here too, or the linker could keep this file's copy
+// for all callers.
 #include <cstring>
 #include <type_traits>
 
@@ -29,14 +21,8 @@
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/kernels/x86_common.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(                                                               \
-    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"))), \
-    apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
-#endif
+#define MOESCOPE_KERNEL_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"
+#include "engine/tensor/kernels/target_begin.inc"
 
 namespace moescope::kernels {
 namespace {
@@ -51,10 +37,6 @@ inline __m256i load256(const void* p) {
 
 inline __m512i join(__m256i lo, __m256i hi) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-}
-
-inline __m512 join(float lo, float hi) {
-  return _mm512_insertf32x8(_mm512_set1_ps(lo), _mm256_set1_ps(hi), 1);
 }
 
 // Two fp16 block scales -> 8 lanes of the first, 8 of the second: one conversion and one
@@ -400,12 +382,7 @@ DotTileFn vnni_dot_tile(GgmlType type) {
 }  // namespace
 }  // namespace moescope::kernels
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#pragma GCC diagnostic pop
-#endif
+#include "engine/tensor/kernels/target_end.inc"
 
 namespace moescope::kernels {
 DotTileFn avx512_vnni_dot_tile(GgmlType type) {

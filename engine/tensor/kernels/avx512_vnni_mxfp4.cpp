@@ -12,46 +12,23 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#if !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
+// Every header comes before the target pragma (target_begin.inc): inline functions defined in
+// headers must be compiled for baseline x86-64 here too, or the linker could keep this file's copy
+// for all callers. The two after it have internal linkage only.
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "engine/tensor/blocks.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(                                                               \
-    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"))), \
-    apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
-#endif
+#define MOESCOPE_KERNEL_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"
+#include "engine/tensor/kernels/target_begin.inc"
 
 #include "engine/tensor/kernels/avx512_transpose.h"
+#include "engine/tensor/kernels/strip_driver.h"
 
 namespace moescope::kernels {
 namespace {
-
-constexpr int kStripRows = 16;
-constexpr int64_t kMinStripTokens = 2;
-
-inline __m256i load256(const void* p) {
-  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-}
-
-inline __m512i broadcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
 
 // The 32 values of a block as int8 (doubled E2M1: -12..12); value j < 16 is the low nibble of
 // byte j, value j + 16 its high nibble.
@@ -99,9 +76,30 @@ inline __m256 e8m0_half_x8(__m256i e) {
   return _mm256_castsi256_ps(_mm256_mask_blend_epi32(small, normal, subnormal));
 }
 
+// MXFP4 as strip_driver.h wants it.
+struct Mxfp4Strips {
+  // Activations of one token as the strip kernel reads them.
+  struct TokenBlocks {
+    const uint8_t* q;  // [nb][32] x ^ 0x80
+    const float* d;    // [nb]
+  };
+  using Block = BlockMXFP4;
+  using Token = TokenBlocks;
+  static constexpr int64_t kBlockValues = kQK_MXFP4;
+  static constexpr int kTokensPerPass = 8;
+  struct Strip;
+  static void rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_x);
+  static void build_strip(const Block* const rows[kStripRows], int64_t b, Strip& s);
+  template <int TB>
+  static void strip_tokens(const Strip* strips, int64_t nb, const Token x[TB], float* y[TB],
+                           __mmask16 valid);
+  static void strip_kernel(const DotTile& t);
+};
+
 // ---- One token: four rows at a time, two blocks per vector, their block sums reduced together
 // and the float part one 4-lane vector, as the strip's.
-void rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_x) {
+void Mxfp4Strips::rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0,
+                              int64_t n_x) {
   const int64_t nb = t.cols / kQK_MXFP4;
   for (int64_t j = t0; j < t0 + n_x; ++j) {
     const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
@@ -152,13 +150,13 @@ void rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64
 
 // ---- Batches: 16 rows transposed per block.
 
-struct alignas(64) Strip {
+struct alignas(64) Mxfp4Strips::Strip {
   __m512i q[8];  // [group of 4 values]: lane i = row i's 4 values (int8)
   __m512i bias;  // lane i = 128 Σ_k w_k of row i
   __m512 d;      // lane i = row i's block scale
 };
 
-void build_strip(const BlockMXFP4* const rows[kStripRows], int64_t b, Strip& s) {
+void Mxfp4Strips::build_strip(const Block* const rows[kStripRows], int64_t b, Strip& s) {
   alignas(64) float d[kStripRows];
   __m512i z[8];
   for (int k = 0; k < 8; ++k) {
@@ -174,15 +172,9 @@ void build_strip(const BlockMXFP4* const rows[kStripRows], int64_t b, Strip& s) 
   s.d = _mm512_load_ps(d);
 }
 
-// Activations of one token as the strip kernel reads them.
-struct TokenBlocks {
-  const uint8_t* q;  // [nb][32] x ^ 0x80
-  const float* d;    // [nb]
-};
-
 template <int TB>
-void strip_tokens(const Strip* strips, int64_t nb, const TokenBlocks x[TB], float* y[TB],
-                  __mmask16 valid) {
+void Mxfp4Strips::strip_tokens(const Strip* strips, int64_t nb, const Token x[TB], float* y[TB],
+                               __mmask16 valid) {
   __m512 acc[TB];
   for (auto& a : acc) a = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
@@ -204,12 +196,10 @@ void strip_tokens(const Strip* strips, int64_t nb, const TokenBlocks x[TB], floa
   for (int j = 0; j < TB; ++j) _mm512_mask_storeu_ps(y[j], valid, acc[j]);
 }
 
-void strip_kernel(const DotTile& t) {
-  const int64_t nb = t.cols / kQK_MXFP4;
-  thread_local std::vector<Strip> strips;  // [nb]
-  thread_local std::vector<uint8_t> xq;    // [n_x][nb][32] activations offset by 128
-  thread_local std::vector<float> dx;      // [n_x][nb]
-  strips.resize(static_cast<size_t>(nb));
+void Mxfp4Strips::strip_kernel(const DotTile& t) {
+  const int64_t nb = t.cols / kBlockValues;
+  thread_local std::vector<uint8_t> xq;  // [n_x][nb][32] activations offset by 128
+  thread_local std::vector<float> dx;    // [n_x][nb]
   xq.resize(static_cast<size_t>(t.n_x * nb * 32));
   dx.resize(static_cast<size_t>(t.n_x * nb));
   const __m256i offset = _mm256_set1_epi8(static_cast<char>(0x80));
@@ -221,83 +211,20 @@ void strip_kernel(const DotTile& t) {
       dx[j * nb + b] = _cvtsh_ss(x[b].d);
     }
   }
-  for (int64_t r0 = 0; r0 < t.n_rows; r0 += kStripRows) {
-    const int64_t n_rows = std::min<int64_t>(kStripRows, t.n_rows - r0);
-    const BlockMXFP4* rows[kStripRows];
-    for (int i = 0; i < kStripRows; ++i) {  // missing rows repeat the first; lanes not stored
-      rows[i] = reinterpret_cast<const BlockMXFP4*>(t.w + (r0 + (i < n_rows ? i : 0)) * t.w_stride);
-    }
-    for (int64_t b = 0; b < nb; ++b) build_strip(rows, b, strips[b]);
-    const auto valid = static_cast<__mmask16>((1u << n_rows) - 1);
-    constexpr int kTB = 8;
-    TokenBlocks x[kTB];
-    float* y[kTB];
-    for (int64_t j = 0; j < t.n_x; j += kTB) {
-      const int n = static_cast<int>(std::min<int64_t>(kTB, t.n_x - j));
-      for (int k = 0; k < n; ++k) {
-        x[k] = {&xq[(j + k) * nb * 32], &dx[(j + k) * nb]};
-        y[k] = t.y + (j + k) * t.y_stride + r0;
-      }
-      switch (n) {
-        case 8:
-          strip_tokens<8>(strips.data(), nb, x, y, valid);
-          break;
-        case 7:
-          strip_tokens<7>(strips.data(), nb, x, y, valid);
-          break;
-        case 6:
-          strip_tokens<6>(strips.data(), nb, x, y, valid);
-          break;
-        case 5:
-          strip_tokens<5>(strips.data(), nb, x, y, valid);
-          break;
-        case 4:
-          strip_tokens<4>(strips.data(), nb, x, y, valid);
-          break;
-        case 3:
-          strip_tokens<3>(strips.data(), nb, x, y, valid);
-          break;
-        case 2:
-          strip_tokens<2>(strips.data(), nb, x, y, valid);
-          break;
-        default:
-          strip_tokens<1>(strips.data(), nb, x, y, valid);
-          break;
-      }
-    }
-  }
-}
-
-void mxfp4_dot_tile(const DotTile& t) {
-  if (t.n_x >= kMinStripTokens) {
-    strip_kernel(t);
-  } else {
-    rows_kernel(t, 0, t.n_rows, 0, t.n_x);
-  }
+  drive_strips<Mxfp4Strips>(t, [&](int64_t j) {
+    return TokenBlocks{&xq[j * nb * 32], &dx[j * nb]};
+  });
 }
 
 }  // namespace
-}  // namespace moescope::kernels
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#pragma GCC diagnostic pop
-#endif
+#include "engine/tensor/kernels/target_end.inc"
 
-namespace moescope::kernels {
+// Baseline code again: callers need no target of their own to ask for the kernel.
 DotTileFn avx512_vnni_mxfp4_dot_tile() {
-  return mxfp4_dot_tile;
+  return strip_dot_tile<Mxfp4Strips>;
 }
-}  // namespace moescope::kernels
 
-#else  // not x86
-
-namespace moescope::kernels {
-DotTileFn avx512_vnni_mxfp4_dot_tile() {
-  return nullptr;
-}
 }  // namespace moescope::kernels
 
 #endif

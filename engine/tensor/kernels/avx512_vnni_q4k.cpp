@@ -15,14 +15,9 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 
-#if !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-#include <immintrin.h>
-
+// Every header comes before the target pragma (target_begin.inc): inline functions defined in
+// headers must be compiled for baseline x86-64 here too, or the linker could keep this file's copy
+// for all callers. The two after it have internal linkage only.
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -30,33 +25,29 @@
 #include "engine/tensor/blocks.h"
 #include "engine/tensor/kernels/x86_common.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(                                                               \
-    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"))), \
-    apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c")
-#endif
+#define MOESCOPE_KERNEL_TARGET "avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx2,fma,f16c"
+#include "engine/tensor/kernels/target_begin.inc"
 
 #include "engine/tensor/kernels/avx512_transpose.h"
+#include "engine/tensor/kernels/strip_driver.h"
 
 namespace moescope::kernels {
 namespace {
 
-constexpr int kStripRows = 16;  // one int32 lane per row
-// Below this many tokens a strip's unpacking costs more than the row-by-row kernel.
-constexpr int64_t kMinStripTokens = 2;
-
-inline __m256i load256(const void* p) {
-  return _mm256_loadu_si256(static_cast<const __m256i*>(p));
-}
-
-inline __m512i broadcast32(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm512_set1_epi32(v);
-}
+// Q4_K as strip_driver.h wants it.
+struct Q4KStrips {
+  using Block = BlockQ4_K;
+  using Token = const BlockQ8_K*;
+  static constexpr int64_t kBlockValues = kQK_K;
+  static constexpr int kTokensPerPass = 4;
+  struct Strip;
+  static void rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_x);
+  static void build_strip(const Block* const rows[kStripRows], int64_t b, Strip& s);
+  template <int TB>
+  static void strip_tokens(const Strip* strips, int64_t nb, const Token x[TB], float* y[TB],
+                           __mmask16 valid);
+  static void strip_kernel(const DotTile& t);
+};
 
 // ---- One token (and batches too small for a strip): a row's super-block unpacked to 4 vectors
 // of 64 values, scales as int16 multipliers per value pair, as the other K-quant kernels.
@@ -108,7 +99,7 @@ inline void reduce_rows(const __m512i s[4], const __m256i m[4], __m128i& s4, __m
 // sums are reduced together and the float part is one 4-lane vector, as the strip's. The integer
 // sums are taken row after row over chunks of super-blocks: decode streams the weights, and one
 // sequential stream reads faster than four interleaved ones (measured 1.6x on 4096x4096).
-void rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_x) {
+void Q4KStrips::rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_x) {
   constexpr int64_t kChunk = 16;  // super-blocks per pass: 2304 bytes of each row
   const int64_t nb = t.cols / kQK_K;
   __m512i s[kChunk][4];  // [super-block][row] S lane sums
@@ -155,7 +146,7 @@ void rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64
 
 // ---- Batches: 16 rows transposed per super-block.
 
-struct alignas(64) Strip {
+struct alignas(64) Q4KStrips::Strip {
   __m512i q[8][8];   // [sub-block][group of 4 values]: lane i = row i's 4 values (u8, 0..15)
   __m512i scale[8];  // [sub-block]: lane i = row i's 6-bit scale (int32)
   __m512i mins[8];   // [sub-block]: lane i = row i's min in both int16 halves
@@ -163,7 +154,7 @@ struct alignas(64) Strip {
 };
 
 // Super-block b of rows[0..15] into `s`.
-void build_strip(const BlockQ4_K* const rows[kStripRows], int64_t b, Strip& s) {
+void Q4KStrips::build_strip(const Block* const rows[kStripRows], int64_t b, Strip& s) {
   alignas(64) uint8_t sc[8][kStripRows], mn[8][kStripRows];  // [sub-block][row]
   alignas(64) float d[kStripRows], dmin[kStripRows];
   for (int i = 0; i < kStripRows; ++i) {
@@ -200,8 +191,8 @@ void build_strip(const BlockQ4_K* const rows[kStripRows], int64_t b, Strip& s) {
 
 // y for the strip's rows and TB tokens starting at x_rows[0].
 template <int TB>
-void strip_tokens(const Strip* strips, int64_t nb, const BlockQ8_K* const x[TB], float* y[TB],
-                  __mmask16 valid) {
+void Q4KStrips::strip_tokens(const Strip* strips, int64_t nb, const Token x[TB], float* y[TB],
+                             __mmask16 valid) {
   __m512 acc[TB];
   for (auto& a : acc) a = _mm512_setzero_ps();
   for (int64_t b = 0; b < nb; ++b) {
@@ -232,76 +223,20 @@ void strip_tokens(const Strip* strips, int64_t nb, const BlockQ8_K* const x[TB],
   for (int j = 0; j < TB; ++j) _mm512_mask_storeu_ps(y[j], valid, acc[j]);
 }
 
-void strip_kernel(const DotTile& t) {
-  const int64_t nb = t.cols / kQK_K;
-  thread_local std::vector<Strip> strips;  // [nb]
-  strips.resize(static_cast<size_t>(nb));
-  for (int64_t r0 = 0; r0 < t.n_rows; r0 += kStripRows) {
-    const int64_t n_rows = std::min<int64_t>(kStripRows, t.n_rows - r0);
-    const BlockQ4_K* rows[kStripRows];
-    for (int i = 0; i < kStripRows; ++i) {  // missing rows repeat the first; lanes not stored
-      rows[i] = reinterpret_cast<const BlockQ4_K*>(t.w + (r0 + (i < n_rows ? i : 0)) * t.w_stride);
-    }
-    for (int64_t b = 0; b < nb; ++b) build_strip(rows, b, strips[b]);
-    const auto valid = static_cast<__mmask16>((1u << n_rows) - 1);
-    constexpr int kTB = 4;
-    int64_t j = 0;
-    const BlockQ8_K* x[kTB];
-    float* y[kTB];
-    for (; j < t.n_x; j += kTB) {
-      const int n = static_cast<int>(std::min<int64_t>(kTB, t.n_x - j));
-      for (int k = 0; k < n; ++k) {
-        x[k] = reinterpret_cast<const BlockQ8_K*>(t.x + (j + k) * t.x_stride);
-        y[k] = t.y + (j + k) * t.y_stride + r0;
-      }
-      switch (n) {
-        case 4:
-          strip_tokens<4>(strips.data(), nb, x, y, valid);
-          break;
-        case 3:
-          strip_tokens<3>(strips.data(), nb, x, y, valid);
-          break;
-        case 2:
-          strip_tokens<2>(strips.data(), nb, x, y, valid);
-          break;
-        default:
-          strip_tokens<1>(strips.data(), nb, x, y, valid);
-          break;
-      }
-    }
-  }
-}
-
-void q4_k_dot_tile(const DotTile& t) {
-  if (t.n_x >= kMinStripTokens) {
-    strip_kernel(t);
-  } else {
-    rows_kernel(t, 0, t.n_rows, 0, t.n_x);
-  }
+void Q4KStrips::strip_kernel(const DotTile& t) {
+  drive_strips<Q4KStrips>(
+      t, [&](int64_t j) { return reinterpret_cast<const BlockQ8_K*>(t.x + j * t.x_stride); });
 }
 
 }  // namespace
-}  // namespace moescope::kernels
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#pragma GCC diagnostic pop
-#endif
+#include "engine/tensor/kernels/target_end.inc"
 
-namespace moescope::kernels {
+// Baseline code again: callers need no target of their own to ask for the kernel.
 DotTileFn avx512_vnni_q4_k_dot_tile() {
-  return q4_k_dot_tile;
+  return strip_dot_tile<Q4KStrips>;
 }
-}  // namespace moescope::kernels
 
-#else  // not x86
-
-namespace moescope::kernels {
-DotTileFn avx512_vnni_q4_k_dot_tile() {
-  return nullptr;
-}
 }  // namespace moescope::kernels
 
 #endif

@@ -51,8 +51,9 @@ const KernelSet& avx512_kernels();
 // only when the CPU has it).
 DotTileFn avx512_vnni_dot_tile(GgmlType weight_type);
 // Q4_K's AVX-512 VNNI kernel (avx512_vnni_q4k.cpp): rows transposed 16 at a time for batches.
+// Defined on x86 only, where avx512_vnni_dot_tile calls it.
 DotTileFn avx512_vnni_q4_k_dot_tile();
-// MXFP4's (avx512_vnni_mxfp4.cpp), built the same way.
+// MXFP4's (avx512_vnni_mxfp4.cpp), built the same way; x86 only too.
 DotTileFn avx512_vnni_mxfp4_dot_tile();
 
 }  // namespace moescope::kernels
