@@ -53,8 +53,7 @@ void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
     rec_.weights.resize(cells * size_t(k_max_));
     rec_.logits.resize(cells * size_t(k_max_));
     if (full_logits_) rec_.full_logits.assign(size_t(n_tokens) * size_t(total_experts_), 0.0f);
-    layer_start_.assign(size_t(n_layers_), -1);
-    layer_stall_start_.assign(size_t(n_layers_), 0);
+    clock_.begin(n_layers_);
     stall_begin_ = stall_now();
     rec_.start_ns = writer_.now_ns();
   }
@@ -70,10 +69,7 @@ void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
       fail("trace: routing for position {} outside the forward call [{}, {})", ev.pos.value,
            rec_.first_pos, rec_.first_pos + rec_.n_tokens);
     }
-    if (t == 0) {
-      layer_start_[size_t(m)] = writer_.now_ns();
-      layer_stall_start_[size_t(m)] = stall_now();
-    }
+    if (t == 0) clock_.layer(m, writer_.now_ns(), stall_now());
     const size_t n = ev.experts.size();
     if (n > size_t(k_max_) || ev.weights.size() != n) {
       fail("trace: block {} selected {} experts, more than the model's {}", ev.layer.value, n,
@@ -115,21 +111,7 @@ void TraceObserver::on_forward_end() {
     rec_.end_ns = writer_.now_ns();
     const int64_t stall_end = stall_now();
     rec_.stall_ns = stall_end - stall_begin_;
-    rec_.layer_ns.assign(size_t(n_layers_), 0);
-    rec_.layer_stall_ns.assign(size_t(n_layers_), 0);
-    for (int32_t m = 0; m < n_layers_; ++m) {
-      if (layer_start_[size_t(m)] < 0) continue;
-      int64_t end = rec_.end_ns, stall = stall_end;
-      for (int32_t next = m + 1; next < n_layers_; ++next) {
-        if (layer_start_[size_t(next)] >= 0) {
-          end = layer_start_[size_t(next)];
-          stall = layer_stall_start_[size_t(next)];
-          break;
-        }
-      }
-      rec_.layer_ns[size_t(m)] = end - layer_start_[size_t(m)];
-      rec_.layer_stall_ns[size_t(m)] = stall - layer_stall_start_[size_t(m)];
-    }
+    clock_.finish(rec_.end_ns, stall_end, rec_.layer_ns, rec_.layer_stall_ns);
     ForwardRecord done = std::move(rec_);
     rec_ = ForwardRecord{};
     writer_.forward(std::move(done));

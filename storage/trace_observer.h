@@ -7,16 +7,17 @@
 //   auto store = offload::ExpertStore::attach(model, config, &rec);   // or model.set_observer
 //   rec.set_stall_clock([&] { return store->stats().stall_ns; });
 //
-// Per-layer time is measured between routing callbacks: layer l's interval runs from its routing
-// to the next MoE layer's routing (or the end of the forward call), so it holds the layer's
-// experts, their stall and the dense work up to the next router. Stall is the growth of the stall
-// clock over the same interval.
+// Per-layer time is measured between routing callbacks (engine/model/layer_clock.h): layer l's
+// interval runs from its routing to the next MoE layer's routing (or the end of the forward call),
+// so it holds the layer's experts, their stall and the dense work up to the next router. Stall is
+// the growth of the stall clock over the same interval.
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
 
+#include "engine/model/layer_clock.h"
 #include "engine/model/moe_observer.h"
 #include "storage/trace_writer.h"
 
@@ -70,8 +71,7 @@ class TraceObserver final : public MoeObserver {
   bool active_ = false;
   ForwardRecord rec_;
   int64_t stall_begin_ = 0;
-  std::vector<int64_t> layer_start_;        // [n_layers] time of the layer's first routing
-  std::vector<int64_t> layer_stall_start_;  // [n_layers]
+  LayerClock clock_;
 };
 
 }  // namespace moescope::storage

@@ -21,6 +21,7 @@
 
 #include "app/gui/main_window.h"
 #include "views/session/session_controller.h"
+#include "views/suitability/suitability_panel.h"
 #include "views/text/text_panel.h"
 #include "views/text/token_text_view.h"
 #include "views/traces/run_list_model.h"
@@ -164,6 +165,14 @@ bool ScreenshotTour::savePrefetchers() {
 }
 
 void ScreenshotTour::capture() {
+  // The Suitability panel computes after the final analysis: wait until it covers the whole run.
+  if (const auto* panel = window_->findChild<views::SuitabilityPanel*>()) {
+    const auto& s = panel->suitability();
+    if (!s || s->tokens != window_->session()->run().routed_count()) {
+      QTimer::singleShot(200, this, &ScreenshotTour::capture);
+      return;
+    }
+  }
   window_->session()->selection()->setToken(showcaseToken());
   settle();
   bool ok = save(window_, "main-window");

@@ -208,21 +208,6 @@ std::vector<std::vector<double>> coactivation(const policy::RoutingTrace& trace)
   return out;
 }
 
-// The suitability analysis (engine/policy/suitability.h) on the run's link, nvme without one.
-std::shared_ptr<const policy::Suitability> suitability(const policy::RoutingTrace& trace,
-                                                       const CacheSettings& settings) {
-  if (trace.n_tokens() == 0) return nullptr;
-  try {
-    policy::SuitabilityOptions options;
-    if (settings.link != "none")
-      options.link = policy::LinkModel::preset(settings.link.toStdString());
-    return std::make_shared<const policy::Suitability>(
-        policy::offloading_suitability(trace, options));
-  } catch (const std::exception&) {
-    return nullptr;
-  }
-}
-
 }  // namespace
 
 std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
@@ -255,7 +240,6 @@ std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
   out->lru_curves = policy::lru_curves(*stream, shape);
   out->opt_curves = policy::opt_curves(*stream, shape);
   out->stats = policy::routing_stats(trace);
-  out->suitability = suitability(trace, settings);
   for (int32_t l = 0; l + 1 < trace.n_layers(); ++l) {
     out->affinity.push_back(policy::affinity_matrix(trace, LayerId(l)));
   }

@@ -16,7 +16,6 @@
 #include "engine/policy/routing_stats.h"
 #include "engine/policy/routing_trace.h"
 #include "engine/policy/stack_curves.h"
-#include "engine/policy/suitability.h"
 #include "views/session/run_data.h"
 #include "views/session/run_settings.h"
 
@@ -53,8 +52,6 @@ struct AnalysisResult {
   std::vector<std::vector<double>> affinity;
   // [n_layers] P(j also selected | i selected) within one token, [n_experts][n_experts].
   std::vector<std::vector<double>> coactivation;
-  // Offloading suitability on the run's link (nvme when none); null when it cannot be computed.
-  std::shared_ptr<const policy::Suitability> suitability;
 
   const PolicyRun* chosen() const { return policies.empty() ? nullptr : &policies.front(); }
 };

@@ -13,6 +13,8 @@ void RunData::reset(const policy::MoeShape& shape) {
   tokens_.clear();
   entropy_.clear();
   stall_ns_.clear();
+  compute_ns_.clear();
+  has_compute_ = false;
   key_base_.assign(1, 0);
   max_experts_ = 0;
   max_top_k_ = 0;
@@ -42,6 +44,7 @@ void RunData::apply(const RunDelta& d) {
   }
 
   const int L = n_layers();
+  const bool with_compute = d.compute_ns.size() == d.n_routed() * size_t(L);
   size_t sel = 0;
   for (size_t i = 0; i < d.n_routed(); ++i) {
     const int t = routed_count();
@@ -61,12 +64,21 @@ void RunData::apply(const RunDelta& d) {
       }
       trace_.offsets.push_back(int64_t(trace_.selected.size()));
       entropy_.push_back(d.entropy_bits[row]);
+      const int64_t compute = with_compute ? std::max<int64_t>(0, d.compute_ns[row]) : 0;
+      compute_ns_.push_back(compute);
+      if (compute > 0) has_compute_ = true;
     }
   }
   // A token id known only now (the routing came first) is filled in.
   for (int t = 0; t < std::min(routed_count(), token_count()); ++t) {
     if (trace_.token_id[size_t(t)] < 0) trace_.token_id[size_t(t)] = tokens_[size_t(t)].id;
   }
+}
+
+policy::RoutingTrace RunData::routing_trace_with_compute() const {
+  policy::RoutingTrace out = trace_;
+  out.compute_ns = compute_ns_;
+  return out;
 }
 
 double RunData::max_entropy_bits() const {

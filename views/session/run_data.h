@@ -63,7 +63,14 @@ class RunData {
   int64_t total_stall_ns() const { return total_stall_ns_; }
 
   // The routing as a trace for the policy engine (a copy: the analysis runs on another thread).
+  // The cache analysis replays it with the simulator's timing model, as the live store's counters
+  // assume, so it carries no compute times.
   policy::RoutingTrace routing_trace() const { return trace_; }
+  // The same with compute_ns: each forward call's measured layer compute on its first token
+  // (views/session/run_recorder.h; 0 where unknown), as a recorded trace books it.
+  policy::RoutingTrace routing_trace_with_compute() const;
+  // True when some forward call of the run has a measured layer compute.
+  bool has_compute() const { return has_compute_; }
 
   // The cache analysis of the first analysis()->n_tokens routed tokens, or null.
   const std::shared_ptr<const AnalysisResult>& analysis() const { return analysis_; }
@@ -81,8 +88,10 @@ class RunData {
 
   policy::RoutingTrace trace_;  // phase, offsets, selected, weights of routed tokens
   std::vector<TokenInfo> tokens_;
-  std::vector<float> entropy_;        // [routed][n_layers]
-  std::vector<int64_t> stall_ns_;     // [routed]
+  std::vector<float> entropy_;       // [routed][n_layers]
+  std::vector<int64_t> stall_ns_;    // [routed]
+  std::vector<int64_t> compute_ns_;  // [routed][n_layers] measured layer compute, 0: unknown
+  bool has_compute_ = false;
   std::vector<int64_t> key_base_;     // [n_layers + 1]
   std::vector<int64_t> activations_;  // [total experts]
   int64_t max_activations_ = 0;

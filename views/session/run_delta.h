@@ -48,6 +48,7 @@ struct RunDelta {
   // in token-major order: k[i] experts in `experts` / `weights`, and the router entropy.
   std::vector<policy::Phase> phase;  // [n_routed]
   std::vector<int64_t> stall_ns;     // [n_routed] measured stall of the token's forward, or -1
+  std::vector<int64_t> compute_ns;   // [n_routed * n_layers] measured layer compute, or empty
   std::vector<int32_t> k;            // [n_routed * n_layers]
   std::vector<ExpertId> experts;     // [sum of k]
   std::vector<float> weights;        // [sum of k]

@@ -1,5 +1,6 @@
 #include "views/session/run_recorder.h"
 
+#include <chrono>
 #include <limits>
 
 #include "engine/model/router_probe.h"
@@ -7,6 +8,15 @@
 #include "views/session/router_entropy.h"
 
 namespace moescope::views {
+namespace {
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 RunRecorder::RunRecorder(std::vector<int32_t> moe_index, int n_moe_layers, GatingFunc gating)
     : moe_index_(std::move(moe_index)), n_layers_(n_moe_layers), gating_(gating) {}
@@ -43,6 +53,7 @@ void RunRecorder::on_forward_begin(TokenPos first, int n_tokens) {
   forward_first_ = first.value;
   forward_tokens_ = n_tokens;
   cells_.assign(size_t(n_tokens) * size_t(n_layers_), Cell{});
+  clock_.begin(n_layers_);
 }
 
 void RunRecorder::on_routing(const MoeRoutingEvent& ev) {
@@ -51,6 +62,7 @@ void RunRecorder::on_routing(const MoeRoutingEvent& ev) {
   const int l = moe_index_[size_t(block)];
   const int u = ev.pos.value - forward_first_;
   if (l < 0 || u < 0 || u >= forward_tokens_) return;
+  if (u == 0) clock_.layer(l, now_ns(), stall_source_ ? stall_source_() : 0);
   Cell& c = cells_[size_t(u) * size_t(n_layers_) + size_t(l)];
   c.experts.assign(ev.experts.begin(), ev.experts.end());
   c.weights.assign(ev.weights.begin(), ev.weights.end());
@@ -74,12 +86,14 @@ void RunRecorder::on_routing(const MoeRoutingEvent& ev) {
 }
 
 void RunRecorder::on_forward_end() {
-  int64_t stall = -1;
+  const int64_t end = now_ns();
+  int64_t stall = -1, total = 0;
   if (stall_source_) {
-    const int64_t total = stall_source_();
+    total = stall_source_();
     stall = total - stall_seen_;
     stall_seen_ = total;
   }
+  clock_.finish(end, total, layer_ns_, layer_stall_ns_);
   std::lock_guard lock(mu_);
   for (int u = 0; u < forward_tokens_; ++u) {
     pending_.phase.push_back(forward_tokens_ > 1 ? policy::Phase::kPrefill
@@ -92,6 +106,8 @@ void RunRecorder::on_forward_end() {
       pending_.experts.insert(pending_.experts.end(), c.experts.begin(), c.experts.end());
       pending_.weights.insert(pending_.weights.end(), c.weights.begin(), c.weights.end());
       pending_.entropy_bits.push_back(c.seen ? c.entropy : std::numeric_limits<float>::quiet_NaN());
+      // The call's layer compute (interval - stall) on its first token, as the trace books it.
+      pending_.compute_ns.push_back(u == 0 ? layer_ns_[size_t(l)] - layer_stall_ns_[size_t(l)] : 0);
     }
   }
   if (topk_entropy_) pending_.entropy_from_topk = true;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/model/hparams.h"
+#include "engine/model/layer_clock.h"
 #include "engine/model/moe_observer.h"
 #include "views/session/run_delta.h"
 
@@ -32,7 +33,8 @@ class RunRecorder final : public MoeObserver {
   void enable_next_gate(Model& model, int32_t distance, int32_t k_prime,
                         std::vector<int32_t> top_k);
 
-  // Cumulative measured stall of the expert store (read at the end of each forward), or none.
+  // Cumulative measured stall of the expert store, or none. Read at the end of each forward and,
+  // for the layer compute, at each MoE layer's first routing (as storage::TraceObserver does).
   void set_stall_source(std::function<int64_t()> total_stall_ns) {
     stall_source_ = std::move(total_stall_ns);
   }
@@ -72,6 +74,8 @@ class RunRecorder final : public MoeObserver {
   int forward_first_ = 0;
   int forward_tokens_ = 0;
   std::vector<Cell> cells_;  // [forward_tokens][n_layers]
+  LayerClock clock_;
+  std::vector<int64_t> layer_ns_, layer_stall_ns_;  // [n_layers] of the forward that ended
 
   mutable std::mutex mu_;
   RunDelta pending_;

@@ -5,9 +5,13 @@
 #include <QLabel>
 #include <QLocale>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
+#include "views/common/background.h"
+#include "views/session/analysis.h"
 #include "views/session/session_controller.h"
+#include "views/suitability/run_suitability.h"
 #include "views/suitability/suitability_model.h"
 
 namespace moescope::views {
@@ -103,10 +107,19 @@ SuitabilityPanel::SuitabilityPanel(SessionController* session, QWidget* parent)
   layout->addWidget(verdict_);
   layout->addWidget(table_, 1);
   layout->addWidget(details_);
-  connect(session_, &SessionController::analysisUpdated, this, &SuitabilityPanel::refresh);
-  connect(session_, &SessionController::runStarted, this, &SuitabilityPanel::refresh);
+  retry_ = new QTimer(this);
+  retry_->setSingleShot(true);
+  connect(retry_, &QTimer::timeout, this, &SuitabilityPanel::schedule);
+  connect(session_, &SessionController::analysisUpdated, this, &SuitabilityPanel::schedule);
+  connect(session_, &SessionController::runStarted, this, [this] {
+    ++epoch_;
+    retry_->stop();
+    since_start_.invalidate();
+    current_.reset();
+    refresh();
+  });
   retranslate();
-  refresh();
+  schedule();
 }
 
 void SuitabilityPanel::changeEvent(QEvent* event) {
@@ -120,9 +133,57 @@ void SuitabilityPanel::retranslate() {
   refresh();
 }
 
+void SuitabilityPanel::schedule() {
+  const RunData& run = session_->run();
+  const auto& analysis = run.analysis();
+  if (!analysis || run.routed_count() == 0) return;
+  const Key key{epoch_, run.routed_count(), analysis->settings.link};
+  if (key == shown_) return;
+  if (busy_) {
+    again_ = true;
+    return;
+  }
+  const bool live = session_->state() == SessionController::State::kGenerating ||
+                    session_->state() == SessionController::State::kStopping;
+  if (live && since_start_.isValid() && since_start_.elapsed() < kLiveIntervalMs) {
+    if (!retry_->isActive()) retry_->start(int(kLiveIntervalMs - since_start_.elapsed()));
+    return;
+  }
+  retry_->stop();
+  busy_ = true;
+  since_start_.restart();
+  struct Done {
+    Key key;
+    std::shared_ptr<const policy::Suitability> result;
+  };
+  run_in_background<Done>(
+      this,
+      [key, trace = run.routing_trace_with_compute()]() mutable {
+        Done d{key, nullptr};
+        try {
+          trace.validate();
+          d.result = run_suitability(trace, key.link);
+        } catch (const std::exception&) {
+          // A routing the policy engine rejects has no suitability; the panel shows none.
+        }
+        return d;
+      },
+      [this](Done d) {
+        busy_ = false;
+        if (d.key.epoch == epoch_) {
+          current_ = std::move(d.result);
+          shown_ = d.key;
+          refresh();
+        }
+        if (again_) {
+          again_ = false;
+          schedule();
+        }
+      });
+}
+
 void SuitabilityPanel::refresh() {
-  const auto& analysis = session_->run().analysis();
-  std::shared_ptr<const policy::Suitability> s = analysis ? analysis->suitability : nullptr;
+  const std::shared_ptr<const policy::Suitability>& s = current_;
   if (s.get() != model_->suitability()) model_->setSuitability(s);
   if (!s) {
     verdict_->setText(tr("No suitability analysis yet: generate text or open a trace."));

@@ -108,12 +108,18 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const L
   out.cache = recorded_cache(reader, run, out.shape);
   const bool same_vocab = same_model(model, info, out.shape);
 
+  // The measured layer compute the suitability judges with, chosen as the report chooses it: the
+  // live cache's when it measured compute, else the trace observer's layer timings.
+  storage::ComputeSource compute = storage::ComputeSource::kLayerTimings;
+  for (const storage::PolicyDescription& p : reader.policies(run)) {
+    if (p.primary && p.measured_compute) compute = storage::ComputeSource::kCache;
+  }
   // Router probabilities give the entropy when the recording kept the logits.
   policy::RoutingTrace trace;
   try {
-    trace = reader.routing_trace(run, {.probs = true});
+    trace = reader.routing_trace(run, {.probs = true, .compute = compute});
   } catch (const Error&) {
-    trace = reader.routing_trace(run);
+    trace = reader.routing_trace(run, {.compute = compute});
   }
   const std::vector<storage::TokenRecord> tokens = reader.tokens(run);
   RunDelta& d = out.data;
@@ -146,6 +152,7 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const L
     d.gate_predictions.push_back({g.pos, g.layer.value, std::move(g.experts)});
   }
   d.weights = trace.weights;
+  d.compute_ns = trace.compute_ns;
   std::vector<int64_t> base(size_t(L) + 1, 0);
   for (int32_t l = 0; l < L; ++l)
     base[size_t(l) + 1] = base[size_t(l)] + trace.shape.n_experts[size_t(l)];
