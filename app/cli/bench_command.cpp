@@ -23,6 +23,7 @@
 #include <random>
 #include <string>
 
+#include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
@@ -33,24 +34,6 @@
 
 namespace moescope::cli {
 namespace {
-
-bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
-               QString& error) {
-  if (!parser.isSet(name)) return true;
-  bool ok = false;
-  const QString text = parser.value(name);
-  const long long v = text.toLongLong(&ok);
-  if (!ok || v < min || v > max) {
-    error = QString("-%1 expects a whole number from %2 to %3, got '%4'")
-                .arg(name)
-                .arg(min)
-                .arg(max)
-                .arg(text);
-    return false;
-  }
-  value = static_cast<int>(v);
-  return true;
-}
 
 struct BenchResult {
   QString test;  // "pp512", "tg128"
@@ -151,14 +134,7 @@ int run_bench(const QStringList& args) {
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
   });
   add_offload_options(parser);
-  if (!parser.parse(args)) {
-    print_error("bench: " + parser.errorText());
-    return kUsage;
-  }
-  if (parser.isSet("help")) {
-    std::printf("%s", parser.helpText().toUtf8().constData());
-    return kSuccess;
-  }
+  if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("bench: unexpected argument '" + parser.positionalArguments().first() + "'");
     return kUsage;

@@ -90,14 +90,7 @@ int run_eval(const QStringList& args) {
       {"threads", "Worker threads (default: physical cores).", "N"},
       {"exact", "Reference arithmetic: weights dequantized exactly, activations in float32."},
   });
-  if (!parser.parse(args)) {
-    print_error("eval: " + parser.errorText());
-    return kUsage;
-  }
-  if (parser.isSet("help")) {
-    std::printf("%s", parser.helpText().toUtf8().constData());
-    return kSuccess;
-  }
+  if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("eval: unexpected argument '" + parser.positionalArguments()[0] + "'");
     return kUsage;

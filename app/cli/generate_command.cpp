@@ -16,8 +16,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include <QFile>
-
 #include <atomic>
 #include <cmath>
 #include <csignal>
@@ -28,6 +26,7 @@
 #include <random>
 #include <type_traits>
 
+#include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
@@ -118,13 +117,8 @@ std::string read_prompt(const QCommandLineParser& parser, bool& usage) {
   if (parser.isSet("prompt") == parser.isSet("prompt-file"))
     fail("give exactly one of --prompt TEXT and --prompt-file FILE");
   if (parser.isSet("prompt")) return parser.value("prompt").toStdString();
-  QFile file(parser.value("prompt-file"));
   usage = false;
-  if (!file.open(QIODevice::ReadOnly)) {
-    fail("cannot read --prompt-file {}: {}", parser.value("prompt-file").toStdString(),
-         file.errorString().toStdString());
-  }
-  return file.readAll().toStdString();
+  return read_text_file(parser.value("prompt-file"), "generate");
 }
 
 double per_second(int64_t n, double ms) {

@@ -24,7 +24,8 @@ QString human_bytes(uint64_t bytes) {
     value /= 1024.0;
     ++unit;
   }
-  return unit == 0 ? QString("%1 B").arg(bytes) : QString("%1 %2").arg(value, 0, 'f', 2).arg(units[unit]);
+  return unit == 0 ? QString("%1 B").arg(bytes)
+                   : QString("%1 %2").arg(value, 0, 'f', 2).arg(units[unit]);
 }
 
 QString human_count(uint64_t n) {
@@ -86,8 +87,9 @@ void print_text(const ModelSummary& s, const QString& path) {
     out << QString("%1 %2").arg(key + ":", -22).arg(value);
   };
   row("model", path);
-  row("architecture", QString::fromStdString(s.architecture) +
-                          (s.name.empty() ? QString() : QString(" (%1)").arg(QString::fromStdString(s.name))));
+  row("architecture",
+      QString::fromStdString(s.architecture) +
+          (s.name.empty() ? QString() : QString(" (%1)").arg(QString::fromStdString(s.name))));
   row("inference", s.supported ? QString("supported")
                                : QString("not supported (supported: %1)")
                                      .arg(QString::fromStdString(supported_architectures_list())));
@@ -95,24 +97,34 @@ void print_text(const ModelSummary& s, const QString& path) {
   row("heads (q/kv)", QString("%1/%2").arg(s.n_head).arg(s.n_head_kv));
   row("embedding size", QString::number(s.n_embd));
   row("training context", QString::number(s.n_ctx_train));
-  row("experts per layer", s.n_expert > 0 ? QString("%1, top-%2").arg(s.n_expert).arg(s.n_expert_used)
-                                         : QString("none (not a mixture-of-experts model)"));
+  row("experts per layer", s.n_expert > 0
+                               ? QString("%1, top-%2").arg(s.n_expert).arg(s.n_expert_used)
+                               : QString("none (not a mixture-of-experts model)"));
   row("shared experts", QString::number(s.n_expert_shared));
   row("dense layers", join_ints(s.dense_layers));
-  row("vocabulary", QString("%1 (%2)").arg(s.n_vocab).arg(QString::fromStdString(s.tokenizer_model)));
+  row("vocabulary",
+      QString("%1 (%2)").arg(s.n_vocab).arg(QString::fromStdString(s.tokenizer_model)));
   if (s.n_params == 0) row("tensors", "none (vocabulary-only file)");
-  row("parameters", QString("%1 total, %2 active per token").arg(human_count(s.n_params), human_count(s.n_params_active)));
+  row("parameters", QString("%1 total, %2 active per token")
+                        .arg(human_count(s.n_params), human_count(s.n_params_active)));
   row("file size", human_bytes(s.file_bytes));
-  row("routed expert bytes", QString("%1 (%2 % of the file)")
-                                 .arg(human_bytes(s.expert_bytes))
-                                 .arg(s.file_bytes ? 100.0 * s.expert_bytes / s.file_bytes : 0.0, 0, 'f', 1));
+  row("routed expert bytes",
+      QString("%1 (%2 % of the file)")
+          .arg(human_bytes(s.expert_bytes))
+          .arg(s.file_bytes ? 100.0 * s.expert_bytes / s.file_bytes : 0.0, 0, 'f', 1));
   out << "bytes per expert:";
   for (const auto& l : s.expert_bytes_per_layer) {
-    out << QString("  layer %1: %2 experts x %3").arg(l.layer, 3).arg(l.n_expert).arg(human_bytes(l.bytes_per_expert));
+    out << QString("  layer %1: %2 experts x %3")
+               .arg(l.layer, 3)
+               .arg(l.n_expert)
+               .arg(human_bytes(l.bytes_per_expert));
   }
   out << "tensor types:";
   for (const auto& [name, use] : s.type_histogram) {
-    out << QString("  %1 %2 tensors, %3").arg(QString::fromStdString(name), -6).arg(use.tensors, 5).arg(human_bytes(use.bytes));
+    out << QString("  %1 %2 tensors, %3")
+               .arg(QString::fromStdString(name), -6)
+               .arg(use.tensors, 5)
+               .arg(human_bytes(use.bytes));
   }
   std::printf("%s\n", out.join('\n').toUtf8().constData());
 }
@@ -121,7 +133,8 @@ void print_text(const ModelSummary& s, const QString& path) {
 
 int run_inspect(const QStringList& args) {
   QCommandLineParser parser;
-  parser.setApplicationDescription("Summarise a GGUF model: architecture, experts, sizes, support.");
+  parser.setApplicationDescription(
+      "Summarise a GGUF model: architecture, experts, sizes, support.");
   parser.addHelpOption();
   parser.addPositionalArgument("MODEL", "GGUF model file (default: the built-in model)", "[MODEL]");
   parser.addOption({"json", "Machine-readable output."});

@@ -5,12 +5,12 @@
 // the lossy gating flags change it, which is how their quality cost is measured. The cache
 // summary goes to stderr.
 #include <QCommandLineParser>
-#include <QFile>
 
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
@@ -21,44 +21,7 @@
 #include "engine/tokenizer/tokenizer.h"
 
 namespace moescope::cli {
-namespace {
-
-bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
-               QString& error) {
-  if (!parser.isSet(name)) return true;
-  bool ok = false;
-  const QString text = parser.value(name);
-  const long long v = text.toLongLong(&ok);
-  if (!ok || v < min || v > max) {
-    error = QString("--%1 expects a whole number from %2 to %3, got '%4'")
-                .arg(name)
-                .arg(min)
-                .arg(max)
-                .arg(text);
-    return false;
-  }
-  value = static_cast<int>(v);
-  return true;
-}
-
-// Text files are read whole; a size limit keeps a mistaken path (a model, a disk image) from
-// exhausting memory.
-constexpr qint64 kMaxTextBytes = 1LL << 30;
-
-std::string read_text(const QString& path) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly)) {
-    fail("cannot read {}: {}", path.toStdString(), file.errorString().toStdString());
-  }
-  if (file.size() > kMaxTextBytes) {
-    fail("{} is {} bytes; perplexity reads at most {} bytes of text", path.toStdString(),
-         file.size(), kMaxTextBytes);
-  }
-  const QByteArray bytes = file.readAll();
-  return std::string(bytes.constData(), static_cast<size_t>(bytes.size()));
-}
-
-}  // namespace
+namespace {}  // namespace
 
 int run_perplexity(const QStringList& args) {
   QCommandLineParser parser;
@@ -75,14 +38,7 @@ int run_perplexity(const QStringList& args) {
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
   });
   add_offload_options(parser);
-  if (!parser.parse(args)) {
-    print_error("perplexity: " + parser.errorText());
-    return kUsage;
-  }
-  if (parser.isSet("help")) {
-    std::printf("%s", parser.helpText().toUtf8().constData());
-    return kSuccess;
-  }
+  if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("perplexity: unexpected argument '" + parser.positionalArguments().first() + "'");
     return kUsage;
@@ -111,7 +67,7 @@ int run_perplexity(const QStringList& args) {
   }
 
   try {
-    const std::string text = read_text(parser.value("file"));
+    const std::string text = read_text_file(parser.value("file"), "perplexity");
     ModelOptions model_options;
     model_options.n_threads = threads;
     model_options.n_ctx = options.n_ctx;

@@ -5,7 +5,6 @@
 // layer's top-1 choice tells about the next one's, then the offloading suitability of the model
 // on that text (docs/suitability.md).
 #include <QCommandLineParser>
-#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -22,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
@@ -34,40 +34,6 @@
 
 namespace moescope::cli {
 namespace {
-
-bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
-               QString& error) {
-  if (!parser.isSet(name)) return true;
-  bool ok = false;
-  const QString text = parser.value(name);
-  const long long v = text.toLongLong(&ok);
-  if (!ok || v < min || v > max) {
-    error = QString("--%1 expects a whole number from %2 to %3, got '%4'")
-                .arg(name)
-                .arg(min)
-                .arg(max)
-                .arg(text);
-    return false;
-  }
-  value = static_cast<int>(v);
-  return true;
-}
-
-// A size limit keeps a mistaken path (a model, a disk image) from exhausting memory.
-constexpr qint64 kMaxTextBytes = 256LL << 20;
-
-std::string read_text(const QString& path) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly)) {
-    fail("cannot read {}: {}", path.toStdString(), file.errorString().toStdString());
-  }
-  if (file.size() > kMaxTextBytes) {
-    fail("{} is {} bytes; routing-stats reads at most {} bytes of text", path.toStdString(),
-         file.size(), kMaxTextBytes);
-  }
-  const QByteArray bytes = file.readAll();
-  return std::string(bytes.constData(), static_cast<size_t>(bytes.size()));
-}
 
 struct LayerRow {
   int32_t model_layer = 0;
@@ -259,7 +225,8 @@ int run_routing_stats(const QStringList& args) {
       layer_compute = policy::parse_duration_ns(parser.value("layer-compute").toStdString());
       if (*layer_compute <= 0) fail("--layer-compute must be positive");
     }
-    const std::string text = read_text(parser.value("file"));
+    const std::string text =
+        read_text_file(parser.value("file"), "routing-stats", qint64(256) << 20);
     const QString model_path = model_path_or_default(parser);
     ModelOptions model_options;
     model_options.n_threads = threads;

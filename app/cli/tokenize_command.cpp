@@ -2,14 +2,12 @@
 // of a text on one line, space-separated, as llama-tokenize --ids computes them (BOS as the
 // vocabulary asks, special tokens written in the text parsed).
 #include <QCommandLineParser>
-#include <QCoreApplication>
 
 #include <cstdio>
 #include <exception>
-#include <fstream>
-#include <sstream>
 #include <string>
 
+#include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
@@ -18,19 +16,6 @@
 #include "engine/tokenizer/tokenizer.h"
 
 namespace moescope::cli {
-
-namespace {
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail("cannot read '{}'", path);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  if (in.bad()) fail("cannot read '{}'", path);
-  return bytes.str();
-}
-
-}  // namespace
 
 int run_tokenize(const QStringList& args) {
   QCommandLineParser parser;
@@ -46,17 +31,7 @@ int run_tokenize(const QStringList& args) {
   parser.addOptions({model_option, file_option, no_bos_option, no_special_option});
   parser.addPositionalArgument("TEXT", "The text to tokenize, unless --file is given.");
 
-  if (!parser.parse(args)) {
-    print_error(QString("tokenize: %1").arg(parser.errorText()));
-    return kUsage;
-  }
-  if (parser.isSet("help")) {
-    // Qt writes the binary's path in the usage line; the subcommand reads better.
-    QString help = parser.helpText();
-    help.replace(QCoreApplication::arguments().value(0), args.value(0));
-    std::fputs(help.toUtf8().constData(), stdout);
-    return kSuccess;
-  }
+  if (auto done = parse_command_line(parser, args)) return *done;
   const QStringList positional = parser.positionalArguments();
   if (parser.isSet(file_option) ? !positional.isEmpty() : positional.size() != 1) {
     print_error("tokenize: give either one TEXT argument or --file F");
@@ -65,7 +40,7 @@ int run_tokenize(const QStringList& args) {
 
   try {
     const std::string text = parser.isSet(file_option)
-                                 ? read_text_file(parser.value(file_option).toStdString())
+                                 ? read_text_file(parser.value(file_option), "tokenize")
                                  : positional.front().toStdString();
     const auto file = gguf::GgufFile::open(model_path_or_default(parser).toStdString());
     const auto tokenizer = tokenizer::Tokenizer::from_gguf(file);
