@@ -24,29 +24,11 @@
 namespace moescope::offload {
 namespace {
 
-struct GenRun {
-  std::vector<int32_t> tokens;
-  std::vector<float> logits;  // every prompt position, then each decode step
-};
+using test::GenRun;
 
-// Prefills a fixed prompt in one batch, then decodes greedily.
+// The prompt every run of this file prefills, then greedy decoding.
 GenRun generate(Model& model, int n_decode) {
-  GenRun run;
-  const int64_t V = model.n_vocab();
-  for (int i = 0; i < 10; ++i) run.tokens.push_back(int32_t((i * 613 + 29) % V));
-  auto state = model.new_state();
-  run.logits.resize(run.tokens.size() * size_t(V));
-  model.forward(run.tokens, *state, run.logits, true);
-  std::vector<float> step(static_cast<size_t>(V));
-  const float* last = run.logits.data() + (run.tokens.size() - 1) * size_t(V);
-  int32_t next = int32_t(std::max_element(last, last + V) - last);
-  for (int i = 0; i < n_decode; ++i) {
-    run.tokens.push_back(next);
-    model.forward(std::span(&run.tokens.back(), 1), *state, step, false);
-    run.logits.insert(run.logits.end(), step.begin(), step.end());
-    next = int32_t(std::max_element(step.begin(), step.end()) - step.begin());
-  }
-  return run;
+  return test::greedy_run(model, 10, 613, 29, n_decode);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {

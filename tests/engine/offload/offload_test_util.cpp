@@ -1,5 +1,8 @@
 #include "tests/engine/offload/offload_test_util.h"
 
+#include <algorithm>
+#include <span>
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -79,6 +82,25 @@ bool views_hold(const offload::ExpertLayout& layout, int32_t m, int32_t e, const
     }
   }
   return true;
+}
+
+GenRun greedy_run(Model& model, int n_prompt, int mul, int add, int n_decode) {
+  GenRun run;
+  const int64_t V = model.n_vocab();
+  for (int i = 0; i < n_prompt; ++i) run.tokens.push_back(int32_t((int64_t(i) * mul + add) % V));
+  auto state = model.new_state();
+  run.logits.resize(run.tokens.size() * size_t(V));
+  model.forward(run.tokens, *state, run.logits, true);
+  std::vector<float> step(static_cast<size_t>(V));
+  const float* last = run.logits.data() + (run.tokens.size() - 1) * size_t(V);
+  int32_t next = int32_t(std::max_element(last, last + V) - last);
+  for (int i = 0; i < n_decode; ++i) {
+    run.tokens.push_back(next);
+    model.forward(std::span(&run.tokens.back(), 1), *state, step, false);
+    run.logits.insert(run.logits.end(), step.begin(), step.end());
+    next = int32_t(std::max_element(step.begin(), step.end()) - step.begin());
+  }
+  return run;
 }
 
 }  // namespace moescope::test

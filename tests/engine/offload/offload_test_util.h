@@ -25,4 +25,13 @@ std::vector<std::byte> expected_image(const offload::ExpertLayout& layout, int32
 // True when every present part of `w` holds exactly the bytes of that expert.
 bool views_hold(const offload::ExpertLayout& layout, int32_t m, int32_t e, const ExpertWeights& w);
 
+struct GenRun {
+  std::vector<int32_t> tokens;  // prompt + generated
+  std::vector<float> logits;    // every prompt position, then each decode step
+};
+
+// A fixed prompt of n_prompt ids ((i * mul + add) mod vocab) prefilled in one batch, then
+// n_decode greedy decode steps.
+GenRun greedy_run(Model& model, int n_prompt, int mul, int add, int n_decode);
+
 }  // namespace moescope::test
