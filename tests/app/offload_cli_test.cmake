@@ -4,19 +4,7 @@
 # resident number and with a lossy flag another one.
 cmake_minimum_required(VERSION 3.25)
 
-set(failures 0)
-macro(failed)
-  message(SEND_ERROR ${ARGN})
-  math(EXPR failures "${failures} + 1")
-endmacro()
-
-function(run_moescope)
-  execute_process(COMMAND "${MOESCOPE}" ${ARGN}
-                  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE error)
-  set(rc "${result}" PARENT_SCOPE)
-  set(out "${output}" PARENT_SCOPE)
-  set(err "${error}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/cli_test_lib.cmake")
 
 unset(ENV{MOESCOPE_MODEL})
 set(gen generate --model "${MODEL}" --prompt "It is a truth" -n 12 --seed 1)

@@ -3,21 +3,7 @@
 # with 2, bad input with 1.
 cmake_minimum_required(VERSION 3.25)
 
-set(failures 0)
-macro(failed)
-  message(SEND_ERROR ${ARGN})
-  math(EXPR failures "${failures} + 1")
-endmacro()
-
-# Runs moescope with ARGN; sets rc, out (stripped) and err.
-function(run_moescope)
-  execute_process(COMMAND "${MOESCOPE}" ${ARGN}
-                  RESULT_VARIABLE result OUTPUT_VARIABLE output ERROR_VARIABLE error)
-  string(STRIP "${output}" output)
-  set(rc "${result}" PARENT_SCOPE)
-  set(out "${output}" PARENT_SCOPE)
-  set(err "${error}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/cli_test_lib.cmake")
 
 # The ids of a JSON array (entry INDEX, field FIELD) as "1 2 3".
 function(json_ids json index field result)
