@@ -30,6 +30,7 @@
 #include "app/cli/offload_options.h"
 #include "engine/common/error.h"
 #include "engine/model/model.h"
+#include "engine/offload/offload_config.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace moescope::cli {
@@ -105,17 +106,6 @@ class Bench {
   std::unique_ptr<InferenceState> state_;
   std::mt19937 rng_;
 };
-
-QString human_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024.0 && unit < 4) {
-    value /= 1024.0;
-    ++unit;
-  }
-  return QString("%1 %2").arg(value, 0, 'f', 2).arg(units[unit]);
-}
 
 }  // namespace
 
@@ -254,7 +244,7 @@ int run_bench(const QStringList& args) {
       for (const auto& r : results) {
         const auto ts = r.tokens_per_second();
         std::printf("| %s | %s | %.2f M | %d | %s | %.2f ± %.2f |\n",
-                    model_name.toUtf8().constData(), human_bytes(model_bytes).toUtf8().constData(),
+                    model_name.toUtf8().constData(), offload::format_bytes(model_bytes).c_str(),
                     n_params / 1e6, n_threads, r.test.toUtf8().constData(), mean(ts), stdev(ts));
       }
       std::fputs(summary_text.c_str(), stdout);

@@ -12,21 +12,10 @@
 #include "engine/common/error.h"
 #include "engine/model/architectures.h"
 #include "engine/model/model_summary.h"
+#include "engine/offload/offload_config.h"
 
 namespace moescope::cli {
 namespace {
-
-QString human_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = 0;
-  while (value >= 1024.0 && unit < 4) {
-    value /= 1024.0;
-    ++unit;
-  }
-  return unit == 0 ? QString("%1 B").arg(bytes)
-                   : QString("%1 %2").arg(value, 0, 'f', 2).arg(units[unit]);
-}
 
 QString human_count(uint64_t n) {
   if (n >= 1'000'000'000) return QString("%1 B").arg(n / 1e9, 0, 'f', 2);
@@ -107,24 +96,24 @@ void print_text(const ModelSummary& s, const QString& path) {
   if (s.n_params == 0) row("tensors", "none (vocabulary-only file)");
   row("parameters", QString("%1 total, %2 active per token")
                         .arg(human_count(s.n_params), human_count(s.n_params_active)));
-  row("file size", human_bytes(s.file_bytes));
+  row("file size", QString::fromStdString(offload::format_bytes(s.file_bytes)));
   row("routed expert bytes",
       QString("%1 (%2 % of the file)")
-          .arg(human_bytes(s.expert_bytes))
+          .arg(QString::fromStdString(offload::format_bytes(s.expert_bytes)))
           .arg(s.file_bytes ? 100.0 * s.expert_bytes / s.file_bytes : 0.0, 0, 'f', 1));
   out << "bytes per expert:";
   for (const auto& l : s.expert_bytes_per_layer) {
     out << QString("  layer %1: %2 experts x %3")
                .arg(l.layer, 3)
                .arg(l.n_expert)
-               .arg(human_bytes(l.bytes_per_expert));
+               .arg(QString::fromStdString(offload::format_bytes(l.bytes_per_expert)));
   }
   out << "tensor types:";
   for (const auto& [name, use] : s.type_histogram) {
     out << QString("  %1 %2 tensors, %3")
                .arg(QString::fromStdString(name), -6)
                .arg(use.tensors, 5)
-               .arg(human_bytes(use.bytes));
+               .arg(QString::fromStdString(offload::format_bytes(use.bytes)));
   }
   std::printf("%s\n", out.join('\n').toUtf8().constData());
 }
