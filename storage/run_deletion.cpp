@@ -13,7 +13,8 @@ namespace {
 // Tables with a run column of their own.
 constexpr const char* kRunTables[] = {"moe_layers",   "prompts",       "tokens",
                                       "policies",     "policy_tokens", "policy_layers",
-                                      "expert_stats", "affinity",      "layer_stats"};
+                                      "expert_stats", "affinity",      "layer_stats",
+                                      "requests",     "step_expert_counts"};
 // Tables keyed by token_key(run, pos) (row_keys.h): a key range is the run.
 constexpr const char* kTokenKeyTables[] = {"routing", "router_logits", "layer_timings",
                                            "cache_compute", "gate_predictions"};
@@ -29,6 +30,7 @@ void delete_run_rows(Database& db, int64_t run) {
     }
   }
   for (const char* table : kRunTables) {
+    if (!db.has_table(table)) continue;  // older schemas lack the later tables
     Statement st(db, fmt::format("DELETE FROM {} WHERE run = ?", table));
     st.bind(1, run).run();
   }

@@ -153,6 +153,38 @@ CREATE TABLE gate_predictions (
 );
 )sql";
 
+// Version 3: many requests per run, and runs imported from other engines. Every token belongs to
+// a request (a run used to be one sequence: request 0) and to a step, the forward call (batch) that
+// processed it (numbered from 0 per run; NULL for a token that was not forwarded). A run imported
+// from a file has no model: runs.source_* name the file it came from, and runs.routing_detail says
+// whether it holds per-token routing ('tokens') or only per-step expert counts ('counts', rows of
+// step_expert_counts: int32[n_experts(l)] of every MoE layer, layer after layer).
+constexpr const char* kSchemaV3Step = R"sql(
+ALTER TABLE tokens ADD COLUMN request INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN step INTEGER;
+UPDATE tokens SET step = s.step FROM (
+  SELECT run, pos, dense_rank() OVER (PARTITION BY run ORDER BY chunk_first) - 1 AS step
+  FROM tokens WHERE forwarded = 1) AS s
+WHERE tokens.run = s.run AND tokens.pos = s.pos;
+CREATE TABLE requests (
+  run INTEGER NOT NULL, id INTEGER NOT NULL, prompt TEXT, source TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (run, id)
+) WITHOUT ROWID;
+INSERT INTO requests (run, id, prompt)
+  SELECT r.id, 0, (SELECT group_concat(text, '') FROM (SELECT text FROM prompts p
+                   WHERE p.run = r.id ORDER BY p.idx)) FROM runs r;
+ALTER TABLE runs ADD COLUMN source_format TEXT;
+ALTER TABLE runs ADD COLUMN source_path TEXT;
+ALTER TABLE runs ADD COLUMN source_sha256 TEXT;
+ALTER TABLE runs ADD COLUMN source_bytes INTEGER;
+ALTER TABLE runs ADD COLUMN routing_detail TEXT NOT NULL DEFAULT 'tokens'
+  CHECK (routing_detail IN ('tokens', 'counts'));
+CREATE TABLE step_expert_counts (
+  run INTEGER NOT NULL, step INTEGER NOT NULL, counts BLOB NOT NULL,
+  PRIMARY KEY (run, step)
+) WITHOUT ROWID;
+)sql";
+
 constexpr const char* kCoreTables[] = {"runs", "moe_layers", "tokens", "routing", "policies"};
 
 }  // namespace
@@ -161,6 +193,7 @@ std::span<const Migration> migrations() {
   // Version 1 is the first schema; later versions append their step here.
   static const Migration kSteps[] = {
       {1, "token kinds and next-gate predictions", [](Database& db) { db.exec(kSchemaV2Step); }},
+      {2, "requests, steps and imported runs", [](Database& db) { db.exec(kSchemaV3Step); }},
   };
   return kSteps;
 }

@@ -189,6 +189,7 @@ RunInfo TraceReader::run_info(int64_t run) {
   r.moescope_version = st.text(16);
   r.summary_json = st.is_null(17) ? "" : st.text(17);
   st.reset();
+  if (version_ >= 3) read_import_source(run, r);
   m.shape = shape(run);
   return r;
 }
@@ -233,9 +234,10 @@ std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
   check_run(run);
   Statement st(*db_,
                fmt::format("SELECT pos, token_id, text, phase, forwarded, chunk_first, start_ns, "
-                           "end_ns, compute_ns, stall_ns, {} FROM tokens WHERE run = ? AND pos >= "
-                           "? AND pos < ? ORDER BY pos",
-                           version_ >= 2 ? "kind" : "NULL"));
+                           "end_ns, compute_ns, stall_ns, {}, {} FROM tokens WHERE run = ? AND "
+                           "pos >= ? AND pos < ? ORDER BY pos",
+                           version_ >= 2 ? "kind" : "NULL",
+                           version_ >= 3 ? "request, step" : "0, NULL"));
   st.bind(1, run).bind(2, range.begin).bind(3, range_end(range));
   std::vector<TokenRecord> out;
   while (st.step()) {
@@ -256,6 +258,10 @@ std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
         fail("trace {} is damaged (token {} has kind {})", path_.string(), t.pos, kind);
       t.kind = TokenKind(kind);
     }
+    t.request = st.int32(11);
+    t.step = st.is_null(12) ? -1 : st.int32(12);
+    if (t.request < 0) fail("trace {} is damaged (token {} has request {})", path_.string(), t.pos,
+                            t.request);
     out.push_back(std::move(t));
   }
   return out;

@@ -117,6 +117,19 @@ struct TokenExpertMatrix {
   Matrix<float> weights;           // [rows][n_experts(l)]
 };
 
+// One forwarded token's routing with where it came from (TraceReader::scan_token_routing).
+// The spans are valid during the callback only.
+struct TokenRouting {
+  int32_t pos = 0;      // position in the run's token stream (0, 1, 2, ...)
+  int32_t request = 0;  // request (sequence) id
+  int32_t step = -1;    // forward call (batch) id; -1 when not recorded
+  Phase phase = Phase::kDecode;
+  int32_t token_id = -1;
+  const DecodedRouting* routing = nullptr;  // experts / weights of every MoE layer
+  // Experts selected at MoE layer l, in rank order.
+  std::span<const ExpertId> experts(int32_t layer) const;
+};
+
 // Where a loaded trace's compute_ns come from (a replay models time from them when present).
 enum class ComputeSource : uint8_t {
   kNone,          // no compute_ns: a replay uses the timing model
@@ -160,6 +173,21 @@ class TraceReader {
   RunInfo run_info(int64_t run);
   policy::MoeShape shape(int64_t run);
   std::vector<PromptRecord> prompts(int64_t run);
+  // The run's requests by id, with their token counts (schema 3; an older file read without
+  // upgrade has request 0). Ids that only tokens name come back without a prompt.
+  std::vector<RequestRecord> requests(int64_t run);
+  // Expert counts per step of a counts-only run (RoutingDetail::kCounts), by step; empty for a
+  // run with per-token routing.
+  std::vector<StepExpertCounts> step_expert_counts(int64_t run);
+  // Why an analysis that needs every token's routing in order cannot run on this run, or empty
+  // when it can ("run 3 holds expert counts only (an SGLang stat dump): ...").
+  std::string token_routing_unavailable(int64_t run);
+  // Calls visit for every forwarded token of the run in position order, with its request and
+  // step: the streaming form for large imported runs (memory: one token at a time).
+  void scan_token_routing(int64_t run, const std::function<void(const TokenRouting&)>& visit);
+  // [n_tokens of routing_trace(run)]: the request / step of each routed token, in its order.
+  std::vector<int32_t> token_requests(int64_t run);
+  std::vector<int32_t> token_steps(int64_t run);
 
   std::vector<TokenRecord> tokens(int64_t run, TokenRange range = {});
   // Routing entries in (pos, layer, rank) order, optionally of one layer only.
@@ -209,6 +237,8 @@ class TraceReader {
   // Aggregates from one pass over an (interrupted) run's rows, cached until the run grows.
   const RowAggregates& row_aggregates(int64_t run);
   int32_t phase_mask(policy::PhaseFilter phase) const;
+  // runs.source_* and routing_detail (schema 3) into info.
+  void read_import_source(int64_t run, RunInfo& info);
 
   std::filesystem::path path_;
   int32_t version_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -67,15 +68,17 @@ TraceSink::TraceSink(std::unique_ptr<Database> db, const WriterOptions& options)
                        "INSERT INTO runs (label, status, started_unix_ns, model_path, "
                        "model_sha256, model_bytes, architecture, model_name, quantization, "
                        "n_model_layers, n_vocab, gating, seed, settings, machine, "
-                       "moescope_version) VALUES "
-                       "(?, 'interrupted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id");
+                       "moescope_version, source_format, source_path, source_sha256, "
+                       "source_bytes, routing_detail) VALUES "
+                       "(?, 'interrupted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                       "RETURNING id");
   ins_layer_ = Statement(d, "INSERT INTO moe_layers VALUES (?, ?, ?, ?, ?, ?)");
   ins_prompt_ = Statement(d, "INSERT OR REPLACE INTO prompts VALUES (?, ?, ?, ?, ?)");
   ins_token_ = std::make_unique<BatchInsert>(
       d,
       "tokens (run, pos, token_id, text, phase, forwarded, chunk_first, start_ns, end_ns, "
-      "compute_ns, stall_ns, kind)",
-      12);
+      "compute_ns, stall_ns, kind, request, step)",
+      14);
   upd_token_ =
       Statement(d, "UPDATE tokens SET token_id = ?, text = ?, kind = ? WHERE run = ? AND pos = ?");
   app_token_ = Statement(d, "UPDATE tokens SET text = text || ? WHERE run = ? AND pos = ?");
@@ -104,6 +107,10 @@ TraceSink::TraceSink(std::unique_ptr<Database> db, const WriterOptions& options)
   ins_affinity_ = Statement(d, "INSERT OR REPLACE INTO affinity VALUES (?, ?, ?, ?, ?, ?)");
   ins_layer_stat_ = Statement(d, "INSERT OR REPLACE INTO layer_stats VALUES (?, ?, ?, ?, ?, ?)");
   upd_summary_ = Statement(d, "UPDATE runs SET summary = ? WHERE id = ?");
+  ins_request_ = Statement(d, "INSERT OR REPLACE INTO requests VALUES (?, ?, ?, ?)");
+  upd_request_prompt_ = Statement(
+      d, "UPDATE requests SET prompt = coalesce(prompt, '') || ? WHERE run = ? AND id = 0");
+  ins_step_counts_ = Statement(d, "INSERT OR REPLACE INTO step_expert_counts VALUES (?, ?, ?)");
   upd_run_ = Statement(d,
                        "UPDATE runs SET status = 'complete', ended_unix_ns = ?, summary = ? "
                        "WHERE id = ?");
@@ -161,6 +168,10 @@ int64_t TraceSink::handle(Message& message) {
           prompt(m);
         } else if constexpr (std::is_same_v<T, TokenMsg>) {
           token(m);
+        } else if constexpr (std::is_same_v<T, RequestMsg>) {
+          request(m);
+        } else if constexpr (std::is_same_v<T, StepCountsMsg>) {
+          step_counts(m);
         } else if constexpr (std::is_same_v<T, ForwardRecord>) {
           forward(m);
         } else if constexpr (std::is_same_v<T, EventsMsg>) {
@@ -192,6 +203,13 @@ int64_t TraceSink::begin_run(RunInfo& info) {
   ins_run_.bind(9, m.n_model_layers).bind(10, m.n_vocab).bind(11, m.gating).bind(12, info.seed);
   ins_run_.bind(13, info.settings_json).bind(14, info.machine_json);
   ins_run_.bind(15, info.moescope_version);
+  if (info.imported()) {
+    ins_run_.bind(16, info.source.format).bind(17, info.source.path).bind(18, info.source.sha256);
+    ins_run_.bind(19, int64_t(info.source.bytes));
+  } else {
+    for (int c = 16; c <= 19; ++c) ins_run_.bind_null(c);
+  }
+  ins_run_.bind(20, std::string(routing_detail_name(info.routing_detail)));
   ins_run_.step();
   const int64_t id = ins_run_.int64(0);
   ins_run_.reset();
@@ -204,6 +222,11 @@ int64_t TraceSink::begin_run(RunInfo& info) {
   r.shape = m.shape;
   r.n_layers = m.shape.n_layers();
   r.width = expert_id_width(m.shape);
+  r.counts_only = info.routing_detail == RoutingDetail::kCounts;
+  if (!info.imported()) {  // a recorded run is one request; prompt() fills in its text
+    ins_request_.bind(1, id).bind(2, 0).bind_null(3).bind(4, "{}").run();
+    ++rows_;
+  }
   const size_t keys = size_t(r.shape.total_experts());
   for (int p = 0; p < 2; ++p) {
     r.activations[p].assign(keys, 0);
@@ -229,6 +252,7 @@ void TraceSink::prompt(const PromptMsg& m) {
   ins_prompt_.bind(1, r.id).bind(2, m.index).bind(3, m.first_pos);
   ins_prompt_.bind(4, int64_t(m.ids.size())).bind(5, m.text).run();
   ++rows_;
+  upd_request_prompt_.bind(1, m.text).bind(2, r.id).run();
   for (size_t i = 0; i < m.ids.size(); ++i) {
     const std::string piece = i < m.pieces.size() ? m.pieces[i] : std::string();
     const TokenKind kind = i < m.kinds.size() ? m.kinds[i] : TokenKind::kNotRecorded;
@@ -265,17 +289,61 @@ void TraceSink::token(const TokenMsg& m) {
 
 void TraceSink::add_token_row(const Run& r, int32_t pos, const TokenInfo& info, Phase phase,
                               bool forwarded, int32_t chunk_first, int64_t start_ns, int64_t end_ns,
-                              int64_t compute_ns, int64_t stall_ns) {
-  if (info.kind == TokenKind::kNotRecorded) {
+                              int64_t compute_ns, int64_t stall_ns, int32_t request, int32_t step) {
+  // kind and step are NULL when not recorded / not forwarded.
+  auto add = [&](auto kind, auto step_value) {
     ins_token_->add(r.id, pos, info.id, std::string_view(info.text), int64_t(phase),
-                    int64_t(forwarded), chunk_first, start_ns, end_ns, compute_ns, stall_ns,
-                    BatchInsert::Null{});
+                    int64_t(forwarded), chunk_first, start_ns, end_ns, compute_ns, stall_ns, kind,
+                    request, step_value);
+  };
+  const bool has_kind = info.kind != TokenKind::kNotRecorded;
+  if (has_kind && step >= 0) {
+    add(int64_t(info.kind), step);
+  } else if (has_kind) {
+    add(int64_t(info.kind), BatchInsert::Null{});
+  } else if (step >= 0) {
+    add(BatchInsert::Null{}, step);
   } else {
-    ins_token_->add(r.id, pos, info.id, std::string_view(info.text), int64_t(phase),
-                    int64_t(forwarded), chunk_first, start_ns, end_ns, compute_ns, stall_ns,
-                    int64_t(info.kind));
+    add(BatchInsert::Null{}, BatchInsert::Null{});
   }
   ++rows_;
+}
+
+void TraceSink::request(const RequestMsg& m) {
+  Run& r = run("a request");
+  const RequestRecord& q = m.request;
+  ins_request_.bind(1, r.id).bind(2, q.id);
+  if (q.has_prompt) {
+    ins_request_.bind(3, q.prompt);
+  } else {
+    ins_request_.bind_null(3);
+  }
+  ins_request_.bind(4, q.source_json).run();
+  ++rows_;
+}
+
+void TraceSink::step_counts(const StepCountsMsg& m) {
+  Run& r = run("step expert counts");
+  blob_a_.clear();
+  for (int64_t c : m.counts.counts) {
+    const auto v = int32_t(c);
+    const size_t at = blob_a_.size();
+    blob_a_.resize(at + sizeof v);
+    std::memcpy(blob_a_.data() + at, &v, sizeof v);
+  }
+  ins_step_counts_.bind(1, r.id).bind(2, m.counts.step).bind_blob(3, blob_a_);
+  ins_step_counts_.run();
+  ++rows_;
+  // Booked as prefill (index 0): a counts-only dump does not tell the phases apart.
+  for (int32_t l = 0; l < r.n_layers; ++l) {
+    int64_t sum = 0;
+    for (int32_t e = 0; e < r.shape.n_experts[size_t(l)]; ++e) {
+      const int64_t key = r.shape.key_index({LayerId(l), ExpertId(e)});
+      r.activations[0][size_t(key)] += m.counts.counts[size_t(key)];
+      sum += m.counts.counts[size_t(key)];
+    }
+    r.layer_tokens[0][size_t(l)] += sum / r.shape.top_k[size_t(l)];
+  }
 }
 
 // One row per token with predictions: counts[n_layers] and the experts layer after layer.
@@ -323,6 +391,8 @@ void TraceSink::forward(ForwardRecord& rec) {
   Run& r = run("a forward pass");
   const int32_t L = r.n_layers, K = rec.k_max;
   const int ph = int(rec.phase);
+  const int32_t step = rec.step >= 0 ? rec.step : r.next_step;
+  r.next_step = step + 1;
 
   // Tokens: the forward call's time and stall are booked on its first token.
   for (int32_t t = 0; t < rec.n_tokens; ++t) {
@@ -334,8 +404,10 @@ void TraceSink::forward(ForwardRecord& rec) {
     }
     const int64_t stall = t == 0 ? rec.stall_ns : 0;
     const int64_t compute = t == 0 ? rec.end_ns - rec.start_ns - rec.stall_ns : 0;
+    const int32_t request = rec.requests.empty() ? 0 : rec.requests[size_t(t)];
     add_token_row(r, pos, info, rec.phase, true, rec.first_pos, rec.start_ns, rec.end_ns, compute,
-                  stall);
+                  stall, request, step);
+    r.last_request = request;
     r.phase_of_pos.push_back(uint8_t(ph));
   }
   write_gate_predictions(r, rec);
@@ -698,7 +770,7 @@ void TraceSink::finish(const std::string& summary, bool complete) {
   std::sort(rest.begin(), rest.end());
   for (int32_t pos : rest) {
     const TokenInfo& info = r.token_info[pos];
-    add_token_row(r, pos, info, Phase::kDecode, false, pos, 0, 0, 0, 0);
+    add_token_row(r, pos, info, Phase::kDecode, false, pos, 0, 0, 0, 0, r.last_request, -1);
   }
   r.token_info.clear();
   r.unmatched_outcomes += int64_t(r.pending_outcomes.size());

@@ -63,6 +63,9 @@ class TraceSink {
     int width = 1;         // bytes per expert id in routing rows
     int32_t next_pos = 0;  // positions below are forwarded and their token rows written
     int32_t staged_first = 0;
+    int32_t next_step = 0;     // step id of the next forward call the caller did not number
+    int32_t last_request = 0;  // request of the last forwarded token (unforwarded tokens join it)
+    bool counts_only = false;  // RoutingDetail::kCounts
     std::unordered_map<int32_t, TokenInfo> token_info;
     std::unordered_map<uint64_t, uint8_t> pending_outcomes;
     std::vector<Staged> staged;
@@ -82,6 +85,8 @@ class TraceSink {
   int64_t begin_run(RunInfo& info);
   void prompt(const PromptMsg& m);
   void token(const TokenMsg& m);
+  void request(const RequestMsg& m);
+  void step_counts(const StepCountsMsg& m);
   void forward(ForwardRecord& r);
   void simulate(Run& run, SimPolicy& p, const Staged& staged);
   void events(std::span<const CacheEvent> events);
@@ -94,7 +99,7 @@ class TraceSink {
   void write_staged();
   void add_token_row(const Run& r, int32_t pos, const TokenInfo& info, Phase phase, bool forwarded,
                      int32_t chunk_first, int64_t start_ns, int64_t end_ns, int64_t compute_ns,
-                     int64_t stall_ns);
+                     int64_t stall_ns, int32_t request, int32_t step);
   void write_gate_predictions(const Run& r, const ForwardRecord& rec);
   void write_aggregates(Run& run);
   void count_outcome(Run& run, int32_t pos, LayerId layer, ExpertId expert, uint8_t outcome,
@@ -109,7 +114,8 @@ class TraceSink {
 
   Statement ins_run_, ins_layer_, ins_prompt_, upd_token_, app_token_, upd_routing_, sel_routing_,
       ins_policy_, ins_policy_token_, ins_policy_layer_, upd_policy_, ins_expert_stat_,
-      ins_affinity_, ins_layer_stat_, upd_run_, upd_summary_;
+      ins_affinity_, ins_layer_stat_, upd_run_, upd_summary_,
+      ins_request_, upd_request_prompt_, ins_step_counts_;
   // The per-token tables, many rows per statement; flushed before every commit.
   std::unique_ptr<BatchInsert> ins_token_, ins_routing_, ins_timing_, ins_logits_, ins_compute_,
       ins_event_, ins_gate_;

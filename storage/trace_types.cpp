@@ -22,6 +22,10 @@ std::string_view token_kind_name(TokenKind kind) {
   return "not recorded";
 }
 
+std::string_view routing_detail_name(RoutingDetail detail) {
+  return detail == RoutingDetail::kCounts ? "counts" : "tokens";
+}
+
 std::string_view run_status_name(RunStatus status) {
   return status == RunStatus::kComplete ? "complete" : "interrupted";
 }

@@ -35,12 +35,29 @@ struct ModelDescription {
   policy::MoeShape shape;          // routed experts of the MoE layers
 };
 
+// Where an imported run's routing came from (`moescope import`, docs/import.md). An empty format:
+// the run was recorded by MoEScope from model.path.
+struct ImportSource {
+  std::string format;  // "sglang-pt", "sglang-pt-stat", "routed-experts-sglang", ...
+  std::string path;    // the file as given
+  std::string sha256;  // lower-case hex of the file
+  uint64_t bytes = 0;
+};
+
+// How much routing a run holds: every token's experts, or only expert counts per step (an SGLang
+// stat-mode dump): analyses that need the order of tokens cannot run on the latter.
+enum class RoutingDetail : uint8_t { kTokens, kCounts };
+std::string_view routing_detail_name(RoutingDetail detail);
+
 struct RunInfo {
   std::string label;
   ModelDescription model;
   std::string settings_json = "{}";  // every engine, offload and sampling setting (run_info.h)
   uint64_t seed = 0;
   std::string machine_json;  // empty: the writer fills in machine_info_json()
+  ImportSource source;       // empty format: recorded by MoEScope (model is the model file)
+  RoutingDetail routing_detail = RoutingDetail::kTokens;
+  bool imported() const { return !source.format.empty(); }
 
   // Filled by the writer / read back.
   int64_t id = 0;
@@ -81,6 +98,25 @@ struct TokenRecord {
   int64_t compute_ns = 0;  // a forward call's time minus stall, booked on its first token
   int64_t stall_ns = 0;    // time compute waited for expert loads, booked on its first token
   TokenKind kind = TokenKind::kNotRecorded;
+  int32_t request = 0;  // the request (sequence) it belongs to; a recorded run has request 0
+  int32_t step = -1;    // the forward call (batch) that processed it, from 0; -1 when not forwarded
+};
+
+// A request of a run: one sequence (prompt and generation). A recorded run holds request 0; an
+// imported one a request per response, or per sequence of a batch dump.
+struct RequestRecord {
+  int32_t id = 0;
+  bool has_prompt = false;  // whether the prompt text is known
+  std::string prompt;
+  std::string source_json = "{}";  // where it came from (file line, engine request id, ...)
+  int32_t n_tokens = 0;            // filled by the reader: its token rows
+};
+
+// Expert counts of one step (forward pass) when a run holds no per-token routing
+// (RoutingDetail::kCounts): counts[key_index(l, e)] routed token-expert pairs.
+struct StepExpertCounts {
+  int32_t step = 0;
+  std::vector<int64_t> counts;  // [shape.total_experts()]
 };
 
 // What the next-gate prefetcher predicted for MoE layer `layer` of token `pos` before that layer
@@ -188,6 +224,9 @@ struct ForwardRecord {
   std::vector<int64_t> layer_stall_ns;  // [n_layers]
   // Next-gate predictions made during this call (targets within its tokens), or none.
   std::vector<GatePrediction> gate_predictions;
+  // [n_tokens] the request of each token (a batch may mix requests), or empty: request 0.
+  std::vector<int32_t> requests;
+  int32_t step = -1;  // the call's step id; -1: the writer numbers calls 0, 1, 2, ...
 };
 
 }  // namespace moescope::storage

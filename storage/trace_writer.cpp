@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -33,10 +34,17 @@ size_t message_bytes(const Message& m) {
   if (const auto* f = std::get_if<ForwardRecord>(&m)) {
     return sizeof(ForwardRecord) + f->experts.size() * sizeof(ExpertId) +
            (f->weights.size() + f->logits.size() + f->full_logits.size()) * sizeof(float) +
-           f->count.size() + (f->layer_ns.size() + f->layer_stall_ns.size()) * sizeof(int64_t);
+           f->count.size() + (f->layer_ns.size() + f->layer_stall_ns.size()) * sizeof(int64_t) +
+           f->requests.size() * sizeof(int32_t);
   }
   if (const auto* e = std::get_if<detail::EventsMsg>(&m)) {
     return sizeof(Message) + e->events.size() * sizeof(CacheEvent);
+  }
+  if (const auto* c = std::get_if<detail::StepCountsMsg>(&m)) {
+    return sizeof(Message) + c->counts.counts.size() * sizeof(int64_t);
+  }
+  if (const auto* q = std::get_if<detail::RequestMsg>(&m)) {
+    return sizeof(Message) + q->request.prompt.size() + q->request.source_json.size();
   }
   if (const auto* c = std::get_if<detail::CountersMsg>(&m)) {
     return sizeof(Message) + c->counters.size() * sizeof(policy::CacheCounters);
@@ -282,6 +290,26 @@ void TraceWriter::token(int32_t pos, int32_t id, std::string_view text, TokenKin
   impl_->push(detail::TokenMsg{pos, id, std::string(text), kind});
 }
 
+void TraceWriter::request(RequestRecord request) {
+  require_run("a request");
+  if (request.id < 0) fail("trace writer: request id {} is negative", request.id);
+  impl_->push(detail::RequestMsg{std::move(request)});
+}
+
+void TraceWriter::step_expert_counts(StepExpertCounts counts) {
+  require_run("step expert counts");
+  if (counts.step < 0) fail("trace writer: step {} is negative", counts.step);
+  if (counts.counts.size() != size_t(shape_.total_experts())) {
+    fail("trace writer: step counts for {} experts, the run has {}", counts.counts.size(),
+         shape_.total_experts());
+  }
+  for (int64_t c : counts.counts) {
+    if (c < 0 || c > std::numeric_limits<int32_t>::max())
+      fail("trace writer: an expert count of {} in step {}", c, counts.step);
+  }
+  impl_->push(detail::StepCountsMsg{std::move(counts)});
+}
+
 void TraceWriter::generated(const TokenEvent& event, TokenKind kind) {
   token(prompt_tokens_ + event.index, event.id, event.text, kind);
 }
@@ -325,6 +353,13 @@ void TraceWriter::forward(ForwardRecord&& r) {
         fail("trace writer: predicted expert {} does not exist in MoE layer {}", e.value,
              g.layer.value);
     }
+  }
+  if (!r.requests.empty() && r.requests.size() != size_t(r.n_tokens)) {
+    fail("trace writer: a forward record of {} tokens names {} requests", r.n_tokens,
+         r.requests.size());
+  }
+  for (int32_t q : r.requests) {
+    if (q < 0) fail("trace writer: request id {} is negative", q);
   }
   if (r.first_pos != next_pos_) {
     fail(

@@ -81,6 +81,13 @@ class TraceWriter {
   // The id, visible text and kind of position `pos` (id -1 appends `text` to what pos has).
   void token(int32_t pos, int32_t id, std::string_view text,
              TokenKind kind = TokenKind::kNotRecorded);
+  // Describes a request of the run (an imported run's response or sequence). A recorded run has
+  // request 0 without asking; its prompt text is the prompts' text.
+  void request(RequestRecord request);
+  // Expert counts of one step, for a run begun with RoutingDetail::kCounts (no forward records):
+  // counts[shape().key_index(l, e)]. They also make the run's expert_stats (booked as prefill:
+  // such dumps do not tell the phases apart).
+  void step_expert_counts(StepExpertCounts counts);
   // A generated token as the generator streams it: position = prompt tokens + event.index.
   void generated(const TokenEvent& event, TokenKind kind = TokenKind::kNotRecorded);
   // One forward call (TraceObserver sends these), with the next-gate predictions made in it.

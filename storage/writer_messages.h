@@ -31,6 +31,13 @@ struct TokenMsg {
   std::string text;
   TokenKind kind = TokenKind::kNotRecorded;
 };
+struct RequestMsg {
+  RequestRecord request;
+};
+// One step's expert counts of a counts-only run.
+struct StepCountsMsg {
+  StepExpertCounts counts;
+};
 struct EventsMsg {
   std::vector<CacheEvent> events;
 };
@@ -64,6 +71,7 @@ struct FlushMsg {
 };
 
 using Message = std::variant<BeginRunMsg, PromptMsg, TokenMsg, ForwardRecord, EventsMsg, PolicyMsg,
-                             CountersMsg, FinalReportMsg, ComputeMsg, FinishMsg, FlushMsg>;
+                             CountersMsg, FinalReportMsg, ComputeMsg, FinishMsg, FlushMsg,
+                             RequestMsg, StepCountsMsg>;
 
 }  // namespace moescope::storage::detail

@@ -25,6 +25,7 @@ const std::vector<Command>& commands() {
       {"replay", "Replay a traced run through cache policies and capacities", run_replay},
       {"export", "Export a trace run as CSV, JSON or a Perfetto timeline", run_export},
       {"report", "Write an HTML or PDF report of a trace run", run_report, true},
+      {"import", "Import SGLang, vLLM or llama.cpp routing into a trace", run_import},
   };
   return all;
 }

@@ -57,7 +57,14 @@ Migration add_label() {
 std::filesystem::path make_v0(const std::string& name) {
   const auto path = write_trace(name);
   Database db(path, Database::Mode::kReadWrite);
-  // Back to schema 1 (schema_v2_test.cpp tests that step), then without the label.
+  // Back to schema 1 (schema_v2_test.cpp and schema_v3_test.cpp test those steps), then without
+  // the label.
+  db.exec("DROP TABLE requests");
+  db.exec("DROP TABLE step_expert_counts");
+  for (const char* c : {"request", "step"}) db.exec(std::string("ALTER TABLE tokens DROP COLUMN ") + c);
+  for (const char* c : {"source_format", "source_path", "source_sha256", "source_bytes",
+                        "routing_detail"})
+    db.exec(std::string("ALTER TABLE runs DROP COLUMN ") + c);
   db.exec("ALTER TABLE tokens DROP COLUMN kind");
   db.exec("DROP TABLE gate_predictions");
   db.exec("DROP TABLE token_kinds");

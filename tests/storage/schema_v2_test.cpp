@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "engine/common/error.h"
 #include "engine/policy/synthetic_trace.h"
 #include "storage/run_deletion.h"
@@ -15,6 +17,7 @@
 #include "storage/sqlite_db.h"
 #include "storage/trace_reader.h"
 #include "storage/trace_replay.h"
+#include "tests/storage/schema_test_util.h"
 #include "tests/storage/storage_test_util.h"
 
 namespace moescope::storage {
@@ -22,84 +25,15 @@ namespace {
 
 using test::expect_error;
 
-policy::RoutingTrace small_trace(uint64_t seed = 1) {
-  policy::SyntheticSpec spec;
-  spec.n_layers = 3;
-  spec.n_experts = 8;
-  spec.top_k = 2;
-  spec.n_tokens = 40;
-  spec.n_prefill = 8;
-  spec.seed = seed;
-  return policy::synthetic_trace(spec);
-}
+using test::columns;
+using test::Contents;
+using test::contents;
+using test::dump;
+using test::record_runs;
+using test::small_trace;
 
-// Records `runs` runs of synthetic routing (a simulated policy with cache events each) into path.
-void record_runs(const std::filesystem::path& path, int runs) {
-  TraceWriter writer(path);
-  for (int i = 0; i < runs; ++i) {
-    const policy::RoutingTrace trace = small_trace(uint64_t(i) + 1);
-    test::record_run(writer, trace, 4, "run " + std::to_string(i));
-  }
-}
-
-std::vector<std::string> tables(Database& db) {
-  std::vector<std::string> out;
-  Statement st(db, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name");
-  while (st.step()) out.push_back(st.text(0));
-  return out;
-}
-
-std::vector<std::string> columns(Database& db, const std::string& table, bool with_generated) {
-  std::vector<std::string> out;
-  Statement st(db, with_generated ? "SELECT name FROM pragma_table_xinfo(?)"
-                                  : "SELECT name FROM pragma_table_info(?)");
-  st.bind(1, table);
-  while (st.step()) out.push_back(st.text(0));
-  return out;
-}
-
-// Every row of `table` as text (the given columns, quoted), sorted, by run (0: not a run's row).
-std::map<int64_t, std::multiset<std::string>> dump(Database& db, const std::string& table,
-                                                   const std::vector<std::string>& cols) {
-  const std::vector<std::string> all = columns(db, table, true);
-  const bool has_run = std::find(all.begin(), all.end(), "run") != all.end();
-  std::string row;
-  for (const std::string& c : cols) row += (row.empty() ? "quote(" : " || ',' || quote(") + c + ")";
-  const std::string run = table == "runs" ? "id" : has_run ? "run" : "0";
-  Statement st(db, "SELECT " + run + ", " + row + " FROM " + table);
-  std::map<int64_t, std::multiset<std::string>> out;
-  while (st.step()) out[st.int64(0)].insert(st.text(1));
-  return out;
-}
-
-using Contents = std::map<std::string, std::map<int64_t, std::multiset<std::string>>>;
-// Every table's rows (its columns as of `reference`'s schema, or its own).
-Contents contents(Database& db, Database* reference = nullptr) {
-  Contents out;
-  for (const std::string& t : tables(reference ? *reference : db))
-    out[t] = dump(db, t, columns(reference ? *reference : db, t, false));
-  return out;
-}
-
-// A schema-1 file made with the v1 DDL, holding `runs` runs recorded by the writer (copied over
-// column by column: the v1 tables are the v2 ones without the new column and table).
 std::filesystem::path make_v1_trace(const std::string& name, int runs) {
-  const auto source = test::temp_path(name + ".source.sqlite");
-  record_runs(source, runs);
-  const auto path = test::temp_path(name);
-  Database db(path, Database::Mode::kCreate);
-  create_schema(db, 1);
-  db.exec("ATTACH '" + source.string() + "' AS src");
-  Transaction tx(db);
-  for (const std::string& t : tables(db)) {
-    if (t == "cache_event_kinds" || t == "cache_outcomes") continue;  // filled by the DDL
-    std::string cols;
-    for (const std::string& c : columns(db, t, false)) cols += (cols.empty() ? "" : ", ") + c;
-    db.exec("INSERT INTO main." + t + " (" + cols + ") SELECT " + cols + " FROM src." + t);
-  }
-  tx.commit();
-  db.exec("DETACH src");
-  return path;
+  return test::make_old_trace(name, runs, 1);
 }
 
 TEST(StorageSchemaV2, AV1TraceIsUpgradedWithEveryRowIntact) {
@@ -115,10 +49,10 @@ TEST(StorageSchemaV2, AV1TraceIsUpgradedWithEveryRowIntact) {
   }
 
   TraceReader reader(path);
-  EXPECT_EQ(reader.schema_version(), 2);
+  EXPECT_EQ(reader.schema_version(), kSchemaVersion);
   {
     Database db(path, Database::Mode::kReadOnly);
-    EXPECT_EQ(db.query_int("PRAGMA user_version"), 2);
+    EXPECT_EQ(db.query_int("PRAGMA user_version"), kSchemaVersion);
     EXPECT_TRUE(db.has_table("gate_predictions"));
     EXPECT_TRUE(db.has_table("token_kinds"));
     // The v1 columns of every v1 table hold exactly what they held.
@@ -204,13 +138,14 @@ TEST(StorageSchemaV2, AReadOnlyV1FileIsReadWithoutUpgrading) {
 }
 
 TEST(StorageSchemaV2, ANewerVersionIsRefused) {
-  const auto path = test::temp_path("v3.sqlite");
+  const auto path = test::temp_path("newer.sqlite");
   record_runs(path, 1);
   {
     Database db(path, Database::Mode::kReadWrite);
-    db.exec("PRAGMA user_version = 3");
+    db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion + 1));
   }
-  const std::string message = path.string() + " was written by a newer MoEScope (schema 3 > 2)";
+  const std::string message = fmt::format("{} was written by a newer MoEScope (schema {} > {})",
+                                          path.string(), kSchemaVersion + 1, kSchemaVersion);
   expect_error([&] { TraceReader r(path); }, message);
   expect_error([&] { TraceWriter w(path); }, message);
   expect_error([&] { delete_run(path, 1); }, message);
