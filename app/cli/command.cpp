@@ -25,6 +25,8 @@ const std::vector<Command>& commands() {
       {"replay", "Replay a traced run through cache policies and capacities", run_replay},
       {"export", "Export a trace run as CSV, JSON or a Perfetto timeline", run_export},
       {"report", "Write an HTML or PDF report of a trace run", run_report, true},
+      {"placement", "Expert-parallel placement on a trace: contiguous vs EPLB vs affinity",
+       run_placement},
   };
   return all;
 }

@@ -17,5 +17,6 @@ int run_runs(const QStringList& args);
 int run_replay(const QStringList& args);
 int run_export(const QStringList& args);
 int run_report(const QStringList& args);
+int run_placement(const QStringList& args);
 
 }  // namespace moescope::cli

@@ -2,13 +2,14 @@
 
 namespace moescope::placement {
 
-ExpertStatistics gather_statistics(const RoutingSource& source, TokenSpan span) {
+ExpertStatistics gather_statistics(const RoutingSource& source, TokenSpan span,
+                                   bool with_transitions) {
   ExpertStatistics s;
   s.n_experts = source.n_experts();
   const int32_t layers = source.n_layers();
   for (int32_t l = 0; l < layers; ++l) {
     s.load.emplace_back(size_t(s.n_experts[size_t(l)]), 0.0);
-    if (l + 1 < layers)
+    if (with_transitions && l + 1 < layers)
       s.transitions.emplace_back(size_t(s.n_experts[size_t(l)]) * size_t(s.n_experts[size_t(l + 1)]),
                                  0.0);
   }
@@ -17,7 +18,7 @@ ExpertStatistics gather_statistics(const RoutingSource& source, TokenSpan span) 
     for (int32_t l = 0; l < layers; ++l) {
       const auto here = token.experts(l);
       for (ExpertId e : here) s.load[size_t(l)][size_t(e.value)] += 1;
-      if (l + 1 == layers) continue;
+      if (!with_transitions || l + 1 == layers) continue;
       const auto next = token.experts(l + 1);
       const size_t row = size_t(s.n_experts[size_t(l + 1)]);
       std::vector<double>& a = s.transitions[size_t(l)];

@@ -22,6 +22,8 @@ struct ExpertStatistics {
   }
 };
 
-ExpertStatistics gather_statistics(const RoutingSource& source, TokenSpan span);
+// with_transitions = false gathers the loads only (transitions stay empty).
+ExpertStatistics gather_statistics(const RoutingSource& source, TokenSpan span,
+                                   bool with_transitions = true);
 
 }  // namespace moescope::placement
