@@ -105,7 +105,13 @@ class Simulator {
     const Topology& topo = run.placement->topology;
     const int32_t g = topo.devices;
     const int32_t home = static_cast<int32_t>(((t.request.value % g) + g) % g);
+    const int32_t home_node = topo.node_of(DeviceId(home)).value;
     const double bytes = options_.token_bytes();
+    if (device_mark_.size() < size_t(g)) {
+      device_mark_.resize(size_t(g), 0);
+      node_mark_.resize(size_t(g), 0);
+      previous_count_.resize(size_t(g), 0);
+    }
     previous_.clear();
     for (int32_t l = 0; l < static_cast<int32_t>(n_experts_.size()); ++l) {
       const auto experts = t.experts(l);
@@ -119,30 +125,36 @@ class Simulator {
         lm.device_load[size_t(d)] += 1;
       }
       if (l > 0) {
+        // Pairs on one device = sum over devices of (previous layer's count x this layer's).
         LayerMetrics& prev = run.metrics.layers[size_t(l - 1)];
-        for (int32_t a : previous_)
-          for (int32_t b : devices_) prev.same_device_pairs += a == b, prev.pairs += 1;
+        for (int32_t a : previous_) ++previous_count_[size_t(a)];
+        for (int32_t b : devices_) prev.same_device_pairs += previous_count_[size_t(b)];
+        for (int32_t a : previous_) previous_count_[size_t(a)] = 0;
+        prev.pairs += double(previous_.size()) * double(devices_.size());
       }
-      previous_.assign(devices_.begin(), devices_.end());
       // Distinct destinations: once per device on the home node, once per other node.
-      std::sort(devices_.begin(), devices_.end());
-      devices_.erase(std::unique(devices_.begin(), devices_.end()), devices_.end());
-      int32_t intra = 0;
-      nodes_.clear();
+      ++epoch_;
+      int32_t intra = 0, inter = 0;
       for (int32_t d : devices_) {
+        if (device_mark_[size_t(d)] == epoch_) continue;
+        device_mark_[size_t(d)] = epoch_;
         run.metrics.traffic[size_t(home) * size_t(g) + size_t(d)] += 1;
         if (d == home) continue;
         const int32_t n = topo.node_of(DeviceId(d)).value;
-        if (n == topo.node_of(DeviceId(home)).value) ++intra;
-        else if (std::find(nodes_.begin(), nodes_.end(), n) == nodes_.end()) nodes_.push_back(n);
+        if (n == home_node) {
+          ++intra;
+        } else if (node_mark_[size_t(n)] != epoch_) {
+          node_mark_[size_t(n)] = epoch_;
+          ++inter;
+        }
       }
-      const double inter = double(nodes_.size());
       lm.dispatch_intra_bytes += intra * bytes;
       lm.combine_intra_bytes += intra * bytes;
       lm.dispatch_inter_bytes += inter * bytes;
       lm.combine_inter_bytes += inter * bytes;
       run.intra[size_t(l)][size_t(home)] += intra;
       run.inter[size_t(l)][size_t(home)] += inter;
+      std::swap(previous_, devices_);
     }
   }
 
@@ -179,7 +191,11 @@ class Simulator {
   SimOptions options_;
   std::vector<int32_t> n_experts_;
   std::vector<Run> runs_;
-  std::vector<int32_t> devices_, nodes_, previous_;
+  std::vector<int32_t> devices_, previous_;
+  // Scratch of route(), [devices]: marks of the current token-layer's destinations and nodes.
+  std::vector<uint64_t> device_mark_, node_mark_;
+  std::vector<double> previous_count_;
+  uint64_t epoch_ = 0;
   int64_t step_ = 0, steps_ = 0, tokens_ = 0;
   bool in_step_ = false;
 };
