@@ -7,7 +7,9 @@
 // Small cases are solved exactly: the layers form a chain, so dynamic programming over every
 // balanced assignment of each layer finds the optimum. Larger ones use a greedy chain (each layer
 // placed after the previous one, heaviest expert-device affinity first) and the contiguous
-// placement as starts, improved by swapping experts while the objective grows; the result is
+// placement as starts, improved by block coordinate ascent (each layer in turn re-placed
+// optimally given both neighbours: a linear assignment, solved exactly by the Hungarian
+// algorithm) until a sweep gains nothing; the result is
 // reported with an upper bound: for every layer pair, each expert can share its device with at
 // most E / G experts of the neighbouring layer, so sum_p (largest E_l / G entries of column p of
 // A_l), or the same over rows, whichever is smaller, bounds the pairs kept.
@@ -28,7 +30,7 @@ struct AffinityResult {
 struct AffinityOptions {
   // Solve exactly when no layer has more balanced assignments than this.
   int64_t exact_limit = 3000;
-  int32_t max_passes = 50;
+  int32_t max_passes = 50;  // coordinate-ascent sweeps
 };
 
 // Throws moescope::Error when a layer's experts do not divide over the devices.
