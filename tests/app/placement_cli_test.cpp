@@ -152,3 +152,37 @@ TEST_F(PlacementCli, BadInputGetsOneLineAndNoFile) {
 
 }  // namespace
 }  // namespace moescope
+
+namespace moescope {
+namespace {
+
+// The report's placement section shows the numbers `moescope placement` prints for the same run.
+TEST_F(PlacementCli, ReportSectionMatchesTheCommand) {
+  const fs::path html = dir_ / "report.html";
+  const auto rep = run_moescope({"report", "--trace", trace_.string(), "--out", html.string()});
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  const std::string text = slurp(html);
+  ASSERT_NE(text.find("Expert-parallel placement"), std::string::npos);
+  for (const char* g : {"4", "8"}) {
+    const auto r = run_moescope({"placement", "--trace", trace_.string(), "--devices", g, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    const size_t table = text.find(std::string("placement-table\" data-devices=\"") + g + "\"");
+    ASSERT_NE(table, std::string::npos) << g;
+    for (const json& p : j.at("placements")) {
+      const std::string algo = p.at("algorithm");
+      const size_t row = text.find("data-algorithm=\"" + algo + "\"", table);
+      ASSERT_NE(row, std::string::npos) << algo;
+      // The first number cell of the row is the balancedness.
+      const std::string open = "<td align=\"right\">";
+      const size_t first = text.find(open, row) + open.size();
+      const std::string shown = text.substr(first, text.find('<', first) - first);
+      char expected[32];
+      std::snprintf(expected, sizeof expected, "%.3f", p.at("balancedness").get<double>());
+      EXPECT_EQ(shown, expected) << algo;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace moescope
