@@ -26,6 +26,8 @@ const std::vector<Command>& commands() {
       {"export", "Export a trace run as CSV, JSON or a Perfetto timeline", run_export},
       {"report", "Write an HTML or PDF report of a trace run", run_report, true},
       {"import", "Import SGLang, vLLM or llama.cpp routing into a trace", run_import},
+      {"placement", "Expert-parallel placement on a trace: contiguous vs EPLB vs affinity",
+       run_placement},
   };
   return all;
 }

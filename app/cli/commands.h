@@ -18,5 +18,6 @@ int run_replay(const QStringList& args);
 int run_export(const QStringList& args);
 int run_report(const QStringList& args);
 int run_import(const QStringList& args);
+int run_placement(const QStringList& args);
 
 }  // namespace moescope::cli

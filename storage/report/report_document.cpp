@@ -10,6 +10,7 @@
 #include "storage/report/escape.h"
 #include "storage/report/format.h"
 #include "storage/report/report_charts.h"
+#include "storage/report/placement_section.h"
 #include "storage/report/suitability_section.h"
 
 namespace moescope::storage::report {
@@ -303,6 +304,7 @@ ReportDocument build_document(const ReportData& d) {
   doc.sections.push_back(affinity_section(d));
   doc.sections.push_back(curves_section(d));
   doc.sections.push_back(suitability_section(d));
+  doc.sections.push_back(placement_section(d));
   doc.sections.push_back(policy_section(d));
   doc.sections.push_back(layer_section(d));
   doc.sections.push_back(text_section(d));

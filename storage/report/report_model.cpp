@@ -273,6 +273,7 @@ ReportData gather_report(TraceReader& reader, int64_t run, const ReportOptions& 
   }
   out.curves = capacity_curves(reader, run, shape, out.policies);
   out.suitability = suitability_section_data(reader, run);
+  out.placement = placement_section_data(reader, run);
   gather_tokens(reader, run, tokens, out.policies, options.max_text_tokens, out);
   return out;
 }

@@ -11,6 +11,7 @@
 #include "engine/policy/cache_counters.h"
 #include "engine/policy/stack_curves.h"
 #include "engine/policy/suitability.h"
+#include "storage/report/placement_data.h"
 #include "storage/trace_reader.h"
 
 namespace moescope::storage::report {
@@ -96,6 +97,7 @@ struct ReportData {
   std::vector<PolicyRow> policies;  // primary first
   CapacityCurves curves;
   SuitabilitySection suitability;
+  PlacementSection placement;
   std::vector<ReportToken> tokens;  // the first max_text_tokens positions
   int32_t total_tokens = 0;
   bool misses_known = false;  // the run recorded cache outcomes (or per-token counters)
