@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "engine/common/error.h"
+#include "storage/read_checks.h"
 #include "storage/routing_blob.h"
 #include "storage/row_keys.h"
 #include "storage/sqlite_db.h"
@@ -142,15 +143,23 @@ ExpertMatrices TraceReader::expert_matrices(int64_t run, policy::PhaseFilter pha
                  "((1 << phase) & ?) != 0 GROUP BY layer, expert");
     st.bind(1, run).bind(2, mask);
     while (st.step()) {
-      const int32_t l = st.int32(0), e = st.int32(1);
-      if (l < 0 || l >= L || e < 0 || e >= s.n_experts[size_t(l)]) {
-        fail("trace {} is damaged: expert {} of layer {} does not exist", path_.string(), e, l);
+      const int64_t l64 = st.int64(0), e64 = st.int64(1);
+      const std::string row = fmt::format("run {}, layer {}, expert {}", run, l64, e64);
+      if (l64 < 0 || l64 >= L || e64 < 0 || e64 >= s.n_experts[size_t(l64)]) {
+        fail_damaged(path_, "expert_stats", row, "no such MoE layer or expert");
       }
+      const auto l = int32_t(l64), e = int32_t(e64);
       m.activations.at(l, e) = st.int64(2);
       m.top1.at(l, e) = st.int64(3);
       weight_sum.at(l, e) = st.real(4);
       m.hits.at(l, e) = st.int64(5);
       m.misses.at(l, e) = st.int64(6);
+      for (int col : {2, 3, 5, 6}) {
+        check_not_negative(path_, "expert_stats", row, "a count", st.int64(col));
+      }
+      if (!std::isfinite(weight_sum.at(l, e)) || weight_sum.at(l, e) < 0) {
+        fail_damaged(path_, "expert_stats", row, "weight_sum is not a non-negative number");
+      }
     }
   } else {
     const RowAggregates& a = row_aggregates(run);
@@ -218,9 +227,12 @@ std::vector<LayerAggregate> TraceReader::layer_aggregates(int64_t run, policy::P
                  "WHERE run = ? AND ((1 << phase) & ?) != 0 GROUP BY layer");
     st.bind(1, run).bind(2, mask);
     while (st.step()) {
-      const int32_t l = st.int32(0);
-      if (l < 0 || l >= s.n_layers())
-        fail("trace {} is damaged: no MoE layer {}", path_.string(), l);
+      const int64_t l = st.int64(0);
+      const std::string row = fmt::format("run {}, layer {}", run, l);
+      if (l < 0 || l >= s.n_layers()) fail_damaged(path_, "layer_stats", row, "no such MoE layer");
+      for (int col : {1, 2, 3}) {
+        check_not_negative(path_, "layer_stats", row, "a count or time", st.int64(col));
+      }
       out[size_t(l)].tokens = st.int64(1);
       out[size_t(l)].compute_ns = st.int64(2);
       out[size_t(l)].stall_ns = st.int64(3);
@@ -257,11 +269,14 @@ AffinityMatrix TraceReader::affinity(int64_t run, LayerId layer, policy::PhaseFi
                  "((1 << phase) & ?) != 0 AND layer = ? GROUP BY expert, next_expert");
     st.bind(1, run).bind(2, mask).bind(3, layer.value);
     while (st.step()) {
-      const int32_t i = st.int32(0), j = st.int32(1);
+      const int64_t i = st.int64(0), j = st.int64(1);
+      const std::string row =
+          fmt::format("run {}, layer {}, expert {}, next_expert {}", run, layer.value, i, j);
       if (i < 0 || i >= na || j < 0 || j >= nb) {
-        fail("trace {} is damaged: affinity between experts that do not exist", path_.string());
+        fail_damaged(path_, "affinity", row, "no such expert");
       }
-      a.counts.at(i, j) = st.int64(2);
+      check_not_negative(path_, "affinity", row, "count", st.int64(2));
+      a.counts.at(int32_t(i), int32_t(j)) = st.int64(2);
     }
   } else {
     const RowAggregates& r = row_aggregates(run);

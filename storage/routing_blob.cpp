@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "engine/common/error.h"
@@ -104,6 +105,11 @@ void decode_routing(const policy::MoeShape& shape, int width, std::span<const st
   }
   out.weights = read_all<float>(weights);
   out.logits = read_all<float>(logits);
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(out.weights[i]) || !std::isfinite(out.logits[i])) {
+      fail("{}: the weight or router logit of entry {} is not a number", what, i);
+    }
+  }
   out.cache.assign(n, 0);
   if (!cache.empty()) std::memcpy(out.cache.data(), cache.data(), n);
   for (uint8_t c : out.cache) {

@@ -53,7 +53,7 @@ bool delete_run(const std::filesystem::path& trace, int64_t run, bool only_if_em
   prepare_for_writing(db);
   Transaction tx(db);
   if (only_if_empty) {
-    Statement st(db, "SELECT count(*) FROM tokens WHERE run = ?");
+    Statement st(db, "SELECT count(*) FROM tokens WHERE run = ? AND forwarded != 0");
     st.bind(1, run);
     if (st.step() && st.int64(0) > 0) return false;
   }
@@ -70,6 +70,20 @@ void delete_run(const std::filesystem::path& trace, int64_t run) {
 
 bool delete_empty_run(const std::filesystem::path& trace, int64_t run) {
   return delete_run(trace, run, true);
+}
+
+bool remove_trace_without_runs(const std::filesystem::path& trace) {
+  Database db(trace, Database::Mode::kReadWrite);
+  // A file still empty (the schema was never made) counts as holding no run.
+  Transaction tx(db, /*immediate=*/true);
+  if (db.has_table("runs") && db.query_int("SELECT count(*) FROM runs") > 0) return false;
+  // Unlinked while the write lock is held: a writer waiting for it finds the file gone
+  // (TraceSink::begin_run checks) instead of writing into a removed file.
+  std::error_code ec;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(std::filesystem::path(trace.string() + suffix), ec);
+  }
+  return true;
 }
 
 }  // namespace moescope::storage

@@ -198,6 +198,17 @@ std::span<const Migration> migrations() {
   return kSteps;
 }
 
+namespace {
+
+// Version 1 in an empty database, inside the caller's transaction.
+void create_first_schema(Database& db) {
+  db.exec(kSchemaV1);
+  db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
+  db.exec("PRAGMA user_version = 1");
+}
+
+}  // namespace
+
 SchemaState inspect_schema(Database& db) {
   SchemaState s;
   s.empty = db.query_int("SELECT count(*) FROM sqlite_schema") == 0;
@@ -230,17 +241,19 @@ void create_schema(Database& db, int32_t version) {
   // one cannot differ.
   {
     Transaction tx(db);
-    db.exec(kSchemaV1);
-    db.exec(fmt::format("PRAGMA application_id = {}", kApplicationId));
-    db.exec("PRAGMA user_version = 1");
+    create_first_schema(db);
     tx.commit();
   }
   migrate(db, migrations(), version);
 }
 
 void migrate(Database& db, std::span<const Migration> steps, int32_t target) {
-  int32_t version = static_cast<int32_t>(db.query_int("PRAGMA user_version"));
-  while (version < target) {
+  for (;;) {
+    // The version is read under the write lock: another writer may have upgraded the file since
+    // this one looked (it is then left alone).
+    Transaction tx(db);
+    const int32_t version = static_cast<int32_t>(db.query_int("PRAGMA user_version"));
+    if (version >= target) return;
     const Migration* step = nullptr;
     for (const Migration& m : steps) {
       if (m.from == version) step = &m;
@@ -249,7 +262,6 @@ void migrate(Database& db, std::span<const Migration> steps, int32_t target) {
       fail("trace {} has schema {}, which this MoEScope cannot upgrade", db.path().string(),
            version);
     }
-    Transaction tx(db);
     try {
       step->apply(db);
     } catch (const Error& e) {
@@ -258,15 +270,18 @@ void migrate(Database& db, std::span<const Migration> steps, int32_t target) {
     }
     db.exec(fmt::format("PRAGMA user_version = {}", version + 1));
     tx.commit();
-    ++version;
   }
 }
 
 void prepare_for_writing(Database& db) {
-  const SchemaState s = inspect_schema(db);
+  SchemaState s = inspect_schema(db);
   if (s.empty) {
-    create_schema(db);
-    return;
+    // Two writers may both find a new file empty: the first to take the write lock creates the
+    // schema, the other finds it there once it has the lock (and then only migrates if needed).
+    Transaction tx(db);
+    if (inspect_schema(db).empty) create_first_schema(db);
+    tx.commit();
+    s = inspect_schema(db);
   }
   if (check_schema(db, s) < kSchemaVersion) migrate(db, migrations(), kSchemaVersion);
 }

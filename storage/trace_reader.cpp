@@ -17,6 +17,7 @@
 #include "engine/model/routing_trace_recorder.h"
 #include "storage/counter_fields.h"
 #include "storage/policy_json.h"
+#include "storage/read_checks.h"
 #include "storage/routing_blob.h"
 #include "storage/row_keys.h"
 #include "storage/run_info.h"
@@ -27,12 +28,23 @@ namespace moescope::storage {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// More experts in one layer than any model has (and than the matrices a reader builds should
+// hold): a damaged moe_layers row.
+constexpr int64_t kMaxExperts = 65536;
 
 Phase read_phase(const Statement& st, int col, const std::filesystem::path& path) {
   const int64_t p = st.int64(col);
   if (p != 0 && p != 1)
     fail("trace {} is damaged: phase {} is neither prefill nor decode", path.string(), p);
   return Phase(p);
+}
+
+// runs.status: the schema allows two values; anything else is damage, not "interrupted".
+RunStatus read_status(const Statement& st, int col, int64_t run, const std::filesystem::path& path) {
+  const std::string s = st.text(col);
+  if (s == "complete") return RunStatus::kComplete;
+  if (s == "interrupted") return RunStatus::kInterrupted;
+  fail_damaged(path, "runs", fmt::format("id {}", run), "unknown status");
 }
 
 int32_t range_end(TokenRange r) {
@@ -88,6 +100,12 @@ TraceReader::TraceReader(const std::filesystem::path& path, ReaderOptions option
 
 TraceReader::~TraceReader() = default;
 
+void TraceReader::hold_snapshot() {
+  // BEGIN alone takes no snapshot: the first read does.
+  db_->exec("BEGIN");
+  db_->query_int("SELECT count(*) FROM runs");
+}
+
 int32_t TraceReader::phase_mask(policy::PhaseFilter phase) const {
   switch (phase) {
     case policy::PhaseFilter::kPrefill:
@@ -110,7 +128,7 @@ std::vector<RunSummary> TraceReader::runs() {
     RunSummary r;
     r.id = st.int64(0);
     r.label = st.text(1);
-    r.status = st.text(2) == "complete" ? RunStatus::kComplete : RunStatus::kInterrupted;
+    r.status = read_status(st, 2, r.id, path_);
     r.started_unix_ns = st.int64(3);
     r.ended_unix_ns = st.is_null(4) ? 0 : st.int64(4);
     r.model_path = st.text(5);
@@ -170,7 +188,7 @@ RunInfo TraceReader::run_info(int64_t run) {
   RunInfo r;
   r.id = run;
   r.label = st.text(0);
-  r.status = st.text(1) == "complete" ? RunStatus::kComplete : RunStatus::kInterrupted;
+  r.status = read_status(st, 1, run, path_);
   r.started_unix_ns = st.int64(2);
   r.ended_unix_ns = st.is_null(3) ? 0 : st.int64(3);
   ModelDescription& m = r.model;
@@ -188,6 +206,10 @@ RunInfo TraceReader::run_info(int64_t run) {
   r.machine_json = st.text(15);
   r.moescope_version = st.text(16);
   r.summary_json = st.is_null(17) ? "" : st.text(17);
+  const std::string row = fmt::format("id {}", run);
+  check_not_negative(path_, "runs", row, "model_bytes", st.int64(6));
+  check_not_negative(path_, "runs", row, "n_model_layers", m.n_model_layers);
+  check_not_negative(path_, "runs", row, "n_vocab", m.n_vocab);
   st.reset();
   if (version_ >= 3) read_import_source(run, r);
   m.shape = shape(run);
@@ -203,7 +225,17 @@ policy::MoeShape TraceReader::shape(int64_t run) {
   policy::MoeShape s;
   while (st.step()) {
     if (st.int64(0) != s.n_layers()) {
-      fail("trace {} is damaged: run {} has a gap in its MoE layers", path_.string(), run);
+      fail_damaged(path_, "moe_layers", fmt::format("run {}, layer {}", run, st.int64(0)),
+                   fmt::format("expected layer {} (a gap in the MoE layers)", s.n_layers()));
+    }
+    const std::string row = fmt::format("run {}, layer {}", run, st.int64(0));
+    check_not_negative(path_, "moe_layers", row, "model_layer", st.int64(1));
+    check_not_negative(path_, "moe_layers", row, "expert_bytes", st.int64(4));
+    if (st.int64(2) < 1 || st.int64(2) > kMaxExperts || st.int64(3) < 1 ||
+        st.int64(3) > st.int64(2)) {
+      fail_damaged(path_, "moe_layers", row,
+                   fmt::format("has a bad expert layout ({} experts, top-k {})", st.int64(2),
+                               st.int64(3)));
     }
     s.model_layer.push_back(st.int32(1));
     s.n_experts.push_back(st.int32(2));
@@ -252,6 +284,9 @@ std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
     t.end_ns = st.int64(7);
     t.compute_ns = st.int64(8);
     t.stall_ns = st.int64(9);
+    const std::string row = fmt::format("run {}, pos {}", run, t.pos);
+    check_not_negative(path_, "tokens", row, "compute_ns", t.compute_ns);
+    check_not_negative(path_, "tokens", row, "stall_ns", t.stall_ns);
     if (!st.is_null(10)) {
       const int64_t kind = st.int64(10);
       if (kind < 0 || kind > int64_t(TokenKind::kUnknown))
@@ -276,10 +311,11 @@ void TraceReader::for_each_routing(
   const KeyRange k = token_keys(run, range);
   st.bind(1, k.lo).bind(2, k.hi);
   const int width = expert_id_width(shape);
-  const std::string what = fmt::format("trace {} is damaged", path_.string());
   DecodedRouting d;
   while (st.step()) {
     const auto pos = int32_t((st.int64(0) >> 16) & (kMaxPositions - 1));
+    const std::string what =
+        fmt::format("trace {} is damaged: routing row (run {}, pos {})", path_.string(), run, pos);
     decode_routing(shape, width, st.blob(1), st.blob(2), st.blob(3), st.blob(4), st.blob(5), d,
                    what.c_str());
     visit(pos, d);
@@ -372,7 +408,11 @@ std::vector<LayerTiming> TraceReader::layer_timings(int64_t run, TokenRange rang
       fail("trace {} is damaged: layer timings at position {} are not {} layers", path_.string(),
            st.int64(0), L);
     }
+    const std::string row = fmt::format("run {}, pos {}", run, st.int64(0));
+    check_not_negative(path_, "layer_timings", row, "n_tokens", st.int64(1));
     for (int32_t l = 0; l < L; ++l) {
+      check_not_negative(path_, "layer_timings", row, "compute_ns", compute[size_t(l)]);
+      check_not_negative(path_, "layer_timings", row, "stall_ns", stall[size_t(l)]);
       out.push_back({st.int32(0), LayerId(l), st.int32(1), compute[size_t(l)], stall[size_t(l)]});
     }
   }
@@ -390,8 +430,16 @@ std::vector<CacheEvent> TraceReader::cache_events(int64_t run, TokenRange range,
   std::vector<CacheEvent> out;
   while (st.step()) {
     const int64_t kind = st.int64(2);
-    if (kind < 1 || kind > 8)
-      fail("trace {} is damaged: unknown cache event {}", path_.string(), kind);
+    const std::string row = fmt::format("run {}, pos {}, layer {}, expert {}", run, st.int64(0),
+                                        st.int64(1), st.int64(3));
+    if (kind < 1 || kind > 8) fail_damaged(path_, "cache_events", row, "unknown kind");
+    check_not_negative(path_, "cache_events", row, "bytes", st.int64(4));
+    check_not_negative(path_, "cache_events", row, "wait_ns", st.int64(5));
+    if (with_accesses &&
+        (st.int64(1) < 0 || st.int64(1) >= shape.n_layers() || st.int64(3) < 0 ||
+         st.int64(3) >= shape.n_experts[size_t(st.int64(1))])) {
+      fail_damaged(path_, "cache_events", row, "no such MoE layer or expert");
+    }
     out.push_back({CacheEventKind(kind), st.int32(0), LayerId(st.int32(1)), ExpertId(st.int32(3)),
                    st.int64(4), st.int64(5), st.int64(6)});
   }
@@ -482,10 +530,16 @@ std::vector<PolicyDescription> TraceReader::policies(int64_t run) {
                "report_prefetcher, end_ns FROM policies WHERE run = ? ORDER BY policy");
   st.bind(1, run);
   std::vector<PolicyDescription> out;
+  const policy::MoeShape s = shape(run);
   while (st.step()) {
     PolicyDescription d;
     d.id = st.int32(0);
-    d.primary = st.text(1) == "primary";
+    const std::string row = fmt::format("run {}, policy {}", run, d.id);
+    const std::string role = st.text(1);
+    if (role != "primary" && role != "shadow" && role != "oracle" && role != "mirror") {
+      fail_damaged(path_, "policies", row, "unknown role");
+    }
+    d.primary = role == "primary";
     d.spec = st.text(2);
     d.prefetcher = st.text(3);
     d.capacity = capacity_from_json(st.text(4));
@@ -493,6 +547,8 @@ std::vector<PolicyDescription> TraceReader::policies(int64_t run) {
     d.report_policy = st.is_null(6) ? d.spec : st.text(6);
     d.report_prefetcher = st.is_null(7) ? d.prefetcher : st.text(7);
     d.end_ns = st.is_null(8) ? -1 : st.int64(8);
+    if (!st.is_null(8)) check_not_negative(path_, "policies", row, "end_ns", d.end_ns);
+    check_capacity(path_, row, d.capacity, s);
     out.push_back(std::move(d));
   }
   return out;
@@ -518,7 +574,12 @@ std::vector<policy::CacheCounters> TraceReader::policy_tokens(int64_t run, int32
                 "policy = ?2), 0), coalesce((SELECT max(pos) + 1 FROM policy_tokens WHERE "
                 "run = ?1 AND policy = ?2), 0))");
     n.bind(1, run).bind(2, id);
-    end = n.step() ? std::max(range.begin, n.int32(0)) : range.begin;
+    const int64_t stored_end = n.step() ? n.int64(0) : 0;
+    if (stored_end < 0 || stored_end > kMaxPositions) {
+      fail_damaged(path_, "policies", fmt::format("run {}, policy {}", run, id),
+                   fmt::format("token_counters {} is impossible", stored_end));
+    }
+    end = std::max(range.begin, int32_t(stored_end));
   }
   std::vector<policy::CacheCounters> out(size_t(end - range.begin));
   Statement st(*db_,
@@ -526,7 +587,12 @@ std::vector<policy::CacheCounters> TraceReader::policy_tokens(int64_t run, int32
                            "pos >= ? AND pos < ?",
                            kCounterColumns));
   st.bind(1, run).bind(2, id).bind(3, range.begin).bind(4, end);
-  while (st.step()) read_counters(st, 1, out[size_t(st.int32(0) - range.begin)]);
+  while (st.step()) {
+    policy::CacheCounters& c = out[size_t(st.int32(0) - range.begin)];
+    read_counters(st, 1, c);
+    check_counters(path_, "policy_tokens",
+                   fmt::format("run {}, policy {}, pos {}", run, id, st.int64(0)), c);
+  }
   return out;
 }
 
@@ -545,16 +611,19 @@ policy::CacheReport TraceReader::policy_report(int64_t run, int32_t id) {
   bool have_phase = false;
   while (st.step()) {
     const int64_t ph = st.int64(0), l = st.int64(1);
+    const std::string row = fmt::format("run {}, policy {}, phase {}, layer {}", run, id, ph, l);
     if (ph < 0 || ph > 1 || l < -1 || l >= L) {
-      fail("trace {} is damaged: policy counters for phase {} layer {}", path_.string(), ph, l);
+      fail_damaged(path_, "policy_layers", row, "no such phase or MoE layer");
     }
     if (l < 0) {
       read_counters(st, 2, r.phase[size_t(ph)]);
+      check_counters(path_, "policy_layers", row, r.phase[size_t(ph)]);
       have_phase = true;
     } else {
       auto& layers = r.layer[size_t(ph)];
       if (layers.size() <= size_t(l)) layers.resize(size_t(l) + 1);
       read_counters(st, 2, layers[size_t(l)]);
+      check_counters(path_, "policy_layers", row, layers[size_t(l)]);
     }
   }
   if (!have_phase) {  // interrupted: sum the tokens by the phase of the token they are booked on

@@ -162,6 +162,11 @@ class TraceReader {
   TraceReader& operator=(const TraceReader&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
+  // From here on every read sees one snapshot of the file (one read transaction, held until the
+  // reader goes): a writer recording into the trace meanwhile is seen as of this moment, never
+  // half-way between two commits. For the one-shot commands (replay, report, export); a live
+  // view wants to see the run grow and does not call it.
+  void hold_snapshot();
   // The schema version of the file as it is read (kSchemaVersion unless read without upgrade).
   int32_t schema_version() const { return version_; }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -195,6 +196,12 @@ int64_t TraceSink::handle(Message& message) {
 // ---- runs, prompts, tokens ---------------------------------------------------------------------
 
 int64_t TraceSink::begin_run(RunInfo& info) {
+  // Under the write lock: a failed recording that created the file may have removed it while
+  // this writer waited (remove_trace_without_runs); rows written now would be lost.
+  std::error_code ec;
+  if (!std::filesystem::exists(db_->path(), ec)) {
+    fail("trace {} was removed by another process", db_->path().string());
+  }
   if (run_) write_staged();  // the previous run stays interrupted
   run_.reset();
   const ModelDescription& m = info.model;

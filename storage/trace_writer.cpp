@@ -117,6 +117,8 @@ class TraceWriter::Impl {
     }
     std::vector<Message> batch;
     std::vector<Waiter> waiters;
+    std::vector<Waiter> held_runs;  // begun runs waiting for a flush, woken before it
+    bool held = false;              // no timed commit: a begun run waits for its flush
     for (;;) {
       auto deadline = Clock::now() + options_.poll_interval;
       if (sink_.in_transaction()) {
@@ -128,13 +130,21 @@ class TraceWriter::Impl {
         sink_.set_blocked_ns(blocked_ns_.load());
         for (Message& m : batch) {
           const int64_t value = sink_.handle(m);
-          if (auto* b = std::get_if<detail::BeginRunMsg>(&m))
-            waiters.push_back({&b->done, {}, value});
-          if (auto* f = std::get_if<detail::FinishMsg>(&m)) waiters.push_back({{}, &f->done, 0});
-          if (auto* f = std::get_if<detail::FlushMsg>(&m)) waiters.push_back({{}, &f->done, 0});
+          if (auto* b = std::get_if<detail::BeginRunMsg>(&m)) {
+            held = b->hold_until_flush;
+            (held ? held_runs : waiters).push_back({&b->done, {}, value});
+          }
+          if (auto* f = std::get_if<detail::FinishMsg>(&m)) {
+            waiters.push_back({{}, &f->done, 0});
+            held = false;
+          }
+          if (auto* f = std::get_if<detail::FlushMsg>(&m)) {
+            waiters.push_back({{}, &f->done, 0});
+            held = false;
+          }
         }
         if (!waiters.empty() || got == BoundedQueue<Message>::Pop::kClosed ||
-            (sink_.in_transaction() &&
+            (!held && sink_.in_transaction() &&
              Clock::now() >= sink_.transaction_start() + options_.flush_interval)) {
           sink_.commit();
         }
@@ -146,6 +156,9 @@ class TraceWriter::Impl {
         fail_with(e.what(), batch);
         return;
       }
+      // The producer of a held run goes on (prompt, policies, flush) before it is committed.
+      for (Waiter& w : held_runs) w.run->set_value(w.value);
+      held_runs.clear();
       for (Waiter& w : waiters) {
         if (w.run) w.run->set_value(w.value);
         if (w.done) w.done->set_value();
@@ -230,7 +243,7 @@ int64_t TraceWriter::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - epoch_).count();
 }
 
-int64_t TraceWriter::begin_run(RunInfo info) {
+int64_t TraceWriter::begin_run(RunInfo info, bool hold_until_flush) {
   impl_->check();
   if (run_ != 0) fail("trace writer: run {} is still being recorded; finish it first", run_);
   info.model.shape.validate();
@@ -249,7 +262,7 @@ int64_t TraceWriter::begin_run(RunInfo info) {
   shape_ = info.model.shape;
   k_max_ = 1;
   for (int32_t k : shape_.top_k) k_max_ = std::max(k_max_, k);
-  detail::BeginRunMsg msg{std::move(info), {}};
+  detail::BeginRunMsg msg{std::move(info), {}, hold_until_flush};
   auto done = msg.done.get_future();
   epoch_ = Clock::now();
   impl_->push(std::move(msg));

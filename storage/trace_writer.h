@@ -67,8 +67,12 @@ class TraceWriter {
   TraceWriter(const TraceWriter&) = delete;
   TraceWriter& operator=(const TraceWriter&) = delete;
 
-  // Starts a run and returns its id once its row (status interrupted) is committed.
-  int64_t begin_run(RunInfo info);
+  // Starts a run and returns its id once its row (status interrupted) is committed. With
+  // hold_until_flush the row is not committed on its own: it returns as soon as the id is known,
+  // and nothing is committed until the next flush() (or finish/abort), so that the run's row,
+  // its prompt and its policies become durable together (a process killed before that leaves
+  // no run rather than a run without its prompt).
+  int64_t begin_run(RunInfo info, bool hold_until_flush = false);
   // Nanoseconds since the current run began (the time base of every *_ns field).
   int64_t now_ns() const;
   const policy::MoeShape& shape() const { return shape_; }

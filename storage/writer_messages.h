@@ -16,6 +16,9 @@ namespace moescope::storage::detail {
 struct BeginRunMsg {
   RunInfo info;
   std::promise<int64_t> done;
+  // The run's row is not committed on its own: it waits for the next flush (TraceWriter::
+  // begin_run), which commits it with the prompt and policies that follow it.
+  bool hold_until_flush = false;
 };
 struct PromptMsg {
   int32_t index = 0;

@@ -15,6 +15,7 @@
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
+#include "engine/common/atomic_file.h"
 #include "engine/common/error.h"
 #include "engine/gguf/gguf_file.h"
 #include "engine/model/hparams.h"
@@ -51,28 +52,12 @@ std::vector<int32_t> read_token_file(const std::string& path) {
   return tokens;
 }
 
-// Writes to a temporary file beside `path` and renames it, so a failure leaves no partial output.
+// A unique temporary file beside `path`, renamed into place: a failure leaves no partial output,
+// and two evals writing the same file do not collide.
 void write_logits(const std::filesystem::path& path, const std::vector<float>& logits) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) fail("cannot write '{}'", tmp.string());
-    out.write(reinterpret_cast<const char*>(logits.data()),
-              static_cast<std::streamsize>(logits.size() * sizeof(float)));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      fail("cannot write '{}'", tmp.string());
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    fail("cannot write '{}'", path.string());
-  }
+  AtomicFile out(path);
+  out.write(logits.data(), logits.size() * sizeof(float));
+  out.commit();
 }
 
 }  // namespace

@@ -49,18 +49,28 @@ std::atomic<bool> g_interrupted{false};
 
 extern "C" void on_interrupt(int) {
   g_interrupted.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C kills
+  // A second Ctrl-C (or SIGTERM) kills.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
 }
 
 // Ctrl-C stops generation after the current token, so the statistics still print and a recording
-// finishes cleanly.
+// finishes cleanly. SIGTERM (what `kill`, `timeout` and service managers send) means the same.
 class InterruptGuard {
  public:
-  InterruptGuard() : previous_(std::signal(SIGINT, on_interrupt)) { g_interrupted.store(false); }
-  ~InterruptGuard() { std::signal(SIGINT, previous_); }
+  InterruptGuard()
+      : previous_int_(std::signal(SIGINT, on_interrupt)),
+        previous_term_(std::signal(SIGTERM, on_interrupt)) {
+    g_interrupted.store(false);
+  }
+  ~InterruptGuard() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
 
  private:
-  void (*previous_)(int);
+  void (*previous_int_)(int);
+  void (*previous_term_)(int);
 };
 
 // Reads a numeric option into `value` (left alone when the option is absent). Returns false with
@@ -306,6 +316,7 @@ int run_generation_command(const QStringList& args, bool record) {
       relay.set_target(recording->observer());
       if (offload && offload->store() != nullptr)
         recording->attach_store(*offload->store(), *offload_request.config);
+      recording->start();
     }
 
     Progress progress(recording_on ? "recording" : "generating",

@@ -1,5 +1,10 @@
 #include "app/cli/recording.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <system_error>
 
 #include "engine/common/error.h"
@@ -22,18 +27,34 @@ void check_trace_destination(const fs::path& path) {
   }
 }
 
+namespace {
+
+// Creates `path` as an empty file when nothing is there (O_EXCL: of several processes, exactly one
+// does). Returns whether this process created it; only such a file may be removed again.
+bool create_exclusively(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    ::close(fd);
+    return true;
+  }
+  if (errno == EEXIST) return false;
+  fail("cannot create trace {}: {}", path.string(), std::strerror(errno));
+}
+
+}  // namespace
+
 CliRecording::CliRecording(const fs::path& path, storage::RunInfo info, bool router_logits,
                            std::string_view prompt, std::span<const int32_t> ids,
                            std::span<const std::string> pieces, Model& model,
                            const tokenizer::Tokenizer& tok)
     : path_(path), model_(model), tok_(tok) {
-  std::error_code ec;
-  created_ = !fs::exists(path_, ec);
+  created_ = create_exclusively(path_);
   try {
     storage::WriterOptions options;
     options.router_logits = router_logits;
     writer_ = std::make_unique<storage::TraceWriter>(path_, options);
-    run_ = writer_->begin_run(std::move(info));
+    // Held: the run's row becomes durable only with its prompt and policies (start()).
+    run_ = writer_->begin_run(std::move(info), /*hold_until_flush=*/true);
     writer_->prompt(prompt, ids, pieces, storage::token_kinds(tok_, ids));
     observer_ = std::make_unique<storage::TraceObserver>(*writer_);
   } catch (...) {
@@ -49,7 +70,7 @@ CliRecording::~CliRecording() {
 void CliRecording::discard() noexcept {
   store_recording_.reset();
   observer_.reset();
-  if (writer_ && !created_ && writer_->recording()) {
+  if (writer_ && writer_->recording()) {
     try {
       writer_->abort_run("the recording failed");
     } catch (...) {  // the writer already failed: the run stays interrupted anyway
@@ -59,19 +80,19 @@ void CliRecording::discard() noexcept {
     writer_.reset();
   } catch (...) {
   }
-  if (!created_) {
-    // Nothing forwarded was committed: the run would only be an empty interrupted one.
-    if (run_ > 0) {
-      try {
-        storage::delete_empty_run(path_, run_);
-      } catch (...) {  // the file cannot be written: the run stays, interrupted
-      }
+  // Nothing forwarded was committed: the run would only be an empty interrupted one.
+  if (run_ > 0) {
+    try {
+      storage::delete_empty_run(path_, run_);
+    } catch (...) {  // the file cannot be written: the run stays, interrupted
     }
-    return;
   }
-  std::error_code ec;
-  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-    fs::remove(fs::path(path_.string() + suffix), ec);
+  // A file this process created goes again, unless another process has put a run into it since.
+  if (created_) {
+    try {
+      storage::remove_trace_without_runs(path_);
+    } catch (...) {  // it cannot be read or locked: it stays
+    }
   }
 }
 
@@ -89,7 +110,14 @@ void CliRecording::attach_store(const offload::ExpertStore& store,
   store_recording_ = std::make_unique<storage::StoreRecording>(*writer_, store, config);
 }
 
+void CliRecording::start() {
+  if (started_) return;
+  writer_->flush();
+  started_ = true;
+}
+
 void CliRecording::token(const TokenEvent& event) {
+  start();  // in case the caller did not
   writer_->generated(
       event, event.id < 0 ? storage::TokenKind::kNotRecorded : storage::token_kind(tok_, event.id));
   // StoreRecording::progress is O(tokens so far): about once a second keeps it negligible.

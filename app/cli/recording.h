@@ -71,6 +71,10 @@ class CliRecording {
   MoeObserver* observer() { return observer_.get(); }
   // Records the store's driving policy and its shadows; call once, before generating.
   void attach_store(const offload::ExpertStore& store, const offload::OffloadConfig& config);
+  // Commits the run's row with its prompt, settings and policies (attach_store first), before
+  // generation starts: a run killed at any later moment keeps them. Until then nothing of the
+  // run is in the file.
+  void start();
   // A streamed token; now and then also the store's counters so far (between forward calls).
   void token(const TokenEvent& event);
   // Completes the run: every policy's final counters, then the summary (a JSON object).
@@ -89,6 +93,7 @@ class CliRecording {
   const tokenizer::Tokenizer& tok_;
   bool created_ = false;  // the file did not exist before
   bool finished_ = false;
+  bool started_ = false;
   int64_t run_ = 0;
   std::unique_ptr<storage::TraceWriter> writer_;
   std::unique_ptr<storage::TraceObserver> observer_;

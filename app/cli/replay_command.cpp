@@ -34,6 +34,7 @@
 #include "engine/policy/prefetcher.h"
 #include "engine/policy/simulator.h"
 #include "engine/policy/stack_curves.h"
+#include "storage/run_info.h"
 #include "storage/trace_replay.h"
 
 namespace moescope::cli {
@@ -188,21 +189,45 @@ int replay_recorded(OpenedTrace& trace) {
                     equal ? "yes" : "NO");
   }
   progress.finish();
-  if (trace.json) {
-    const QJsonObject out{{"trace", QString::fromStdString(reader.path().string())},
-                          {"run", qint64(trace.run)},
-                          {"all_equal", all_equal},
-                          {"policies", rows}};
-    std::printf("%s", QJsonDocument(out).toJson().constData());
-    return kSuccess;
+  // Why replays differ: a complete run of this very version must reproduce its counters, so a
+  // difference there means the file was changed after recording (damage), not "another version".
+  const storage::RunInfo info = reader.run_info(trace.run);
+  std::string why;
+  bool damaged = false;
+  if (!all_equal) {
+    if (info.status == storage::RunStatus::kInterrupted) {
+      why = "the run is interrupted: its recorded counters stop where the recording stopped";
+    } else if (info.moescope_version != storage::moescope_version()) {
+      why = fmt::format("the trace was recorded by MoEScope {}, this is {}", info.moescope_version,
+                        storage::moescope_version());
+    } else {
+      damaged = true;
+      why = "the trace is damaged: its recorded counters do not match the routing they were "
+            "recorded on";
+    }
   }
-  std::printf("run %lld of %s: recorded policies replayed from the trace's routing\n",
-              static_cast<long long>(trace.run), reader.path().string().c_str());
-  std::fputs(table.c_str(), stdout);
-  std::printf(all_equal ? "every policy reproduces its recorded counters exactly (all phases, "
-                          "layers, tokens and modelled time)\n"
-                        : "some replays differ from what was recorded (an interrupted run, or a "
-                          "trace from another MoEScope version)\n");
+  if (trace.json) {
+    QJsonObject out{{"trace", QString::fromStdString(reader.path().string())},
+                    {"run", qint64(trace.run)},
+                    {"all_equal", all_equal},
+                    {"policies", rows}};
+    if (!all_equal) out["why"] = QString::fromStdString(why);
+    std::printf("%s", QJsonDocument(out).toJson().constData());
+  } else {
+    std::printf("run %lld of %s: recorded policies replayed from the trace's routing\n",
+                static_cast<long long>(trace.run), reader.path().string().c_str());
+    std::fputs(table.c_str(), stdout);
+    if (all_equal) {
+      std::printf("every policy reproduces its recorded counters exactly (all phases, layers, "
+                  "tokens and modelled time)\n");
+    } else {
+      std::printf("some replays differ from what was recorded: %s\n", why.c_str());
+    }
+  }
+  if (damaged) {
+    fail("trace {} is damaged: run {}'s recorded policy counters do not match its routing",
+         reader.path().string(), trace.run);
+  }
   return kSuccess;
 }
 

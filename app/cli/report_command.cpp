@@ -6,11 +6,8 @@
 // the offscreen platform, which the PDF writer needs for fonts (no display is ever opened).
 #include <QCommandLineParser>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
 
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
@@ -77,15 +74,9 @@ int run_report(const QStringList& args) {
     progress.update(1);
     const storage::report::ReportDocument document = storage::report::build_document(data);
     progress.update(2);
-    if (pdf) {
-      storage::report::write_pdf(document, out.temporary());
-    } else {
-      const std::string html = storage::report::write_html(document);
-      std::ofstream file(out.temporary(), std::ios::binary | std::ios::trunc);
-      file.write(html.data(), std::streamsize(html.size()));
-      file.close();
-      if (!file) fail("{}: cannot write: {}", out_path.string(), std::strerror(errno));
-    }
+    // Every write checked, then flushed and renamed: a full disk fails the command and keeps
+    // an existing file.
+    out.write(pdf ? storage::report::render_pdf(document) : storage::report::write_html(document));
     out.commit();
     progress.update(3);
     progress.finish();

@@ -41,6 +41,8 @@ OpenedTrace open_trace(const QCommandLineParser& parser, TraceOptionsSpec spec) 
   out.json = spec.json && parser.isSet("json");
   out.reader =
       std::make_unique<storage::TraceReader>(parser.value("trace").toLocal8Bit().toStdString());
+  // The command reads one moment of the file even while a record appends to it.
+  out.reader->hold_snapshot();
   if (spec.run) {
     if (run > 0) {
       out.reader->check_run(run);

@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include "engine/common/atomic_file.h"
 #include "engine/common/error.h"
 
 namespace moescope::gguf {
@@ -233,32 +234,9 @@ std::vector<std::byte> GgufWriter::to_bytes() const {
 }
 
 void GgufWriter::write(const std::filesystem::path& path) const {
-  const std::filesystem::path tmp = path.string() + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) fail("{}: cannot write: {}", tmp.string(), std::strerror(errno));
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> guard(f, &std::fclose);
-  try {
-    serialize([&](const void* data, size_t size) {
-      if (size > 0 && std::fwrite(data, 1, size, f) != size) {
-        fail("{}: cannot write: {}", tmp.string(), std::strerror(errno));
-      }
-    });
-    if (std::fclose(guard.release()) != 0) {
-      fail("{}: cannot write: {}", tmp.string(), std::strerror(errno));
-    }
-  } catch (...) {
-    if (guard) std::fclose(guard.release());
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(tmp, ec);
-    fail("{}: cannot write: {}", path.string(), why);
-  }
+  AtomicFile out(path);
+  serialize([&out](const void* data, size_t size) { out.write(data, size); });
+  out.commit();
 }
 
 }  // namespace moescope::gguf

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/common/atomic_file.h"
 #include "engine/common/error.h"
 
 namespace moescope::offload {
@@ -34,19 +35,6 @@ struct Header {
   uint8_t reserved[16];
 };
 static_assert(sizeof(Header) == kHeaderBytes);
-
-void write_all(int fd, const void* data, size_t n, uint64_t offset, const std::string& what) {
-  const auto* p = static_cast<const char*>(data);
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t w = ::pwrite(fd, p + done, n - done, static_cast<off_t>(offset + done));
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      fail("{}: cannot write: {}", what, std::strerror(errno));
-    }
-    done += static_cast<size_t>(w);
-  }
-}
 
 class Fd {
  public:
@@ -105,9 +93,7 @@ std::string expert_name(const ExpertLayout& layout, int32_t moe_layer, int32_t e
 PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem::path& out,
                               const PackOptions& options) {
   const std::string what = out.string();
-  const std::filesystem::path tmp = out.string() + ".tmp";
-  Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) fail("{}: cannot create: {}", tmp.string(), std::strerror(errno));
+  AtomicFile file(out);  // a unique temporary beside `out`: two packs at once do not collide
 
   std::unique_ptr<ZSTD_CCtx, decltype(&ZSTD_freeCCtx)> cctx(ZSTD_createCCtx(), ZSTD_freeCCtx);
   if (!cctx) fail("{}: cannot create a zstd context", what);
@@ -115,7 +101,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_checksumFlag, 1);
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_contentSizeFlag, 1);
 
-  try {
+  {
     GgufExpertSource source(layout);
     PackIndex index;
     index.model_file_bytes = layout.file().file_size();
@@ -131,7 +117,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
       for (int32_t e = 0; e < layout.n_expert(m); ++e) {
         source.read(m, e, image);
         compress_frame(cctx.get(), image, frame, what);
-        write_all(fd.get(), frame.data(), frame.size(), offset, what);
+        file.write_at(frame.data(), frame.size(), offset);
         index.frames.push_back({offset, frame.size()});
         offset += frame.size();
         summary.raw_bytes += image.size();
@@ -142,7 +128,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
     }
     const std::vector<std::byte> index_raw = encode_pack_index(index);
     compress_frame(cctx.get(), index_raw, frame, what);
-    write_all(fd.get(), frame.data(), frame.size(), offset, what);
+    file.write_at(frame.data(), frame.size(), offset);
 
     Header h{};
     std::memcpy(h.magic, kMagic, sizeof(kMagic));
@@ -152,18 +138,10 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
     h.index_stored = frame.size();
     h.index_raw = index_raw.size();
     h.file_bytes = offset + frame.size();
-    write_all(fd.get(), &h, sizeof(h), 0, what);
-    if (::close(fd.release()) != 0) fail("{}: cannot write: {}", what, std::strerror(errno));
+    file.write_at(&h, sizeof(h), 0);
+    file.commit();
     summary.file_bytes = h.file_bytes;
-
-    std::error_code ec;
-    std::filesystem::rename(tmp, out, ec);
-    if (ec) fail("{}: cannot rename {} to it: {}", what, tmp.string(), ec.message());
     return summary;
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw;
   }
 }
 

@@ -72,6 +72,32 @@ CliResult run_moescope(const std::vector<std::string>& args, const std::vector<s
   return result;
 }
 
+int spawn_moescope(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv_s = {MOESCOPE_BINARY};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string out = log.empty() ? "/dev/null" : log;
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  pid_t pid = 0;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0]);
+  return pid;
+}
+
+int wait_moescope(int pid) {
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void record_default_model(const std::string& trace, const std::vector<std::string>& flags) {
   std::vector<std::string> args = {"record",  "--trace", trace, "--model",   MOESCOPE_DEFAULT_MODEL,
                                    "--quiet", "--temp",  "0",   "--threads", "2"};

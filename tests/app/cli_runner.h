@@ -16,6 +16,12 @@ struct CliResult {
 CliResult run_moescope(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {});
 
+// Starts MOESCOPE_BINARY with args (no shell) without waiting; its output goes to `log` (or
+// /dev/null when empty). Returns the child's pid; throws std::runtime_error when it cannot start.
+int spawn_moescope(const std::vector<std::string>& args, const std::string& log = {});
+// Waits for a child started by spawn_moescope: its exit code, or -1 when a signal ended it.
+int wait_moescope(int pid);
+
 // Records a greedy generation of the built-in model into `trace` with `moescope record --quiet
 // --temp 0 --threads 2` and the given flags (prompt, cache, policies); throws std::runtime_error
 // with the command's stderr when it fails.

@@ -339,5 +339,73 @@ TEST(StorageBadInput, DamagedRowsAreNamed) {
   }
 }
 
+// Valid SQLite, impossible values: refused with one line naming the table and the row, never
+// partly accepted.
+TEST(StorageBadInput, ImpossibleValuesNameTheirTableAndRow) {
+  auto damage = [](const std::string& name, const std::string& sql) {
+    const auto path = write_trace(name);
+    Database db(path, Database::Mode::kReadWrite);
+    db.exec("PRAGMA ignore_check_constraints = ON");
+    db.exec(sql);
+    return path;
+  };
+  {
+    const auto path = damage("neg.sqlite",
+                             "UPDATE policy_tokens SET misses = -5 WHERE (run, policy, pos) = "
+                             "(SELECT run, policy, pos FROM policy_tokens WHERE accesses > 0 "
+                             "ORDER BY pos LIMIT 1)");
+    TraceReader reader(path);
+    const int32_t policy = reader.policies(1).front().id;
+    expect_error([&] { reader.policy_tokens(1, policy); }, "misses is negative (-5)");
+    expect_error([&] { reader.policy_report(1, policy); }, "policy_tokens row (run 1, policy ");
+  }
+  {
+    const auto path = damage("neg-layer.sqlite", "UPDATE policy_layers SET hits = -1");
+    TraceReader reader(path);
+    expect_error([&] { reader.policy_report(1, 0); }, "policy_layers row (run 1, policy 0");
+  }
+  {
+    const auto path = damage("status.sqlite", "UPDATE runs SET status = 'paused'");
+    TraceReader reader(path);
+    expect_error([&] { reader.runs(); }, "runs row (id 1): unknown status");
+    expect_error([&] { reader.run_info(1); }, "runs row (id 1): unknown status");
+  }
+  {
+    // A NaN (0x7FC00000, little-endian) as position 7's first mixing weight.
+    const auto path = damage(
+        "nan.sqlite", "UPDATE routing SET weights = X'0000C07F' || substr(weights, 5) WHERE pos = 7");
+    TraceReader reader(path);
+    expect_error([&] { reader.routing(1); }, "routing row (run 1, pos 7)");
+    expect_error([&] { reader.routing_trace(1); }, "is not a number");
+  }
+  {
+    const auto path = damage("capacity.sqlite",
+                             "UPDATE policies SET capacity = '{\"pool\":\"per-layer\",\"in_bytes\":"
+                             "false,\"layer_slots\":[-4],\"global\":0}'");
+    TraceReader reader(path);
+    expect_error([&] { reader.policies(1); }, "policies row (run 1, policy 0): impossible capacity");
+  }
+  {
+    const auto path = damage("layer.sqlite", "UPDATE expert_stats SET layer = 40 WHERE layer = 0");
+    TraceReader reader(path);
+    expect_error([&] { reader.expert_matrices(1); }, "expert_stats row (run 1, layer 40");
+  }
+  {
+    const auto path = damage("stats.sqlite", "UPDATE layer_stats SET layer = 4294967297 WHERE layer = 0");
+    TraceReader reader(path);
+    expect_error([&] { reader.layer_aggregates(1); }, "layer_stats row (run 1, layer 4294967297)");
+  }
+  {
+    const auto path = damage("event.sqlite", "UPDATE cache_events SET layer = 77");
+    TraceReader reader(path);
+    expect_error([&] { reader.cache_events(1); }, "cache_events row");
+  }
+  {
+    const auto path = damage("counters.sqlite", "UPDATE policies SET token_counters = 2000000000");
+    TraceReader reader(path);
+    expect_error([&] { reader.policy_tokens(1, 0); }, "token_counters 2000000000 is impossible");
+  }
+}
+
 }  // namespace
 }  // namespace moescope::storage

@@ -1,7 +1,7 @@
 #include "storage/report/pdf/pdf_report.h"
 
 #include <QAbstractTextDocumentLayout>
-#include <QFile>
+#include <QBuffer>
 #include <QGuiApplication>
 #include <QPageLayout>
 #include <QPageSize>
@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "engine/common/atomic_file.h"
 #include "engine/common/error.h"
 #include "storage/report/escape.h"
 #include "storage/report/html_report.h"
@@ -141,20 +142,24 @@ class PageFlow {
 
 }  // namespace
 
-void write_pdf(const ReportDocument& document, const std::filesystem::path& path) {
+std::string render_pdf(const ReportDocument& document) {
   if (!qobject_cast<QGuiApplication*>(QCoreApplication::instance())) {
     fail("internal error: writing a PDF needs a QGuiApplication");
   }
-  const QString file = QString::fromStdString(path.string());
+  // In memory: QPdfWriter does not report failed writes to a file (a full disk would give a
+  // truncated PDF); the caller writes the bytes with every write checked.
+  QByteArray bytes;
   {
-    QPdfWriter writer(file);
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    QPdfWriter writer(&buffer);
     writer.setResolution(kDpi);
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait,
                                      QMarginsF(12, 12, 12, 12), QPageLayout::Millimeter));
     writer.setTitle(QString::fromStdString(document.title));
     writer.setCreator("MoEScope");
     QPainter painter;
-    if (!painter.begin(&writer)) fail("{}: cannot write the PDF", path.string());
+    if (!painter.begin(&writer)) fail("cannot start the PDF");
     PageFlow flow(writer, painter);
     flow.html("<h1>" + xml_escape(document.title) + "</h1>");
     // A heading, or a short text before a chart, stays on the page of what follows it.
@@ -180,10 +185,14 @@ void write_pdf(const ReportDocument& document, const std::filesystem::path& path
         flow.html(b.content, keep);
       }
     }
-    if (!painter.end()) fail("{}: cannot write the PDF", path.string());
+    if (!painter.end()) fail("cannot finish the PDF");
   }
-  QFile check(file);
-  if (!check.exists() || check.size() == 0) fail("{}: cannot write the PDF", path.string());
+  if (bytes.isEmpty()) fail("cannot write the PDF");
+  return bytes.toStdString();
+}
+
+void write_pdf(const ReportDocument& document, const std::filesystem::path& path) {
+  write_file_atomically(path, render_pdf(document));
 }
 
 }  // namespace moescope::storage::report

@@ -6,13 +6,16 @@
 // Lives apart from moescope_report because it needs QtGui and QtSvg (no widgets); the caller must
 // have created a QGuiApplication (fonts), e.g. on the "offscreen" platform without a display.
 #include <filesystem>
+#include <string>
 
 #include "storage/report/report_document.h"
 
 namespace moescope::storage::report {
 
-// Writes `document` to `path` (overwritten). Throws moescope::Error when the file cannot be
-// written or a chart does not parse.
+// The PDF's bytes. Throws moescope::Error when a chart does not parse.
+std::string render_pdf(const ReportDocument& document);
+// Writes `document` to `path` (replaced only when the whole file is written: AtomicFile).
+// Throws moescope::Error when the file cannot be written or a chart does not parse.
 void write_pdf(const ReportDocument& document, const std::filesystem::path& path);
 
 }  // namespace moescope::storage::report
