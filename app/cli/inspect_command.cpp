@@ -10,7 +10,6 @@
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
 #include "engine/common/error.h"
-#include "engine/model/architectures.h"
 #include "engine/model/model_summary.h"
 #include "engine/offload/offload_config.h"
 
@@ -36,6 +35,7 @@ QJsonObject to_json(const ModelSummary& s, const QString& path) {
   o["architecture"] = QString::fromStdString(s.architecture);
   o["name"] = QString::fromStdString(s.name);
   o["supported"] = s.supported;
+  if (!s.supported) o["problem"] = QString::fromStdString(s.problem);
   o["n_layer"] = qint64(s.n_layer);
   o["n_head"] = qint64(s.n_head);
   o["n_head_kv"] = qint64(s.n_head_kv);
@@ -80,8 +80,7 @@ void print_text(const ModelSummary& s, const QString& path) {
       QString::fromStdString(s.architecture) +
           (s.name.empty() ? QString() : QString(" (%1)").arg(QString::fromStdString(s.name))));
   row("inference", s.supported ? QString("supported")
-                               : QString("not supported (supported: %1)")
-                                     .arg(QString::fromStdString(supported_architectures_list())));
+                               : QString("not supported: %1").arg(QString::fromStdString(s.problem)));
   row("layers", QString::number(s.n_layer));
   row("heads (q/kv)", QString("%1/%2").arg(s.n_head).arg(s.n_head_kv));
   row("embedding size", QString::number(s.n_embd));

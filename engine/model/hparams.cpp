@@ -130,7 +130,7 @@ RopeType rope_type_of(Architecture arch) {
 
 void check_range(const Keys& keys, std::string_view what, int64_t value, int64_t lo, int64_t hi) {
   if (value < lo || value > hi) {
-    fail("{}: {} = {} is out of range [{}, {}]", keys.path(), what, value, lo, hi);
+    fail("{}: '{}' = {} is out of range [{}, {}]", keys.path(), keys.key(what), value, lo, hi);
   }
 }
 
@@ -175,9 +175,15 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
   check_range(k, "embedding_length", hp.n_embd, 1, kMaxEmbd);
   check_range(k, "block_count", hp.n_layer, 1, kMaxLayers);
 
+  const gguf::ArrayValue* tokens = file.get_array("tokenizer.ggml.tokens");
   if (auto v = k.opt_int("vocab_size")) {
     hp.n_vocab = *v;
-  } else if (const gguf::ArrayValue* tokens = file.get_array("tokenizer.ggml.tokens")) {
+    check_range(k, "vocab_size", hp.n_vocab, 1, INT32_MAX);
+    if (tokens != nullptr && static_cast<int64_t>(tokens->size()) != hp.n_vocab) {
+      fail("{}: '{}' is {} but tokenizer.ggml.tokens has {} entries", k.path(),
+           k.key("vocab_size"), hp.n_vocab, tokens->size());
+    }
+  } else if (tokens != nullptr) {
     hp.n_vocab = static_cast<int64_t>(tokens->size());
   }
   check_range(k, "vocab_size", hp.n_vocab, 0, INT32_MAX);
@@ -191,20 +197,29 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
     check_range(k, "attention.head_count", hp.n_head_arr[il], 1, kMaxHeads);
     check_range(k, "attention.head_count_kv", hp.n_head_kv_arr[il], 1, kMaxHeads);
     if (hp.n_head_arr[il] % hp.n_head_kv_arr[il] != 0) {
-      fail("{}: layer {} has {} heads, not a multiple of its {} KV heads", k.path(), il,
-           hp.n_head_arr[il], hp.n_head_kv_arr[il]);
+      fail("{}: '{}' = {} is not a multiple of '{}' = {} (layer {})", k.path(),
+           k.key("attention.head_count"), hp.n_head_arr[il], k.key("attention.head_count_kv"),
+           hp.n_head_kv_arr[il], il);
     }
   }
   hp.n_ff_arr =
       k.per_layer("feed_forward_length", hp.n_layer).value_or(std::vector<int64_t>(hp.n_layer, 0));
   for (int64_t ff : hp.n_ff_arr) check_range(k, "feed_forward_length", ff, 0, kMaxFf);
 
+  // Without explicit head sizes the heads split the embedding evenly (llama.cpp's default).
+  const bool explicit_head_dims =
+      k.opt_int("attention.key_length") && k.opt_int("attention.value_length");
+  if (!explicit_head_dims && hp.n_embd % hp.n_head(0) != 0) {
+    fail("{}: '{}' = {} does not divide '{}' = {}", k.path(), k.key("attention.head_count"),
+         hp.n_head(0), k.key("embedding_length"), hp.n_embd);
+  }
   hp.head_dim_k = k.int_or("attention.key_length", hp.n_embd / hp.n_head(0));
   hp.head_dim_v = k.int_or("attention.value_length", hp.n_embd / hp.n_head(0));
   check_range(k, "attention.key_length", hp.head_dim_k, 1, kMaxHeadDim);
   check_range(k, "attention.value_length", hp.head_dim_v, 1, kMaxHeadDim);
   hp.n_rot = k.int_or("rope.dimension_count", hp.head_dim_k);
-  check_range(k, "rope.dimension_count", hp.n_rot, 0, kMaxHeadDim);
+  // Every supported graph rotates part of each head; 0 would silently run without positions.
+  check_range(k, "rope.dimension_count", hp.n_rot, 2, kMaxHeadDim);
   if (hp.n_rot % 2 != 0) fail("{}: rope.dimension_count {} is odd", k.path(), hp.n_rot);
   if (hp.n_rot > hp.head_dim_k) {
     fail("{}: rope.dimension_count {} exceeds the head size {}", k.path(), hp.n_rot, hp.head_dim_k);
@@ -220,6 +235,10 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
   hp.n_expert = k.int_or("expert_count", 0);
   hp.n_expert_used = k.int_or("expert_used_count", 0);
   check_range(k, "expert_count", hp.n_expert, 0, kMaxExperts);
+  if (hp.n_expert_used > hp.n_expert) {
+    fail("{}: '{}' = {} exceeds '{}' = {}", k.path(), k.key("expert_used_count"),
+         hp.n_expert_used, k.key("expert_count"), hp.n_expert);
+  }
   check_range(k, "expert_used_count", hp.n_expert_used, 0, hp.n_expert);
   if ((hp.n_expert > 0) != (hp.n_expert_used > 0)) {
     fail("{}: expert_count {} and expert_used_count {} must both be zero or both positive",
@@ -230,6 +249,14 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
   }
   hp.n_expert_groups = k.int_or("expert_group_count", 0);
   hp.n_group_used = k.int_or("expert_group_used_count", 0);
+  // Absent means one group; a stored count must name at least one group of real experts.
+  if (k.opt_int("expert_group_count")) {
+    check_range(k, "expert_group_count", hp.n_expert_groups, 1, std::max<int64_t>(hp.n_expert, 1));
+  }
+  if (k.opt_int("expert_group_used_count")) {
+    check_range(k, "expert_group_used_count", hp.n_group_used, 0,
+                std::max<int64_t>(hp.n_expert_groups, 1));
+  }
   if (hp.n_expert_groups > 1) {
     if (hp.n_expert_groups >= hp.n_expert || hp.n_expert % hp.n_expert_groups != 0 ||
         hp.n_group_used <= 0 || hp.n_group_used >= hp.n_expert_groups) {

@@ -4,6 +4,7 @@
 
 #include "engine/common/error.h"
 #include "engine/model/forward.h"
+#include "engine/model/model_check.h"
 #include "engine/model/moe_block.h"
 #include "engine/model/weights.h"
 #include "engine/model/workspace.h"
@@ -41,13 +42,10 @@ std::unique_ptr<Model> Model::load(gguf::GgufFile file, const ModelOptions& opti
 }
 
 Model::Model(gguf::GgufFile file, const ModelOptions& options)
-    : file_(std::move(file)), hp_(read_hparams(file_)) {
-  if (hp_.n_vocab == 0) {
-    const gguf::TensorInfo* embd = file_.find_tensor("token_embd.weight");
-    if (embd == nullptr) fail("{}: missing tensor 'token_embd.weight'", file_.path().string());
-    hp_.n_vocab = embd->dim(1);
-  }
-  weights_ = std::make_unique<ModelWeights>(load_weights(file_, hp_));
+    : file_(std::move(file)) {
+  CheckedModel checked = check_model(file_);
+  hp_ = std::move(checked.hp);
+  weights_ = std::make_unique<ModelWeights>(std::move(checked.weights));
 
   if (options.n_ctx < 0) fail("n_ctx must not be negative (got {})", options.n_ctx);
   n_ctx_ = options.n_ctx > 0 ? options.n_ctx

@@ -5,7 +5,7 @@
 #include <map>
 #include <string_view>
 
-#include "engine/model/architectures.h"
+#include "engine/model/model_check.h"
 
 namespace moescope {
 namespace {
@@ -49,7 +49,8 @@ ModelSummary summarize_model(const gguf::GgufFile& file) {
   ModelSummary s;
   s.architecture = file.get_string("general.architecture").value_or("");
   s.name = file.get_string("general.name").value_or("");
-  s.supported = is_supported_architecture(s.architecture);
+  s.problem = check_runnable(file);
+  s.supported = s.problem.empty();
   const std::string arch = s.architecture + ".";
   s.n_layer = file.get_int(arch + "block_count").value_or(0);
   s.n_embd = file.get_int(arch + "embedding_length").value_or(0);
@@ -100,7 +101,13 @@ ModelSummary summarize_model(const gguf::GgufFile& file) {
                            static_cast<uint64_t>(used);
     }
   }
-  for (int layer = 0; layer < s.n_layer; ++layer) {
+  // block_count is untrusted: list only layers the tensor table can speak for.
+  int64_t layers_seen = 0;
+  for (const auto& t : file.tensors()) {
+    layers_seen = std::max<int64_t>(layers_seen, int64_t{block_index(t.name)} + 1);
+  }
+  const int64_t listed = std::min(s.n_layer, layers_seen);
+  for (int layer = 0; layer < listed; ++layer) {
     if (!expert_bytes_by_layer.contains(layer)) s.dense_layers.push_back(layer);
   }
   return s;

@@ -1,6 +1,7 @@
 #pragma once
 // What `moescope inspect` reports: a summary computed from a GGUF file's metadata and tensor
-// table alone, so it also works for architectures the engine cannot run.
+// table, so it also works for architectures the engine cannot run. Whether the engine can run
+// the model comes from the same checks Model::load and the tokenizer apply.
 #include <cstdint>
 #include <map>
 #include <string>
@@ -24,7 +25,8 @@ struct LayerExpertBytes {
 struct ModelSummary {
   std::string architecture;
   std::string name;
-  bool supported = false;
+  bool supported = false;  // the model loads and runs: check_runnable() found no problem
+  std::string problem;     // why it does not, one line
   int64_t n_layer = 0;
   int64_t n_head = 0;
   int64_t n_head_kv = 0;

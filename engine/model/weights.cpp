@@ -215,6 +215,36 @@ void load_ffn(TensorLoader& tl, const ModelHParams& hp, int64_t il, LayerWeights
   }
 }
 
+constexpr const char* kExpertPartTensor[kExpertPartCount] = {
+    "ffn_gate_exps.weight", "ffn_up_exps.weight", "ffn_down_exps.weight",
+    "ffn_gate_up_exps.weight", "ffn_gate_exps.bias", "ffn_up_exps.bias", "ffn_down_exps.bias"};
+
+// Optional tensors are optional per model, not per layer: a part that some MoE layers have and
+// another lacks means a damaged file, which would otherwise run that layer without it.
+void check_layers_alike(const std::string& path, const ModelHParams& hp, const ModelWeights& w) {
+  auto check = [&](const char* name, auto&& present) {
+    int64_t with = 0, first_without = -1, n_moe = 0;
+    for (int64_t il = 0; il < hp.n_layer; ++il) {
+      if (!hp.is_moe_layer(il)) continue;
+      ++n_moe;
+      if (present(il)) {
+        ++with;
+      } else if (first_without < 0) {
+        first_without = il;
+      }
+    }
+    if (with > 0 && with < n_moe) {
+      fail("{}: missing tensor '{}' (the other MoE layers have it)", path,
+           blk(first_without, name));
+    }
+  };
+  for (size_t p = 0; p < kExpertPartCount; ++p) {
+    check(kExpertPartTensor[p], [&](int64_t il) { return w.experts[il].parts[p] != nullptr; });
+  }
+  check("ffn_gate_inp.bias", [&](int64_t il) { return !w.layers[il].router.bias.empty(); });
+  check("exp_probs_b.bias", [&](int64_t il) { return !w.layers[il].selection_bias.empty(); });
+}
+
 }  // namespace
 
 ModelWeights load_weights(const gguf::GgufFile& file, const ModelHParams& hp) {
@@ -255,6 +285,7 @@ ModelWeights load_weights(const gguf::GgufFile& file, const ModelHParams& hp) {
     load_ffn(tl, hp, il, L, w.experts[il]);
   }
   tl.check_all_used(hp.n_layer, hp.architecture);
+  check_layers_alike(tl.path(), hp, w);
   return w;
 }
 

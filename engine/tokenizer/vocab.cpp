@@ -142,8 +142,32 @@ void read_special_ids(const gguf::GgufFile& file, Vocab& vocab) {
 
 }  // namespace
 
+void check_vocab_metadata(const gguf::GgufFile& file) {
+  const std::string where = file.path().string();
+  const auto* tokens = array_items<std::string>(file, "tokenizer.ggml.tokens", "strings", where);
+  if (!tokens) fail("{}: tokenizer.ggml.tokens is missing", where);
+  if (tokens->empty()) fail("{}: tokenizer.ggml.tokens is empty", where);
+  if (tokens->size() > static_cast<size_t>(INT32_MAX)) {
+    fail("{}: tokenizer.ggml.tokens has too many entries", where);
+  }
+  if (std::all_of(tokens->begin(), tokens->end(), [](const std::string& t) { return t.empty(); })) {
+    fail("{}: tokenizer.ggml.tokens holds only empty strings", where);
+  }
+  for (std::string_view key :
+       {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+        "tokenizer.ggml.eom_token_id", "tokenizer.ggml.unknown_token_id"}) {
+    const gguf::Value* value = file.find(key);
+    if (value == nullptr) continue;
+    const std::optional<int64_t> id = file.get_int(key);
+    if (!id || *id < 0 || *id >= static_cast<int64_t>(tokens->size())) {
+      fail("{}: {} is outside the vocabulary of {} tokens", where, key, tokens->size());
+    }
+  }
+}
+
 Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
   const std::string where = file.path().string();
+  check_vocab_metadata(file);
   Vocab vocab;
 
   const std::optional<std::string> model = file.get_string("tokenizer.ggml.model");

@@ -92,4 +92,10 @@ struct Vocab {
   bool has_attr(int32_t id, uint32_t attr) const { return (attrs[id] & attr) != 0; }
 };
 
+// The checks of the vocabulary a model needs before it can run, cheap enough for every load: the
+// token list exists and is not all empty strings, and the ids generation relies on (BOS, EOS,
+// EOT, EOM, UNK), when stored, are inside it. Throws moescope::Error naming the key. Other
+// special ids outside the vocabulary are ignored, as llama.cpp does.
+void check_vocab_metadata(const gguf::GgufFile& file);
+
 }  // namespace moescope::tokenizer

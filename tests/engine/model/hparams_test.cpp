@@ -156,7 +156,7 @@ TEST(HParams, RejectsInconsistentValues) {
   EXPECT_THAT(error_of([&] { load_model(bad_rot); }), HasSubstr("n_rot"));
   auto bad_heads = copy_model(src);
   bad_heads.set_u32("llama.attention.head_count_kv", 3);
-  EXPECT_THAT(error_of([&] { load_model(bad_heads); }), HasSubstr("KV heads"));
+  EXPECT_THAT(error_of([&] { load_model(bad_heads); }), HasSubstr("head_count_kv"));
   auto bad_array = copy_model(src);
   bad_array.set_array("llama.feed_forward_length", std::vector<uint32_t>{64, 64});
   EXPECT_THAT(error_of([&] { load_model(bad_array); }), HasSubstr("one per layer"));
