@@ -86,34 +86,54 @@ QJsonArray array_json(const std::vector<T>& values) {
   return out;
 }
 
-QJsonObject score_json(int32_t m, const policy::SegmentScore& s) {
-  return QJsonObject{
-      {"m", m}, {"mean", number_json(s.mean)}, {"per_layer", array_json(s.per_layer)}};
+QJsonObject srp_json(const policy::SrpScore& s) {
+  return QJsonObject{{"m", s.m},
+                     {"model", number_json(s.model)},
+                     {"model_threshold", s.model_threshold},
+                     {"per_layer", array_json(s.per_layer)},
+                     {"per_layer_threshold", array_json(s.per_layer_threshold)}};
+}
+
+QJsonObject sch_json(const policy::SchScore& s) {
+  return QJsonObject{{"m", s.m},
+                     {"model", number_json(s.model)},
+                     {"per_layer_caches", number_json(s.per_layer_caches)},
+                     {"per_layer", array_json(s.per_layer)}};
 }
 
 QJsonValue slots_json(const std::optional<int32_t>& v) {
   return v ? QJsonValue(*v) : QJsonValue(QJsonValue::Null);
 }
 
-// The "suitability" object of --json (every number of policy::Suitability).
+// The "suitability" object of --json: every number of policy::Suitability, unrounded (doubles in
+// shortest round-trip form). Keys: docs/suitability.md, "JSON keys".
 QJsonObject suitability_json(const policy::Suitability& s, const policy::MoeShape& shape) {
-  QJsonArray srp, capacities, reasons;
-  for (size_t i = 0; i < s.windows.size(); ++i) srp.append(score_json(s.windows[i], s.srp[i]));
+  QJsonArray srp, coverage, capacities, reasons;
+  for (const policy::SrpScore& v : s.srp) srp.append(srp_json(v));
+  for (const policy::WindowCoverage& v : s.coverage) {
+    coverage.append(QJsonObject{{"m", v.m},
+                                {"mean_of_layers", number_json(v.mean_of_layers)},
+                                {"per_layer", array_json(v.per_layer)}});
+  }
   for (const policy::CapacityPoint& c : s.capacities) {
     QJsonArray sch;
-    for (size_t i = 0; i < s.windows.size(); ++i) sch.append(score_json(s.windows[i], c.sch[i]));
+    for (const policy::SchScore& v : c.sch) sch.append(sch_json(v));
     capacities.append(QJsonObject{{"multiple_of_k", c.multiple},
                                   {"slots", array_json(c.slots)},
+                                  {"total_slots", qint64(c.total_slots)},
                                   {"lru", number_json(c.lru)},
-                                  {"belady", number_json(c.belady)},
+                                  {"opt", number_json(c.opt)},
+                                  {"lru_global", number_json(c.lru_global)},
+                                  {"opt_global", number_json(c.opt_global)},
                                   {"sch", sch}});
   }
   for (const std::string& r : s.reasons) reasons.append(QString::fromStdString(r));
   const policy::BreakEven& b = s.break_even;
   return QJsonObject{
       {"tokens", qint64(s.tokens)},
-      {"uniform_srp", s.uniform_srp},
+      {"srp_floor", s.uniform_srp},
       {"srp", srp},
+      {"window_coverage", coverage},
       {"capacities", capacities},
       {"break_even", QJsonObject{{"link", QString::fromStdString(s.link_name)},
                                  {"hit_rate", b.hit_rate},
@@ -125,7 +145,7 @@ QJsonObject suitability_json(const policy::Suitability& s, const policy::MoeShap
                                  {"link_ns_per_token", b.link_ns_per_token},
                                  {"compute_ns_per_token", b.compute_ns_per_token}}},
       {"lru_slots_to_break_even", slots_json(s.lru_slots_to_break_even)},
-      {"belady_slots_to_break_even", slots_json(s.belady_slots_to_break_even)},
+      {"opt_slots_to_break_even", slots_json(s.opt_slots_to_break_even)},
       {"verdict", policy::verdict_name(s.verdict)},
       {"verdict_text", QString::fromStdString(s.verdict_text)},
       {"reasons", reasons}};
@@ -133,18 +153,21 @@ QJsonObject suitability_json(const policy::Suitability& s, const policy::MoeShap
 
 void print_suitability(const policy::Suitability& s) {
   std::printf("\nOffloading suitability (docs/suitability.md), tokens one by one:\n");
-  std::printf("%-10s", "m");
+  std::printf("%-22s", "m");
   for (int32_t m : s.windows) std::printf(" %8d", m);
-  std::printf("\n%-10s", "SRP(m)");
-  for (const policy::SegmentScore& v : s.srp) std::printf(" %8.3f", v.mean);
-  std::printf("   (uniform routing: %.3f)\n", s.uniform_srp);
+  std::printf("\n%-22s", "SRP(m), model");
+  for (const policy::SrpScore& v : s.srp) std::printf(" %8.3f", v.model);
+  std::printf("   (floor 2k/(n+k): %.3f)\n", s.uniform_srp);
   for (const policy::CapacityPoint& c : s.capacities) {
-    std::printf("%-10s",
-                (c.multiple == 1 ? std::string("SCH(m,k)") : fmt::format("SCH(m,{}k)", c.multiple))
-                    .c_str());
-    for (const policy::SegmentScore& v : c.sch) std::printf(" %7.1f%%", 100 * v.mean);
-    std::printf("   LRU %.1f %%, Belady %.1f %% at %d slots per layer\n", 100 * c.lru,
-                100 * c.belady, c.slots.empty() ? 0 : c.slots[0]);
+    const std::string k = c.multiple == 1 ? std::string("k") : fmt::format("{}k", c.multiple);
+    std::printf("%-22s", fmt::format("SCH(m,{}), model", k).c_str());
+    for (const policy::SchScore& v : c.sch) std::printf(" %7.1f%%", 100 * v.model);
+    std::printf("   one pool of %lld slots: LRU %.1f %%, OPT %.1f %%\n",
+                static_cast<long long>(c.total_slots), 100 * c.lru_global, 100 * c.opt_global);
+    std::printf("%-22s", fmt::format("SCH(m,{}), per layer", k).c_str());
+    for (const policy::SchScore& v : c.sch) std::printf(" %7.1f%%", 100 * v.per_layer_caches);
+    std::printf("   %d slots per layer: LRU %.1f %%, OPT %.1f %%\n",
+                c.slots.empty() ? 0 : c.slots[0], 100 * c.lru, 100 * c.opt);
   }
   std::printf("\nverdict: %s\n", s.verdict_text.c_str());
   for (const std::string& r : s.reasons) std::printf("  - %s\n", r.c_str());
@@ -179,7 +202,8 @@ int run_routing_stats(const QStringList& args) {
       "does (each from an empty context, BOS first) and every token's routing is recorded; per MoE "
       "layer the command prints the expert load (most-used / least-used expert), Jain's fairness, "
       "the entropies of the load and of the router, the hot set (fewest experts taking 80 % of "
-      "the traffic) and the mutual information of consecutive layers' top-1 experts.");
+      "the traffic) and the mutual information of consecutive layers' top-1 experts (top-1 only, "
+      "not the whole top-k set).");
   parser.addHelpOption();
   parser.addOptions({
       {"model", "GGUF model file (default: the built-in model).", "M"},
@@ -330,7 +354,7 @@ int run_routing_stats(const QStringList& args) {
           "load (1 = even); load H, router H: entropy in bits of the load and (mean per token)\n"
           "of the router's distribution; hot80: fewest experts taking 80 %% of the activations;\n"
           "top1 MI: mutual information in bits of this layer's and the next layer's top-1 "
-          "expert.\n");
+          "expert\n(top-1 only: the other experts of a token's top-k are not counted).\n");
       print_suitability(suitability);
     }
     std::fprintf(stderr, "routing-stats: %lld tokens, %d chunks, %.2f s (%.1f tokens/s)\n",

@@ -37,7 +37,8 @@ std::unique_ptr<CachePolicy> make_static_layers(bool back);
 // resident one is not admitted (optimal over all policies for unit sizes); without, it is demand
 // paging MIN, the policy of the OPT stack curve.
 std::unique_ptr<CachePolicy> make_belady(std::shared_ptr<const AccessStream> future, bool bypass);
-// Evicts the entry with the fewest accesses in the next m tokens; ties by LRU.
+// Evicts the entry with the fewest accesses in the segment [t, t + m) of m tokens starting at the
+// running token t (Liang et al.'s SCH(m)); ties by LRU.
 std::unique_ptr<CachePolicy> make_sch(std::shared_ptr<const AccessStream> future, int32_t m);
 // Pins the experts most used over the whole recording (like static-freq with the future).
 std::unique_ptr<CachePolicy> make_stationary(std::shared_ptr<const AccessStream> future);

@@ -64,9 +64,10 @@ class Sch : public RankedPolicy {
     entered_step_ = 0;
     entered_end_ = 0;
   }
-  // The window holds the rest of the running token(s) and the next m tokens.
+  // The paper's segment [t, t + m): the running token t (the last one of a batched step) and
+  // the m - 1 after it. Accesses of the running token leave the window as they are served.
   void on_step(const StepInfo& step) override {
-    const int64_t horizon = int64_t(step.first_token.value) + step.n_tokens - 1 + m_;
+    const int64_t horizon = int64_t(step.first_token.value) + step.n_tokens - 1 + m_ - 1;
     const AccessStream& s = *stream_;
     while (entered_step_ < s.steps.size() && s.steps[entered_step_].first_token.value <= horizon) {
       const AccessStep& st = s.steps[entered_step_++];

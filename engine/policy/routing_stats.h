@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/common/ids.h"
+#include "engine/policy/local_consistency.h"
 #include "engine/policy/routing_trace.h"
 
 namespace moescope::policy {
@@ -31,23 +32,10 @@ RoutingStats routing_stats(const RoutingTrace& trace, PhaseFilter filter = Phase
 std::vector<double> affinity_matrix(const RoutingTrace& trace, LayerId l,
                                     PhaseFilter filter = PhaseFilter::kAll);
 
-// Plug-in estimates, in bits, over tokens with at least one expert at both layers.
+// Plug-in estimates, in bits, over tokens with at least one expert at both layers. Top-1 only:
+// each token contributes its highest-weight expert of each layer, not its whole top-k set.
 double top1_entropy(const RoutingTrace& trace, LayerId l, PhaseFilter filter = PhaseFilter::kAll);
 double top1_mutual_information(const RoutingTrace& trace, LayerId l,
                                PhaseFilter filter = PhaseFilter::kAll);  // layers l and l+1
-
-// SRP(m): over every window of m consecutive (selected) tokens at a layer, the share of the
-// window's activations covered by its best fixed set of k experts; averaged over windows.
-struct SegmentScore {
-  std::vector<double> per_layer;  // NaN for a layer when the trace has fewer than m tokens
-  double mean = 0;                // mean over layers that have a value (NaN if none)
-};
-SegmentScore segment_routing_performance(const RoutingTrace& trace, int32_t m,
-                                         PhaseFilter filter = PhaseFilter::kAll);
-
-// SCH(m, C): hit rate of the SCH-window(m) oracle with C slots per layer, token by token.
-// mean is the overall hit rate (all layers' accesses together).
-SegmentScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m, int32_t slots_per_layer,
-                                    PhaseFilter filter = PhaseFilter::kAll);
 
 }  // namespace moescope::policy

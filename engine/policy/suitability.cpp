@@ -39,22 +39,17 @@ double curve_rate(const CurveSet& set, const std::vector<int32_t>& slots, PhaseF
   return accesses ? double(hits) / double(accesses) : std::nan("");
 }
 
-// The SCH-window(m) oracle with per-layer capacities (segment_cache_hit_rate with k_l slots).
-SegmentScore sch_rate(const RoutingTrace& trace, const std::shared_ptr<const AccessStream>& stream,
-                      int32_t m, const std::vector<int32_t>& slots, PhaseFilter f) {
-  CacheSimulator sim(trace.shape, CacheCapacity::per_layer(slots), make_sch(stream, m));
-  const CacheReport& r = replay(trace, *stream, sim);
-  SegmentScore out;
-  CacheCounters all;
-  for (int32_t l = 0; l < trace.n_layers(); ++l) {
-    CacheCounters c;
-    for (int p = 0; p < 2; ++p)
-      if (phase_counts(f, p)) c += r.layer[p][size_t(l)];
-    out.per_layer.push_back(c.accesses ? c.hit_rate() : std::nan(""));
-    all += c;
+// Hit rate of one global pool of `slots` over the selected phases.
+double global_rate(const CurveSet& set, int64_t slots, PhaseFilter f) {
+  const HitCurve& h = set.global;
+  const size_t c = std::min(size_t(slots), h.hits[0].size() - 1);
+  int64_t hits = 0, accesses = 0;
+  for (int p = 0; p < 2; ++p) {
+    if (!phase_counts(f, p)) continue;
+    hits += h.hits[p][c];
+    accesses += h.accesses[p];
   }
-  out.mean = all.accesses ? all.hit_rate() : std::nan("");
-  return out;
+  return accesses ? double(hits) / double(accesses) : std::nan("");
 }
 
 std::optional<int32_t> slots_to_reach(const CurveSet& set, int32_t max_experts, double target,
@@ -98,40 +93,44 @@ void explain(Suitability& s, const MoeShape& shape) {
     s.verdict = Verdict::kWellSuited;
     s.verdict_text = fmt::format(
         "well suited on {}: a {} cache ({} slots per layer) with LRU reaches {} hits (SCH({}) "
-        "{}, Belady {}) above the {} break-even; SRP({}) = {:.2f}",
+        "{}, OPT {}, per-layer caches) above the {} break-even; SRP({}) = {:.2f}",
         link, times_k(at.multiple), at.slots[0], percent(at.lru), m,
-        percent(at.sch[size_t(w)].mean), percent(at.belady), percent(h), m, s.srp[size_t(w)].mean);
-  } else if (k2.belady >= h) {
+        percent(at.sch[size_t(w)].per_layer_caches), percent(at.opt), percent(h), m,
+        s.srp[size_t(w)].model);
+  } else if (k2.opt >= h) {
     s.verdict = Verdict::kNeedsBetterPolicy;
     s.verdict_text = fmt::format(
         "suited only with a better policy or prefetcher on {}: at 2k ({} slots per layer) LRU "
-        "reaches {} hits, below the {} break-even, while Belady reaches {}",
-        link, k2.slots[0], percent(k2.lru), percent(h), percent(k2.belady));
+        "reaches {} hits, below the {} break-even, while OPT (demand MIN) reaches {}",
+        link, k2.slots[0], percent(k2.lru), percent(h), percent(k2.opt));
   } else if (s.lru_slots_to_break_even && *s.lru_slots_to_break_even < s.max_experts) {
     const int32_t c = *s.lru_slots_to_break_even;
     s.verdict = Verdict::kNeedsLargeCache;
     s.verdict_text = fmt::format(
-        "poorly suited on {}: even Belady stays below the {} break-even at 2k ({}); LRU needs "
-        "{} of {} slots per layer ({:.0f} % of the experts)",
-        link, percent(h), percent(k2.belady), c, s.max_experts, 100.0 * c / s.max_experts);
+        "poorly suited on {}: even OPT (demand MIN) stays below the {} break-even at 2k ({}); "
+        "LRU needs {} of {} slots per layer ({:.0f} % of the experts)",
+        link, percent(h), percent(k2.opt), c, s.max_experts, 100.0 * c / s.max_experts);
   } else {
     s.verdict = Verdict::kUnsuited;
     s.verdict_text = fmt::format(
         "unsuited on {}: only keeping (nearly) every expert resident reaches the {} break-even "
-        "(Belady at 2k: {})",
-        link, percent(h), percent(k2.belady));
+        "(OPT at 2k: {})",
+        link, percent(h), percent(k2.opt));
   }
 
   std::string srp;
   for (size_t i = 0; i < s.windows.size(); ++i)
-    srp += fmt::format("{}SRP({}) = {:.3f}", i ? ", " : "", s.windows[i], s.srp[i].mean);
-  s.reasons.push_back(
-      fmt::format("local routing consistency: {} (uniform routing gives {:.3f}, one fixed set 1)",
-                  srp, s.uniform_srp));
+    srp += fmt::format("{}SRP({}) = {:.3f}", i ? ", " : "", s.windows[i], s.srp[i].model);
+  s.reasons.push_back(fmt::format(
+      "local routing consistency (model level): {} (floor 2k/(n+k) = {:.3f}, one fixed set 1)",
+      srp, s.uniform_srp));
   for (const CapacityPoint& c : s.capacities) {
-    s.reasons.push_back(fmt::format("{} = {} slots per layer: LRU {}, SCH({}) {}, Belady {}",
-                                    times_k(c.multiple), c.slots[0], percent(c.lru), m,
-                                    percent(c.sch[size_t(w)].mean), percent(c.belady)));
+    s.reasons.push_back(fmt::format(
+        "{} = {} slots per layer: LRU {}, SCH({}) {}, OPT {}; one pool of {}: LRU {}, SCH({}) {}, "
+        "OPT {}",
+        times_k(c.multiple), c.slots[0], percent(c.lru), m,
+        percent(c.sch[size_t(w)].per_layer_caches), percent(c.opt), c.total_slots,
+        percent(c.lru_global), m, percent(c.sch[size_t(w)].model), percent(c.opt_global)));
   }
   int32_t k_total = 0;
   for (int32_t k : shape.top_k) k_total += k;
@@ -143,9 +142,9 @@ void explain(Suitability& s, const MoeShape& shape) {
   auto slots_text = [&](const std::optional<int32_t>& c) {
     return c ? fmt::format("{} slots per layer", *c) : std::string("never");
   };
-  s.reasons.push_back(fmt::format("smallest cache reaching break-even: LRU {}, Belady {} (of {})",
+  s.reasons.push_back(fmt::format("smallest cache reaching break-even: LRU {}, OPT {} (of {})",
                                   slots_text(s.lru_slots_to_break_even),
-                                  slots_text(s.belady_slots_to_break_even), s.max_experts));
+                                  slots_text(s.opt_slots_to_break_even), s.max_experts));
 }
 
 }  // namespace
@@ -252,17 +251,15 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
     if (m < 1) fail("SRP and SCH need a window of at least one token, not {}", m);
     if (m > s.tokens || s.window_index(m) >= 0) continue;
     s.windows.push_back(m);
+  }
+  if (s.windows.empty()) s.windows.push_back(int32_t(std::min<int64_t>(s.tokens, 4)));
+  for (int32_t m : s.windows) {
     s.srp.push_back(segment_routing_performance(trace, m, options.filter));
+    s.coverage.push_back(best_k_window_coverage(trace, m, options.filter));
   }
-  if (s.windows.empty()) {
-    s.windows.push_back(int32_t(std::min<int64_t>(s.tokens, 4)));
-    s.srp.push_back(segment_routing_performance(trace, s.windows[0], options.filter));
-  }
-  for (int32_t l = 0; l < n_layers; ++l) {
-    s.uniform_srp += double(shape.top_k[size_t(l)]) / double(shape.n_experts[size_t(l)]);
+  for (int32_t l = 0; l < n_layers; ++l)
     s.max_experts = std::max(s.max_experts, shape.n_experts[size_t(l)]);
-  }
-  s.uniform_srp /= n_layers;
+  s.uniform_srp = srp_floor(shape);
 
   // Hit rates, tokens one by one (the stream a decode-only run would see).
   const auto stream = std::make_shared<const AccessStream>(AccessStream::build(trace, {1}));
@@ -274,10 +271,13 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
     for (int32_t l = 0; l < n_layers; ++l) {
       p.slots.push_back(std::min(multiple * shape.top_k[size_t(l)], shape.n_experts[size_t(l)]));
     }
+    for (int32_t c : p.slots) p.total_slots += c;
     p.lru = curve_rate(lru, p.slots, options.filter);
-    p.belady = curve_rate(opt, p.slots, options.filter);
+    p.opt = curve_rate(opt, p.slots, options.filter);
+    p.lru_global = global_rate(lru, p.total_slots, options.filter);
+    p.opt_global = global_rate(opt, p.total_slots, options.filter);
     for (int32_t m : s.windows)
-      p.sch.push_back(sch_rate(trace, stream, m, p.slots, options.filter));
+      p.sch.push_back(segment_cache_hit_rate(trace, m, p.slots, options.filter));
     s.capacities.push_back(std::move(p));
   }
 
@@ -295,7 +295,7 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
   s.break_even = break_even(shape, options.link, compute, origin);
   s.lru_slots_to_break_even =
       slots_to_reach(lru, s.max_experts, s.break_even.hit_rate, n_layers, options.filter);
-  s.belady_slots_to_break_even =
+  s.opt_slots_to_break_even =
       slots_to_reach(opt, s.max_experts, s.break_even.hit_rate, n_layers, options.filter);
   explain(s, shape);
   return s;

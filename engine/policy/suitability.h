@@ -2,9 +2,10 @@
 // Offloading suitability: is a model (on a recorded text) suited to expert offloading, and at
 // which cache size? One analysis of a RoutingTrace that the CLI (routing-stats), the report and
 // the desktop app all show:
-//   - local routing consistency SRP(m) (docs/policies.md, "Metrics"),
-//   - hit rates at C = k and 2k slots per layer (2k: the knee found by Liang et al., "Not All
-//     Models Suit Expert Offloading"): the SCH-window(m) oracle, LRU and Belady (MIN),
+//   - local routing consistency SRP(m) as Liang et al., "Not All Models Suit Expert Offloading"
+//     define it (engine/policy/local_consistency.h), per layer and for the model,
+//   - hit rates at C = k and 2k slots per layer (2k: the paper's knee): SCH(m), LRU and OPT
+//     (demand-paging MIN), with per-layer caches and with one global pool of the same total,
 //   - the break-even hit rate h* on a link, and the smallest per-layer cache reaching it,
 //   - a verdict with its reasons. Definitions and thresholds: docs/suitability.md.
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "engine/policy/link_model.h"
+#include "engine/policy/local_consistency.h"
 #include "engine/policy/routing_stats.h"
 #include "engine/policy/routing_trace.h"
 
@@ -57,20 +59,25 @@ BreakEven break_even(const MoeShape& shape, const LinkModel& link,
 double demand_slowdown(const BreakEven& b, double hit_rate);
 double overlapped_slowdown(const BreakEven& b, double hit_rate);
 
-// Hit rates with `slots` (k_l or 2 k_l, capped at n_l) in every layer; overall over the selected
-// phases' accesses.
+// Hit rates with `slots` (k_l or 2 k_l, capped at n_l) in every layer, overall over the selected
+// phases' accesses; and with one global pool of total_slots = sum_l slots[l] (the paper's
+// model-level cache). OPT is demand-paging MIN: it bounds every demand policy (LRU, SCH) of the
+// same pool kind and size, never a prefetching run.
 struct CapacityPoint {
-  int32_t multiple = 1;           // of k
-  std::vector<int32_t> slots;     // [n_layers]
-  double lru = 0;                 // LRU (stack distances, = the simulator's LRU)
-  double belady = 0;              // demand-paging MIN (OPT stack): bounds every demand policy
-  std::vector<SegmentScore> sch;  // [windows]: SCH-window(m) oracle, per layer and overall
+  int32_t multiple = 1;        // of k
+  std::vector<int32_t> slots;  // [n_layers]
+  int64_t total_slots = 0;     // sum of slots
+  double lru = 0;              // per-layer caches: LRU (stack distances, = the simulator's LRU)
+  double opt = 0;              // per-layer caches: OPT (the OPT stack = simulated `opt`)
+  double lru_global = 0;       // one pool of total_slots
+  double opt_global = 0;
+  std::vector<SchScore> sch;  // [windows]: per layer, per-layer caches overall, global pool
 };
 
 enum class Verdict : uint8_t {
   kLinkNotBottleneck,  // h* = 0: the link loads every routed expert faster than compute
   kWellSuited,         // LRU reaches h* with at most 2k slots per layer
-  kNeedsBetterPolicy,  // LRU misses h* at 2k, Belady reaches it: a smarter policy/prefetcher can
+  kNeedsBetterPolicy,  // LRU misses h* at 2k, OPT reaches it: a smarter policy/prefetcher can
   kNeedsLargeCache,    // nothing reaches h* at 2k; LRU does with more slots (but fewer than n)
   kUnsuited,           // only (nearly) all experts resident reach h*: offloading does not pay
 };
@@ -78,16 +85,18 @@ const char* verdict_name(Verdict v);  // "well suited", ...
 
 struct Suitability {
   int64_t tokens = 0;             // selected tokens
-  std::vector<int32_t> windows;   // the m evaluated (requested ones that fit the trace)
-  std::vector<SegmentScore> srp;  // [windows]
-  double uniform_srp =
-      0;  // mean over layers of k_l / n_l: SRP's floor (and its value for uniform routing)
+  std::vector<int32_t> windows;  // the m evaluated (requested ones that fit the trace)
+  std::vector<SrpScore> srp;     // [windows] the paper's SRP, per layer and for the model
+  std::vector<WindowCoverage> coverage;  // [windows] best-k window coverage (not the paper's)
+  // SRP's floor srp_floor(shape) = 2 sum k / (sum n + sum k): the F1 of predicting every expert,
+  // which uniform routing approaches as m grows.
+  double uniform_srp = 0;
   std::vector<CapacityPoint> capacities;  // C = k, 2k
   std::string link_name;
   BreakEven break_even;
   // Smallest uniform per-layer slots (capped at n_l) whose hit rate reaches h*; nullopt if none.
   std::optional<int32_t> lru_slots_to_break_even;
-  std::optional<int32_t> belady_slots_to_break_even;
+  std::optional<int32_t> opt_slots_to_break_even;
   int32_t max_experts = 0;  // max_l n_l
   Verdict verdict = Verdict::kUnsuited;
   std::string verdict_text;          // one line, English (the GUI words its own, translated)

@@ -1,6 +1,6 @@
 #pragma once
 // The report's "Offloading suitability" section: the verdict and its reasons, SRP / SCH / LRU /
-// Belady at k and 2k slots, the break-even hit rate, and an SRP-vs-m chart.
+// OPT at k and 2k slots, the break-even hit rate, and an SRP-vs-m chart.
 #include "storage/report/report_document.h"
 
 namespace moescope::storage::report {

@@ -20,6 +20,7 @@
 #include "storage/report/report_model.h"
 #include "storage/trace_reader.h"
 #include "tests/app/cli_runner.h"
+#include "tests/engine/policy/paper_reference.h"
 
 namespace moescope {
 namespace {
@@ -47,13 +48,10 @@ void expect_same(double a, double b, const std::string& what) {
   }
 }
 
-void expect_score(const json& j, int32_t m, const policy::SegmentScore& s,
-                  const std::string& what) {
-  EXPECT_EQ(j["m"].get<int>(), m) << what;
-  expect_same(number(j["mean"]), s.mean, what + " mean");
-  ASSERT_EQ(j["per_layer"].size(), s.per_layer.size()) << what;
-  for (size_t l = 0; l < s.per_layer.size(); ++l) {
-    expect_same(number(j["per_layer"][l]), s.per_layer[l], what + fmt::format(" layer {}", l));
+void expect_layers(const json& j, const std::vector<double>& per_layer, const std::string& what) {
+  ASSERT_EQ(j.size(), per_layer.size()) << what;
+  for (size_t l = 0; l < per_layer.size(); ++l) {
+    expect_same(number(j[l]), per_layer[l], what + fmt::format(" layer {}", l));
   }
 }
 
@@ -108,10 +106,25 @@ TEST(PolicySuitabilityCli, RoutingStatsJsonEqualsTheEngineOnLlamaCppsRouting) {
   const policy::Suitability expected = policy::offloading_suitability(trace, options);
 
   EXPECT_EQ(s["tokens"].get<int64_t>(), expected.tokens);
-  EXPECT_DOUBLE_EQ(s["uniform_srp"].get<double>(), expected.uniform_srp);
+  EXPECT_DOUBLE_EQ(s["srp_floor"].get<double>(), expected.uniform_srp);
   ASSERT_EQ(s["srp"].size(), expected.windows.size());
+  std::vector<int> all_layers;
+  for (size_t l = 0; l < n_layers; ++l) all_layers.push_back(int(l));
   for (size_t i = 0; i < expected.windows.size(); ++i) {
-    expect_score(s["srp"][i], expected.windows[i], expected.srp[i], "SRP");
+    const json& j = s["srp"][i];
+    const int m = expected.windows[i];
+    EXPECT_EQ(j["m"].get<int>(), m);
+    expect_same(number(j["model"]), expected.srp[i].model, "SRP model");
+    expect_layers(j["per_layer"], expected.srp[i].per_layer, "SRP");
+    // The paper's definition computed from scratch on llama.cpp's routing, to the last bit the
+    // JSON carries (doubles are printed in shortest round-trip form, never rounded).
+    EXPECT_NEAR(number(j["model"]), policy::testing::reference_srp(trace, m, all_layers), 1e-12);
+    for (int l : all_layers) {
+      EXPECT_NEAR(number(j["per_layer"][size_t(l)]),
+                  policy::testing::reference_srp(trace, m, {l}), 1e-12);
+    }
+    expect_same(number(s["window_coverage"][i]["mean_of_layers"]),
+                expected.coverage[i].mean_of_layers, "coverage");
   }
   ASSERT_EQ(s["capacities"].size(), 2u);
   for (size_t c = 0; c < 2; ++c) {
@@ -119,10 +132,25 @@ TEST(PolicySuitabilityCli, RoutingStatsJsonEqualsTheEngineOnLlamaCppsRouting) {
     const policy::CapacityPoint& p = expected.capacities[c];
     EXPECT_EQ(j["multiple_of_k"].get<int>(), p.multiple);
     EXPECT_EQ(j["slots"].get<std::vector<int32_t>>(), p.slots);
+    EXPECT_EQ(j["total_slots"].get<int64_t>(), p.total_slots);
     expect_same(number(j["lru"]), p.lru, "LRU");
-    expect_same(number(j["belady"]), p.belady, "Belady");
+    expect_same(number(j["opt"]), p.opt, "OPT");
+    expect_same(number(j["lru_global"]), p.lru_global, "LRU global");
+    expect_same(number(j["opt_global"]), p.opt_global, "OPT global");
+    EXPECT_FALSE(j.contains("belady"));
     for (size_t i = 0; i < expected.windows.size(); ++i) {
-      expect_score(j["sch"][i], expected.windows[i], p.sch[i], "SCH");
+      const json& h = j["sch"][i];
+      const int m = expected.windows[i];
+      EXPECT_EQ(h["m"].get<int>(), m);
+      expect_same(number(h["model"]), p.sch[i].model, "SCH model");
+      expect_same(number(h["per_layer_caches"]), p.sch[i].per_layer_caches, "SCH per layer");
+      expect_layers(h["per_layer"], p.sch[i].per_layer, "SCH");
+      EXPECT_NEAR(number(h["model"]),
+                  policy::testing::reference_sch(trace, m, {int(p.total_slots)}, true), 1e-12);
+      EXPECT_NEAR(number(h["per_layer_caches"]),
+                  policy::testing::reference_sch(trace, m, p.slots, false), 1e-12);
+      EXPECT_GE(number(j["opt_global"]), number(h["model"]));
+      EXPECT_GE(number(j["opt"]), number(h["per_layer_caches"]));
     }
   }
   const json& be = s["break_even"];
@@ -180,9 +208,9 @@ TEST(SuitabilityReport, SectionEqualsTheEngineOnTheRecordedRun) {
     const std::smatch& m = *it;
     ASSERT_LT(rows, expected.windows.size());
     EXPECT_EQ(std::stoi(m[1]), expected.windows[rows]);
-    EXPECT_EQ(m[2].str(), fmt::format("{:.3f}", expected.srp[rows].mean));
-    EXPECT_EQ(m[3].str(), fmt::format("{:.1f} %", 100 * expected.capacities[0].sch[rows].mean));
-    EXPECT_EQ(m[4].str(), fmt::format("{:.1f} %", 100 * expected.capacities[1].sch[rows].mean));
+    EXPECT_EQ(m[2].str(), fmt::format("{:.3f}", expected.srp[rows].model));
+    EXPECT_EQ(m[3].str(), fmt::format("{:.1f} %", 100 * expected.capacities[0].sch[rows].model));
+    EXPECT_EQ(m[4].str(), fmt::format("{:.1f} %", 100 * expected.capacities[1].sch[rows].model));
   }
   EXPECT_EQ(rows, expected.windows.size());
   EXPECT_NE(html.find(fmt::format("<span id=\"break-even\">{:.1f} %</span>",

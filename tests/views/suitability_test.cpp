@@ -83,18 +83,18 @@ class SuitabilityTest : public QObject {
       QCOMPARE(m.index(row, SuitabilityModel::kName).data(Qt::UserRole).toInt(),
                expected.windows[i]);
       QCOMPARE(m.index(row, SuitabilityModel::kSrp).data(Qt::UserRole).toDouble(),
-               expected.srp[i].mean);
+               expected.srp[i].model);
       QCOMPARE(m.index(row, SuitabilityModel::kAtK).data(Qt::UserRole).toDouble(),
-               expected.capacities[0].sch[i].mean);
+               expected.capacities[0].sch[i].model);
       QCOMPARE(m.index(row, SuitabilityModel::kAt2K).data(Qt::UserRole).toDouble(),
-               expected.capacities[1].sch[i].mean);
+               expected.capacities[1].sch[i].model);
     }
     const int lru = int(expected.windows.size());
     QCOMPARE(m.index(lru, SuitabilityModel::kAtK).data(Qt::UserRole).toDouble(),
-             expected.capacities[0].lru);
+             expected.capacities[0].lru_global);
     QCOMPARE(m.index(lru + 1, SuitabilityModel::kAt2K).data(Qt::UserRole).toDouble(),
-             expected.capacities[1].belady);
-    // Laws visible in the table: Belady bounds LRU and every SCH row at the same capacity.
+             expected.capacities[1].opt_global);
+    // Laws visible in the table: OPT bounds LRU and every SCH row at the same capacity.
     for (int col : {int(SuitabilityModel::kAtK), int(SuitabilityModel::kAt2K)}) {
       const double belady = m.index(lru + 1, col).data(Qt::UserRole).toDouble();
       for (int row = 0; row <= lru; ++row) {

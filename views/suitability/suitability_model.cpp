@@ -32,8 +32,9 @@ double SuitabilityModel::rate(int row, int column) const {
   const size_t c = column == kAtK ? 0 : 1;
   if (c >= s_->capacities.size()) return std::nan("");
   const policy::CapacityPoint& p = s_->capacities[c];
-  if (row < windows()) return p.sch[size_t(row)].mean;
-  return row == windows() ? p.lru : p.belady;
+  // The paper's model level: one pool of the capacity's total slots, so OPT bounds the column.
+  if (row < windows()) return p.sch[size_t(row)].model;
+  return row == windows() ? p.lru_global : p.opt_global;
 }
 
 QVariant SuitabilityModel::data(const QModelIndex& index, int role) const {
@@ -49,10 +50,10 @@ QVariant SuitabilityModel::data(const QModelIndex& index, int role) const {
     case kName:
       if (role == Qt::UserRole) return window ? s_->windows[size_t(row)] : -1;
       if (window) return tr("m = %1 tokens").arg(s_->windows[size_t(row)]);
-      return row == windows() ? tr("LRU") : tr("Belady (MIN)");
+      return row == windows() ? tr("LRU") : tr("OPT (demand MIN, bound)");
     case kSrp: {
       if (!window) return {};
-      const double v = s_->srp[size_t(row)].mean;
+      const double v = s_->srp[size_t(row)].model;
       if (role == Qt::UserRole) return v;
       return std::isnan(v) ? QStringLiteral("-") : QLocale().toString(v, 'f', 3);
     }
@@ -68,17 +69,17 @@ QVariant SuitabilityModel::data(const QModelIndex& index, int role) const {
 QVariant SuitabilityModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (role != Qt::DisplayRole) return {};
   if (orientation == Qt::Vertical) return section + 1;
-  const int k = s_ && !s_->capacities.empty() ? s_->capacities[0].slots.front() : 0;
-  const int k2 = s_ && s_->capacities.size() > 1 ? s_->capacities[1].slots.front() : 0;
+  const qint64 k = s_ && !s_->capacities.empty() ? s_->capacities[0].total_slots : 0;
+  const qint64 k2 = s_ && s_->capacities.size() > 1 ? s_->capacities[1].total_slots : 0;
   switch (section) {
     case kName:
       return tr("Window / policy");
     case kSrp:
       return tr("SRP(m)");
     case kAtK:
-      return tr("Hit rate, k = %1 slots").arg(k);
+      return tr("Hit rate, k: one pool of %1 slots").arg(k);
     case kAt2K:
-      return tr("Hit rate, 2k = %1 slots").arg(k2);
+      return tr("Hit rate, 2k: one pool of %1 slots").arg(k2);
   }
   return {};
 }

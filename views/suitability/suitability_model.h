@@ -1,6 +1,7 @@
 #pragma once
-// The suitability table (engine/policy/suitability.h): one row per window m with SRP(m) and the
-// SCH-window(m) oracle's hit rate at k and 2k slots per layer, then LRU and Belady at k and 2k.
+// The suitability table (engine/policy/suitability.h): one row per segment length m with the
+// paper's model-level SRP(m) and SCH(m) with one pool of k and 2k slots per layer in total, then
+// LRU and OPT (demand MIN, the bound) with the same pools.
 #include <QAbstractTableModel>
 
 #include <memory>

@@ -62,11 +62,11 @@ QString verdict_text(const policy::Suitability& s) {
     case policy::Verdict::kNeedsBetterPolicy:
       return SuitabilityPanel::tr(
                  "Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, "
-                 "below the %3 break-even; Belady reaches %4.")
-          .arg(link, percent(k2.lru), h, percent(k2.belady));
+                 "below the %3 break-even; OPT (demand MIN) reaches %4.")
+          .arg(link, percent(k2.lru), h, percent(k2.opt));
     case policy::Verdict::kNeedsLargeCache:
       return SuitabilityPanel::tr(
-                 "Poorly suited on %1: at 2k even Belady stays below the %2 break-even; LRU needs "
+                 "Poorly suited on %1: at 2k even OPT (demand MIN) stays below the %2 break-even; LRU needs "
                  "%3 of %4 slots per layer.")
           .arg(link, h)
           .arg(s.lru_slots_to_break_even.value_or(0))
@@ -200,16 +200,18 @@ void SuitabilityPanel::refresh() {
                milliseconds(b.link_ns_per_token));
   details += QLatin1Char(' ');
   details +=
-      tr("Smallest cache reaching it: LRU %1, Belady %2 (of %3 experts per layer).")
+      tr("Smallest cache reaching it: LRU %1, OPT %2 (of %3 experts per layer).")
           .arg(s->lru_slots_to_break_even ? QString::number(*s->lru_slots_to_break_even)
                                           : tr("never"),
-               s->belady_slots_to_break_even ? QString::number(*s->belady_slots_to_break_even)
-                                             : tr("never"))
+               s->opt_slots_to_break_even ? QString::number(*s->opt_slots_to_break_even)
+                                          : tr("never"))
           .arg(s->max_experts);
   details += QLatin1Char(' ');
-  details += tr("SRP(m): share of a window of m tokens its best fixed k experts cover (uniform "
-                "routing: %1). SCH: the oracle that evicts the expert least used in the next m "
-                "tokens. %2 tokens, replayed one by one.")
+  details += tr("SRP(m) (model level, Liang et al. 2025): best F1 of predicting, for every "
+                "segment of m tokens, the experts it routes to at least j times (floor 2k/(n+k): "
+                "%1). SCH(m): the cache that evicts the expert least used in the segment [t, t+m); "
+                "the table's hit rates use one pool of k (2k) slots per layer in total, and OPT "
+                "(demand MIN) bounds LRU and SCH there. %2 tokens, replayed one by one.")
                  .arg(QLocale().toString(s->uniform_srp, 'f', 3))
                  .arg(s->tokens);
   details_->setText(details);

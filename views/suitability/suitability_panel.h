@@ -1,6 +1,6 @@
 #pragma once
 // "Suitability": is the model suited to expert offloading on the run's link, and at which cache
-// size? The verdict, SRP(m) and SCH / LRU / Belady at k and 2k slots per layer, and the
+// size? The verdict, SRP(m) and SCH / LRU / OPT at k and 2k slots per layer, and the
 // break-even hit rate, for the current run or an opened trace, judged with the run's measured
 // layer compute (RunData::routing_trace_with_compute). The panel computes it off the GUI thread
 // after each cache analysis, on the analysed link: once the run has ended, and while a run is

@@ -68,8 +68,9 @@ TEST(OraclePolicies, BeladyWithBypassBeatsDemandMinOnAlternation) {
   EXPECT_EQ(hits(t, "belady", CacheCapacity::uniform(1, 1)), 3);
 }
 
-// SCH-window(m) from its definition: on a miss with a full layer, evict the resident expert
-// with the fewest accesses after now and within the next m tokens; ties by least recent use.
+// SCH(m) from its definition: on a miss with a full layer, evict the resident expert with the
+// fewest accesses after now within the segment [t, t + m) of the running token t; ties by least
+// recent use.
 // Experts the running step has yet to access are never evicted (the simulator's step rule).
 std::vector<int64_t> reference_sch_hits(const RoutingTrace& t, int m, int c) {
   const AccessStream s = AccessStream::build(t, {1});
@@ -98,7 +99,7 @@ std::vector<int64_t> reference_sch_hits(const RoutingTrace& t, int m, int c) {
             later = later || s.accesses[j] == r;
           if (later) continue;
           int64_t future = 0;
-          for (size_t j = i + 1; j < s.accesses.size() && token_of[j] <= token_of[i] + m; ++j)
+          for (size_t j = i + 1; j < s.accesses.size() && token_of[j] < token_of[i] + m; ++j)
             future += s.accesses[j] == r;
           if (!victim || std::make_pair(future, u) < best) {
             victim = r;

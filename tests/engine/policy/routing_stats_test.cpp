@@ -5,6 +5,7 @@
 
 #include "engine/policy/routing_stats.h"
 #include "engine/policy/synthetic_trace.h"
+#include "tests/engine/policy/paper_reference.h"
 #include "tests/engine/policy/policy_test_util.h"
 
 namespace moescope::policy {
@@ -68,45 +69,128 @@ TEST(RoutingStats, MutualInformationOfIndependentAndDeterministicLayers) {
   }
 }
 
-TEST(RoutingStats, SegmentRoutingPerformanceKnownAnswers) {
-  std::vector<std::vector<std::vector<int>>> constant, alternating, blocks;
-  for (int t = 0; t < 40; ++t) {
-    constant.push_back({{1, 2}});
-    alternating.push_back({{t % 2}});
-  }
-  // Blocks of 4 (a a a a b b b b ...), 43 tokens: the 40 windows of 4 start at every offset of
-  // the period equally often; covered share 1, 3/4, 1/2, 3/4 -> mean 3/4.
-  for (int t = 0; t < 43; ++t) blocks.push_back({{(t / 4) % 2}});
-  for (int m : {4, 16, 64}) {
-    const SegmentScore s = segment_routing_performance(make_trace(constant, 4), m);
-    if (m <= 40)
-      EXPECT_DOUBLE_EQ(s.per_layer[0], 1.0) << m;
-    else
-      EXPECT_TRUE(std::isnan(s.per_layer[0]));
-  }
-  EXPECT_DOUBLE_EQ(segment_routing_performance(make_trace(alternating, 2), 2).mean, 0.5);
-  EXPECT_DOUBLE_EQ(segment_routing_performance(make_trace(alternating, 2), 1).mean, 1.0);
-  EXPECT_DOUBLE_EQ(segment_routing_performance(make_trace(blocks, 2), 4).mean, 0.75);
+// Two experts alternating in blocks of b tokens (k = 1, n = 4): expert (t / b) % 2, and
+// T = 2b + m - 1 tokens, so the T - m + 1 = 2b segments start once at every offset of the period.
+RoutingTrace blocks(int b, int m) {
+  std::vector<std::vector<std::vector<int>>> r;
+  for (int t = 0; t < 2 * b + m - 1; ++t) r.push_back({{(t / b) % 2}});
+  return make_trace(r, 4);
 }
 
-TEST(RoutingStats, SegmentCacheHitRateKnownAnswers) {
+TEST(RoutingStats, SrpOfThePaperOnHandBuiltRoutings) {
+  // One fixed set routed on every token: the set predicted at j >= 1 is exactly right, F1 = 1.
+  std::vector<std::vector<std::vector<int>>> constant, alternating;
+  for (int t = 0; t < 300; ++t) {
+    constant.push_back({{1, 2}, {3, 0}});
+    alternating.push_back({{t % 2}});
+  }
+  for (int m : {4, 16, 64, 256}) {
+    const SrpScore s = segment_routing_performance(make_trace(constant, 4), m);
+    EXPECT_EQ(s.per_layer, (std::vector<double>{1.0, 1.0})) << m;
+    EXPECT_EQ(s.model, 1.0);
+    EXPECT_EQ(s.model_threshold, 1);
+    // Alternating 0 1 0 1 (n = 4, k = 1), m even: every segment routes m/2 tokens to each of
+    // experts 0 and 1. j = 0 predicts all 4 experts: F1 = 2m / (4m + m) = 2/5; 1 <= j <= m/2
+    // predicts {0, 1}: M = m, P = 2m, A = m, F1 = 2m / 3m = 2/3; j > m/2 predicts nothing.
+    // (The best-k coverage MoEScope used to call SRP reads 1/2 here.)
+    const RoutingTrace alt = make_trace(alternating, 4);
+    EXPECT_DOUBLE_EQ(segment_routing_performance(alt, m).model, 2.0 / 3.0) << m;
+    EXPECT_DOUBLE_EQ(best_k_window_coverage(alt, m).mean_of_layers, 0.5) << m;
+  }
+  // Blocks of b: per period of 2b segments, 2(b - m + 1) lie inside a block (one expert routed
+  // m times) and 2(m - 1) straddle two blocks (counts a and m - a, a = 1..m-1), so each count
+  // v = 1..m-1 occurs 4 times, count m occurs 2(b - m + 1) times, and A = 2b m. For a
+  // threshold j >= 1: sets(j) = 2(b - m + 1) + 4(m - j), P = m sets(j),
+  // M(j) = 2(b - m + 1) m + 4 (j + ... + (m - 1)), F1 = 2M / (P + A).
+  // m = 4, b = 8: j = 1: 128/152, j = 2: sets 18, M 60 -> 120/136 = 15/17, j = 3: 104/120,
+  // j = 4: 80/104.
+  EXPECT_DOUBLE_EQ(segment_routing_performance(blocks(8, 4), 4).model, 15.0 / 17.0);
+  EXPECT_EQ(segment_routing_performance(blocks(8, 4), 4).model_threshold, 2);
+  // m = 16, b = 64: j = 8: sets 130, M = 1568 + 4 * 92 = 1936, F1 = 3872 / (2080 + 2048)
+  // = 121/129 (j = 7: 3928/4192, j = 9: 3808/4064 are lower).
+  EXPECT_DOUBLE_EQ(segment_routing_performance(blocks(64, 16), 16).model, 121.0 / 129.0);
+  // m = b = 64: j = 25: sets 2 + 4 * 39 = 158, M = 128 + 2 * (63 + 25) * 39 = 6992,
+  // F1 = 13984 / (64 * 158 + 8192) = 437/572.
+  EXPECT_DOUBLE_EQ(segment_routing_performance(blocks(64, 64), 64).model, 437.0 / 572.0);
+  EXPECT_EQ(segment_routing_performance(blocks(64, 64), 64).model_threshold, 25);
+  // m = b = 256: j = 98: sets 2 + 4 * 158 = 634, M = 512 + 2 * (255 + 98) * 158 = 112060,
+  // F1 = 224120 / (256 * 634 + 131072) = 28015/36672.
+  EXPECT_DOUBLE_EQ(segment_routing_performance(blocks(256, 256), 256).model,
+                   28015.0 / 36672.0);
+  // Shorter than m: no value.
+  EXPECT_TRUE(std::isnan(segment_routing_performance(blocks(8, 4), 64).model));
+}
+
+TEST(RoutingStats, ModelLevelSrpPoolsLayersWithOneThreshold) {
+  // Layer 0 constant (its own best F1 = 1 at any j in 1..m), layer 1 alternating (2/3 at
+  // 1 <= j <= m/2). Pooled, m = 4 and n = 4 per layer: j in 1..2 gives M = 4 + 4 = 8 per segment,
+  // P = 4 + 8 = 12, A = 8: F1 = 16/20 = 4/5 (j = 0: 16/40, j = 3, 4: 8/(4 + 8) = 2/3).
+  std::vector<std::vector<std::vector<int>>> r;
+  for (int t = 0; t < 40; ++t) r.push_back({{3}, {t % 2}});
+  const SrpScore s = segment_routing_performance(make_trace(r, 4), 4);
+  EXPECT_DOUBLE_EQ(s.per_layer[0], 1.0);
+  EXPECT_DOUBLE_EQ(s.per_layer[1], 2.0 / 3.0);
+  EXPECT_DOUBLE_EQ(s.model, 4.0 / 5.0);
+  EXPECT_DOUBLE_EQ(srp_floor(make_trace(r, 4).shape), 2.0 * 2 / (8 + 2));
+}
+
+TEST(RoutingStats, SrpAndSchEqualTheBruteForceReferenceOnZipfTraces) {
+  for (uint64_t seed : {1u, 2u}) {
+    const RoutingTrace trace = synthetic_trace({.kind = SyntheticSpec::Kind::kBursty,
+                                                .n_layers = 3,
+                                                .n_experts = 8,
+                                                .top_k = 2,
+                                                .n_tokens = 300,
+                                                .seed = seed});
+    for (int m : {4, 16, 64, 256}) {
+      const SrpScore s = segment_routing_performance(trace, m);
+      EXPECT_NEAR(s.model, testing::reference_srp(trace, m, {0, 1, 2}), 1e-15) << m;
+      for (int l = 0; l < 3; ++l)
+        EXPECT_NEAR(s.per_layer[size_t(l)], testing::reference_srp(trace, m, {l}), 1e-15);
+      for (int slots : {2, 4}) {  // k and 2k
+        const SchScore h = segment_cache_hit_rate(trace, m, slots);
+        EXPECT_NEAR(h.per_layer_caches,
+                    testing::reference_sch(trace, m, {slots, slots, slots}, false), 1e-15)
+            << m << " " << slots;
+        EXPECT_NEAR(h.model, testing::reference_sch(trace, m, {3 * slots}, true), 1e-15)
+            << m << " " << slots;
+      }
+    }
+  }
+}
+
+TEST(RoutingStats, SchKnownAnswers) {
   // Constant routing: only the k cold misses of each layer.
   std::vector<std::vector<std::vector<int>>> constant;
   for (int t = 0; t < 50; ++t) constant.push_back({{1, 2}, {0, 3}});
-  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(constant, 4), 16, 2).mean, 98.0 / 100.0);
+  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(constant, 4), 16, 2).per_layer_caches,
+                   98.0 / 100.0);
+  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(constant, 4), 16, 2).model,
+                   98.0 / 100.0);  // one pool of 4: the same 4 cold misses
   // Runs of one expert (k = 1, one slot): every run starts with exactly one miss, whatever m.
   std::vector<std::vector<std::vector<int>>> runs;
   for (int t = 0; t < 60; ++t) runs.push_back({{(t / 5) % 3}});
   for (int m : {1, 4, 16})
-    EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(runs, 3), m, 1).mean, 48.0 / 60.0);
-  // A cycle 0 1 2 0 1 2 ... with 2 slots. m = 1 sees which resident comes next and keeps it:
-  // after the 3 cold misses every other access hits (30 of 62). m = 2 sees both residents once,
-  // falls back to LRU and drops the one needed next, every time but the last (token 62 is past
-  // the end, so at token 60 only one resident is still needed): 1 hit.
+    EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(runs, 3), m, 1).model, 48.0 / 60.0);
+  // A cycle 0 1 2 0 1 2 ... (k = 1), 62 tokens. With k = 1 slot it never hits. With 2k = 2
+  // slots, at a miss on token t the residents are x(t-1) and x(t-2) = x(t+1):
+  //  - m = 1: the segment [t, t+1) is token t alone, both residents count 0, LRU drops x(t-2),
+  //    the one needed next: no hit;
+  //  - m = 2: [t, t+2) sees x(t+1) once and x(t-1) not, keeps x(t+1): after the cold misses at
+  //    t = 0, 1 every other token hits (t = 3, 5, ..., 61): 30 of 62;
+  //  - m = 4: [t, t+4) uses each resident once after t, LRU drops the one needed next, except
+  //    at t = 60 where [60, 62) holds only x(61): 1 hit;
+  //  - m = 16: a full segment uses each resident 5 times (a tie, so LRU) until it runs past the
+  //    end: with L = 61 - t tokens left, x(t+1) is used more than x(t+2) iff L = 1 mod 3, which
+  //    happens at the misses t = 48, 51, 54, 57, 60: hits at 49, 52, 55, 58, 61, 5 of 62.
   std::vector<std::vector<std::vector<int>>> cycle;
   for (int t = 0; t < 62; ++t) cycle.push_back({{t % 3}});
-  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(cycle, 3), 1, 2).mean, 30.0 / 62.0);
-  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(make_trace(cycle, 3), 2, 2).mean, 1.0 / 62.0);
+  const RoutingTrace c = make_trace(cycle, 3);
+  for (int m : {1, 2, 4, 16}) EXPECT_DOUBLE_EQ(segment_cache_hit_rate(c, m, 1).model, 0.0) << m;
+  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(c, 1, 2).model, 0.0);
+  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(c, 2, 2).model, 30.0 / 62.0);
+  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(c, 4, 2).model, 1.0 / 62.0);
+  EXPECT_DOUBLE_EQ(segment_cache_hit_rate(c, 16, 2).model, 5.0 / 62.0);
 }
 
 }  // namespace

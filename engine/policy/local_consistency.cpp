@@ -1,0 +1,206 @@
+#include "engine/policy/local_consistency.h"
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <numeric>
+
+#include "engine/common/error.h"
+#include "engine/policy/access_stream.h"
+#include "engine/policy/policies.h"
+#include "engine/policy/simulator.h"
+
+namespace moescope::policy {
+
+namespace {
+
+std::vector<int64_t> selected_tokens(const RoutingTrace& trace, PhaseFilter filter) {
+  std::vector<int64_t> tokens;
+  for (int64_t t = 0; t < trace.n_tokens(); ++t)
+    if (phase_selected(filter, trace.phase[size_t(t)])) tokens.push_back(t);
+  return tokens;
+}
+
+// hist[c]: (segment, expert) pairs of layer l whose expert routes c of the segment's m tokens,
+// c = 0..m, over the T - m + 1 segments of `tokens`. Each count keeps the segment index from
+// which it holds, so a slide costs O(k) instead of O(n_experts).
+std::vector<int64_t> count_histogram(const RoutingTrace& trace, const std::vector<int64_t>& tokens,
+                                     LayerId l, int32_t m) {
+  const size_t n = size_t(trace.shape.n_experts[size_t(l.value)]);
+  const int64_t segments = int64_t(tokens.size()) - m + 1;
+  std::vector<int64_t> hist(size_t(m) + 1, 0);
+  std::vector<int32_t> count(n, 0);
+  std::vector<int64_t> since(n, 0);  // first segment the current count holds for
+  auto change = [&](int64_t i, ExpertId e, int32_t delta) {
+    // Token i enters (or token i - m leaves) from segment i - m + 1 on.
+    const int64_t from = std::max<int64_t>(0, i - m + 1);
+    hist[size_t(count[e.value])] += from - since[e.value];
+    since[e.value] = from;
+    count[e.value] += delta;
+  };
+  for (int64_t i = 0; i < int64_t(tokens.size()); ++i) {
+    for (ExpertId e : trace.experts(TokenPos(int32_t(tokens[size_t(i)])), l)) change(i, e, +1);
+    if (i >= m)
+      for (ExpertId e : trace.experts(TokenPos(int32_t(tokens[size_t(i - m)])), l))
+        change(i, e, -1);
+  }
+  for (size_t e = 0; e < n; ++e) hist[size_t(count[e])] += segments - since[e];
+  return hist;
+}
+
+struct BestF1 {
+  double f1 = 0;
+  int32_t threshold = 0;
+};
+
+// max_j 2 M(j) / max(1, P(j) + A) from the histogram (first j on ties).
+BestF1 best_f1(const std::vector<int64_t>& hist, int32_t m) {
+  int64_t matches = 0, predicted_sets = 0;  // suffix sums over c >= j
+  std::vector<int64_t> suffix_matches(hist.size()), suffix_sets(hist.size());
+  for (size_t c = hist.size(); c-- > 0;) {
+    matches += int64_t(c) * hist[c];
+    predicted_sets += hist[c];
+    suffix_matches[c] = matches;
+    suffix_sets[c] = predicted_sets;
+  }
+  const int64_t activations = suffix_matches[0];
+  BestF1 best{-1, 0};
+  for (size_t j = 0; j < hist.size(); ++j) {
+    const int64_t denominator = std::max<int64_t>(1, int64_t(m) * suffix_sets[j] + activations);
+    const double f1 = double(2 * suffix_matches[j]) / double(denominator);
+    if (f1 > best.f1) best = {f1, int32_t(j)};
+  }
+  return best;
+}
+
+double hit_rate_or_nan(const CacheCounters& c) {
+  return c.accesses ? c.hit_rate() : SrpScore::kNaN;
+}
+
+}  // namespace
+
+SrpScore segment_routing_performance(const RoutingTrace& trace, int32_t m, PhaseFilter filter) {
+  if (m < 1) fail("SRP needs a segment of at least one token, not {}", m);
+  const std::vector<int64_t> tokens = selected_tokens(trace, filter);
+  SrpScore out;
+  out.m = m;
+  std::vector<int64_t> pooled(size_t(m) + 1, 0);
+  const bool fits = int64_t(tokens.size()) >= m;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) {
+    if (!fits) {
+      out.per_layer.push_back(SrpScore::kNaN);
+      out.per_layer_threshold.push_back(-1);
+      continue;
+    }
+    const std::vector<int64_t> hist = count_histogram(trace, tokens, LayerId(l), m);
+    const BestF1 b = best_f1(hist, m);
+    out.per_layer.push_back(b.f1);
+    out.per_layer_threshold.push_back(b.threshold);
+    for (size_t c = 0; c < hist.size(); ++c) pooled[c] += hist[c];
+  }
+  if (fits && trace.n_layers() > 0) {
+    const BestF1 b = best_f1(pooled, m);
+    out.model = b.f1;
+    out.model_threshold = b.threshold;
+  }
+  return out;
+}
+
+double srp_floor(const MoeShape& shape) {
+  double k = 0, n = 0;
+  for (int32_t l = 0; l < shape.n_layers(); ++l) {
+    k += shape.top_k[size_t(l)];
+    n += shape.n_experts[size_t(l)];
+  }
+  return n + k > 0 ? 2 * k / (n + k) : SrpScore::kNaN;
+}
+
+WindowCoverage best_k_window_coverage(const RoutingTrace& trace, int32_t m, PhaseFilter filter) {
+  if (m < 1) fail("window coverage needs a window of at least one token, not {}", m);
+  const std::vector<int64_t> tokens = selected_tokens(trace, filter);
+  WindowCoverage out;
+  out.m = m;
+  double total = 0;
+  int layers = 0;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) {
+    if (int64_t(tokens.size()) < m) {
+      out.per_layer.push_back(SrpScore::kNaN);
+      continue;
+    }
+    const int32_t k = trace.shape.top_k[size_t(l)];
+    std::vector<int32_t> count(size_t(trace.shape.n_experts[size_t(l)]), 0), scratch;
+    int64_t activations = 0;
+    auto slide = [&](int64_t t, int32_t delta) {
+      for (ExpertId e : trace.experts(TokenPos(int32_t(t)), LayerId(l))) {
+        count[e.value] += delta;
+        activations += delta;
+      }
+    };
+    double sum = 0;
+    int64_t windows = 0;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      slide(tokens[i], +1);
+      if (i >= size_t(m)) slide(tokens[i - size_t(m)], -1);
+      if (i + 1 < size_t(m)) continue;
+      scratch = count;
+      const size_t top = std::min(scratch.size(), size_t(k));
+      std::nth_element(scratch.begin(), scratch.begin() + ptrdiff_t(top) - 1, scratch.end(),
+                       std::greater<>());
+      const int64_t covered =
+          std::accumulate(scratch.begin(), scratch.begin() + ptrdiff_t(top), int64_t{0});
+      sum += activations > 0 ? double(covered) / double(activations) : 1.0;
+      ++windows;
+    }
+    out.per_layer.push_back(sum / double(windows));
+    total += out.per_layer.back();
+    ++layers;
+  }
+  if (layers) out.mean_of_layers = total / layers;
+  return out;
+}
+
+SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m,
+                                const std::vector<int32_t>& slots, PhaseFilter filter) {
+  if (slots.size() != size_t(trace.n_layers()))
+    fail("SCH needs the slots of all {} MoE layers, got {}", trace.n_layers(), slots.size());
+  uint64_t total_slots = 0;
+  for (int32_t c : slots) {
+    if (c < 0) fail("SCH needs a non-negative capacity, not {}", c);
+    total_slots += uint64_t(c);
+  }
+  auto stream = std::make_shared<const AccessStream>(AccessStream::build(trace, {1}));
+  auto counted = [&](const CacheReport& r, int32_t l) {
+    CacheCounters c;
+    for (Phase p : {Phase::kPrefill, Phase::kDecode})
+      if (phase_selected(filter, p)) c += r.layer[int(p)][size_t(l)];
+    return c;
+  };
+  SchScore out;
+  out.m = m;
+  {
+    CacheSimulator sim(trace.shape, CacheCapacity::per_layer(slots), make_sch(stream, m));
+    const CacheReport& r = replay(trace, *stream, sim);
+    CacheCounters all;
+    for (int32_t l = 0; l < trace.n_layers(); ++l) {
+      const CacheCounters c = counted(r, l);
+      out.per_layer.push_back(hit_rate_or_nan(c));
+      all += c;
+    }
+    out.per_layer_caches = hit_rate_or_nan(all);
+  }
+  CacheSimulator sim(trace.shape, CacheCapacity::global_slots(total_slots), make_sch(stream, m));
+  const CacheReport& r = replay(trace, *stream, sim);
+  CacheCounters all;
+  for (int32_t l = 0; l < trace.n_layers(); ++l) all += counted(r, l);
+  out.model = hit_rate_or_nan(all);
+  return out;
+}
+
+SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m, int32_t slots_per_layer,
+                                PhaseFilter filter) {
+  return segment_cache_hit_rate(trace, m, std::vector<int32_t>(size_t(trace.n_layers()),
+                                                               slots_per_layer),
+                                filter);
+}
+
+}  // namespace moescope::policy
