@@ -12,6 +12,7 @@
 
 #include "views/common/color_legend.h"
 #include "views/common/format.h"
+#include "views/common/view_export.h"
 #include "views/session/session_controller.h"
 #include "views/text/token_text_view.h"
 
@@ -39,6 +40,7 @@ TextPanel::TextPanel(SessionController* session, QWidget* parent)
   view_ = new TokenTextView(session_, this);
   layout->addLayout(bar);
   layout->addWidget(view_, 1);
+  new ViewExport(view_, [v = view_] { return v->exportTable(); }, "tokens");
 
   measure_->setCurrentIndex(int(TokenMeasure::kMisses));
   connect(measure_, &QComboBox::currentIndexChanged, this, [this](int i) {

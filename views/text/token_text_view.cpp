@@ -14,6 +14,7 @@
 
 #include "views/common/color_scale.h"
 #include "views/common/format.h"
+#include "views/common/view_export.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 
@@ -290,6 +291,23 @@ QString TokenTextView::specialDescription(const TokenInfo& tok) const {
       break;
   }
   return tr("Special token, %1. It makes no text; the grey badge shows its name.").arg(what);
+}
+
+ExportTable TokenTextView::exportTable() const {
+  const RunData& run = session_->run();
+  const int layer = session_->selection()->layer();
+  ExportTable t;
+  static const char* const kColumn[] = {"none", "miss_share", "stall_ns", "top1_expert",
+                                        "entropy_bits"};
+  t.header << "token" << "id" << "text" << "generated" << kColumn[int(measure_)];
+  for (int i = 0; i < run.token_count(); ++i) {
+    const TokenInfo& info = run.token(i);
+    const double v = measure_ == TokenMeasure::kNone ? std::nan("")
+                                                     : raw_measure(run, measure_, i, layer);
+    t.rows << QStringList{QString::number(i), QString::number(info.id), info.text,
+                          info.generated ? "1" : "0", std::isnan(v) ? QString() : csv_number(v)};
+  }
+  return t;
 }
 
 QString TokenTextView::routingTooltip(int t) const {

@@ -32,6 +32,8 @@ class TracePanel : public QWidget {
   // Shows the run of the given row; compares the runs of two rows.
   void showRun(int row);
   void compareRuns(int row_a, int row_b);
+  // Lists the runs of the open trace again (after a run was recorded into it).
+  void refreshRuns();
 
  Q_SIGNALS:
   void runsListed();
