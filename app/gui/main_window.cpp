@@ -201,6 +201,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 },
                 0);
           });
+  connect(traces_, &views::TracePanel::openFailed, this,
+          [this](const QString& path, const QString& error) {
+            busy_->hide();
+            showStatus(
+                [path, error] {
+                  return tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error);
+                },
+                10000);
+          });
   connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
           [](const QStringList& files) { QSettings().setValue("recentModels", files); });
 
@@ -512,6 +521,8 @@ void MainWindow::openTrace(const QString& path) {
       dock->raise();
     }
   }
+  busy_->show();
+  showStatus([path] { return tr("Reading %1 …").arg(QFileInfo(path).fileName()); }, 0);
   traces_->openTrace(path);
 }
 
@@ -529,7 +540,7 @@ void MainWindow::restoreSettings() {
     // First start: once the window has its size, give the docks room around the text.
     QTimer::singleShot(0, this, &MainWindow::applyDefaultLayout);
   } else {
-    rescueFloatingDocks();
+    QTimer::singleShot(0, this, &MainWindow::rescueFloatingDocks);  // once shown
   }
 }
 

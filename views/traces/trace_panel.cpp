@@ -165,6 +165,7 @@ void TracePanel::openTrace(const QString& path) {
         if (!r.runs) {
           runs_->setRuns({});
           file_->setText(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), r.error));
+          Q_EMIT openFailed(path, r.error);
           return;
         }
         runs_->setRuns(std::move(*r.runs));
@@ -175,6 +176,7 @@ void TracePanel::openTrace(const QString& path) {
           session_->openTrace(path_, runs_->runId(runs_->rowCount() - 1));
         } else {
           file_->setText(tr("%1 holds no runs").arg(QFileInfo(path).fileName()));
+          Q_EMIT openFailed(path, tr("it holds no runs"));
         }
       });
 }

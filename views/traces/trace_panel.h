@@ -38,6 +38,8 @@ class TracePanel : public QWidget {
  Q_SIGNALS:
   void runsListed();
   void comparisonReady();
+  // The file could not be read, or holds no runs: nothing is shown from it.
+  void openFailed(const QString& path, const QString& error);
 
  protected:
   void changeEvent(QEvent* event) override;
