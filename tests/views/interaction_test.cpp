@@ -43,7 +43,10 @@
 #include "views/suitability/suitability_panel.h"
 #include "views/text/text_panel.h"
 #include "views/text/token_text_view.h"
+#include "views/traces/trace_loading.h"
 #include "views/traces/trace_panel.h"
+#include <QTextBrowser>
+#include <QTextDocument>
 
 using namespace moescope;
 using namespace moescope::views;
@@ -396,6 +399,44 @@ class InteractionTest : public QObject {
     QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, from);
     QVERIFY(!chart->zoomed());
     QCOMPARE(chart->xRange().second, 63.0);
+  }
+
+  void textWrapsAtWordsAndPinsTheDetails() {
+    QTemporaryDir dir;
+    LoadedRun r = load_trace_run(write_small_trace(dir).toStdString());
+    const QStringList pieces = {" ack", "now", "ledged", " the", " truth", " univers", "ally", ","};
+    for (size_t t = 0; t < r.data.tokens.size(); ++t) {
+      r.data.tokens[t].text = pieces[int(t) % pieces.size()];
+    }
+    SessionController s;
+    TextPanel panel(&s);
+    panel.resize(420, 500);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    s.showRun(r.shape, r.data, "words");
+    TokenTextView* view = panel.textView();
+    QCOMPARE(view->laidOutTokens(), 64);
+    int breaks = 0;
+    for (int t = 1; t < 64; ++t) {
+      const bool continues = !pieces[t % pieces.size()].front().isSpace() &&
+                             pieces[t % pieces.size()] != ",";
+      const int y0 = view->tokenRect(t - 1).y(), y1 = view->tokenRect(t).y();
+      if (y1 != y0) ++breaks;
+      if (continues) {
+        QVERIFY2(y1 == y0, qPrintable(QString("token %1 split from its word").arg(t)));
+      }
+    }
+    QVERIFY(breaks > 2);  // narrow enough to wrap
+
+    // The pinned details: the tooltip's routing of the selected token, as selectable text.
+    QTextBrowser* details = panel.tokenDetails();
+    QVERIFY(details->toPlainText().isEmpty());
+    s.selection()->setToken(20);
+    QTextDocument expected;
+    expected.setHtml(view->routingTooltip(20));
+    QCOMPARE(details->toPlainText(), expected.toPlainText());
+    QVERIFY(!details->toPlainText().isEmpty());
+    QVERIFY(details->textInteractionFlags() & Qt::TextSelectableByMouse);
   }
 
   void policiesKeepTheirColours() {
