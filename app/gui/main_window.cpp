@@ -13,7 +13,11 @@
 #include <QLocale>
 #include <QMenu>
 #include <QMenuBar>
+#include <QFileDialog>
+#include <QGuiApplication>
 #include <QMessageBox>
+#include <QProgressBar>
+#include <QScreen>
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
@@ -22,11 +26,13 @@
 #include "app/cli/default_model.h"
 #include "app/gui/i18n.h"
 #include "app/gui/theme.h"
+#include "app/gui/trace_export.h"
 #include "engine/common/error.h"
 #include "views/affinity/affinity_panel.h"
 #include "views/charts/capacity_curves_panel.h"
 #include "views/charts/policy_comparison_panel.h"
 #include "views/heatmap/layer_expert_panel.h"
+#include "views/common/wheel_guard.h"
 #include "views/heatmap/token_expert_panel.h"
 #include "views/model/model_panel.h"
 #include "views/prompt/prompt_panel.h"
@@ -119,7 +125,23 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   (void)affinity_dock;
 
   run_status_ = new views::RunStatus(session_, this);
+  busy_ = new QProgressBar(this);
+  busy_->setObjectName("busyIndicator");
+  busy_->setRange(0, 0);  // busy: reading and analysing have no known length
+  busy_->setMaximumWidth(120);
+  busy_->hide();
+  statusBar()->addPermanentWidget(busy_);
   statusBar()->addPermanentWidget(run_status_);
+  connect(session_, &views::SessionController::traceLoading, this, [this](const QString& path) {
+    busy_->show();
+    showStatus([path] { return tr("Reading %1 …").arg(QFileInfo(path).fileName()); }, 0);
+  });
+  connect(session_, &views::SessionController::analysisUpdated, this, [this] {
+    const auto& a = session_->run().analysis();
+    if (a && a->n_tokens >= session_->run().routed_count()) busy_->hide();
+  });
+  connect(session_, &views::SessionController::modelLoaded, this, &MainWindow::updateTitle);
+  connect(session_, &views::SessionController::runStarted, this, &MainWindow::updateTitle);
   connect(session_, &views::SessionController::modelFailed, this,
           [this](const QString& path, const QString& error) {
             showStatus(
@@ -133,6 +155,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   connect(session_, &views::SessionController::traceFailed, this,
           [this](const QString& path, const QString& error) {
+            busy_->hide();
+            for (QDockWidget* dock : docks_) {
+              if (dock->objectName() == "tracesDock") {
+                dock->show();
+                dock->raise();
+              }
+            }
             showStatus(
                 [path, error] {
                   return tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error);
@@ -158,18 +187,123 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
           });
   connect(session_, &views::SessionController::traceOpened, this,
           [this](const QString& path, qint64 run) {
+            updateTitle();
+            if (!session_->run().analysis() && session_->run().routed_count() == 0) busy_->hide();
+            const QString other =
+                session_->trace_from_other_model() ? session_->trace_model() : QString();
             showStatus(
-                [path, run] {
-                  return tr("Showing run %1 of %2").arg(run).arg(QFileInfo(path).fileName());
+                [path, run, other] {
+                  QString text = tr("Showing run %1 of %2").arg(run).arg(QFileInfo(path).fileName());
+                  if (!other.isEmpty()) {
+                    text += " — " + tr("recorded with %1, not the loaded model").arg(other);
+                  }
+                  return text;
                 },
                 0);
+          });
+  connect(traces_, &views::TracePanel::openFailed, this,
+          [this](const QString& path, const QString& error) {
+            busy_->hide();
+            showStatus(
+                [path, error] {
+                  return tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error);
+                },
+                10000);
           });
   connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
           [](const QStringList& files) { QSettings().setValue("recentModels", files); });
 
   createMenus();
+  default_state_ = saveState();
   restoreSettings();
   retranslate();
+  views::install_wheel_guard(this);
+}
+
+void MainWindow::updateTitle() {
+  QStringList parts;
+  if (const views::LoadedModel* m = session_->model()) parts << m->display_name();
+  if (!session_->trace_path().isEmpty()) {
+    parts << tr("%1, run %2")
+                 .arg(QFileInfo(session_->trace_path()).fileName())
+                 .arg(session_->trace_run());
+  }
+  parts << tr("MoEScope — mixture-of-experts profiler");
+  setWindowTitle(parts.join(QStringLiteral(" — ")));
+}
+
+void MainWindow::chooseTrace() {
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Open a trace"), QString(), tr("MoEScope traces (*.sqlite);;All files (*)"));
+  if (!path.isEmpty()) openTrace(path);
+}
+
+bool MainWindow::exportTrace(const QString& kind, const QString& path, QString* error) {
+  QString message;
+  if (session_->trace_path().isEmpty()) {
+    message = tr("Nothing to export: open a trace, or record the run (Settings → Recording) and "
+                 "open it");
+  } else {
+    try {
+      write_trace_export(session_->trace_path(), session_->trace_run(), kind, path);
+      showStatus([path] { return tr("Exported %1").arg(QFileInfo(path).fileName()); }, 8000);
+      return true;
+    } catch (const std::exception& e) {
+      message = QString::fromUtf8(e.what());
+    }
+  }
+  showStatus([message] { return tr("Export failed: %1").arg(message); }, 15000);
+  if (error) *error = message;
+  return false;
+}
+
+void MainWindow::chooseExport(const QString& kind) {
+  if (session_->trace_path().isEmpty()) {
+    QMessageBox::information(this, tr("Export"),
+                             tr("Export writes the run on show from its trace. Open a trace "
+                                "(File → Open trace), or record runs (Settings → Recording) and "
+                                "open the trace."));
+    return;
+  }
+  QString suffix = ".csv";
+  for (const TraceExportKind& k : trace_export_kinds()) {
+    if (k.id == kind) suffix = k.suffix;
+  }
+  const QString base = QFileInfo(session_->trace_path()).completeBaseName() +
+                       QStringLiteral("-run%1").arg(session_->trace_run());
+  const QString name = kind.startsWith("csv:") ? base + "-" + kind.mid(4) : base;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export"), name + suffix);
+  if (path.isEmpty()) return;
+  QString error;
+  QApplication::setOverrideCursor(Qt::WaitCursor);
+  const bool ok = exportTrace(kind, path, &error);
+  QApplication::restoreOverrideCursor();
+  if (!ok) QMessageBox::warning(this, tr("Export failed"), error);
+}
+
+void MainWindow::resetLayout() {
+  restoreState(default_state_);
+  for (QDockWidget* dock : docks_) {
+    dock->setFloating(false);
+    dock->show();
+  }
+  for (QDockWidget* dock : docks_) {
+    const QString name = dock->objectName();
+    if (name == "layerExpertDock" || name == "policyDock") dock->raise();
+  }
+  applyDefaultLayout();
+}
+
+void MainWindow::rescueFloatingDocks() {
+  for (QDockWidget* dock : docks_) {
+    if (!dock->isFloating()) continue;
+    const QRect g = dock->frameGeometry();
+    bool on_screen = false;
+    for (QScreen* screen : QGuiApplication::screens()) {
+      on_screen = on_screen || screen->availableGeometry().intersected(g).width() >= 40;
+    }
+    if (!on_screen || g.isEmpty()) dock->setFloating(false);
+  }
 }
 
 MainWindow::~MainWindow() = default;
@@ -192,8 +326,15 @@ void MainWindow::createMenus() {
   file_menu_ = menuBar()->addMenu(QString());
   open_model_ = file_menu_->addAction(QString(), model_panel_, &views::ModelPanel::chooseModel);
   open_model_->setShortcut(QKeySequence::Open);
-  open_trace_ = file_menu_->addAction(QString(), traces_, &views::TracePanel::chooseTrace);
+  open_trace_ = file_menu_->addAction(QString(), this, &MainWindow::chooseTrace);
   open_trace_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  export_menu_ = file_menu_->addMenu(QString());
+  export_menu_->setObjectName("exportMenu");
+  for (const TraceExportKind& kind : trace_export_kinds()) {
+    QAction* a = export_menu_->addAction(QString(), this, [this, id = kind.id] { chooseExport(id); });
+    a->setData(kind.id);
+    if (kind.id == "html") export_menu_->insertSeparator(a);
+  }
   file_menu_->addSeparator();
   quit_ = file_menu_->addAction(QString(), this, &QWidget::close);
   quit_->setShortcut(QKeySequence::Quit);
@@ -212,6 +353,8 @@ void MainWindow::createMenus() {
 
   view_menu_ = menuBar()->addMenu(QString());
   for (QDockWidget* dock : docks_) view_menu_->addAction(dock->toggleViewAction());
+  view_menu_->addSeparator();
+  reset_layout_ = view_menu_->addAction(QString(), this, &MainWindow::resetLayout);
   view_menu_->addSeparator();
   theme_menu_ = view_menu_->addMenu(QString());
   auto* themes = new QActionGroup(this);
@@ -248,7 +391,7 @@ void MainWindow::createMenus() {
 }
 
 void MainWindow::retranslate() {
-  setWindowTitle(tr("MoEScope — mixture-of-experts profiler"));
+  updateTitle();
   const QHash<QString, QString> titles = {
       {"modelDock", tr("Model")},
       {"settingsDock", tr("Settings")},
@@ -264,6 +407,23 @@ void MainWindow::retranslate() {
   file_menu_->setTitle(tr("&File"));
   open_model_->setText(tr("&Open model…"));
   open_trace_->setText(tr("Open &trace…"));
+  export_menu_->setTitle(tr("&Export"));
+  for (QAction* a : export_menu_->actions()) {
+    const QString id = a->data().toString();
+    if (id.isEmpty()) continue;
+    if (id.startsWith("csv:")) {
+      a->setText(tr("CSV: %1 table…").arg(id.mid(4)));
+    } else if (id == "json") {
+      a->setText(tr("JSON (everything the run holds)…"));
+    } else if (id == "perfetto") {
+      a->setText(tr("Perfetto / Chrome trace…"));
+    } else if (id == "html") {
+      a->setText(tr("HTML report…"));
+    } else if (id == "pdf") {
+      a->setText(tr("PDF report…"));
+    }
+  }
+  reset_layout_->setText(tr("&Reset layout"));
   quit_->setText(tr("&Quit"));
   run_menu_->setTitle(tr("&Run"));
   generate_->setText(tr("&Generate"));
@@ -361,6 +521,8 @@ void MainWindow::openTrace(const QString& path) {
       dock->raise();
     }
   }
+  busy_->show();
+  showStatus([path] { return tr("Reading %1 …").arg(QFileInfo(path).fileName()); }, 0);
   traces_->openTrace(path);
 }
 
@@ -377,6 +539,8 @@ void MainWindow::restoreSettings() {
   if (!restoreState(s.value("window/state").toByteArray())) {
     // First start: once the window has its size, give the docks room around the text.
     QTimer::singleShot(0, this, &MainWindow::applyDefaultLayout);
+  } else {
+    QTimer::singleShot(0, this, &MainWindow::rescueFloatingDocks);  // once shown
   }
 }
 

@@ -14,6 +14,7 @@ class QAction;
 class QActionGroup;
 class QDockWidget;
 class QMenu;
+class QProgressBar;
 
 namespace moescope::views {
 class SessionController;
@@ -61,9 +62,19 @@ class MainWindow : public QMainWindow {
   QString language() const { return language_; }
   // Sizes the docks for the window's current size (the first start's layout).
   void applyDefaultLayout();
+  // View → Reset layout: every dock back where the first start puts it, shown and docked.
+  void resetLayout();
+  // File → Export: writes the run on show, from its trace, as `kind` (trace_export.h) to `path`.
+  // False (and the reason in the status bar and *error) when no trace run is on show or the
+  // export fails.
+  bool exportTrace(const QString& kind, const QString& path, QString* error = nullptr);
+  QMenu* exportMenu() const { return export_menu_; }
+  QProgressBar* busyIndicator() const { return busy_; }
 
  public Q_SLOTS:
   void showAbout();
+  // File → Open trace: a file dialog, then openTrace().
+  void chooseTrace();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -80,6 +91,10 @@ class MainWindow : public QMainWindow {
   // Shows a status message for `timeout_ms`; `text` is asked again when the language changes,
   // so a message on show is retranslated with everything else.
   void showStatus(std::function<QString()> text, int timeout_ms);
+  void updateTitle();
+  void chooseExport(const QString& kind);
+  // Floating docks restored outside every screen are docked again, so that they can be seen.
+  void rescueFloatingDocks();
 
   views::SessionController* session_;
   views::ModelPanel* model_panel_;
@@ -104,6 +119,10 @@ class MainWindow : public QMainWindow {
   QMenu* theme_menu_ = nullptr;
   QMenu* language_menu_ = nullptr;
   QMenu* help_menu_ = nullptr;
+  QMenu* export_menu_ = nullptr;
+  QAction* reset_layout_ = nullptr;
+  QProgressBar* busy_ = nullptr;
+  QByteArray default_state_;  // the docks as built, for Reset layout
   QAction* open_model_ = nullptr;
   QAction* open_trace_ = nullptr;
   QAction* quit_ = nullptr;

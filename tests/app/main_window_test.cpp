@@ -39,7 +39,12 @@
 #include "views/text/text_panel.h"
 #include "views/text/token_text_view.h"
 #include "views/traces/run_list_model.h"
+#include "views/traces/run_compare_model.h"
 #include "views/traces/trace_panel.h"
+#include "storage/synthetic_recording.h"
+#include <QMenu>
+#include <QPlainTextEdit>
+#include <QProgressBar>
 
 using namespace moescope;
 using namespace moescope::views;
@@ -252,6 +257,118 @@ class MainWindowTest : public QObject {
     for (QDockWidget* d : w.docks()) {
       QCOMPARE(d->isVisible(), d->objectName() != "affinityDock");
     }
+  }
+
+  void resetLayoutBringsEveryDockBack() {
+    gui::MainWindow w;
+    w.resize(1400, 900);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QDockWidget* policy = nullptr;
+    for (QDockWidget* d : w.docks()) {
+      if (d->objectName() == "affinityDock" || d->objectName() == "settingsDock") d->hide();
+      if (d->objectName() == "policyDock") policy = d;
+    }
+    QVERIFY(policy);
+    policy->setFloating(true);
+    policy->move(-20000, -20000);  // somewhere no screen is
+    w.resetLayout();
+    for (QDockWidget* d : w.docks()) {
+      QVERIFY2(d->isVisible() || w.tabifiedDockWidgets(d).size() > 0, qPrintable(d->objectName()));
+      QVERIFY2(!d->isFloating(), qPrintable(d->objectName()));
+      QVERIFY2(!d->isHidden(), qPrintable(d->objectName()));
+    }
+    QCOMPARE(w.dockWidgetArea(policy), Qt::BottomDockWidgetArea);
+
+    // A floating dock saved at exit is visible, on a screen, at the next start.
+    policy->setFloating(true);
+    policy->move(-20000, -20000);
+    w.close();
+    gui::MainWindow again;
+    again.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&again));
+    for (QDockWidget* d : again.docks()) {
+      if (d->objectName() != "policyDock") continue;
+      QVERIFY(d->isVisible());
+      if (d->isFloating()) {
+        QVERIFY(QGuiApplication::screenAt(d->frameGeometry().center()) != nullptr);
+      }
+    }
+  }
+
+  void openingATraceInTheWindow() {
+    QTemporaryDir dir;
+    storage::SyntheticRecording what;
+    what.spec.n_tokens = 48;
+    what.spec.n_prefill = 8;
+    const QString first = dir.filePath("first.sqlite");
+    storage::write_synthetic_trace(first.toStdString(), what);
+    what.spec.seed = 2;
+    storage::write_synthetic_trace(first.toStdString(), what);  // a second run
+    const QString second = dir.filePath("second.sqlite");
+    storage::write_synthetic_trace(second.toStdString(), what);
+
+    gui::MainWindow w;
+    w.show();
+    SessionController* s = w.session();
+    RunSettings mine = s->settings();
+    mine.cache.policy = "fifo";
+    mine.cache.budget_percent = 33;
+    s->setSettings(mine);
+    QString error;
+    QVERIFY(!w.exportTrace("csv:tokens", dir.filePath("none.csv"), &error));  // nothing on show
+    QVERIFY(!error.isEmpty());
+    QVERIFY(!QFile::exists(dir.filePath("none.csv")));
+
+    QDockWidget* traces_dock = nullptr;
+    for (QDockWidget* d : w.docks()) {
+      if (d->objectName() == "tracesDock") traces_dock = d;
+    }
+    QSignalSpy opened(s, &SessionController::traceOpened);
+    w.openTrace(first);
+    QVERIFY(w.busyIndicator()->isVisible());  // reading, then analysing
+    QVERIFY(opened.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(!w.busyIndicator()->isVisible(), 10000);
+    QVERIFY(!traces_dock->visibleRegion().isEmpty());  // brought forward
+    QVERIFY(w.windowTitle().contains("first.sqlite"));
+    QCOMPARE(s->settings().cache.policy, QString("fifo"));
+    QCOMPARE(s->settings().cache.budget_percent, 33);
+    // The prompt box shows the run's prompt, not the one from before.
+    QString prompt;
+    for (int t = 0; t < s->run().prompt_count(); ++t) prompt += s->run().token(t).text;
+    QCOMPARE(w.findChild<QPlainTextEdit*>("promptEditor")->toPlainText(), prompt);
+
+    // File → Export: the trace's tables and the report, through storage/.
+    QStringList kinds;
+    for (QAction* a : w.exportMenu()->actions()) {
+      if (!a->data().toString().isEmpty()) kinds << a->data().toString();
+    }
+    QVERIFY(kinds.contains("csv:routing") && kinds.contains("html") && kinds.contains("pdf"));
+    const QString csv = dir.filePath("tokens.csv");
+    QVERIFY2(w.exportTrace("csv:tokens", csv, &error), qPrintable(error));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(QString::fromUtf8(f.readAll()).count('\n'), 1 + s->run().token_count());
+    const QString pdf = dir.filePath("report.pdf");
+    QVERIFY2(w.exportTrace("pdf", pdf, &error), qPrintable(error));
+    QFile p(pdf);
+    QVERIFY(p.open(QIODevice::ReadOnly));
+    QVERIFY(p.read(5) == "%PDF-");
+    QVERIFY(w.exportTrace("html", dir.filePath("report.html"), &error));
+    QVERIFY(!w.exportTrace("json", first, &error));  // never over the trace itself
+
+    // Compare the two runs, then open another trace: the old comparison goes.
+    TracePanel* panel = w.tracePanel();
+    QSignalSpy compared(panel, &TracePanel::comparisonReady);
+    panel->compareRuns(0, 1);
+    QVERIFY(compared.wait(10000));
+    QVERIFY(panel->compareModel()->rowCount() > 0);
+    QSignalSpy listed(panel, &TracePanel::runsListed);
+    w.openTrace(second);
+    QCOMPARE(panel->compareModel()->rowCount(), 0);
+    QVERIFY(listed.wait(10000));
+    QVERIFY(opened.wait(10000));
+    QVERIFY(w.windowTitle().contains("second.sqlite"));
   }
 };
 

@@ -118,10 +118,10 @@ class TraceTest : public QObject {
     QVERIFY(bos >= 0 && first.ids[0] == bos);
     QCOMPARE(first.special[0], int(SpecialKind::kBos));
     QCOMPARE(s.run().token(0).text, QString::fromStdString(s.model()->tokenizer->token_piece(bos)));
-    QCOMPARE(s.settings().cache.policy, QString("lru"));
-    QVERIFY(s.settings().cache.compare.contains("lfu"));
-    QCOMPARE(s.settings().cache.budget_percent, settings.cache.budget_percent);
-    QCOMPARE(s.settings().cache.link, QString("nvme"));
+    QCOMPARE(s.analysis_cache().policy, QString("lru"));
+    QVERIFY(s.analysis_cache().compare.contains("lfu"));
+    QCOMPARE(s.analysis_cache().budget_percent, settings.cache.budget_percent);
+    QCOMPARE(s.analysis_cache().link, QString("nvme"));
     QCOMPARE(reread.chosen.phase[0], first.chosen.phase[0]);
     QCOMPARE(reread.chosen.phase[1], first.chosen.phase[1]);
     QCOMPARE(reread.chosen.token, first.chosen.token);
@@ -239,7 +239,7 @@ class TraceTest : public QObject {
     QVERIFY(test::open_trace(s, path, run));
     const Snapshot reread = snapshot(s);
     QCOMPARE(reread.routing, live.routing);
-    QCOMPARE(s.settings().cache.prefetcher, QString("next-gate"));
+    QCOMPARE(s.analysis_cache().prefetcher, QString("next-gate"));
     QCOMPARE(reread.chosen.phase[0], live.chosen.phase[0]);
     QCOMPARE(reread.chosen.phase[1], live.chosen.phase[1]);
     QCOMPARE(reread.chosen.token, live.chosen.token);

@@ -12,6 +12,7 @@
 
 #include "views/common/color_scale.h"
 #include "views/common/format.h"
+#include "views/common/view_export.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 
@@ -78,6 +79,23 @@ std::pair<int, int> AffinityGraphView::nodeAt(const QPointF& pos) const {
     }
   }
   return best;
+}
+
+ExportTable AffinityGraphView::exportTable() const {
+  ExportTable t;
+  t.header << "layer" << "expert" << "next_expert" << "probability";
+  const auto& a = session_->run().analysis();
+  if (!a) return t;
+  for (size_t l = 0; l < a->affinity.size(); ++l) {
+    const int n1 = session_->run().n_experts(int(l) + 1);
+    const auto& m = a->affinity[l];
+    for (size_t i = 0; i < m.size(); ++i) {
+      if (m[i] < threshold_ || m[i] <= 0) continue;
+      t.rows << QStringList{QString::number(l), QString::number(i / size_t(n1)),
+                            QString::number(i % size_t(n1)), csv_number(m[i])};
+    }
+  }
+  return t;
 }
 
 int AffinityGraphView::visibleEdges() const {

@@ -9,6 +9,7 @@
 namespace moescope::views {
 
 class SessionController;
+struct ExportTable;
 
 class AffinityGraphView : public QWidget {
   Q_OBJECT
@@ -25,6 +26,8 @@ class AffinityGraphView : public QWidget {
   // Edges drawn at the current threshold, and those on the selected token's path (for tests).
   int visibleEdges() const;
   int highlightedEdges() const;
+  // The edges drawn at the threshold: layer, expert, next layer's expert, P(e' | e).
+  ExportTable exportTable() const;
 
   QSize sizeHint() const override { return {600, 360}; }
 

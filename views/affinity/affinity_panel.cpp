@@ -9,6 +9,7 @@
 
 #include "views/affinity/affinity_graph_view.h"
 #include "views/common/format.h"
+#include "views/common/view_export.h"
 
 namespace moescope::views {
 
@@ -31,6 +32,7 @@ AffinityPanel::AffinityPanel(SessionController* session, QWidget* parent) : QWid
   graph_ = new AffinityGraphView(session, this);
   layout->addLayout(bar);
   layout->addWidget(graph_, 1);
+  new ViewExport(graph_, [g = graph_] { return g->exportTable(); }, "affinity");
 
   connect(threshold_, &QSlider::valueChanged, this, [this](int v) {
     graph_->setThreshold(v / 100.0);

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "views/charts/line_chart.h"
+#include "views/common/view_export.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 
@@ -62,6 +63,7 @@ CapacityCurvesPanel::CapacityCurvesPanel(SessionController* session, QWidget* pa
   chart_->setXRange(0, 100);
   layout->addLayout(bar);
   layout->addWidget(chart_, 1);
+  new ViewExport(chart_, [c = chart_] { return c->exportTable(); }, "capacity-curves");
   connect(scope_, &QComboBox::currentIndexChanged, this, &CapacityCurvesPanel::refresh);
   connect(session_, &SessionController::analysisUpdated, this, &CapacityCurvesPanel::refresh);
   connect(session_, &SessionController::runStarted, this, [this] {

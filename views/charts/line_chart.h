@@ -8,9 +8,12 @@
 #include <QVector>
 #include <QWidget>
 
+#include <cmath>
 #include <memory>
 
 namespace moescope::views {
+
+struct ExportTable;
 
 struct SeriesStyle {
   QColor color;
@@ -43,12 +46,40 @@ class LineChart : public QWidget {
   int seriesCount() const;
   int pointCount(int series) const;
   QString seriesName(int series) const;
+  QColor seriesColor(int series) const;
+  // Every point of a series, before thinning.
+  QVector<QPointF> seriesPoints(int series) const;
   static constexpr int kMaxPoints = 2000;
+
+  // x is a token position: integer ticks, clicks report the token under the cursor.
+  void setXIsToken(bool token);
+  // Marks x (the selected token) with a vertical line; NaN: no mark.
+  void setMarkedX(double x);
+  double markedX() const;
+  // The x range on show: the zoom (wheel, or dragging across a range) or the data's.
+  std::pair<double, double> xRange() const;
+  // Zooms to [lo, hi] (lo >= hi: back to the whole range). Double-click resets too.
+  void zoomX(double lo, double hi);
+  bool zoomed() const;
+  // The values of every series at x (nearest point), as the hover tooltip shows them.
+  QString valuesAt(double x) const;
+  // Widget position <-> x value (for tests and the panels).
+  double xAt(const QPoint& widget_pos) const;
+  QPoint positionOf(double x, double y) const;
+  // The data as a table: series, x, y, one row per point (every point, not the thinned ones).
+  ExportTable exportTable() const;
+
+ Q_SIGNALS:
+  // A click on the plot at token `x` (setXIsToken).
+  void tokenClicked(int token);
 
  protected:
   void changeEvent(QEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
+  void updateMarker();
+  void applyXTicks(double lo, double hi);
   void rescale();
   void applyPalette();
 

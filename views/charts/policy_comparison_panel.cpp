@@ -1,6 +1,8 @@
 #include "views/charts/policy_comparison_panel.h"
 
 #include <QEvent>
+
+#include <cmath>
 #include <QHeaderView>
 #include <QTabWidget>
 #include <QTableView>
@@ -10,6 +12,7 @@
 #include "views/charts/policy_series.h"
 #include "views/charts/policy_table_model.h"
 #include "views/common/model_texts.h"
+#include "views/common/view_export.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 
@@ -38,6 +41,15 @@ PolicyComparisonPanel::PolicyComparisonPanel(SessionController* session, QWidget
   table_->verticalHeader()->hide();
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   tabs_->addTab(table_, QString());
+  for (LineChart* c : {hit_rate_, bytes_, stall_}) {
+    c->setXIsToken(true);
+    new ViewExport(c, [c] { return c->exportTable(); }, c->objectName());
+    connect(c, &LineChart::tokenClicked, session_->selection(), &Selection::setToken);
+    connect(session_->selection(), &Selection::tokenChanged, c,
+            [c](int t) { c->setMarkedX(t < 0 ? std::nan("") : double(t)); });
+  }
+  new ViewExport(
+      table_, [this] { return table_from_model(*table_model_); }, "policies");
   layout->addWidget(tabs_);
 
   connect(session_, &SessionController::runStarted, this, &PolicyComparisonPanel::refresh);
@@ -68,7 +80,7 @@ void PolicyComparisonPanel::refresh() {
   for (LineChart* c : {hit_rate_, bytes_, stall_}) c->clearSeries();
   const auto& a = session_->run().analysis();
   // Without an emulated link loads take no modelled time: say so rather than draw flat lines.
-  const QString link = a ? a->settings.link : session_->settings().cache.link;
+  const QString link = a ? a->settings.link : session_->analysis_cache().link;
   stall_->setTitle(link == "none"
                        ? tr("Modelled stall: none without an emulated link (choose one in "
                             "Settings → Link)")

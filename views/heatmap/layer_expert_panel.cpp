@@ -10,6 +10,8 @@
 #include "views/common/color_legend.h"
 #include "views/common/format.h"
 #include "views/common/model_texts.h"
+#include "views/common/view_export.h"
+#include "views/heatmap/heatmap_roles.h"
 #include "views/heatmap/heatmap_view.h"
 #include "views/heatmap/layer_expert_model.h"
 #include "views/session/session_controller.h"
@@ -44,6 +46,8 @@ LayerExpertPanel::LayerExpertPanel(SessionController* session, QWidget* parent)
     updateLegend();
   });
   connect(fit_, &QPushButton::clicked, view_, &HeatmapView::fit);
+  new ViewExport(
+      view_, [this] { return table_from_model(*model_, kRawValueRole, true); }, "layer-expert");
   connect(view_, &HeatmapView::cellClicked, this,
           [this](int row, int column) { session_->selection()->setExpert(row, column); });
   connect(session_, &SessionController::runUpdated, this, &LayerExpertPanel::updateLegend);

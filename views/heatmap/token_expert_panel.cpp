@@ -9,6 +9,8 @@
 
 #include "views/common/color_legend.h"
 #include "views/common/model_texts.h"
+#include "views/common/view_export.h"
+#include "views/heatmap/heatmap_roles.h"
 #include "views/heatmap/heatmap_view.h"
 #include "views/heatmap/token_expert_model.h"
 #include "views/session/session_controller.h"
@@ -45,6 +47,8 @@ TokenExpertPanel::TokenExpertPanel(SessionController* session, QWidget* parent)
     if (t >= 0) view_->scrollToRow(t);
   });
   connect(fit_, &QPushButton::clicked, view_, &HeatmapView::fit);
+  new ViewExport(
+      view_, [this] { return table_from_model(*model_, kRawValueRole, true); }, "token-expert");
   connect(view_, &HeatmapView::cellClicked, this, [this](int row, int column) {
     session_->selection()->setToken(row);
     session_->selection()->setExpert(model_->layer(), column);

@@ -44,6 +44,15 @@ PromptPanel::PromptPanel(SessionController* session, QWidget* parent)
       editor_->setPlainText(session_->settings().prompt);
     }
   });
+  // A reopened run shows its own prompt (the next Generate uses what the box then holds).
+  connect(session_, &SessionController::traceOpened, this, [this] {
+    const RunData& run = session_->run();
+    QString prompt;
+    for (int t = 0; t < run.token_count() && !run.token(t).generated; ++t) {
+      if (!run.token(t).special) prompt += run.token(t).text;
+    }
+    editor_->setPlainText(prompt);
+  });
   retranslate();
 }
 

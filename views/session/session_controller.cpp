@@ -43,7 +43,22 @@ void SessionController::setSettings(const RunSettings& settings) {
   const bool cache_changed = !(settings.cache == settings_.cache);
   settings_ = settings;
   Q_EMIT settingsChanged();
+  if (cache_changed && analyse_with_recorded_) {
+    analyse_with_recorded_ = false;
+    Q_EMIT recordedCacheChanged();
+  }
   if (cache_changed && run_.routed_count() > 0) requestAnalysis(true);
+}
+
+const CacheSettings& SessionController::analysis_cache() const {
+  return analyse_with_recorded_ && recorded_cache_ ? *recorded_cache_ : settings_.cache;
+}
+
+void SessionController::useRecordedCache() {
+  if (!recorded_cache_) return;
+  RunSettings s = settings_;
+  s.cache = *recorded_cache_;
+  setSettings(s);
 }
 
 void SessionController::openModel(const QString& path) {
@@ -106,6 +121,11 @@ bool SessionController::generate() {
   last_offloaded_ = false;
   run_title_ = model_->display_name();
   selection_.clear();
+  forgetRecordedCache();
+  trace_path_.clear();
+  trace_run_ = -1;
+  trace_model_.clear();
+  trace_other_model_ = false;
   setState(State::kGenerating);
   Q_EMIT runStarted();
   refresh_.start();
@@ -207,19 +227,30 @@ void SessionController::openTrace(const QString& path, qint64 run) {
           Q_EMIT traceFailed(path, r.error);
           return;
         }
+        // The user's settings stay as they are: the run is analysed with what it was recorded
+        // with (the bounds as the user asked), and the settings panel shows that read-only.
+        recorded_cache_.reset();
         if (r.run->cache) {
-          RunSettings s = settings_;
-          const bool keep_bounds = s.cache.bounds;
-          const int sch = s.cache.sch_window;
-          s.cache = *r.run->cache;
-          s.cache.bounds = keep_bounds;
-          s.cache.sch_window = sch;
-          settings_ = s;  // no re-analysis of the old run: the new one follows at once
-          Q_EMIT settingsChanged();
+          recorded_cache_ = *r.run->cache;
+          recorded_cache_->bounds = settings_.cache.bounds;
+          recorded_cache_->sch_window = settings_.cache.sch_window;
         }
+        analyse_with_recorded_ = recorded_cache_.has_value();
+        Q_EMIT recordedCacheChanged();
         showRun(r.run->shape, r.run->data, r.run->title);
+        trace_path_ = path;
+        trace_run_ = r.run->run_id;
+        trace_model_ = r.run->model_name;
+        trace_other_model_ = r.run->other_model;
         Q_EMIT traceOpened(path, r.run->run_id);
       });
+}
+
+void SessionController::forgetRecordedCache() {
+  if (!recorded_cache_ && !analyse_with_recorded_) return;
+  recorded_cache_.reset();
+  analyse_with_recorded_ = false;
+  Q_EMIT recordedCacheChanged();
 }
 
 void SessionController::requestAnalysis(bool force) {
@@ -231,7 +262,7 @@ void SessionController::requestAnalysis(bool force) {
   }
   analysed_routed_ = routed;
   since_analysis_.restart();
-  analysis_.request(run_id_, run_.routing_trace(), settings_.cache, run_.gate_predictions());
+  analysis_.request(run_id_, run_.routing_trace(), analysis_cache(), run_.gate_predictions());
 }
 
 void SessionController::analysisDone(uint64_t run_id,

@@ -55,10 +55,27 @@ class SessionController : public QObject {
   const std::optional<policy::CacheReport>& live_decisions() const { return live_decisions_; }
   bool last_run_offloaded() const { return last_offloaded_; }
   QString run_title() const { return run_title_; }
+  // The trace the run on show was read from (empty for a live run), its run id, the model it was
+  // recorded with, and whether that is another model than the loaded one.
+  QString trace_path() const { return trace_path_; }
+  qint64 trace_run() const { return trace_run_; }
+  QString trace_model() const { return trace_model_; }
+  bool trace_from_other_model() const { return trace_other_model_; }
   // Tokens whose routing the engine has produced so far: ahead of run() until the next refresh.
   int engine_routed_count() const;
 
+  // The user's settings. Changing the cache settings while a trace's run is on show re-analyses
+  // it with them (a what-if) instead of the recorded ones.
   void setSettings(const RunSettings& settings);
+  // The cache settings the run on show was recorded with, when it was read from a trace that
+  // recorded them: shown read-only, never written into settings() (opening a trace must not
+  // change what the user chose). The analysis uses analysis_cache().
+  const std::optional<CacheSettings>& recorded_cache() const { return recorded_cache_; }
+  // What the run on show is analysed with: the recorded settings until the user changes the
+  // cache settings, else settings().cache.
+  const CacheSettings& analysis_cache() const;
+  // Copies the recorded cache settings into settings() (the explicit "use these settings").
+  void useRecordedCache();
   // Shows a run read from elsewhere (a recorded trace) as if it had just been generated.
   void showRun(const policy::MoeShape& shape, const RunDelta& data, const QString& title);
 
@@ -84,6 +101,8 @@ class SessionController : public QObject {
   void runFailed(const QString& error);
   void analysisUpdated();
   void settingsChanged();
+  // recorded_cache() or analysis_cache() changed.
+  void recordedCacheChanged();
   void traceLoading(const QString& path);
   void traceOpened(const QString& path, qint64 run);
   void traceFailed(const QString& path, const QString& error);
@@ -93,6 +112,7 @@ class SessionController : public QObject {
   void poll();
   void jobFinished(const std::shared_ptr<GenerationJob>& job);
   void requestAnalysis(bool force);
+  void forgetRecordedCache();
   void analysisDone(uint64_t run_id, std::shared_ptr<const AnalysisResult> result);
 
   QThread engine_thread_;
@@ -113,10 +133,16 @@ class SessionController : public QObject {
   RunData run_;
   Selection selection_;
   RunSettings settings_;
+  std::optional<CacheSettings> recorded_cache_;
+  bool analyse_with_recorded_ = false;
   GenerationStats last_stats_;
   std::optional<policy::CacheReport> live_decisions_;
   bool last_offloaded_ = false;
   QString run_title_;
+  QString trace_path_;
+  qint64 trace_run_ = -1;
+  QString trace_model_;
+  bool trace_other_model_ = false;
 };
 
 }  // namespace moescope::views

@@ -21,8 +21,10 @@
 #include <QVBoxLayout>
 
 #include <limits>
+#include <optional>
 
 #include "views/common/format.h"
+#include "views/common/wheel_guard.h"
 #include "views/session/session_controller.h"
 #include "views/settings/policy_choices.h"
 
@@ -64,6 +66,28 @@ SettingsPanel::SettingsPanel(SessionController* session, QWidget* parent)
   pull();
   connect(session_, &SessionController::settingsChanged, this, &SettingsPanel::pull);
   connect(session_, &SessionController::modelLoaded, this, &SettingsPanel::updateBudgetLabel);
+  connect(session_, &SessionController::recordedCacheChanged, this, &SettingsPanel::updateRecorded);
+}
+
+void SettingsPanel::updateRecorded() {
+  const std::optional<CacheSettings>& r = session_->recorded_cache();
+  recorded_box_->setVisible(r.has_value());
+  if (!r) return;
+  QStringList lines;
+  lines << tr("Offloading: %1").arg(r->offload ? tr("on") : tr("off"))
+        << tr("Budget: %1 %").arg(r->budget_percent) << tr("Policy: %1").arg(r->policy)
+        << tr("Prefetcher: %1").arg(r->prefetcher) << tr("Link: %1").arg(r->link)
+        << tr("Allocator: %1").arg(r->allocator);
+  if (!r->compare.isEmpty()) lines << tr("Compared: %1").arg(r->compare.join(", "));
+  const bool same = session_->settings().cache == *r;
+  const QString note =
+      same ? tr("Your settings are the same.")
+      : session_->analysis_cache() == *r
+          ? tr("The run on show is analysed with these settings. Your settings below stay as "
+               "they are; changing them re-analyses the run with yours.")
+          : tr("The run on show is analysed with your settings below.");
+  recorded_->setText(lines.join("\n") + "\n\n" + note);
+  use_recorded_->setEnabled(!same);
 }
 
 void SettingsPanel::build() {
@@ -76,6 +100,21 @@ void SettingsPanel::build() {
   auto* body = new QWidget(scroll);
   scroll->setWidget(body);
   auto* layout = new QVBoxLayout(body);
+
+  recorded_box_ = new QGroupBox(body);
+  recorded_box_->setObjectName("recordedSettings");
+  auto* recorded_layout = new QVBoxLayout(recorded_box_);
+  recorded_ = new QLabel(recorded_box_);
+  recorded_->setObjectName("recordedSummary");
+  recorded_->setWordWrap(true);
+  recorded_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  use_recorded_ = new QPushButton(recorded_box_);
+  use_recorded_->setObjectName("useRecordedSettings");
+  recorded_layout->addWidget(recorded_);
+  recorded_layout->addWidget(use_recorded_, 0, Qt::AlignLeft);
+  recorded_box_->hide();
+  layout->addWidget(recorded_box_);
+  connect(use_recorded_, &QPushButton::clicked, session_, &SessionController::useRecordedCache);
 
   generation_box_ = new QGroupBox(body);
   generation_form_ = new QFormLayout(generation_box_);
@@ -203,6 +242,7 @@ void SettingsPanel::build() {
   record_layout->addLayout(path_row);
   layout->addWidget(record_box_);
   layout->addStretch(1);
+  install_wheel_guard(this);
 
   auto changed = [this] { push(); };
   connect(max_tokens_, &QSpinBox::valueChanged, this, changed);
@@ -244,6 +284,11 @@ void SettingsPanel::build() {
 }
 
 void SettingsPanel::retranslate() {
+  recorded_box_->setTitle(tr("Recorded with the trace (read-only)"));
+  use_recorded_->setText(tr("Use these settings"));
+  use_recorded_->setToolTip(
+      tr("Copy the trace's recorded cache settings into your settings; the next run uses them"));
+  updateRecorded();
   generation_box_->setTitle(tr("Generation"));
   const QStringList gen_labels = {
       tr("Max new tokens"), tr("Temperature"),    tr("Top-k"), tr("Top-p"),
@@ -388,6 +433,7 @@ void SettingsPanel::pull() {
   if (!s.trace_path.isEmpty()) record_path_->setText(s.trace_path);
   lossy_box_->setEnabled(c.offload);
   updateBudgetLabel();
+  updateRecorded();
   pulling_ = false;
 }
 
@@ -427,6 +473,7 @@ void SettingsPanel::push() {
   session_->setSettings(s);
   pulling_ = false;
   updateBudgetLabel();
+  updateRecorded();
 }
 
 void SettingsPanel::updateBudgetLabel() {

@@ -26,6 +26,9 @@ class SettingsPanel : public QWidget {
   Q_OBJECT
  public:
   explicit SettingsPanel(SessionController* session, QWidget* parent = nullptr);
+  // For tests: the read-only summary of a trace's recorded settings and its button.
+  QLabel* recordedSummary() const { return recorded_; }
+  QPushButton* useRecordedButton() const { return use_recorded_; }
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -37,9 +40,14 @@ class SettingsPanel : public QWidget {
   void pull();  // session -> widgets
   void push();  // widgets -> session
   void updateBudgetLabel();
+  void updateRecorded();  // the trace's recorded settings, read-only
 
   SessionController* session_;
   bool pulling_ = false;
+
+  QGroupBox* recorded_box_;
+  QLabel* recorded_;
+  QPushButton* use_recorded_;
 
   QGroupBox* generation_box_;
   QFormLayout* generation_form_;

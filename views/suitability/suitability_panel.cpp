@@ -9,6 +9,7 @@
 #include <QVBoxLayout>
 
 #include "views/common/background.h"
+#include "views/common/view_export.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 #include "views/suitability/run_suitability.h"
@@ -99,6 +100,8 @@ SuitabilityPanel::SuitabilityPanel(SessionController* session, QWidget* parent)
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->verticalHeader()->hide();
   table_->setSelectionMode(QAbstractItemView::NoSelection);
+  new ViewExport(
+      table_, [this] { return table_from_model(*model_); }, "suitability", this);
   details_ = new QLabel(this);
   details_->setObjectName("suitabilityDetails");
   details_->setWordWrap(true);

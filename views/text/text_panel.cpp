@@ -6,12 +6,15 @@
 #include <QLabel>
 #include <QLocale>
 #include <QSpinBox>
+#include <QSplitter>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include <cmath>
 
 #include "views/common/color_legend.h"
 #include "views/common/format.h"
+#include "views/common/view_export.h"
 #include "views/session/session_controller.h"
 #include "views/text/token_text_view.h"
 
@@ -38,7 +41,22 @@ TextPanel::TextPanel(SessionController* session, QWidget* parent)
   bar->addWidget(legend_, 1);
   view_ = new TokenTextView(session_, this);
   layout->addLayout(bar);
-  layout->addWidget(view_, 1);
+  details_ = new QTextBrowser(this);
+  details_->setObjectName("tokenDetails");
+  details_->setOpenLinks(false);
+  details_->setLineWrapMode(QTextEdit::NoWrap);  // the routing table keeps its columns
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  split->setObjectName("textSplitter");
+  split->addWidget(view_);
+  split->addWidget(details_);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 1);
+  layout->addWidget(split, 1);
+  connect(session_->selection(), &Selection::tokenChanged, this, &TextPanel::updateDetails);
+  connect(session_, &SessionController::analysisUpdated, this, &TextPanel::updateDetails);
+  connect(session_, &SessionController::runStarted, this, &TextPanel::updateDetails);
+  connect(session_, &SessionController::runFinished, this, &TextPanel::updateDetails);
+  new ViewExport(view_, [v = view_] { return v->exportTable(); }, "tokens");
 
   measure_->setCurrentIndex(int(TokenMeasure::kMisses));
   connect(measure_, &QComboBox::currentIndexChanged, this, [this](int i) {
@@ -52,6 +70,16 @@ TextPanel::TextPanel(SessionController* session, QWidget* parent)
   connect(session_, &SessionController::analysisUpdated, this, &TextPanel::updateLegend);
   reset_range();
   retranslate();
+}
+
+void TextPanel::updateDetails() {
+  const int t = session_->selection()->token();
+  if (t < 0 || t >= session_->run().token_count()) {
+    details_->setHtml(QString());
+    details_->setPlaceholderText(tr("Click a token: its routing stays here, to select and copy"));
+    return;
+  }
+  details_->setHtml(view_->routingTooltip(t));
 }
 
 void TextPanel::changeEvent(QEvent* event) {
@@ -69,6 +97,7 @@ void TextPanel::retranslate() {
   layer_label_->setText(tr("Layer"));
   layer_->setToolTip(tr("The MoE layer for \"Expert at layer\" and the token × expert heatmap"));
   updateLegend();
+  updateDetails();
 }
 
 void TextPanel::updateLegend() {

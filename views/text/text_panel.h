@@ -6,6 +6,7 @@
 class QComboBox;
 class QLabel;
 class QSpinBox;
+class QTextBrowser;
 
 namespace moescope::views {
 
@@ -19,6 +20,8 @@ class TextPanel : public QWidget {
   explicit TextPanel(SessionController* session, QWidget* parent = nullptr);
   TokenTextView* textView() const { return view_; }
   QComboBox* measureBox() const { return measure_; }
+  // The selected token's routing, pinned beside the text (the tooltip's content, selectable).
+  QTextBrowser* tokenDetails() const { return details_; }
 
  protected:
   void changeEvent(QEvent* event) override;
@@ -26,6 +29,7 @@ class TextPanel : public QWidget {
  private:
   void retranslate();
   void updateLegend();
+  void updateDetails();
 
   SessionController* session_;
   QLabel* measure_label_;
@@ -34,6 +38,7 @@ class TextPanel : public QWidget {
   QSpinBox* layer_;
   ColorLegend* legend_;
   TokenTextView* view_;
+  QTextBrowser* details_;
 };
 
 }  // namespace moescope::views

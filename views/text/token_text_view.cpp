@@ -14,6 +14,7 @@
 
 #include "views/common/color_scale.h"
 #include "views/common/format.h"
+#include "views/common/view_export.h"
 #include "views/session/analysis.h"
 #include "views/session/session_controller.h"
 
@@ -78,6 +79,14 @@ void TokenTextView::relayout(int from) {
   const RunData& run = session_->run();
   line_height_ = fontMetrics().height() + 4;
   from = std::clamp(from, 0, int(starts_.size()));
+  // Start at the beginning of the word `from` continues, so that it can move as a whole.
+  auto continues_word = [&run](int t) {
+    const TokenInfo& a = run.token(t - 1);
+    const TokenInfo& b = run.token(t);
+    return !a.special && !b.special && !a.text.isEmpty() && !b.text.isEmpty() &&
+           !a.text.back().isSpace() && !b.text.front().isSpace();
+  };
+  while (from > 0 && from < run.token_count() && continues_word(from)) --from;
   if (from < int(starts_.size())) {
     boxes_.resize(size_t(first_box_[size_t(from)]));
     cursor_ = starts_[size_t(from)];
@@ -90,6 +99,12 @@ void TokenTextView::relayout(int from) {
   }
   const QFontMetrics fm = fontMetrics();
   const int right = std::max(viewport()->width() - kMargin, kMargin + 40);
+  // Lines break between words, not inside one: the boxes of the word being laid out (tokens
+  // since the last one that began with a space) move to the next line together.
+  size_t word_box = boxes_.size();
+  int word_token = from;
+  bool after_space = true;
+  auto new_line = [&] { cursor_ = QPoint(kMargin, cursor_.y() + line_height_); };
   for (int t = from; t < run.token_count(); ++t) {
     starts_.push_back(cursor_);
     first_box_.push_back(int(boxes_.size()));
@@ -97,26 +112,49 @@ void TokenTextView::relayout(int from) {
       // One badge, never split over lines.
       const int w = QFontMetrics(badge_font(font())).horizontalAdvance(displayText(t)) +
                     2 * kBadgePad + 2 * kPad + 2;
-      if (cursor_.x() + w > right && cursor_.x() > kMargin) {
-        cursor_ = QPoint(kMargin, cursor_.y() + line_height_);
-      }
+      if (cursor_.x() + w > right && cursor_.x() > kMargin) new_line();
       boxes_.push_back({t, QRect(cursor_.x(), cursor_.y(), w, line_height_ - 2), displayText(t)});
       cursor_.rx() += w;
+      word_box = boxes_.size();
+      word_token = t + 1;
+      after_space = true;
       continue;
     }
     const QStringList lines = displayText(t).split('\n');
     for (int i = 0; i < lines.size(); ++i) {
-      if (i > 0) cursor_ = QPoint(kMargin, cursor_.y() + line_height_);
+      if (i > 0) {
+        new_line();
+        after_space = true;
+      }
       const QString& piece = lines[i];
+      const bool begins_word = after_space || piece.isEmpty() || piece.front().isSpace();
+      if (begins_word) {
+        word_box = boxes_.size();
+        word_token = t;
+      }
       // An empty piece (part of a character, or a bare newline) still gets a sliver to hover.
       const int w = std::max(4, fm.horizontalAdvance(piece) + 2 * kPad);
       if (cursor_.x() + w > right && cursor_.x() > kMargin) {
-        cursor_ = QPoint(kMargin, cursor_.y() + line_height_);
+        const bool word_on_line = word_box < boxes_.size() &&
+                                  boxes_[word_box].rect.y() == cursor_.y() &&
+                                  boxes_[word_box].rect.x() > kMargin;
+        const int word_x = word_on_line ? boxes_[word_box].rect.x() : cursor_.x();
+        if (!begins_word && word_on_line && cursor_.x() + w - word_x <= right - kMargin) {
+          const QPoint shift(kMargin - word_x, line_height_);
+          for (size_t b = word_box; b < boxes_.size(); ++b) boxes_[b].rect.translate(shift);
+          for (int u = std::max(word_token, from); u <= t; ++u) {
+            if (first_box_[size_t(u)] >= int(word_box)) starts_[size_t(u)] += shift;
+          }
+          cursor_ += shift;
+        } else {
+          new_line();
+        }
       }
       if (i == 0 || !piece.isEmpty() || i == lines.size() - 1) {
         boxes_.push_back({t, QRect(cursor_.x(), cursor_.y(), w, line_height_ - 2), piece});
       }
       cursor_.rx() += w;
+      if (!piece.isEmpty()) after_space = piece.back().isSpace();
     }
   }
   content_height_ = cursor_.y() + line_height_ + kMargin;
@@ -290,6 +328,23 @@ QString TokenTextView::specialDescription(const TokenInfo& tok) const {
       break;
   }
   return tr("Special token, %1. It makes no text; the grey badge shows its name.").arg(what);
+}
+
+ExportTable TokenTextView::exportTable() const {
+  const RunData& run = session_->run();
+  const int layer = session_->selection()->layer();
+  ExportTable t;
+  static const char* const kColumn[] = {"none", "miss_share", "stall_ns", "top1_expert",
+                                        "entropy_bits"};
+  t.header << "token" << "id" << "text" << "generated" << kColumn[int(measure_)];
+  for (int i = 0; i < run.token_count(); ++i) {
+    const TokenInfo& info = run.token(i);
+    const double v = measure_ == TokenMeasure::kNone ? std::nan("")
+                                                     : raw_measure(run, measure_, i, layer);
+    t.rows << QStringList{QString::number(i), QString::number(info.id), info.text,
+                          info.generated ? "1" : "0", std::isnan(v) ? QString() : csv_number(v)};
+  }
+  return t;
 }
 
 QString TokenTextView::routingTooltip(int t) const {

@@ -16,6 +16,7 @@
 namespace moescope::views {
 
 class SessionController;
+struct ExportTable;
 
 class TokenTextView : public QAbstractScrollArea {
   Q_OBJECT
@@ -32,6 +33,8 @@ class TokenTextView : public QAbstractScrollArea {
   QRect tokenRect(int token) const;
   // The tooltip text for a token (HTML).
   QString routingTooltip(int token) const;
+  // The tokens as a table: position, id, text, prompt or generated, the measure's raw value.
+  ExportTable exportTable() const;
 
  protected:
   void paintEvent(QPaintEvent* event) override;

@@ -16,6 +16,7 @@
 
 #include "views/common/background.h"
 #include "views/common/model_texts.h"
+#include "views/common/view_export.h"
 #include "views/session/session_controller.h"
 #include "views/traces/run_compare_model.h"
 #include "views/traces/run_list_model.h"
@@ -65,6 +66,10 @@ TracePanel::TracePanel(SessionController* session, QWidget* parent)
   compare_view_->setModel(compare_);
   compare_view_->verticalHeader()->hide();
   compare_view_->horizontalHeader()->setStretchLastSection(true);
+  new ViewExport(
+      runs_view_, [this] { return table_from_model(*runs_); }, "runs");
+  new ViewExport(
+      compare_view_, [this] { return table_from_model(*compare_); }, "comparison");
   lower_layout->addWidget(summary_);
   lower_layout->addWidget(compare_view_, 1);
   splitter->addWidget(upper);
@@ -89,7 +94,20 @@ TracePanel::TracePanel(SessionController* session, QWidget* parent)
             file_->setText(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error));
           });
   connect(session_, &SessionController::traceOpened, this, [this](const QString& path, qint64 run) {
-    file_->setText(tr("%1: showing run %2").arg(QFileInfo(path).fileName()).arg(run));
+    QString text = tr("%1: showing run %2").arg(QFileInfo(path).fileName()).arg(run);
+    if (session_->trace_from_other_model()) {
+      text += "\n" + tr("Recorded with %1, not the loaded model: the views show the trace as "
+                         "recorded; Generate runs the loaded model.")
+                          .arg(session_->trace_model());
+    }
+    file_->setText(text);
+  });
+  // A run recorded into the open trace joins its list.
+  connect(session_, &SessionController::runFinished, this, [this] {
+    if (!path_.isEmpty() && session_->trace_path().isEmpty() &&
+        QFileInfo(session_->settings().trace_path) == QFileInfo(path_)) {
+      refreshRuns();
+    }
   });
   retranslate();
   updateButtons();
@@ -101,8 +119,31 @@ void TracePanel::chooseTrace() {
   if (!path.isEmpty()) openTrace(path);
 }
 
+void TracePanel::refreshRuns() {
+  if (path_.isEmpty()) return;
+  const QString path = path_;
+  run_in_background<std::optional<std::vector<storage::RunSummary>>>(
+      this,
+      [path]() -> std::optional<std::vector<storage::RunSummary>> {
+        try {
+          return list_trace_runs(path.toStdString());
+        } catch (const std::exception&) {
+          return std::nullopt;  // the recorder may hold it: the list stays as it was
+        }
+      },
+      [this, path](std::optional<std::vector<storage::RunSummary>> runs) {
+        if (path != path_ || !runs) return;
+        runs_->setRuns(std::move(*runs));
+        runs_view_->resizeColumnsToContents();
+        Q_EMIT runsListed();
+      });
+}
+
 void TracePanel::openTrace(const QString& path) {
   path_ = path;
+  // Nothing of the previous trace stays: its comparison belongs to other runs.
+  compare_->setComparison({});
+  summary_->setText(tr("Select two runs and compare them."));
   file_->setText(tr("Reading %1 …").arg(QFileInfo(path).fileName()));
   struct Result {
     std::optional<std::vector<storage::RunSummary>> runs;
@@ -124,6 +165,7 @@ void TracePanel::openTrace(const QString& path) {
         if (!r.runs) {
           runs_->setRuns({});
           file_->setText(tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), r.error));
+          Q_EMIT openFailed(path, r.error);
           return;
         }
         runs_->setRuns(std::move(*r.runs));
@@ -134,6 +176,7 @@ void TracePanel::openTrace(const QString& path) {
           session_->openTrace(path_, runs_->runId(runs_->rowCount() - 1));
         } else {
           file_->setText(tr("%1 holds no runs").arg(QFileInfo(path).fileName()));
+          Q_EMIT openFailed(path, tr("it holds no runs"));
         }
       });
 }

@@ -32,10 +32,14 @@ class TracePanel : public QWidget {
   // Shows the run of the given row; compares the runs of two rows.
   void showRun(int row);
   void compareRuns(int row_a, int row_b);
+  // Lists the runs of the open trace again (after a run was recorded into it).
+  void refreshRuns();
 
  Q_SIGNALS:
   void runsListed();
   void comparisonReady();
+  // The file could not be read, or holds no runs: nothing is shown from it.
+  void openFailed(const QString& path, const QString& error);
 
  protected:
   void changeEvent(QEvent* event) override;
