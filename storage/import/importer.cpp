@@ -106,7 +106,7 @@ RunInfo run_info_for(const ImportOptions& o, const std::string& format, const po
   info.model.gating = "softmax";
   info.model.shape = s;
   info.source.format = format;
-  info.source.path = o.in.string();
+  info.source.path = std::filesystem::absolute(o.in).lexically_normal().string();
   info.source.sha256 = sha256_file(o.in);
   info.source.bytes = uint64_t(std::filesystem::file_size(o.in));
   info.routing_detail = counts_only ? RoutingDetail::kCounts : RoutingDetail::kTokens;
@@ -171,6 +171,7 @@ class TraceFiller : public RoutingVisitor {
       }
       rec_.count.push_back(uint8_t(n));
     }
+    if (t.token_id >= 0) writer_.token(int32_t(tokens_), t.token_id, "");
     rec_.requests.push_back(t.request);
     ++rec_.n_tokens;
     ++tokens_;
