@@ -149,6 +149,7 @@ class TraceFiller : public RoutingVisitor {
       rec_.step = t.step;
       rec_.n_layers = shape_.n_layers();
       rec_.k_max = k_max_;
+      rec_.weights_recorded = false;
     }
     const int32_t L = shape_.n_layers();
     for (int32_t l = 0; l < L; ++l) {
