@@ -98,7 +98,8 @@ policy::MoeShape shape_of(const ShapeScan& scan, const ImportOptions& o, const s
 RunInfo run_info_for(const ImportOptions& o, const std::string& format, const policy::MoeShape& s,
                      int32_t source_layers, bool counts_only) {
   RunInfo info;
-  info.label = o.label.empty() ? "imported " + o.in.filename().string() : o.label;
+  info.label = o.label;
+  if (info.label.empty()) info.label = std::string("imported ").append(o.in.filename().string());
   info.model.architecture = "imported";
   info.model.name = o.in.filename().string();
   info.model.quantization = "{}";

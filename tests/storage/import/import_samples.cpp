@@ -55,9 +55,10 @@ std::vector<uint8_t> int32_bytes(const std::vector<int32_t>& v) {
 std::vector<uint8_t> npy(const std::vector<int32_t>& values, const std::vector<int64_t>& shape,
                          bool int16) {
   std::string dims;
-  for (int64_t d : shape) dims += std::to_string(d) + ", ";
-  std::string header = "{'descr': '" + std::string(int16 ? "<i2" : "<i4") +
-                       "', 'fortran_order': False, 'shape': (" + dims + "), }";
+  for (int64_t d : shape) dims.append(std::to_string(d)).append(", ");
+  std::string header = "{'descr': '";
+  header.append(int16 ? "<i2" : "<i4").append("', 'fortran_order': False, 'shape': (");
+  header.append(dims).append("), }");
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::vector<uint8_t> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, uint8_t(header.size() & 0xff),
