@@ -82,8 +82,10 @@ void decode_routing(const policy::MoeShape& shape, int width, std::span<const st
   for (int32_t l = 0; l < L; ++l)
     out.offset[size_t(l) + 1] = out.offset[size_t(l)] + out.counts[size_t(l)];
   const auto n = size_t(out.offset.back());
-  if (experts.size() != n * size_t(width) || weights.size() != n * 4 || logits.size() != n * 4 ||
-      (!cache.empty() && cache.size() != n)) {
+  // Empty weights and logits: not recorded (an imported run); read as equal weights.
+  const bool no_weights = weights.empty() && logits.empty();
+  if (experts.size() != n * size_t(width) || (!no_weights && weights.size() != n * 4) ||
+      (!no_weights && logits.size() != n * 4) || (!cache.empty() && cache.size() != n)) {
     fail("{}: routing arrays do not match {} entries", what, n);
   }
   out.experts.resize(n);
@@ -103,11 +105,20 @@ void decode_routing(const policy::MoeShape& shape, int width, std::span<const st
       }
     }
   }
-  out.weights = read_all<float>(weights);
-  out.logits = read_all<float>(logits);
-  for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(out.weights[i]) || !std::isfinite(out.logits[i])) {
-      fail("{}: the weight or router logit of entry {} is not a number", what, i);
+  if (no_weights) {
+    out.weights.resize(n);
+    out.logits.assign(n, 0.0f);
+    for (int32_t l = 0; l < L; ++l) {
+      const int64_t b = out.offset[size_t(l)], e = out.offset[size_t(l) + 1];
+      for (int64_t i = b; i < e; ++i) out.weights[size_t(i)] = 1.0f / float(e - b);
+    }
+  } else {
+    out.weights = read_all<float>(weights);
+    out.logits = read_all<float>(logits);
+    for (size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(out.weights[i]) || !std::isfinite(out.logits[i])) {
+        fail("{}: the weight or router logit of entry {} is not a number", what, i);
+      }
     }
   }
   out.cache.assign(n, 0);

@@ -8,6 +8,7 @@
 //   experts  uint8 or uint16[n]     (uint16 when a layer has more than 256 experts)
 //   weights  float32[n]             mixing weights
 //   logits   float32[n]             the router's logit of each selected expert
+//            (both empty: not recorded, as in an imported run; read as weights 1/k(l), logits 0)
 //   cache    uint8[n]               AccessOutcome of each entry; NULL = none recorded
 #include <cstddef>
 #include <cstdint>

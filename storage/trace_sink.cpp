@@ -653,8 +653,9 @@ void TraceSink::write_staged() {
       const std::span<const std::byte> none;
       ins_routing_->add(token_key(r.id, pos),
                         BatchInsert::Blob{blobs_.default_counts ? none : blobs_.counts, true},
-                        BatchInsert::Blob{blobs_.experts}, BatchInsert::Blob{blobs_.weights},
-                        BatchInsert::Blob{blobs_.logits},
+                        BatchInsert::Blob{blobs_.experts},
+                        BatchInsert::Blob{rec.weights_recorded ? blobs_.weights : none},
+                        BatchInsert::Blob{rec.weights_recorded ? blobs_.logits : none},
                         BatchInsert::Blob{blobs_.any_cache ? blobs_.cache : none, true});
       ++rows_;
     }

@@ -227,6 +227,9 @@ struct ForwardRecord {
   // [n_tokens] the request of each token (a batch may mix requests), or empty: request 0.
   std::vector<int32_t> requests;
   int32_t step = -1;  // the call's step id; -1: the writer numbers calls 0, 1, 2, ...
+  // False when the source has no router weights or logits (an import): the routing rows then
+  // store empty weights and logits blobs, read back as equal weights 1/n and logits 0.
+  bool weights_recorded = true;
 };
 
 }  // namespace moescope::storage

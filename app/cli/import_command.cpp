@@ -129,9 +129,10 @@ int run_import(const QStringList& args) {
       std::fputs(QJsonDocument(result_json(result, trace.string())).toJson().constData(), stdout);
     } else {
       std::string layers_list;
-      for (int32_t l : result.shape.model_layer)
+      for (int32_t l : result.shape.model_layer) {
         if (!layers_list.empty()) layers_list += ",";
-      layers_list += std::to_string(l);
+        layers_list += std::to_string(l);
+      }
       std::fputs(fmt::format("imported {} ({}) into {} as run {}: {} tokens, {} requests, {} "
                              "steps; {} MoE layers of {} (layers {}), {} experts, top-{}{}\n",
                              o.in.string(), result.source_format, trace.string(), result.run,

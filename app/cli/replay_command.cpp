@@ -438,6 +438,9 @@ int run_replay(const QStringList& args) {
 
   try {
     OpenedTrace trace = open_trace(parser);
+    // A counts-only import (an SGLang stat dump) has no token order to replay.
+    if (const std::string why = trace.reader->token_routing_unavailable(trace.run); !why.empty())
+      fail("replay: cannot replay: {}", why);
     return grid ? replay_grid(trace, std::move(request)) : replay_recorded(trace);
   } catch (const Error& e) {
     const bool bad_usage = trace_usage_error(parser);

@@ -19,14 +19,17 @@ void counters_row(TextOut& out, const policy::CacheCounters& c) {
 
 int64_t tokens_table(TraceReader& reader, int64_t run, const ExportOptions& options, TextOut& out) {
   out.put(
-      "run,pos,token_id,text,phase,forwarded,chunk_first,start_ns,end_ns,compute_ns,stall_ns\n");
+      "run,pos,token_id,text,phase,forwarded,chunk_first,start_ns,end_ns,compute_ns,stall_ns,"
+      "request,step\n");
   int64_t rows = 0;
   for_each_chunk(reader, run, options, [&](TokenRange range) {
     for (const TokenRecord& t : reader.tokens(run, range)) {
       out.print("{},{},{},", run, t.pos, t.token_id);
       put_csv_field(out, t.text);
-      out.print(",{},{},{},{},{},{},{}\n", phase_name(t.phase), t.forwarded ? 1 : 0, t.chunk_first,
-                t.start_ns, t.end_ns, t.compute_ns, t.stall_ns);
+      // step is empty for a token that was not forwarded.
+      out.print(",{},{},{},{},{},{},{},{},{}\n", phase_name(t.phase), t.forwarded ? 1 : 0,
+                t.chunk_first, t.start_ns, t.end_ns, t.compute_ns, t.stall_ns, t.request,
+                t.step >= 0 ? std::to_string(t.step) : std::string());
       ++rows;
     }
   });

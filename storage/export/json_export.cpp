@@ -134,9 +134,9 @@ int64_t tokens_array(TraceReader& reader, int64_t run, int32_t n_layers,
       out.print(R"({}{{"pos":{},"token_id":{},"text":)", n ? "," : "", t.pos, t.token_id);
       put_json_string(out, t.text);
       out.print(R"(,"phase":"{}","forwarded":{},"chunk_first":{},"start_ns":{},"end_ns":{},)"
-                R"("compute_ns":{},"stall_ns":{},"routing":)",
+                R"("compute_ns":{},"stall_ns":{},"request":{},"step":{},"routing":)",
                 phase_name(t.phase), t.forwarded, t.chunk_first, t.start_ns, t.end_ns, t.compute_ns,
-                t.stall_ns);
+                t.stall_ns, t.request, t.step >= 0 ? std::to_string(t.step) : std::string("null"));
       while (at < routing.size() && routing[at].pos < t.pos) ++at;  // rows without a token
       size_t end = at;
       while (end < routing.size() && routing[end].pos == t.pos) ++end;

@@ -21,7 +21,8 @@ constexpr std::array<int8_t, 256> base64_table() {
 
 // The value of `key` in a .npy header dict ("{'descr': '<i4', 'fortran_order': False, ...}").
 std::string_view header_value(std::string_view header, std::string_view key, std::string_view what) {
-  const std::string quoted = "'" + std::string(key) + "'";
+  std::string quoted(1, '\'');
+  quoted.append(key).push_back('\'');
   const size_t at = header.find(quoted);
   if (at == std::string_view::npos) fail("{} is not a .npy array (its header has no {})", what, key);
   size_t v = header.find(':', at);

@@ -98,7 +98,8 @@ policy::MoeShape shape_of(const ShapeScan& scan, const ImportOptions& o, const s
 RunInfo run_info_for(const ImportOptions& o, const std::string& format, const policy::MoeShape& s,
                      int32_t source_layers, bool counts_only) {
   RunInfo info;
-  info.label = o.label.empty() ? "imported " + o.in.filename().string() : o.label;
+  info.label = o.label;
+  if (info.label.empty()) info.label = std::string("imported ").append(o.in.filename().string());
   info.model.architecture = "imported";
   info.model.name = o.in.filename().string();
   info.model.quantization = "{}";
@@ -106,7 +107,7 @@ RunInfo run_info_for(const ImportOptions& o, const std::string& format, const po
   info.model.gating = "softmax";
   info.model.shape = s;
   info.source.format = format;
-  info.source.path = o.in.string();
+  info.source.path = std::filesystem::absolute(o.in).lexically_normal().string();
   info.source.sha256 = sha256_file(o.in);
   info.source.bytes = uint64_t(std::filesystem::file_size(o.in));
   info.routing_detail = counts_only ? RoutingDetail::kCounts : RoutingDetail::kTokens;
@@ -149,6 +150,7 @@ class TraceFiller : public RoutingVisitor {
       rec_.step = t.step;
       rec_.n_layers = shape_.n_layers();
       rec_.k_max = k_max_;
+      rec_.weights_recorded = false;
     }
     const int32_t L = shape_.n_layers();
     for (int32_t l = 0; l < L; ++l) {
@@ -171,6 +173,7 @@ class TraceFiller : public RoutingVisitor {
       }
       rec_.count.push_back(uint8_t(n));
     }
+    if (t.token_id >= 0) writer_.token(int32_t(tokens_), t.token_id, "");
     rec_.requests.push_back(t.request);
     ++rec_.n_tokens;
     ++tokens_;

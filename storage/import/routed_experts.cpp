@@ -171,10 +171,11 @@ class RoutedExpertsFile : public RoutingFile {
       std::string shape = "(";
       for (const json& d : field["shape"]) {
         if (!d.is_number_integer()) fail("{} has a bad shape", what);
-        shape += std::to_string(d.get<int64_t>()) + ",";
+        shape.append(std::to_string(d.get<int64_t>())).push_back(',');
       }
       shape += ")";
-      std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+      std::string header = "{'descr': '";
+      header.append(descr).append("', 'fortran_order': False, 'shape': ").append(shape).append(", }");
       std::vector<uint8_t> npy = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                                   uint8_t(header.size() & 0xff), uint8_t(header.size() >> 8)};
       npy.insert(npy.end(), header.begin(), header.end());

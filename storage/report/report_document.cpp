@@ -145,6 +145,22 @@ ReportSection header_section(const ReportData& d) {
                    or_dash(json_text(settings, {"generation", "n_batch"})))},
   };
 
+  if (info.imported()) {  // no model file: where the routing came from instead
+    model_rows = {
+        {"Imported from", info.source.path},
+        {"Format", info.source.format},
+        {"SHA-256", or_dash(info.source.sha256)},
+        {"Size", format_bytes(double(info.source.bytes))},
+        {"Routed experts",
+         fmt::format("{} MoE layers of {} layers, {} experts, top-{} (no model file: router "
+                     "weights, timings and expert sizes are not known)",
+                     shape.n_layers(), info.model.n_model_layers, max_experts, max_k)},
+        {"Routing", info.routing_detail == RoutingDetail::kCounts
+                        ? "expert counts per step only: analyses that need each token's experts "
+                          "in order (cache replay, affinity, capacity curves) cannot run"
+                        : "every token's experts"},
+    };
+  }
   ReportSection s{"run", "Run, model and settings", {}};
   std::string html = "<h3>Run</h3>\n" + kv_table(run_rows) + "<h3>Model</h3>\n" +
                      kv_table(model_rows) + "<h3>Settings</h3>\n" + kv_table(settings_rows);

@@ -178,6 +178,10 @@ void gather_tokens(TraceReader& reader, int64_t run, const std::vector<TokenReco
 SuitabilitySection suitability_section_data(TraceReader& reader, int64_t run) {
   SuitabilitySection out;
   try {
+    if (std::string why = reader.token_routing_unavailable(run); !why.empty()) {
+      out.error = std::move(why);
+      return out;
+    }
     SuitabilityInputs in = suitability_inputs(reader, run);
     out.compute = in.compute;
     out.link = in.options.link.name;

@@ -259,6 +259,8 @@ TEST_F(ExportTest, CsvQuotingRoundTripsHostileTokenText) {
     EXPECT_EQ(row[col["phase"]], phase_name(tokens[i].phase));
     EXPECT_EQ(std::stoll(row[col["start_ns"]]), tokens[i].start_ns);
     EXPECT_EQ(std::stoll(row[col["stall_ns"]]), tokens[i].stall_ns);
+    EXPECT_EQ(std::stoi(row[col["request"]]), tokens[i].request);
+    EXPECT_EQ(row[col["step"]], tokens[i].step >= 0 ? std::to_string(tokens[i].step) : "");
     hostile += row[col["text"]].find(kHostile) != std::string::npos;
   }
   EXPECT_EQ(hostile, 3);
