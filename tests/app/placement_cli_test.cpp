@@ -8,8 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "storage/trace_reader.h"
@@ -22,12 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::run_moescope;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string slurp(const fs::path& path) { return test::slurp(path.string()); }
 
 class PlacementCli : public ::testing::Test {
  protected:
