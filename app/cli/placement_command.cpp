@@ -152,10 +152,11 @@ int run_placement(const QStringList& args) {
     if (!parser.isSet("devices")) fail("--devices is required");
     options.topology.devices = int_flag(parser, "devices", 1, 1, 4096);
     options.topology.nodes = int_flag(parser, "nodes", 1, 1, 4096);
-    options.redundant = int_flag(parser, "redundant", 0, 0, 1 << 20);
+    options.redundant = int_flag(parser, "redundant", 0, 0, 4096);
     if (parser.isSet("groups")) options.groups = int_flag(parser, "groups", 1, 1, 1 << 20);
     options.algorithms = placement::parse_algorithms(parser.value("algo").toStdString());
     options.fit_fraction = number_flag(parser, "fit-fraction", 0.5, 0.0, 1.0);
+    if (options.fit_fraction <= 0) fail("--fit-fraction must be above 0 (some tokens to fit on)");
     options.sim.hidden = int_flag(parser, "hidden", 4096, 1, 1 << 24);
     options.sim.dtype_bytes = int_flag(parser, "dtype-bytes", 2, 1, 8);
     options.sim.expert_ns = number_flag(parser, "expert-ns", 250, 0, 1e12);

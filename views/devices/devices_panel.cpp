@@ -58,11 +58,12 @@ DevicesPanel::DevicesPanel(SessionController* session, QWidget* parent)
   traffic_->setObjectName("devicesTraffic");
 
   auto* controls = new QHBoxLayout;
-  controls->addWidget(new QLabel(tr("Devices"), this));
+  for (QLabel*& label : labels_) label = new QLabel(this);
+  controls->addWidget(labels_[0]);
   controls->addWidget(devices_);
-  controls->addWidget(new QLabel(tr("Nodes"), this));
+  controls->addWidget(labels_[1]);
   controls->addWidget(nodes_);
-  controls->addWidget(new QLabel(tr("Redundant experts"), this));
+  controls->addWidget(labels_[2]);
   controls->addWidget(redundant_);
   controls->addStretch(1);
   auto* grids = new QHBoxLayout;
@@ -95,6 +96,9 @@ void DevicesPanel::changeEvent(QEvent* event) {
 
 void DevicesPanel::retranslate() {
   setWindowTitle(tr("Devices"));
+  labels_[0]->setText(tr("Devices"));
+  labels_[1]->setText(tr("Nodes"));
+  labels_[2]->setText(tr("Redundant experts"));
   table_->setHorizontalHeaderLabels({tr("placement"), tr("balancedness"), tr("step balancedness"),
                                      tr("straggler"), tr("same-device pairs"), tr("intra-node MB"),
                                      tr("inter-node MB"), tr("modelled MoE time ms")});

@@ -54,6 +54,7 @@ class DevicesPanel : public QWidget {
   QSpinBox* devices_;
   QSpinBox* nodes_;
   QSpinBox* redundant_;
+  QLabel* labels_[3] = {};  // of the three spin boxes
   QLabel* status_;
   QTableWidget* table_;
   DeviceGridView* load_;
