@@ -4,6 +4,10 @@
 <context>
     <name>moescope::gui::MainWindow</name>
     <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
         <source>Could not open %1: %2</source>
         <translation>%1 konnte nicht geöffnet werden: %2</translation>
     </message>
@@ -1306,6 +1310,84 @@
     <message>
         <source>Select two runs and compare them.</source>
         <translation>Wählen Sie zwei Läufe aus und vergleichen Sie sie.</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::DeviceGridView</name>
+    <message>
+        <source>%1, %2: %3</source>
+        <translation>%1, %2: %3</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::DevicesPanel</name>
+    <message>
+        <source>Devices</source>
+        <translation>Geräte</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Redundant experts</source>
+        <translation>Redundante Experten</translation>
+    </message>
+    <message>
+        <source>placement</source>
+        <translation>Platzierung</translation>
+    </message>
+    <message>
+        <source>balancedness</source>
+        <translation>Ausgewogenheit</translation>
+    </message>
+    <message>
+        <source>step balancedness</source>
+        <translation>Ausgewogenheit je Schritt</translation>
+    </message>
+    <message>
+        <source>straggler</source>
+        <translation>Nachzügler</translation>
+    </message>
+    <message>
+        <source>same-device pairs</source>
+        <translation>Paare auf einem Gerät</translation>
+    </message>
+    <message>
+        <source>intra-node MB</source>
+        <translation>MB im Knoten</translation>
+    </message>
+    <message>
+        <source>inter-node MB</source>
+        <translation>MB zwischen Knoten</translation>
+    </message>
+    <message>
+        <source>modelled MoE time ms</source>
+        <translation>modellierte MoE-Zeit ms</translation>
+    </message>
+    <message>
+        <source>No placement yet: generate text or open a trace.</source>
+        <translation>Noch keine Platzierung: Text erzeugen oder eine Aufzeichnung öffnen.</translation>
+    </message>
+    <message>
+        <source>No placement: %1</source>
+        <translation>Keine Platzierung: %1</translation>
+    </message>
+    <message>
+        <source>D%1</source>
+        <translation>G%1</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>S%1</translation>
+    </message>
+    <message>
+        <source>%1: routed pairs per layer and device</source>
+        <translation>%1: geroutete Paare je Schicht und Gerät</translation>
+    </message>
+    <message>
+        <source>all-to-all: token messages from home (row) to device (column)</source>
+        <translation>All-to-all: Token-Nachrichten vom Heimatgerät (Zeile) zum Gerät (Spalte)</translation>
     </message>
 </context>
 </TS>

@@ -4,6 +4,10 @@
 <context>
     <name>moescope::gui::MainWindow</name>
     <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
         <source>Could not open %1: %2</source>
         <translation>无法打开 %1：%2</translation>
     </message>
@@ -1306,6 +1310,84 @@
     <message>
         <source>Select two runs and compare them.</source>
         <translation>选择两次运行并进行对比。</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::DeviceGridView</name>
+    <message>
+        <source>%1, %2: %3</source>
+        <translation>%1, %2: %3</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::DevicesPanel</name>
+    <message>
+        <source>Devices</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Redundant experts</source>
+        <translation>冗余专家</translation>
+    </message>
+    <message>
+        <source>placement</source>
+        <translation>放置</translation>
+    </message>
+    <message>
+        <source>balancedness</source>
+        <translation>均衡度</translation>
+    </message>
+    <message>
+        <source>step balancedness</source>
+        <translation>每步均衡度</translation>
+    </message>
+    <message>
+        <source>straggler</source>
+        <translation>拖尾系数</translation>
+    </message>
+    <message>
+        <source>same-device pairs</source>
+        <translation>同设备对</translation>
+    </message>
+    <message>
+        <source>intra-node MB</source>
+        <translation>节点内 MB</translation>
+    </message>
+    <message>
+        <source>inter-node MB</source>
+        <translation>节点间 MB</translation>
+    </message>
+    <message>
+        <source>modelled MoE time ms</source>
+        <translation>建模 MoE 时间 ms</translation>
+    </message>
+    <message>
+        <source>No placement yet: generate text or open a trace.</source>
+        <translation>尚无放置：请生成文本或打开跟踪文件。</translation>
+    </message>
+    <message>
+        <source>No placement: %1</source>
+        <translation>无放置：%1</translation>
+    </message>
+    <message>
+        <source>D%1</source>
+        <translation>D%1</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+    <message>
+        <source>%1: routed pairs per layer and device</source>
+        <translation>%1：每层每设备的路由对</translation>
+    </message>
+    <message>
+        <source>all-to-all: token messages from home (row) to device (column)</source>
+        <translation>all-to-all：从本地设备（行）到设备（列）的 token 消息</translation>
     </message>
 </context>
 </TS>

@@ -24,6 +24,7 @@
 #include "app/cli/trace_options.h"
 #include "engine/common/error.h"
 #include "engine/offload/byte_size.h"
+#include "engine/placement/model_hidden_size.h"
 #include "engine/placement/placement_study.h"
 
 namespace moescope::cli {
@@ -128,7 +129,7 @@ int run_placement(const QStringList& args) {
       {"algo", "contiguous, eplb, affinity, joint or all (default all).", "A", "all"},
       {"fit-fraction", "Share of the tokens to fit on; the rest is the held-out evaluation "
                        "(default 0.5; 1 fits and evaluates on all tokens).", "F", "0.5"},
-      {"hidden", "Hidden size of a token message (default 4096).", "H", "4096"},
+      {"hidden", "Hidden size of a token message (default: the model's, else 4096).", "H", "4096"},
       {"dtype-bytes", "Bytes per element of a token message (default 2).", "B", "2"},
       {"expert-ns", "Modelled time of one token on one expert, ns (default 250).", "NS", "250"},
       {"intra-gbps", "Intra-node bandwidth per device, GB/s (default 150).", "X", "150"},
@@ -151,10 +152,11 @@ int run_placement(const QStringList& args) {
     if (!parser.isSet("devices")) fail("--devices is required");
     options.topology.devices = int_flag(parser, "devices", 1, 1, 4096);
     options.topology.nodes = int_flag(parser, "nodes", 1, 1, 4096);
-    options.redundant = int_flag(parser, "redundant", 0, 0, 1 << 20);
+    options.redundant = int_flag(parser, "redundant", 0, 0, 4096);
     if (parser.isSet("groups")) options.groups = int_flag(parser, "groups", 1, 1, 1 << 20);
     options.algorithms = placement::parse_algorithms(parser.value("algo").toStdString());
     options.fit_fraction = number_flag(parser, "fit-fraction", 0.5, 0.0, 1.0);
+    if (options.fit_fraction <= 0) fail("--fit-fraction must be above 0 (some tokens to fit on)");
     options.sim.hidden = int_flag(parser, "hidden", 4096, 1, 1 << 24);
     options.sim.dtype_bytes = int_flag(parser, "dtype-bytes", 2, 1, 8);
     options.sim.expert_ns = number_flag(parser, "expert-ns", 250, 0, 1e12);
@@ -172,6 +174,14 @@ int run_placement(const QStringList& args) {
   try {
     OpenedTrace trace = open_trace(parser);
     const storage::RunInfo info = trace.reader->run_info(trace.run);
+    if (parser.isSet("hidden")) {
+      options.hidden_origin = "--hidden";
+    } else if (const auto n = placement::model_hidden_size(info.model.path)) {
+      options.sim.hidden = *n;
+      options.hidden_origin = "hidden size of the model";
+    } else {
+      options.hidden_origin = "assumed: the model file is not readable; --hidden sets it";
+    }
     const policy::RoutingTrace routing = trace.reader->routing_trace(trace.run);
     std::vector<int32_t> calls = trace.reader->forward_calls(trace.run);
     placement::StudyInput input{.routing = routing,

@@ -40,6 +40,7 @@
 #include "views/settings/settings_io.h"
 #include "views/settings/settings_panel.h"
 #include "views/status/run_status.h"
+#include "views/devices/devices_panel.h"
 #include "views/suitability/suitability_panel.h"
 #include "views/text/text_panel.h"
 #include "views/traces/trace_panel.h"
@@ -118,8 +119,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabifyDockWidget(layer_dock, token_dock);
   tabifyDockWidget(policy_dock, curves_dock);
   tabifyDockWidget(curves_dock, traces_dock);
-  tabifyDockWidget(traces_dock, addDock(new views::SuitabilityPanel(session_, this),
-                                        "suitabilityDock", Qt::BottomDockWidgetArea));
+  QDockWidget* suitability_dock = addDock(new views::SuitabilityPanel(session_, this),
+                                          "suitabilityDock", Qt::BottomDockWidgetArea);
+  tabifyDockWidget(traces_dock, suitability_dock);
+  tabifyDockWidget(suitability_dock, addDock(new views::DevicesPanel(session_, this),
+                                             "devicesDock", Qt::BottomDockWidgetArea));
   layer_dock->raise();
   policy_dock->raise();
   (void)affinity_dock;
@@ -402,6 +406,7 @@ void MainWindow::retranslate() {
       {"curvesDock", tr("Hit rate vs capacity")},
       {"tracesDock", tr("Traces")},
       {"suitabilityDock", tr("Suitability")},
+      {"devicesDock", tr("Devices")},
   };
   for (QDockWidget* dock : docks_) dock->setWindowTitle(titles.value(dock->objectName()));
   file_menu_->setTitle(tr("&File"));

@@ -149,9 +149,10 @@ std::string Study::describe_split() const {
 }
 
 std::string Study::describe_model() const {
-  return fmt::format("Token message {} x {} B; links {:g} GB/s intra-node, {:g} GB/s inter-node per "
+  return fmt::format("Token message {} ({}) x {} B; links {:g} GB/s intra-node, {:g} GB/s inter-node per "
                      "device; {:g} ns per token and expert (modelled)",
-                     options.sim.hidden, options.sim.dtype_bytes, options.sim.intra_gbps,
+                     options.sim.hidden, options.hidden_origin, options.sim.dtype_bytes,
+                     options.sim.intra_gbps,
                      options.sim.inter_gbps, options.sim.expert_ns);
 }
 

@@ -28,6 +28,7 @@ struct StudyOptions {
   double fit_fraction = 0.5;
   SimOptions sim;
   std::optional<double> beta;  // joint; default: token transfer time / expert time
+  std::string hidden_origin = "assumed";  // where sim.hidden came from, for the output
 };
 
 struct StudyInput {

@@ -6,18 +6,12 @@
 #include <compare>
 #include <cstdint>
 
+#include "engine/common/ids.h"
+
 namespace moescope::placement {
 
-template <typename Tag>
-struct Id {
-  int32_t value = 0;
-  constexpr Id() = default;
-  constexpr explicit Id(int32_t v) : value(v) {}
-  constexpr auto operator<=>(const Id&) const = default;
-};
-
-using DeviceId = Id<struct DeviceTag>;
-using NodeId = Id<struct NodeTag>;
+using DeviceId = StrongId<struct DeviceTag>;
+using NodeId = StrongId<struct NodeTag>;
 // The request (sequence) a token belongs to: in data-parallel attention its hidden state lives on
 // the request's device, which is where the all-to-all starts and ends.
 struct RequestId {

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "engine/common/error.h"
+#include "engine/placement/model_hidden_size.h"
 #include "engine/placement/routing_source.h"
 #include "storage/report/escape.h"
 #include "storage/report/format.h"
@@ -93,6 +94,12 @@ PlacementSection placement_section_data(TraceReader& reader, int64_t run) {
   for (int32_t devices : kDeviceCounts) {
     placement::StudyOptions options;
     options.topology = {.devices = devices, .nodes = 1};
+    if (const auto n = placement::model_hidden_size(info.model.path)) {
+      options.sim.hidden = *n;
+      options.hidden_origin = "hidden size of the model";
+    } else {
+      options.hidden_origin = "assumed: the model file is not readable";
+    }
     try {
       out.studies.push_back(placement::run_study(
           {.routing = routing,

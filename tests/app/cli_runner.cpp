@@ -16,16 +16,12 @@ extern char** environ;
 
 namespace moescope::test {
 
-namespace {
-
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
 }
-
-}  // namespace
 
 CliResult run_moescope(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   char out_path[] = "/tmp/moescope-cli-out-XXXXXX";

@@ -27,6 +27,9 @@ int wait_moescope(int pid);
 // with the command's stderr when it fails.
 void record_default_model(const std::string& trace, const std::vector<std::string>& flags);
 
+// The whole content of a file ("" when it cannot be read).
+std::string slurp(const std::string& path);
+
 // Number of lines of `text` (a trailing newline does not start a line).
 int count_lines(const std::string& text);
 

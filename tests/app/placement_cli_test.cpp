@@ -8,8 +8,6 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "storage/trace_reader.h"
@@ -22,12 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using test::run_moescope;
 
-std::string slurp(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+std::string slurp(const fs::path& path) { return test::slurp(path.string()); }
 
 class PlacementCli : public ::testing::Test {
  protected:
@@ -136,7 +129,8 @@ TEST_F(PlacementCli, BadInputGetsOneLineAndNoFile) {
            {{"placement", "--trace", t}, 2},
            {{"placement", "--trace", t, "--devices", "0"}, 2},
            {{"placement", "--trace", t, "--devices", "4", "--nodes", "3"}, 2},
-           {{"placement", "--trace", t, "--devices", "4", "--fit-fraction", "0"}, 1},
+           {{"placement", "--trace", t, "--devices", "4", "--fit-fraction", "0"}, 2},
+           {{"placement", "--trace", t, "--devices", "4", "--redundant", "100000"}, 2},
            {{"placement", "--trace", t, "--devices", "4", "--algo", "random"}, 2},
            {{"placement", "--trace", t, "--devices", "3"}, 1},
            {{"placement", "--trace", "/dev/zero", "--devices", "4"}, 1},
