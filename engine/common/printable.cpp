@@ -2,36 +2,17 @@
 
 #include <cstdint>
 
+#include "engine/common/utf8.h"
+
 namespace moescope {
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i] that encodes a printable code point, or 0.
+// Length of the UTF-8 sequence at s[i] when it encodes a printable code point, else 0.
 size_t printable_sequence(std::string_view s, size_t i) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  if (b >= 0x20 && b < 0x7f) return 1;
-  size_t len = 0;
   uint32_t cp = 0;
-  if ((b & 0xe0) == 0xc0) {
-    len = 2;
-    cp = b & 0x1f;
-  } else if ((b & 0xf0) == 0xe0) {
-    len = 3;
-    cp = b & 0x0f;
-  } else if ((b & 0xf8) == 0xf0) {
-    len = 4;
-    cp = b & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (size_t k = 1; k < len; ++k) {
-    const auto c = static_cast<unsigned char>(s[i + k]);
-    if ((c & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (c & 0x3f);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;  // overlong
-  if (cp >= 0x80 && cp < 0xa0) return 0;                                        // C1 controls
+  const size_t len = utf8_sequence(s, i, cp);
+  if (len == 0 || cp < 0x20 || cp == 0x7f) return 0;
+  if (cp >= 0x80 && cp < 0xa0) return 0;       // C1 controls
   if (cp == 0x2028 || cp == 0x2029) return 0;  // line / paragraph separators
   return len;
 }

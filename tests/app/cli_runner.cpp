@@ -27,13 +27,18 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
+std::string moescope_binary() {
+  const char* other = std::getenv("MOESCOPE_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? std::string(other) : std::string(MOESCOPE_BINARY);
+}
+
 CliResult run_moescope(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   char out_path[] = "/tmp/moescope-cli-out-XXXXXX";
   char err_path[] = "/tmp/moescope-cli-err-XXXXXX";
   const int out_fd = mkstemp(out_path);
   const int err_fd = mkstemp(err_path);
 
-  std::vector<std::string> argv_s = {MOESCOPE_BINARY};
+  std::vector<std::string> argv_s = {moescope_binary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

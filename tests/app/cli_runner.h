@@ -11,7 +11,11 @@ struct CliResult {
   std::string err;
 };
 
-// Runs MOESCOPE_BINARY with args (no shell), with QT_QPA_PLATFORM unset unless `env` sets it.
+// The binary under test: $MOESCOPE_TEST_BINARY when set (e.g. to check that a test fails with
+// another build), else the one built with the tests.
+std::string moescope_binary();
+
+// Runs moescope_binary() with args (no shell), with QT_QPA_PLATFORM unset unless `env` sets it.
 // env: extra "NAME=VALUE" entries.
 CliResult run_moescope(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {});

@@ -75,7 +75,7 @@ CliResult run_limited(const std::vector<std::string>& args, int seconds = 60) {
   const fs::path out = scratch() / "limited.out";
   const fs::path err = scratch() / "limited.err";
   std::string cmd = "timeout -s KILL " + std::to_string(seconds);
-  args_to(cmd, MOESCOPE_BINARY);
+  args_to(cmd, moescope_binary());
   for (const auto& a : args) args_to(cmd, a);
   cmd.append(" </dev/null >").append(quoted(out.string()));
   cmd.append(" 2>").append(quoted(err.string()));
