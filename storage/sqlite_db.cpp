@@ -66,7 +66,7 @@ std::string statement_name(std::string_view sql) {
   const size_t begin = sql.find_first_not_of(" \t\r\n");
   if (begin == std::string_view::npos) return "an empty statement";
   sql.remove_prefix(begin);
-  sql = sql.substr(0, std::min(sql.find_first_of("(\n"), size_t{60}));
+  sql = sql.substr(0, std::min(sql.find_first_of("(;\n"), size_t{60}));
   while (!sql.empty() && sql.back() == ' ') sql.remove_suffix(1);
   return std::string(sql);
 }

@@ -273,6 +273,17 @@ TEST(HostileInput, SqliteErrorsNameTheStatement) {
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
   EXPECT_EQ(r.err.find("running :"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find('\x01'), std::string::npos) << r.err;
+
+  // A trace claiming the first schema although it has the second: the upgrade's statement fails,
+  // and its message must say which statement (its SQL starts with a newline).
+  const std::string v1 = trace_with("v1", "PRAGMA user_version = 1");
+  const CliResult upgrade = run_limited({"record", "--model", kModel, "--prompt", "Hi", "-n", "1",
+                                         "--trace", v1, "--quiet"});
+  EXPECT_EQ(upgrade.exit_code, 1) << upgrade.err;
+  EXPECT_EQ(upgrade.err.find("running :"), std::string::npos) << upgrade.err;
+  EXPECT_NE(upgrade.err.find("running ALTER TABLE tokens ADD COLUMN kind INTEGER:"),
+            std::string::npos)
+      << upgrade.err;
 }
 
 // ---- --expert-budget ---------------------------------------------------------------------------
