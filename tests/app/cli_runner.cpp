@@ -16,16 +16,30 @@ extern char** environ;
 
 namespace moescope::test {
 
-namespace {
-
-std::string slurp(const std::string& path) {
+std::string slurp(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
 }
 
-}  // namespace
+const std::filesystem::path& scratch_dir(const std::string& prefix) {
+  struct Dir {
+    std::filesystem::path path;
+    explicit Dir(const std::string& prefix)
+        : path(std::filesystem::temp_directory_path() /
+               (prefix + "-" + std::to_string(getpid()))) {
+      std::filesystem::remove_all(path);
+      std::filesystem::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir(prefix);
+  return dir.path;
+}
 
 std::string moescope_binary() {
   const char* other = std::getenv("MOESCOPE_TEST_BINARY");

@@ -1,5 +1,6 @@
 #pragma once
 // Runs the real `moescope` binary from a test and captures what it did.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ CliResult run_moescope(const std::vector<std::string>& args,
 // --temp 0 --threads 2` and the given flags (prompt, cache, policies); throws std::runtime_error
 // with the command's stderr when it fails.
 void record_default_model(const std::string& trace, const std::vector<std::string>& flags);
+
+// This test process's scratch directory, /tmp/PREFIX-PID: created empty on the first call,
+// removed at exit. A process has one (later prefixes are ignored).
+const std::filesystem::path& scratch_dir(const std::string& prefix);
+
+// A whole file's bytes ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& path);
 
 // Number of lines of `text` (a trailing newline does not start a line).
 int count_lines(const std::string& text);

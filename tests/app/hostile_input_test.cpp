@@ -26,29 +26,7 @@ namespace fs = std::filesystem;
 
 const std::string kModel = std::string(MOESCOPE_SHARED_DIR) + "/reference/models/llama-moe-q8_0.gguf";
 
-// Scratch directory of this process, with one recorded trace shared by the trace tests.
-const fs::path& scratch() {
-  struct Dir {
-    fs::path path = fs::temp_directory_path() / ("moescope-hostile-input-" + std::to_string(getpid()));
-    Dir() {
-      fs::remove_all(path);
-      fs::create_directories(path);
-    }
-    ~Dir() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  };
-  static const Dir dir;
-  return dir.path;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+const fs::path& scratch() { return test::scratch_dir("moescope-hostile-input"); }
 
 std::string quoted(const std::string& s) {
   std::string out = "'";
