@@ -29,7 +29,8 @@ bool nests_deeper_than(std::string_view text, size_t limit) {
 }  // namespace
 
 nlohmann::json parse_untrusted_json(std::string_view text) {
-  if (nests_deeper_than(text, kMaxJsonDepth)) return nlohmann::json(nlohmann::json::value_t::discarded);
+  if (nests_deeper_than(text, kMaxJsonDepth))
+    return nlohmann::json(nlohmann::json::value_t::discarded);
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
 }
 

@@ -24,9 +24,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kModel = std::string(MOESCOPE_SHARED_DIR) + "/reference/models/llama-moe-q8_0.gguf";
+const std::string kModel =
+    std::string(MOESCOPE_SHARED_DIR) + "/reference/models/llama-moe-q8_0.gguf";
 
-const fs::path& scratch() { return test::scratch_dir("moescope-hostile-input"); }
+const fs::path& scratch() {
+  return test::scratch_dir("moescope-hostile-input");
+}
 
 std::string quoted(const std::string& s) {
   std::string out = "'";
@@ -69,9 +72,9 @@ CliResult run_limited(const std::vector<std::string>& args, int seconds = 60) {
 const std::string& recorded_trace() {
   static const std::string trace = [] {
     const std::string path = (scratch() / "base.trace").string();
-    const CliResult r = run_moescope({"record", "--model", kModel, "--prompt", "Hello there",
-                                      "-n", "4", "--temp", "0", "--threads", "2", "--trace", path,
-                                      "--quiet"});
+    const CliResult r =
+        run_moescope({"record", "--model", kModel, "--prompt", "Hello there", "-n", "4", "--temp",
+                      "0", "--threads", "2", "--trace", path, "--quiet"});
     if (r.exit_code != 0) throw std::runtime_error("record failed: " + r.err);
     return path;
   }();
@@ -187,8 +190,8 @@ TEST(HostileInput, DeeplyNestedSettingsJsonNeitherCrashesNorLeavesTemporaries) {
     EXPECT_TRUE(fs::exists(dir / name)) << name;
     EXPECT_TRUE(leftovers(dir, name).empty()) << name;
   }
-  const CliResult r =
-      run_limited({"export", "--trace", trace, "--format", "json", "--out", (dir / "e.json").string()});
+  const CliResult r = run_limited(
+      {"export", "--trace", trace, "--format", "json", "--out", (dir / "e.json").string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(leftovers(dir, "e.json").empty());
   // The settings are kept as a string: the document stays valid JSON.
@@ -243,9 +246,10 @@ TEST(PrintableMessage, EscapesShortensAndKeepsUtf8) {
 TEST(HostileInput, SqliteErrorsNameTheStatement) {
   // A trace whose schema SQLite cannot parse: the message must name what was being done and
   // show the damaged bytes escaped.
-  const std::string trace = trace_with(
-      "schema", "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE \x01"
-                "broken(' WHERE name = 'runs'; PRAGMA writable_schema = OFF;");
+  const std::string trace =
+      trace_with("schema",
+                 "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE TABLE \x01"
+                 "broken(' WHERE name = 'runs'; PRAGMA writable_schema = OFF;");
   const CliResult r = run_limited({"runs", "--trace", trace});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
@@ -255,8 +259,8 @@ TEST(HostileInput, SqliteErrorsNameTheStatement) {
   // A trace claiming the first schema although it has the second: the upgrade's statement fails,
   // and its message must say which statement (its SQL starts with a newline).
   const std::string v1 = trace_with("v1", "PRAGMA user_version = 1");
-  const CliResult upgrade = run_limited({"record", "--model", kModel, "--prompt", "Hi", "-n", "1",
-                                         "--trace", v1, "--quiet"});
+  const CliResult upgrade = run_limited(
+      {"record", "--model", kModel, "--prompt", "Hi", "-n", "1", "--trace", v1, "--quiet"});
   EXPECT_EQ(upgrade.exit_code, 1) << upgrade.err;
   EXPECT_EQ(upgrade.err.find("running :"), std::string::npos) << upgrade.err;
   EXPECT_NE(upgrade.err.find("running ALTER TABLE tokens ADD COLUMN kind INTEGER:"),
@@ -267,8 +271,8 @@ TEST(HostileInput, SqliteErrorsNameTheStatement) {
 // ---- --expert-budget ---------------------------------------------------------------------------
 
 TEST(HostileInput, ExpertBudgetEmptyIsUsageErrorAndPercentIsAShare) {
-  CliResult r = run_limited({"generate", "--model", kModel, "--prompt", "Hi", "-n", "1",
-                             "--expert-budget", ""});
+  CliResult r = run_limited(
+      {"generate", "--model", kModel, "--prompt", "Hi", "-n", "1", "--expert-budget", ""});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("--expert-budget"), std::string::npos) << r.err;
   for (const char* bad : {"0%", "101%", "x%"}) {
