@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/common/error.h"
+#include "storage/untrusted_json.h"
 
 namespace moescope::storage {
 
@@ -11,7 +12,7 @@ using nlohmann::json;
 namespace {
 
 json parse_object(std::string_view text, const char* what) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json j = parse_untrusted_json(text);
   if (!j.is_object()) fail("the trace's {} is not a JSON object", what);
   return j;
 }

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <system_error>
@@ -44,11 +45,38 @@ void check_not_truncated(const std::filesystem::path& path) {
   }
 }
 
+// Opening a FIFO blocks until a writer appears, and a device never ends: anything but a regular
+// file (or a path still to be created) is refused before SQLite opens it.
+void refuse_special_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status) || std::filesystem::is_regular_file(status)) return;
+  const char* kind = std::filesystem::is_directory(status) ? "a directory"
+                     : std::filesystem::is_fifo(status)    ? "a FIFO (named pipe)"
+                     : std::filesystem::is_socket(status)  ? "a socket"
+                     : std::filesystem::is_character_file(status) ||
+                             std::filesystem::is_block_file(status)
+                         ? "a device"
+                         : "not a regular file";
+  fail("trace {} is {}, not a trace file", path.string(), kind);
+}
+
+// What a failed statement was doing, for messages: its first words, never empty.
+std::string statement_name(std::string_view sql) {
+  const size_t begin = sql.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return "an empty statement";
+  sql.remove_prefix(begin);
+  sql = sql.substr(0, std::min(sql.find_first_of("(;\n"), size_t{60}));
+  while (!sql.empty() && sql.back() == ' ') sql.remove_suffix(1);
+  return std::string(sql);
+}
+
 }  // namespace
 
 // ---- Database ---------------------------------------------------------------------------------
 
 Database::Database(const std::filesystem::path& path, Mode mode) : path_(path) {
+  refuse_special_file(path);
   if (mode != Mode::kCreate) {
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
@@ -117,7 +145,7 @@ void Database::exec(std::string_view sql) {
   char* err = nullptr;
   const int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
   sqlite3_free(err);
-  if (rc != SQLITE_OK) fail_sqlite(rc, "running " + s.substr(0, s.find_first_of("(\n")));
+  if (rc != SQLITE_OK) fail_sqlite(rc, "running " + statement_name(s));
 }
 
 int64_t Database::query_int(std::string_view sql) {
@@ -142,8 +170,7 @@ Statement::Statement(Database& db, std::string_view sql) : db_(&db) {
   const int rc = sqlite3_prepare_v3(db.handle(), sql.data(), int(sql.size()),
                                     SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
   if (rc != SQLITE_OK) {
-    const std::string s(sql);
-    db.fail_sqlite(rc, "preparing " + s.substr(0, 60));
+    db.fail_sqlite(rc, "preparing " + statement_name(sql));
   }
 }
 
@@ -167,9 +194,7 @@ Statement& Statement::operator=(Statement&& o) noexcept {
 
 void Statement::fail_sqlite(int rc) const {
   const char* sql = sqlite3_sql(stmt_);
-  std::string what = sql ? sql : "a statement";
-  what = "running " + what.substr(0, what.find_first_of("(\n"));
-  db_->fail_sqlite(rc, what);
+  db_->fail_sqlite(rc, "running " + (sql ? statement_name(sql) : std::string("a statement")));
 }
 
 Statement& Statement::bind(int i, int64_t v) {

@@ -1,6 +1,11 @@
 #include "app/cli/cli_input.h"
 
-#include <QFile>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "engine/common/error.h"
 
@@ -25,16 +30,39 @@ bool parse_int(const QCommandLineParser& parser, const QString& name, int min, i
 }
 
 std::string read_text_file(const QString& path, const char* command, qint64 max_bytes) {
-  QFile file(path);
-  if (!file.open(QIODevice::ReadOnly)) {
-    fail("cannot read {}: {}", path.toStdString(), file.errorString().toStdString());
+  const std::string name = path.toLocal8Bit().toStdString();
+  // O_NONBLOCK: opening a FIFO without a writer must not hang (it reads as empty then).
+  const int fd = ::open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fail("cannot read {}: {}", name, std::strerror(errno));
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail("cannot read {}: {}", name, std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) fail("{} is a directory, not a text file", name);
+  if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) fail("{} is a device, not a text file", name);
+  if (S_ISSOCK(st.st_mode)) fail("{} is a socket, not a text file", name);
+  if (st.st_size > max_bytes) {
+    fail("{} is {} bytes; {} reads at most {} bytes of text", name, st.st_size, command,
+         max_bytes);
   }
-  if (file.size() > max_bytes) {
-    fail("{} is {} bytes; {} reads at most {} bytes of text", path.toStdString(), file.size(),
-         command, max_bytes);
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a pipe's writer may be slow
+  // Never trust the size (pipes, /proc files report 0): read at most one byte past the limit.
+  std::string text;
+  char buffer[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot read {}: {}", name, std::strerror(errno));
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (static_cast<qint64>(text.size()) > max_bytes) {
+      fail("{} holds more than {} bytes; {} reads at most {} bytes of text", name, max_bytes,
+           command, max_bytes);
+    }
   }
-  const QByteArray bytes = file.readAll();
-  return std::string(bytes.constData(), static_cast<size_t>(bytes.size()));
+  return text;
 }
 
 }  // namespace moescope::cli

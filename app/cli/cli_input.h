@@ -12,9 +12,11 @@ namespace moescope::cli {
 bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
                QString& error);
 
-// A text file read whole. The size limit keeps a mistaken path (a model, a disk image) from
-// exhausting memory; `command` names who refuses it. Throws moescope::Error.
+// A text file (or pipe) read whole. The size limit keeps a mistaken path (a model, a disk image,
+// a pipe that never ends) from exhausting memory: at most max_bytes + 1 bytes are ever read.
+// Directories, devices and sockets are refused; `command` names who refuses. Throws
+// moescope::Error.
 std::string read_text_file(const QString& path, const char* command,
-                           qint64 max_bytes = qint64(1) << 30);
+                           qint64 max_bytes = qint64(64) << 20);
 
 }  // namespace moescope::cli

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/cli/commands.h"
+#include "engine/common/printable.h"
 
 namespace moescope::cli {
 
@@ -39,9 +40,16 @@ const Command* find_command(std::string_view name) {
   return nullptr;
 }
 
+void print_error(std::string_view message) {
+  std::fprintf(stderr, "moescope: %s\n", printable_message(message).c_str());
+}
+
+void print_error(const char* message) {
+  print_error(std::string_view(message));
+}
+
 void print_error(const QString& message) {
-  QString line = message.simplified();
-  std::fprintf(stderr, "moescope: %s\n", line.toUtf8().constData());
+  print_error(std::string_view(message.toStdString()));
 }
 
 std::optional<int> parse_command_line(QCommandLineParser& parser, const QStringList& args) {

@@ -27,6 +27,10 @@ const std::vector<Command>& commands();
 const Command* find_command(std::string_view name);
 
 // Prints "moescope: MESSAGE" on stderr as one line.
+// Prints "moescope: MESSAGE" as one printable line on stderr (printable_message: escaped,
+// long echoed arguments shortened). Raw bytes (e.what()) go through the std::string_view form.
+void print_error(std::string_view message);
+void print_error(const char* message);
 void print_error(const QString& message);
 
 // Parses a command's arguments (args[0] = "moescope NAME"). Returns an exit code when the command

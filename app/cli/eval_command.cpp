@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
@@ -30,8 +31,8 @@ constexpr size_t kChunk = 512;
 
 // Whitespace-separated token ids, used as they are.
 std::vector<int32_t> read_token_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) fail("cannot read token file '{}'", path);
+  std::istringstream in(read_text_file(QString::fromLocal8Bit(path), "eval --tokens",
+                                       qint64(256) << 20));
   std::vector<int32_t> tokens;
   std::string word;
   while (in >> word) {

@@ -284,7 +284,7 @@ int run_generation_command(const QStringList& args, bool record) {
     ObserverRelay relay;
     std::unique_ptr<CliRecording> recording;
     std::unique_ptr<OffloadRun> offload;
-    if (recording_on) offload_request.fit_default_budget(routed_expert_shape(*model));
+    offload_request.fit_budget(routed_expert_shape(*model));
     if (offload_request.active()) {
       offload =
           std::make_unique<OffloadRun>(*model, offload_request, recording_on ? &relay : nullptr);

@@ -112,7 +112,9 @@ std::vector<int32_t> shown_capacities(int32_t n) {
 
 void add_offload_options(QCommandLineParser& parser) {
   parser.addOptions({
-      {"expert-budget", "Offload routed experts: fast memory for them, e.g. 256MiB.", "BYTES"},
+      {"expert-budget",
+       "Offload routed experts: fast memory for them, e.g. 256MiB, or a share of them, e.g. 10%.",
+       "BYTES"},
       {"expert-slots", "Offload routed experts: room for N experts in total.", "N"},
       {"policy", "Cache policy driving the real cache (default lru; docs/policies-cli.md).", "P"},
       {"prefetch", "Prefetcher: none, same-prev, affinity, freq, next-gate (default none).", "P"},
@@ -138,10 +140,14 @@ void add_offload_options(QCommandLineParser& parser) {
   });
 }
 
-void OffloadRequest::fit_default_budget(const policy::MoeShape& shape) {
-  if (!default_budget || !config) return;
-  const auto share = int64_t(std::lround(kProfileBudgetShare * double(shape.total_experts())));
-  config->budget = policy::Budget::slots(uint64_t(std::max<int64_t>(share, shape.n_layers())));
+void OffloadRequest::fit_budget(const policy::MoeShape& shape) {
+  if (!config) return;
+  if (budget_share > 0) {
+    config->budget = policy::Budget::slots(policy::share_slots(budget_share, shape));
+  } else if (default_budget) {
+    config->budget = policy::Budget::slots(
+        policy::share_slots(kProfileBudgetShare, shape, uint64_t(shape.n_layers())));
+  }
 }
 
 OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool profiling) {
@@ -149,9 +155,22 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool prof
   request.lossy = offload::parse_lossy(value(parser, "adaptive-topk"), value(parser, "substitute"));
   request.curves = parser.isSet("curves");
   offload::OffloadFlags flags;
+  // Given but empty is a mistake, not "no offloading".
+  for (const char* name : {"expert-budget", "expert-slots"}) {
+    if (parser.isSet(name) && parser.value(name).trimmed().isEmpty()) fail("--{} is empty", name);
+  }
   flags.expert_budget = value(parser, "expert-budget");
   flags.expert_slots = value(parser, "expert-slots");
-  // A placeholder the caller replaces once the model's shape is known (fit_default_budget).
+  if (const std::optional<double> share = policy::parse_share(flags.expert_budget)) {
+    // A placeholder the caller replaces once the model's shape is known (fit_budget).
+    request.budget_share = *share;
+    flags.expert_budget.clear();
+    if (!flags.expert_slots.empty()) {
+      fail("give exactly one of --expert-budget (bytes, e.g. 256MiB) and --expert-slots (experts)");
+    }
+    flags.expert_slots.assign(1, '0');
+  }
+  // A placeholder the caller replaces once the model's shape is known (fit_budget).
   request.default_budget = profiling && !flags.any();
   if (request.default_budget) flags.expert_slots.assign(1, '0');
   if (!flags.any()) {
@@ -206,6 +225,7 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool prof
 OffloadRun::OffloadRun(Model& model, const OffloadRequest& request, MoeObserver* downstream)
     : model_(model), request_(request), previous_observer_(model.observer()) {
   if (request_.config) {
+    request_.fit_budget(routed_expert_shape(model_));  // bench and perplexity leave it to us
     store_ = offload::ExpertStore::attach(model_, *request_.config, downstream);
   } else {
     if (downstream != nullptr) model_.set_observer(downstream);

@@ -24,11 +24,14 @@ struct OffloadRequest {
   std::optional<offload::OffloadConfig> config;  // when --expert-budget or --expert-slots is given
   offload::LossyOptions lossy;                   // adaptive top-k also works without a budget
   bool curves = false;                           // --curves: hit rate vs capacity, LRU and OPT
-  // A profiling run given no --expert-budget/--expert-slots: fit_default_budget() sets the budget.
+  // A profiling run given no --expert-budget/--expert-slots: fit_budget() sets the budget.
   bool default_budget = false;
+  // --expert-budget 10%: a share of the model's routed experts, resolved by fit_budget().
+  double budget_share = 0;
   bool active() const { return config.has_value() || lossy.any(); }
-  // kProfileBudgetShare of the model's routed experts (at least one slot per MoE layer).
-  void fit_default_budget(const policy::MoeShape& shape);
+  // Once the model is known: a --expert-budget share as slots, or by default
+  // kProfileBudgetShare of the routed experts (at least one slot per MoE layer).
+  void fit_budget(const policy::MoeShape& shape);
 };
 
 // What a profiling run (record, generate --trace) offloads with when given no budget, and the

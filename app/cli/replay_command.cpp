@@ -64,10 +64,8 @@ std::vector<CapacityArg> parse_capacities(const QString& text) {
     CapacityArg c;
     c.label = item;
     bool ok = false;
-    if (item.back() == '%') {
-      const double p = QString::fromStdString(item.substr(0, item.size() - 1)).toDouble(&ok);
-      if (!ok || !(p > 0 && p <= 100)) fail("'{}' is not a share from 0 to 100 %", item);
-      c.share = p / 100.0;
+    if (const std::optional<double> share = policy::parse_share(item)) {
+      c.share = *share;
     } else {
       const int n = QString::fromStdString(item).toInt(&ok);
       if (!ok || n < 1) {
@@ -92,9 +90,7 @@ policy::CacheCapacity make_capacity(const CapacityArg& c, const policy::PolicySp
     return policy::CacheCapacity::per_layer(std::move(slots));
   }
   uint64_t total = c.total_slots;
-  if (c.share > 0) {
-    total = uint64_t(std::max<int64_t>(1, std::llround(c.share * double(shape.total_experts()))));
-  }
+  if (c.share > 0) total = policy::share_slots(c.share, shape);
   return policy::make_capacity(spec.pool, policy::Budget::slots(total), shape);
 }
 

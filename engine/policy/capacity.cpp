@@ -1,5 +1,6 @@
 #include "engine/policy/capacity.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -8,6 +9,24 @@
 #include "engine/common/error.h"
 
 namespace moescope::policy {
+
+std::optional<double> parse_share(std::string_view text) {
+  if (text.empty() || text.back() != '%') return std::nullopt;
+  std::string_view number = text.substr(0, text.size() - 1);
+  while (!number.empty() && number.back() == ' ') number.remove_suffix(1);
+  double percent = 0;
+  const auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), percent);
+  if (number.empty() || ec != std::errc() || ptr != number.data() + number.size() ||
+      !(percent > 0 && percent <= 100)) {
+    fail("'{}' is not a share from 0 to 100 %", text);
+  }
+  return percent / 100.0;
+}
+
+uint64_t share_slots(double share, const MoeShape& shape, uint64_t minimum) {
+  const auto n = std::llround(share * double(shape.total_experts()));
+  return std::max<uint64_t>(minimum, n > 0 ? uint64_t(n) : 0);
+}
 
 Budget Budget::parse_bytes(std::string_view text) {
   size_t i = 0;

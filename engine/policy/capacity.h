@@ -3,6 +3,7 @@
 // enforces a CacheCapacity: either one partition per layer (c_l slots each, split by an allocator)
 // or one global pool (C slots, or B bytes when expert sizes differ between layers).
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,14 @@ struct Budget {
   // "256MiB", "1.5GB", "4096" (bytes); throws moescope::Error on anything else.
   static Budget parse_bytes(std::string_view text);
 };
+
+// The one parser for a share of the routed experts, as every command spells it ("25%", "12.5%"):
+// the fraction (0.25), or nullopt when the text is not a percentage. Throws moescope::Error
+// unless 0 < share <= 100 %.
+std::optional<double> parse_share(std::string_view text);
+
+// A share of the shape's routed experts as a number of slots (at least `minimum`).
+uint64_t share_slots(double share, const MoeShape& shape, uint64_t minimum = 1);
 
 struct CacheCapacity {
   PoolKind pool = PoolKind::kPerLayer;

@@ -167,7 +167,6 @@ void check_vocab_metadata(const gguf::GgufFile& file) {
 
 Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
   const std::string where = file.path().string();
-  check_vocab_metadata(file);
   Vocab vocab;
 
   const std::optional<std::string> model = file.get_string("tokenizer.ggml.model");
@@ -200,6 +199,7 @@ Vocab Vocab::from_gguf(const gguf::GgufFile& file) {
   }
   if (auto v = file.get_bool("tokenizer.ggml.add_space_prefix")) vocab.add_space_prefix = *v;
 
+  check_vocab_metadata(file);
   read_tokens(file, where, vocab);
   read_special_ids(file, vocab);
 

@@ -6,6 +6,7 @@
 #include "storage/export/export_chunks.h"
 #include "storage/export/text_out.h"
 #include "storage/policy_json.h"
+#include "storage/untrusted_json.h"
 
 namespace moescope::storage {
 namespace {
@@ -17,7 +18,7 @@ void put_raw_json(TextOut& out, const std::string& text) {
     out.put("null");
     return;
   }
-  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  const nlohmann::json j = parse_untrusted_json(text);
   if (j.is_discarded()) {
     put_json_string(out, text);
   } else {

@@ -51,4 +51,12 @@ std::string format_utc(int64_t unix_ns) {
   return buf;
 }
 
+std::string bounded_text(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  return fmt::format("{}… (shortened: {} of {} bytes shown)", text.substr(0, cut), cut,
+                     text.size());
+}
+
 }  // namespace moescope::storage::report

@@ -12,6 +12,7 @@
 #include "storage/report/report_charts.h"
 #include "storage/report/placement_section.h"
 #include "storage/report/suitability_section.h"
+#include "storage/untrusted_json.h"
 
 namespace moescope::storage::report {
 namespace {
@@ -20,7 +21,7 @@ using nlohmann::json;
 
 // A JSON object from the trace (untrusted): an empty object when it does not parse.
 json parse_object(const std::string& text) {
-  json j = json::parse(text, nullptr, false);
+  json j = parse_untrusted_json(text);
   return j.is_object() ? j : json::object();
 }
 
@@ -44,7 +45,8 @@ using Rows = std::vector<std::pair<std::string, std::string>>;
 std::string kv_table(const Rows& rows) {
   std::string out = "<table class=\"kv\" cellspacing=\"0\" cellpadding=\"3\">\n";
   for (const auto& [k, v] : rows) {
-    out += "<tr><th align=\"left\">" + xml_escape(k) + "</th><td>" + xml_escape(v) + "</td></tr>\n";
+    out += "<tr><th align=\"left\">" + xml_escape(k) + "</th><td>" +
+           xml_escape(bounded_text(v, kMaxFieldBytes)) + "</td></tr>\n";
   }
   return out + "</table>\n";
 }
@@ -165,12 +167,9 @@ ReportSection header_section(const ReportData& d) {
   std::string html = "<h3>Run</h3>\n" + kv_table(run_rows) + "<h3>Model</h3>\n" +
                      kv_table(model_rows) + "<h3>Settings</h3>\n" + kv_table(settings_rows);
   for (const PromptRecord& p : d.prompts) {
-    constexpr size_t kMaxPrompt = 4000;
-    std::string text = p.text.substr(0, kMaxPrompt);
     html += fmt::format("<h3>Prompt {} ({} tokens from position {})</h3>\n", p.index, p.n_tokens,
                         p.first_pos);
-    html += "<p class=\"prompt\">" + xml_escape(text) +
-            (p.text.size() > kMaxPrompt ? " [...]" : "") + "</p>\n";
+    html += "<p class=\"prompt\">" + xml_escape(bounded_text(p.text, kMaxPromptBytes)) + "</p>\n";
   }
   s.blocks.push_back({ReportBlock::Kind::kHtml, html});
   return s;
@@ -293,7 +292,7 @@ ReportSection text_section(const ReportData& d) {
                     t.decode ? "" : " p", t.misses, color);
     append_escaped(text, tip);
     text += "\">";
-    append_escaped(text, t.text);
+    append_escaped(text, bounded_text(t.text, kMaxFieldBytes));
     text += "</span>";
   }
   text += "</div>\n";
@@ -313,7 +312,7 @@ ReportSection text_section(const ReportData& d) {
 ReportDocument build_document(const ReportData& d) {
   ReportDocument doc;
   doc.title = fmt::format("MoEScope report: run {}{}", d.run,
-                          d.info.label.empty() ? "" : " (" + d.info.label + ")");
+                          d.info.label.empty() ? "" : " (" + bounded_text(d.info.label, 80) + ")");
   doc.sections.push_back(header_section(d));
   doc.sections.push_back(key_section(d));
   doc.sections.push_back(heatmap_section(d));

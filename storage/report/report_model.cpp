@@ -10,6 +10,7 @@
 #include "engine/common/error.h"
 #include "engine/policy/access_stream.h"
 #include "storage/trace_replay.h"
+#include "storage/untrusted_json.h"
 
 namespace moescope::storage::report {
 namespace {
@@ -208,8 +209,7 @@ SuitabilityInputs suitability_inputs(TraceReader& reader, int64_t run) {
   in.trace = reader.routing_trace(run, {.compute = in.compute});
   // The run's link when it emulated one; a run without one is judged for an NVMe SSD.
   in.options.link = policy::LinkModel::preset("nvme");
-  const nlohmann::json settings =
-      nlohmann::json::parse(reader.run_info(run).settings_json, nullptr, false);
+  const nlohmann::json settings = parse_untrusted_json(reader.run_info(run).settings_json);
   const nlohmann::json* link = nullptr;
   if (settings.is_object() && settings.contains("offload") && settings["offload"].is_object() &&
       settings["offload"].contains("link") && settings["offload"]["link"].is_object()) {

@@ -16,11 +16,34 @@ extern char** environ;
 
 namespace moescope::test {
 
-std::string slurp(const std::string& path) {
+std::string slurp(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   std::stringstream s;
   s << f.rdbuf();
   return s.str();
+}
+
+const std::filesystem::path& scratch_dir(const std::string& prefix) {
+  struct Dir {
+    std::filesystem::path path;
+    explicit Dir(const std::string& prefix)
+        : path(std::filesystem::temp_directory_path() /
+               (prefix + "-" + std::to_string(getpid()))) {
+      std::filesystem::remove_all(path);
+      std::filesystem::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir(prefix);
+  return dir.path;
+}
+
+std::string moescope_binary() {
+  const char* other = std::getenv("MOESCOPE_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? std::string(other) : std::string(MOESCOPE_BINARY);
 }
 
 CliResult run_moescope(const std::vector<std::string>& args, const std::vector<std::string>& env) {
@@ -29,7 +52,7 @@ CliResult run_moescope(const std::vector<std::string>& args, const std::vector<s
   const int out_fd = mkstemp(out_path);
   const int err_fd = mkstemp(err_path);
 
-  std::vector<std::string> argv_s = {MOESCOPE_BINARY};
+  std::vector<std::string> argv_s = {moescope_binary()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());

@@ -1,5 +1,6 @@
 #pragma once
 // Runs the real `moescope` binary from a test and captures what it did.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -11,7 +12,11 @@ struct CliResult {
   std::string err;
 };
 
-// Runs MOESCOPE_BINARY with args (no shell), with QT_QPA_PLATFORM unset unless `env` sets it.
+// The binary under test: $MOESCOPE_TEST_BINARY when set (e.g. to check that a test fails with
+// another build), else the one built with the tests.
+std::string moescope_binary();
+
+// Runs moescope_binary() with args (no shell), with QT_QPA_PLATFORM unset unless `env` sets it.
 // env: extra "NAME=VALUE" entries.
 CliResult run_moescope(const std::vector<std::string>& args,
                        const std::vector<std::string>& env = {});
@@ -27,8 +32,12 @@ int wait_moescope(int pid);
 // with the command's stderr when it fails.
 void record_default_model(const std::string& trace, const std::vector<std::string>& flags);
 
-// The whole content of a file ("" when it cannot be read).
-std::string slurp(const std::string& path);
+// This test process's scratch directory, /tmp/PREFIX-PID: created empty on the first call,
+// removed at exit. A process has one (later prefixes are ignored).
+const std::filesystem::path& scratch_dir(const std::string& prefix);
+
+// A whole file's bytes ("" when it cannot be read).
+std::string slurp(const std::filesystem::path& path);
 
 // Number of lines of `text` (a trailing newline does not start a line).
 int count_lines(const std::string& text);

@@ -32,7 +32,9 @@ struct HostileModel {
   std::string names;  // the key or tensor the error must name
 };
 
-void PrintTo(const HostileModel& model, std::ostream* os) { *os << model.name; }
+void PrintTo(const HostileModel& model, std::ostream* os) {
+  *os << model.name;
+}
 
 gguf::GgufWriter with_key(const gguf::GgufFile& src, const std::string& key, gguf::Value value) {
   gguf::GgufWriter w = copy_model(src);
@@ -50,6 +52,21 @@ std::vector<std::string> tokens_of(const gguf::GgufFile& src) {
   return std::get<std::vector<std::string>>(src.get_array("tokenizer.ggml.tokens")->items);
 }
 
+// The token list one past / one short of the embedding rows, which vocab_size still claims.
+gguf::GgufWriter tokens_resized(const gguf::GgufFile& src, bool larger) {
+  auto tokens = tokens_of(src);
+  const auto n = static_cast<uint32_t>(tokens.size());
+  if (larger) {
+    tokens.push_back("<extra>");
+  } else {
+    tokens.pop_back();
+  }
+  gguf::GgufWriter w = copy_model(src);
+  w.set_array("tokenizer.ggml.tokens", std::move(tokens));
+  w.set(*src.get_string("general.architecture") + ".vocab_size", gguf::make_value(n));
+  return w;
+}
+
 std::vector<HostileModel> hostile_models() {
   using gguf::make_value;
   std::vector<HostileModel> cases;
@@ -59,16 +76,14 @@ std::vector<HostileModel> hostile_models() {
                      key});
   };
   // Tensor set per architecture: a routed-expert part missing from one layer only.
-  cases.push_back({"gate_exps_missing_in_one_layer", "llama-moe-q8_0",
-                   [](const gguf::GgufFile& src) {
-                     return without_tensor(src, "blk.1.ffn_gate_exps.weight");
-                   },
-                   "blk.1.ffn_gate_exps.weight"});
-  cases.push_back({"router_missing", "qwen2moe-f32",
-                   [](const gguf::GgufFile& src) {
-                     return without_tensor(src, "blk.0.ffn_gate_inp.weight");
-                   },
-                   "blk.0.ffn_gate_inp.weight"});
+  cases.push_back(
+      {"gate_exps_missing_in_one_layer", "llama-moe-q8_0",
+       [](const gguf::GgufFile& src) { return without_tensor(src, "blk.1.ffn_gate_exps.weight"); },
+       "blk.1.ffn_gate_exps.weight"});
+  cases.push_back(
+      {"router_missing", "qwen2moe-f32",
+       [](const gguf::GgufFile& src) { return without_tensor(src, "blk.0.ffn_gate_inp.weight"); },
+       "blk.0.ffn_gate_inp.weight"});
   key_case("rope_dimension_zero", "qwen3moe-f32", "qwen3moe.rope.dimension_count",
            make_value(uint32_t{0}));
   key_case("heads_do_not_divide_embd", "llama-moe-q8_0", "llama.attention.head_count",
@@ -90,29 +105,13 @@ std::vector<HostileModel> hostile_models() {
                      },
                      key});
   }
-  // The token list one short of / one past the embedding rows, which vocab_size still claims.
-  cases.push_back({"vocabulary_smaller_than_embedding", "qwen3moe-f32",
-                   [](const gguf::GgufFile& src) {
-                     auto tokens = tokens_of(src);
-                     const auto n = static_cast<uint32_t>(tokens.size());
-                     tokens.pop_back();
-                     gguf::GgufWriter w = copy_model(src);
-                     w.set_array("tokenizer.ggml.tokens", std::move(tokens));
-                     w.set("qwen3moe.vocab_size", make_value(n));
-                     return w;
-                   },
-                   "vocab_size"});
-  cases.push_back({"vocabulary_larger_than_embedding", "olmoe-f32",
-                   [](const gguf::GgufFile& src) {
-                     auto tokens = tokens_of(src);
-                     const auto n = static_cast<uint32_t>(tokens.size());
-                     tokens.push_back("<extra>");
-                     gguf::GgufWriter w = copy_model(src);
-                     w.set_array("tokenizer.ggml.tokens", std::move(tokens));
-                     w.set("olmoe.vocab_size", make_value(n));
-                     return w;
-                   },
-                   "vocab_size"});
+  for (const bool larger : {false, true}) {
+    cases.push_back(
+        {larger ? "vocabulary_larger_than_embedding" : "vocabulary_smaller_than_embedding",
+         larger ? "olmoe-f32" : "qwen3moe-f32",
+         [larger](const gguf::GgufFile& src) { return tokens_resized(src, larger); },
+         "vocab_size"});
+  }
   cases.push_back({"all_token_strings_empty", "llama-moe-q8_0",
                    [](const gguf::GgufFile& src) {
                      gguf::GgufWriter w = copy_model(src);

@@ -39,34 +39,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::run_moescope;
+using test::slurp;
 
 constexpr const char* kHostilePrompt =
     "The package <script>alert(1)</script> & \"quotes\" 'apostrophes' were installed";
 
-// This process's scratch directory, removed at exit.
-const fs::path& scratch() {
-  struct Dir {
-    fs::path path =
-        fs::temp_directory_path() / ("moescope-report-test-" + std::to_string(getpid()));
-    Dir() {
-      fs::remove_all(path);
-      fs::create_directories(path);
-    }
-    ~Dir() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  };
-  static const Dir dir;
-  return dir.path;
-}
-
-std::string slurp(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
+const fs::path& scratch() { return test::scratch_dir("moescope-report-test"); }
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
