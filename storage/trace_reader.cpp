@@ -16,6 +16,7 @@
 #include "engine/model/hparams.h"
 #include "engine/model/routing_trace_recorder.h"
 #include "storage/counter_fields.h"
+#include "engine/policy/policy_factory.h"
 #include "storage/policy_json.h"
 #include "storage/routing_blob.h"
 #include "storage/row_keys.h"
@@ -469,6 +470,17 @@ TokenExpertMatrix TraceReader::token_expert(int64_t run, LayerId layer, TokenRan
 
 // ---- policies ---------------------------------------------------------------------------------
 
+namespace {
+// Old traces spell the bypassing oracle "belady"; read every spelling as today's canonical one.
+std::string canonical_policy(const std::string& text) {
+  try {
+    return policy::parse_policy_spec(text).text;
+  } catch (const Error&) {
+    return text;  // unknown here: replay reports it when it is used
+  }
+}
+}  // namespace
+
 std::vector<PolicyDescription> TraceReader::policies(int64_t run) {
   check_run(run);
   Statement st(*db_,
@@ -480,11 +492,11 @@ std::vector<PolicyDescription> TraceReader::policies(int64_t run) {
     PolicyDescription d;
     d.id = st.int32(0);
     d.primary = st.text(1) == "primary";
-    d.spec = st.text(2);
+    d.spec = canonical_policy(st.text(2));
     d.prefetcher = st.text(3);
     d.capacity = capacity_from_json(st.text(4));
     d.timing = timing_from_json(st.text(5), &d.measured_compute);
-    d.report_policy = st.is_null(6) ? d.spec : st.text(6);
+    d.report_policy = st.is_null(6) ? d.spec : canonical_policy(st.text(6));
     d.report_prefetcher = st.is_null(7) ? d.prefetcher : st.text(7);
     d.end_ns = st.is_null(8) ? -1 : st.int64(8);
     out.push_back(std::move(d));
