@@ -76,6 +76,21 @@ expect_exit(2 "^moescope: .*--ctx" perplexity --model "${REF_MODEL}" --file "${t
 expect_exit(2 "^moescope: .*parse-special" generate --model "${REF_MODEL}" --prompt hi --parse-special --no-parse-special)
 expect_exit(2 "^moescope: .*parse-special" perplexity --model "${REF_MODEL}" --file "${text}" --parse-special --no-parse-special)
 expect_exit(2 "^moescope: .*parse-special" eval --model "${REF_MODEL}" --prompt hi --dump-logits "${WORK_DIR}/x.f32" --parse-special --no-parse-special)
+# eval's --prompt is plain text by default (as the llama.cpp dumps it is compared with):
+# --parse-special turns "<s>" into one control token, so fewer positions are evaluated.
+run_moescope(eval --model "${REF_MODEL}" --prompt "<s>" --dump-logits "${WORK_DIR}/plain.f32")
+set(plain_rc ${rc})
+run_moescope(eval --model "${REF_MODEL}" --prompt "<s>" --parse-special
+             --dump-logits "${WORK_DIR}/special.f32")
+if(NOT plain_rc EQUAL 0 OR NOT rc EQUAL 0)
+  failed("eval --prompt '<s>' failed: ${err}")
+else()
+  file(SIZE "${WORK_DIR}/plain.f32" plain_size)
+  file(SIZE "${WORK_DIR}/special.f32" special_size)
+  if(NOT special_size LESS plain_size)
+    failed("eval --parse-special gave ${special_size} bytes of logits, plain text ${plain_size}")
+  endif()
+endif()
 expect_exit(2 "^moescope: .*-p" bench --model "${REF_MODEL}" -p many)
 expect_exit(2 "^moescope: .*--dump-logits" eval --model "${REF_MODEL}" --prompt hi)
 expect_exit(2 "^moescope: .*MODEL" inspect "${REF_MODEL}" "${REF_MODEL}")

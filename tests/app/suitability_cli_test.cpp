@@ -44,7 +44,7 @@ void expect_same(double a, double b, const std::string& what) {
   if (std::isnan(a) || std::isnan(b)) {
     EXPECT_TRUE(std::isnan(a) && std::isnan(b)) << what;
   } else {
-    EXPECT_DOUBLE_EQ(a, b) << what;
+    EXPECT_EQ(a, b) << what;  // the JSON carries the exact double, never a rounded one
   }
 }
 
