@@ -16,6 +16,7 @@
 #include "engine/model/hparams.h"
 #include "engine/model/routing_trace_recorder.h"
 #include "storage/counter_fields.h"
+#include "engine/policy/policy_factory.h"
 #include "storage/policy_json.h"
 #include "storage/read_checks.h"
 #include "storage/routing_blob.h"
@@ -523,6 +524,17 @@ TokenExpertMatrix TraceReader::token_expert(int64_t run, LayerId layer, TokenRan
 
 // ---- policies ---------------------------------------------------------------------------------
 
+namespace {
+// Old traces spell the bypassing oracle "belady"; read every spelling as today's canonical one.
+std::string canonical_policy(const std::string& text) {
+  try {
+    return policy::parse_policy_spec(text).text;
+  } catch (const Error&) {
+    return text;  // unknown here: replay reports it when it is used
+  }
+}
+}  // namespace
+
 std::vector<PolicyDescription> TraceReader::policies(int64_t run) {
   check_run(run);
   Statement st(*db_,
@@ -540,11 +552,11 @@ std::vector<PolicyDescription> TraceReader::policies(int64_t run) {
       fail_damaged(path_, "policies", row, "unknown role");
     }
     d.primary = role == "primary";
-    d.spec = st.text(2);
+    d.spec = canonical_policy(st.text(2));
     d.prefetcher = st.text(3);
     d.capacity = capacity_from_json(st.text(4));
     d.timing = timing_from_json(st.text(5), &d.measured_compute);
-    d.report_policy = st.is_null(6) ? d.spec : st.text(6);
+    d.report_policy = st.is_null(6) ? d.spec : canonical_policy(st.text(6));
     d.report_prefetcher = st.is_null(7) ? d.prefetcher : st.text(7);
     d.end_ns = st.is_null(8) ? -1 : st.int64(8);
     if (!st.is_null(8)) check_not_negative(path_, "policies", row, "end_ns", d.end_ns);

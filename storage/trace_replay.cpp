@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "engine/common/error.h"
 #include "engine/policy/policy_factory.h"
 #include "engine/policy/prefetcher.h"
@@ -51,14 +53,51 @@ policy::AccessStream recorded_access_stream(const policy::RoutingTrace& trace,
   return s;
 }
 
+namespace {
+bool scores_router_probs(const policy::PolicySpec& spec) {
+  return spec.kind == "mrs";
+}
+}  // namespace
+
+policy::RoutingTrace routing_for_replay(TraceReader& reader, int64_t run, ComputeSource compute,
+                                        const std::vector<policy::PolicySpec>& specs,
+                                        bool* probs_missing) {
+  if (probs_missing) *probs_missing = false;
+  if (std::any_of(specs.begin(), specs.end(), scores_router_probs)) {
+    try {
+      return reader.routing_trace(run, {.probs = true, .compute = compute});
+    } catch (const Error&) {
+      // No router logits in this run (recorded before MoEScope stored them for mrs, or damaged):
+      // mrs falls back to the top-k weights, and the mismatch message says so.
+      if (probs_missing) *probs_missing = true;
+    }
+  }
+  return reader.routing_trace(run, {.compute = compute});
+}
+
+std::string replay_mismatch_cause(TraceReader& reader, int64_t run, const PolicyDescription& d) {
+  const policy::PolicySpec spec = policy::parse_policy_spec(d.spec);
+  bool missing = false;
+  if (scores_router_probs(spec))
+    routing_for_replay(reader, run, ComputeSource::kNone, {spec}, &missing);
+  if (missing) {
+    return fmt::format(
+        "{} scores the router probabilities, and run {} recorded no router logits, so the replay "
+        "used the top-k weights instead (record with --router-logits; MoEScope records them "
+        "whenever an mrs policy runs)",
+        d.spec, run);
+  }
+  return "";  // nothing specific to the policy: the run-level reason applies
+}
+
 policy::CacheReport replay_recorded_policy(TraceReader& reader, int64_t run, int32_t policy_id,
                                            const policy::RoutingTrace* history) {
   const PolicyDescription d = reader.policy(run, policy_id);
-  const policy::RoutingTrace trace = reader.routing_trace(
-      run, {.compute = d.measured_compute ? ComputeSource::kCache : ComputeSource::kNone});
+  const policy::PolicySpec spec = policy::parse_policy_spec(d.spec);
+  const policy::RoutingTrace trace = routing_for_replay(
+      reader, run, d.measured_compute ? ComputeSource::kCache : ComputeSource::kNone, {spec});
   const std::vector<int32_t> calls = reader.forward_calls(run);
   auto stream = std::make_shared<policy::AccessStream>(recorded_access_stream(trace, calls));
-  const policy::PolicySpec spec = policy::parse_policy_spec(d.spec);
   if (spec.needs_history && history == nullptr) {
     fail("policy '{}' of run {} was fitted on an earlier trace: replaying it needs that trace",
          d.spec, run);

@@ -449,6 +449,10 @@
 <context>
     <name>moescope::views::PolicyComparisonPanel</name>
     <message>
+        <source>%1 (oracle without prefetch, not a bound)</source>
+        <translation>%1 (Orakel ohne Vorabladen, keine Schranke)</translation>
+    </message>
+    <message>
         <source>Hit rate</source>
         <translation>Trefferquote</translation>
     </message>
@@ -503,6 +507,10 @@
 </context>
 <context>
     <name>moescope::views::PolicyTableModel</name>
+    <message>
+        <source>oracle reference (not a bound)</source>
+        <translation>Orakel-Referenz (keine Schranke)</translation>
+    </message>
     <message>
         <source>chosen</source>
         <translation>gewählt</translation>
@@ -803,8 +811,8 @@
         <translation>%1 (Orakel)</translation>
     </message>
     <message>
-        <source>Show the Belady and SCH bounds</source>
-        <translation>Belady- und SCH-Schranken zeigen</translation>
+        <source>Show the oracle references (belady-bypass, SCH)</source>
+        <translation>Orakel-Referenzen zeigen (belady-bypass, SCH)</translation>
     </message>
     <message>
         <source>SCH window (tokens)</source>
@@ -922,8 +930,8 @@
         <translation>LRU</translation>
     </message>
     <message>
-        <source>Belady (MIN)</source>
-        <translation>Belady (MIN)</translation>
+        <source>OPT (demand MIN, bound)</source>
+        <translation>OPT (Bedarfs-MIN, Schranke)</translation>
     </message>
     <message>
         <source>%1 %</source>
@@ -938,12 +946,12 @@
         <translation>SRP(m)</translation>
     </message>
     <message>
-        <source>Hit rate, k = %1 slots</source>
-        <translation>Trefferquote, k = %1 Plätze</translation>
+        <source>Hit rate, k: one pool of %1 slots</source>
+        <translation>Trefferquote, k: ein Pool von %1 Plätzen</translation>
     </message>
     <message>
-        <source>Hit rate, 2k = %1 slots</source>
-        <translation>Trefferquote, 2k = %1 Plätze</translation>
+        <source>Hit rate, 2k: one pool of %1 slots</source>
+        <translation>Trefferquote, 2k: ein Pool von %1 Plätzen</translation>
     </message>
 </context>
 <context>
@@ -977,12 +985,12 @@
         <translation>Gut geeignet für %1: Mit %2 Plätzen pro Schicht (%3k) erreicht LRU %4 Treffer, über der Gewinnschwelle von %5.</translation>
     </message>
     <message>
-        <source>Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, below the %3 break-even; Belady reaches %4.</source>
-        <translation>Für %1 nur mit besserer Strategie oder Vorabladen geeignet: Bei 2k erreicht LRU %2 Treffer, unter der Gewinnschwelle von %3; Belady erreicht %4.</translation>
+        <source>Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, below the %3 break-even; OPT (demand MIN) reaches %4.</source>
+        <translation>Für %1 nur mit besserer Strategie oder Vorabladen geeignet: Bei 2k erreicht LRU %2 Treffer, unter der Gewinnschwelle von %3; OPT (Bedarfs-MIN) erreicht %4.</translation>
     </message>
     <message>
-        <source>Poorly suited on %1: at 2k even Belady stays below the %2 break-even; LRU needs %3 of %4 slots per layer.</source>
-        <translation>Schlecht geeignet für %1: Bei 2k bleibt selbst Belady unter der Gewinnschwelle von %2; LRU braucht %3 von %4 Plätzen pro Schicht.</translation>
+        <source>Poorly suited on %1: at 2k even OPT (demand MIN) stays below the %2 break-even; LRU needs %3 of %4 slots per layer.</source>
+        <translation>Schlecht geeignet für %1: Bei 2k bleibt selbst OPT (Bedarfs-MIN) unter der Gewinnschwelle von %2; LRU braucht %3 von %4 Plätzen pro Schicht.</translation>
     </message>
     <message>
         <source>Unsuited on %1: only keeping (nearly) every expert resident reaches the %2 break-even.</source>
@@ -1001,16 +1009,16 @@
         <translation>Gewinnschwelle der Trefferquote für %1: h* = 1 - C / L = %2, mit C = %3 Rechenzeit pro Token (%4) und L = %5, um alle seine gerouteten Experten zu laden.</translation>
     </message>
     <message>
-        <source>Smallest cache reaching it: LRU %1, Belady %2 (of %3 experts per layer).</source>
-        <translation>Kleinster Cache, der sie erreicht: LRU %1, Belady %2 (von %3 Experten pro Schicht).</translation>
+        <source>Smallest cache reaching it: LRU %1, OPT %2 (of %3 experts per layer).</source>
+        <translation>Kleinster Cache, der sie erreicht: LRU %1, OPT %2 (von %3 Experten pro Schicht).</translation>
     </message>
     <message>
         <source>never</source>
         <translation>nie</translation>
     </message>
     <message>
-        <source>SRP(m): share of a window of m tokens its best fixed k experts cover (uniform routing: %1). SCH: the oracle that evicts the expert least used in the next m tokens. %2 tokens, replayed one by one.</source>
-        <translation>SRP(m): Anteil eines Fensters von m Tokens, den seine besten festen k Experten abdecken (gleichverteiltes Routing: %1). SCH: das Orakel, das den in den nächsten m Tokens am wenigsten genutzten Experten verdrängt. %2 Tokens, einzeln nachgespielt.</translation>
+        <source>SRP(m) (model level, Liang et al. 2025): best F1 of predicting, for every segment of m tokens, the experts it routes to at least j times (floor 2k/(n+k): %1). SCH(m): the cache that evicts the expert least used in the segment [t, t+m); the table's hit rates use one pool of k (2k) slots per layer in total, and OPT (demand MIN) bounds LRU and SCH there. %2 tokens, replayed one by one.</source>
+        <translation>SRP(m) (Modellebene, Liang et al. 2025): bester F1-Wert, wenn für jedes Segment von m Tokens die Experten vorhergesagt werden, die es mindestens j-mal routet (Untergrenze 2k/(n+k): %1). SCH(m): der Cache, der den im Segment [t, t+m) am wenigsten genutzten Experten verdrängt; die Trefferquoten der Tabelle nutzen einen Pool von insgesamt k (2k) Plätzen pro Schicht, und OPT (Bedarfs-MIN) begrenzt dort LRU und SCH. %2 Tokens, einzeln nachgespielt.</translation>
     </message>
 </context>
 <context>

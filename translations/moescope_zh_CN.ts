@@ -449,6 +449,10 @@
 <context>
     <name>moescope::views::PolicyComparisonPanel</name>
     <message>
+        <source>%1 (oracle without prefetch, not a bound)</source>
+        <translation>%1（无预取的预言策略，不是界限）</translation>
+    </message>
+    <message>
         <source>Hit rate</source>
         <translation>命中率</translation>
     </message>
@@ -503,6 +507,10 @@
 </context>
 <context>
     <name>moescope::views::PolicyTableModel</name>
+    <message>
+        <source>oracle reference (not a bound)</source>
+        <translation>预言策略参考（不是界限）</translation>
+    </message>
     <message>
         <source>chosen</source>
         <translation>所选</translation>
@@ -803,8 +811,8 @@
         <translation>%1（预知）</translation>
     </message>
     <message>
-        <source>Show the Belady and SCH bounds</source>
-        <translation>显示 Belady 与 SCH 界限</translation>
+        <source>Show the oracle references (belady-bypass, SCH)</source>
+        <translation>显示预言策略参考（belady-bypass、SCH）</translation>
     </message>
     <message>
         <source>SCH window (tokens)</source>
@@ -922,8 +930,8 @@
         <translation>LRU</translation>
     </message>
     <message>
-        <source>Belady (MIN)</source>
-        <translation>Belady (MIN)</translation>
+        <source>OPT (demand MIN, bound)</source>
+        <translation>OPT（按需 MIN，界限）</translation>
     </message>
     <message>
         <source>%1 %</source>
@@ -938,12 +946,12 @@
         <translation>SRP(m)</translation>
     </message>
     <message>
-        <source>Hit rate, k = %1 slots</source>
-        <translation>命中率，k = %1 个槽位</translation>
+        <source>Hit rate, k: one pool of %1 slots</source>
+        <translation>命中率，k：共享池 %1 个槽位</translation>
     </message>
     <message>
-        <source>Hit rate, 2k = %1 slots</source>
-        <translation>命中率，2k = %1 个槽位</translation>
+        <source>Hit rate, 2k: one pool of %1 slots</source>
+        <translation>命中率，2k：共享池 %1 个槽位</translation>
     </message>
 </context>
 <context>
@@ -977,12 +985,12 @@
         <translation>在 %1 上非常适合：每层 %2 个槽位（%3k）时 LRU 命中率达到 %4，高于 %5 的盈亏平衡点。</translation>
     </message>
     <message>
-        <source>Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, below the %3 break-even; Belady reaches %4.</source>
-        <translation>在 %1 上只有配合更好的策略或预取器才适合：2k 时 LRU 命中率为 %2，低于 %3 的盈亏平衡点；Belady 可达 %4。</translation>
+        <source>Suited only with a better policy or prefetcher on %1: at 2k LRU reaches %2 hits, below the %3 break-even; OPT (demand MIN) reaches %4.</source>
+        <translation>在 %1 上只有配合更好的策略或预取器才适合：2k 时 LRU 命中率为 %2，低于 %3 的盈亏平衡点；OPT（按需 MIN）可达 %4。</translation>
     </message>
     <message>
-        <source>Poorly suited on %1: at 2k even Belady stays below the %2 break-even; LRU needs %3 of %4 slots per layer.</source>
-        <translation>在 %1 上不太适合：2k 时即使 Belady 也低于 %2 的盈亏平衡点；LRU 每层需要 %4 个槽位中的 %3 个。</translation>
+        <source>Poorly suited on %1: at 2k even OPT (demand MIN) stays below the %2 break-even; LRU needs %3 of %4 slots per layer.</source>
+        <translation>在 %1 上不太适合：2k 时即使 OPT（按需 MIN）也低于 %2 的盈亏平衡点；LRU 每层需要 %4 个槽位中的 %3 个。</translation>
     </message>
     <message>
         <source>Unsuited on %1: only keeping (nearly) every expert resident reaches the %2 break-even.</source>
@@ -1001,16 +1009,16 @@
         <translation>%1 上的盈亏平衡命中率：h* = 1 - C / L = %2，其中 C = 每个词元 %3 的计算时间（%4），L = 加载其全部被路由专家需要的 %5。</translation>
     </message>
     <message>
-        <source>Smallest cache reaching it: LRU %1, Belady %2 (of %3 experts per layer).</source>
-        <translation>达到它的最小缓存：LRU %1，Belady %2（每层共 %3 个专家）。</translation>
+        <source>Smallest cache reaching it: LRU %1, OPT %2 (of %3 experts per layer).</source>
+        <translation>达到它的最小缓存：LRU %1，OPT %2（每层共 %3 个专家）。</translation>
     </message>
     <message>
         <source>never</source>
         <translation>永不</translation>
     </message>
     <message>
-        <source>SRP(m): share of a window of m tokens its best fixed k experts cover (uniform routing: %1). SCH: the oracle that evicts the expert least used in the next m tokens. %2 tokens, replayed one by one.</source>
-        <translation>SRP(m)：m 个词元的窗口中由最佳固定 k 个专家覆盖的比例（均匀路由：%1）。SCH：驱逐在接下来 m 个词元中使用最少的专家的预言策略。共 %2 个词元，逐个重放。</translation>
+        <source>SRP(m) (model level, Liang et al. 2025): best F1 of predicting, for every segment of m tokens, the experts it routes to at least j times (floor 2k/(n+k): %1). SCH(m): the cache that evicts the expert least used in the segment [t, t+m); the table's hit rates use one pool of k (2k) slots per layer in total, and OPT (demand MIN) bounds LRU and SCH there. %2 tokens, replayed one by one.</source>
+        <translation>SRP(m)（模型级，Liang 等 2025）：对每个 m 个词元的片段，预测其路由至少 j 次的专家时的最佳 F1（下限 2k/(n+k)：%1）。SCH(m)：驱逐在片段 [t, t+m) 中使用最少的专家的缓存；表中命中率使用总计每层 k（2k）个槽位的共享池，OPT（按需 MIN）在此为 LRU 和 SCH 的上界。共 %2 个词元，逐个重放。</translation>
     </message>
 </context>
 <context>

@@ -16,6 +16,7 @@
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
+#include "app/cli/special_tokens_option.h"
 #include "engine/common/atomic_file.h"
 #include "engine/common/error.h"
 #include "engine/gguf/gguf_file.h"
@@ -76,6 +77,8 @@ int run_eval(const QStringList& args) {
       {"threads", "Worker threads (default: physical cores).", "N"},
       {"exact", "Reference arithmetic: weights dequantized exactly, activations in float32."},
   });
+  // --prompt is plain text by default, as the llama.cpp logits dumps it is compared with.
+  parser.addOptions(special_tokens_options(/*parse_by_default=*/false));
   if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("eval: unexpected argument '" + parser.positionalArguments()[0] + "'");
@@ -83,6 +86,12 @@ int run_eval(const QStringList& args) {
   }
   if (parser.isSet("prompt") == parser.isSet("tokens")) {
     print_error("eval: give exactly one of --prompt and --tokens");
+    return kUsage;
+  }
+  bool special_ok = true;
+  const bool parse_special_tokens = parse_special(parser, false, special_ok);
+  if (!special_ok) {
+    print_error("eval: give at most one of --parse-special and --no-parse-special");
     return kUsage;
   }
   if (!parser.isSet("dump-logits")) {
@@ -106,7 +115,8 @@ int run_eval(const QStringList& args) {
     std::vector<int32_t> tokens;
     if (parser.isSet("prompt")) {
       const auto tokenizer = tokenizer::Tokenizer::from_gguf(file);
-      tokens = tokenizer->encode(parser.value("prompt").toStdString(), true, false);
+      tokens =
+          tokenizer->encode(parser.value("prompt").toStdString(), true, parse_special_tokens);
       if (tokens.empty()) fail("the prompt gives no tokens");
     } else {
       tokens = read_token_file(parser.value("tokens").toStdString());

@@ -30,6 +30,7 @@
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
+#include "app/cli/special_tokens_option.h"
 #include "app/cli/offload_options.h"
 #include "app/cli/progress.h"
 #include "app/cli/recording.h"
@@ -166,8 +167,9 @@ int run_generation_command(const QStringList& args, bool record) {
       record ? "Generate text from a prompt like `generate` and record the run into a trace: "
                "every token's routing, the expert cache's events and the counters of every "
                "policy. Offloads with 25 % of the experts (policy lru) unless --expert-budget or "
-               "--expert-slots is given, and compares lru, lfu, fifo and belady unless --compare "
-               "is given. Ctrl-C stops after the current token and still completes the run."
+               "--expert-slots is given, and compares lru, lfu, fifo and belady-bypass unless "
+               "--compare is given. Ctrl-C stops after the current token and still completes the "
+               "run."
              : "Generate text from a prompt, streaming it to stdout. Sampling follows llama.cpp: "
                "repetition penalty, top-k, top-p, min-p, then temperature. With --trace the run "
                "is recorded as `moescope record` does.");
@@ -200,10 +202,13 @@ int run_generation_command(const QStringList& args, bool record) {
               : "Record the run into this trace file, as `moescope record` does.",
        "FILE"},
       {"label", "A label for the recorded run.", "TEXT"},
-      {"router-logits", "Also record every token's full router logits."},
+      {"router-logits",
+       "Also record every token's full router logits (always done when an mrs policy runs, as "
+       "primary or shadow, so that replay feeds it the same router probabilities)."},
       {"quiet", "Do not stream the text, no progress bar."},
   });
   add_offload_options(parser);
+  parser.addOptions(special_tokens_options(/*parse_by_default=*/true));  // as llama-cli
   if (const auto done = parse_command_line(parser, args)) return *done;
   auto usage = [&](const QString& message) {
     print_error(QString("%1: %2").arg(name, message));
@@ -219,6 +224,9 @@ int run_generation_command(const QStringList& args, bool record) {
     if (parser.isSet(flag) && !recording_on) return usage(QString("--%1 needs --trace").arg(flag));
   }
   if (parser.isSet("system") && !parser.isSet("chat")) return usage("--system needs --chat");
+  bool special_ok = true;
+  const bool parse_special_tokens = parse_special(parser, true, special_ok);
+  if (!special_ok) return usage("give at most one of --parse-special and --no-parse-special");
 
   QString error;
   GenerationOptions options;
@@ -270,7 +278,7 @@ int run_generation_command(const QStringList& args, bool record) {
       prompt = format_chat_prompt(model->file(), prompt, parser.value("system").toStdString());
     }
     Generator generator(*model, *tokenizer);
-    const std::vector<int32_t> tokens = generator.tokenize_prompt(prompt);
+    const std::vector<int32_t> tokens = generator.tokenize_prompt(prompt, parse_special_tokens);
     // The generator checks these too, but a recording must fail before it creates the trace.
     if (tokens.empty()) fail("the prompt is empty");
     if (int64_t(tokens.size()) > model->n_ctx()) {
@@ -302,17 +310,21 @@ int run_generation_command(const QStringList& args, bool record) {
       info.model = storage::describe_model(*model);
       info.model.path = std::filesystem::absolute(model_path).string();
       info.seed = sp.seed;
+      // MRS (live or shadow) scores the router probabilities: record them so that replay can
+      // feed it the same input.
+      const bool router_logits =
+          parser.isSet("router-logits") ||
+          (offload && offload->store() != nullptr && offload_request.config->router_probs);
       const QJsonObject extra{{"command", name},
                               {"default_budget", offload_request.default_budget},
-                              {"router_logits", parser.isSet("router-logits")},
+                              {"router_logits", router_logits},
                               {"chat", parser.isSet("chat")}};
       info.settings_json = storage::settings_json(
           model_options, options,
           offload && offload->store() != nullptr ? &*offload_request.config : nullptr,
           QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
-      recording =
-          std::make_unique<CliRecording>(trace_path, std::move(info), parser.isSet("router-logits"),
-                                         prompt, tokens, pieces, *model, *tokenizer);
+      recording = std::make_unique<CliRecording>(trace_path, std::move(info), router_logits,
+                                                 prompt, tokens, pieces, *model, *tokenizer);
       relay.set_target(recording->observer());
       if (offload && offload->store() != nullptr)
         recording->attach_store(*offload->store(), *offload_request.config);

@@ -124,7 +124,7 @@ void add_offload_options(QCommandLineParser& parser) {
       {"allocator", "Per-layer split of the budget: uniform, shallow-first.", "A"},
       {"expert-pack", "Load experts from a pack written by `moescope pack`.", "FILE"},
       {"compare",
-       "Policies to run as shadows on the same stream and budget; oracles (belady, "
+       "Policies to run as shadows on the same stream and budget; oracles (belady-bypass, "
        "opt, sch, stationary) are evaluated after the run. POLICY@PREFETCH sets a "
        "shadow's prefetcher.",
        "LIST"},

@@ -37,7 +37,7 @@ struct OffloadRequest {
 // What a profiling run (record, generate --trace) offloads with when given no budget, and the
 // shadows it compares when given no --compare (the driving policy itself is left out).
 inline constexpr double kProfileBudgetShare = 0.25;
-inline constexpr const char* kProfileShadows[] = {"lru", "lfu", "fifo", "belady"};
+inline constexpr const char* kProfileShadows[] = {"lru", "lfu", "fifo", "belady-bypass"};
 
 // Reads the flags. Throws moescope::Error, one line naming the flag, for anything the user must
 // change (exit code 2). profiling: offload even without a budget (default_budget) and compare

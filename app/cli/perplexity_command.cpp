@@ -15,6 +15,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
 #include "app/cli/offload_options.h"
+#include "app/cli/special_tokens_option.h"
 #include "engine/common/error.h"
 #include "engine/model/model.h"
 #include "engine/model/perplexity.h"
@@ -38,6 +39,7 @@ int run_perplexity(const QStringList& args) {
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
   });
   add_offload_options(parser);
+  parser.addOptions(special_tokens_options(/*parse_by_default=*/false));  // as llama-perplexity
   if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("perplexity: unexpected argument '" + parser.positionalArguments().first() + "'");
@@ -50,6 +52,12 @@ int run_perplexity(const QStringList& args) {
     }
   }
   PerplexityOptions options;
+  bool special_ok = true;
+  options.parse_special = parse_special(parser, false, special_ok);
+  if (!special_ok) {
+    print_error("perplexity: give at most one of --parse-special and --no-parse-special");
+    return kUsage;
+  }
   int threads = 0;
   QString error;
   if (!parse_int(parser, "ctx", 4, 1 << 20, options.n_ctx, error) ||

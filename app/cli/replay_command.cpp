@@ -156,6 +156,8 @@ int replay_recorded(OpenedTrace& trace) {
   Progress progress("replaying", int64_t(policies.size()), trace.quiet);
   QJsonArray rows;
   bool all_equal = true;
+  std::vector<std::string> causes;  // policy-specific reasons why replays differ
+  bool unexplained = false;         // a replay differs for no policy-specific reason
   std::string table =
       "| policy | role | prefetch | capacity | hit rate recorded | replayed | misses recorded | "
       "replayed | bytes recorded | replayed | stall recorded | replayed | equal |\n"
@@ -166,15 +168,20 @@ int replay_recorded(OpenedTrace& trace) {
     progress.advance();
     const bool equal = recorded == replayed;
     all_equal = all_equal && equal;
+    const std::string cause = equal ? "" : storage::replay_mismatch_cause(reader, trace.run, d);
+    if (!equal && !cause.empty()) causes.push_back(cause);
+    unexplained = unexplained || (!equal && cause.empty());
     const char* role = d.primary ? "primary" : "shadow";
-    rows.append(QJsonObject{{"id", d.id},
-                            {"role", role},
-                            {"spec", QString::fromStdString(d.spec)},
-                            {"prefetcher", QString::fromStdString(d.prefetcher)},
-                            {"capacity_slots", qint64(d.capacity.total_slots(shape))},
-                            {"recorded", cache_report_json(recorded)},
-                            {"replayed", cache_report_json(replayed)},
-                            {"equal", equal}});
+    QJsonObject row{{"id", d.id},
+                    {"role", role},
+                    {"spec", QString::fromStdString(d.spec)},
+                    {"prefetcher", QString::fromStdString(d.prefetcher)},
+                    {"capacity_slots", qint64(d.capacity.total_slots(shape))},
+                    {"recorded", cache_report_json(recorded)},
+                    {"replayed", cache_report_json(replayed)},
+                    {"equal", equal}};
+    if (!equal) row["mismatch_cause"] = QString::fromStdString(cause);
+    rows.append(row);
     const policy::CacheCounters a = recorded.total();
     const policy::CacheCounters b = replayed.total();
     table +=
@@ -190,7 +197,7 @@ int replay_recorded(OpenedTrace& trace) {
   const storage::RunInfo info = reader.run_info(trace.run);
   std::string why;
   bool damaged = false;
-  if (!all_equal) {
+  if (unexplained) {
     if (info.status == storage::RunStatus::kInterrupted) {
       why = "the run is interrupted: its recorded counters stop where the recording stopped";
     } else if (info.moescope_version != storage::moescope_version()) {
@@ -201,13 +208,14 @@ int replay_recorded(OpenedTrace& trace) {
       why = "the trace is damaged: its recorded counters do not match the routing they were "
             "recorded on";
     }
+    causes.push_back(why);
   }
   if (trace.json) {
     QJsonObject out{{"trace", QString::fromStdString(reader.path().string())},
                     {"run", qint64(trace.run)},
                     {"all_equal", all_equal},
                     {"policies", rows}};
-    if (!all_equal) out["why"] = QString::fromStdString(why);
+    if (!all_equal) out["why"] = QString::fromStdString(fmt::format("{}", fmt::join(causes, "; ")));
     std::printf("%s", QJsonDocument(out).toJson().constData());
   } else {
     std::printf("run %lld of %s: recorded policies replayed from the trace's routing\n",
@@ -217,7 +225,8 @@ int replay_recorded(OpenedTrace& trace) {
       std::printf("every policy reproduces its recorded counters exactly (all phases, layers, "
                   "tokens and modelled time)\n");
     } else {
-      std::printf("some replays differ from what was recorded: %s\n", why.c_str());
+      std::printf("some replays differ from what was recorded:\n");
+      for (const std::string& c : causes) std::printf("  - %s\n", c.c_str());
     }
   }
   if (damaged) {
@@ -271,12 +280,12 @@ int replay_grid(OpenedTrace& trace, GridRequest request) {
     timing = primary->timing;
     if (primary->measured_compute) compute = storage::ComputeSource::kCache;
   }
-  const policy::RoutingTrace routing = reader.routing_trace(trace.run, {.compute = compute});
-  auto stream = std::make_shared<const policy::AccessStream>(
-      storage::recorded_access_stream(routing, reader.forward_calls(trace.run)));
-
   std::vector<policy::PolicySpec> specs;
   for (const std::string& p : request.policies) specs.push_back(policy::parse_policy_spec(p));
+  const policy::RoutingTrace routing =
+      storage::routing_for_replay(reader, trace.run, compute, specs);
+  auto stream = std::make_shared<const policy::AccessStream>(
+      storage::recorded_access_stream(routing, reader.forward_calls(trace.run)));
   auto curve_kind = [&](const policy::PolicySpec& s) {
     return request.sweep && request.prefetcher == "none" && s.pool == policy::PoolKind::kPerLayer &&
            (s.kind == "lru" || s.kind == "opt");
@@ -383,7 +392,7 @@ int run_replay(const QStringList& args) {
   parser.addHelpOption();
   add_trace_options(parser);
   parser.addOptions({
-      {"policies", "Policies to replay, e.g. lru,lfu,belady (docs/policies-cli.md).", "LIST"},
+      {"policies", "Policies to replay, e.g. lru,lfu,opt,belady-bypass (docs/policies-cli.md).", "LIST"},
       {"capacities",
        "Cache sizes: a share of all routed experts (25%) or slots per MoE layer (4), e.g. "
        "10%,25%,4.",

@@ -11,6 +11,7 @@
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
+#include "app/cli/special_tokens_option.h"
 #include "engine/common/error.h"
 #include "engine/gguf/gguf_file.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -26,12 +27,17 @@ int run_tokenize(const QStringList& args) {
       {"m", "model"}, "GGUF model or vocabulary file (default: the built-in model).", "M");
   const QCommandLineOption file_option({"f", "file"}, "Read the text from F, byte for byte.", "F");
   const QCommandLineOption no_bos_option("no-bos", "Do not add BOS/EOS tokens.");
-  const QCommandLineOption no_special_option(
-      "no-parse-special", "Tokenize control-token text such as <s> as plain text.");
-  parser.addOptions({model_option, file_option, no_bos_option, no_special_option});
+  parser.addOptions({model_option, file_option, no_bos_option});
+  parser.addOptions(special_tokens_options(/*parse_by_default=*/true));  // as llama-tokenize
   parser.addPositionalArgument("TEXT", "The text to tokenize, unless --file is given.");
 
   if (auto done = parse_command_line(parser, args)) return *done;
+  bool special_ok = true;
+  const bool parse_special_tokens = parse_special(parser, true, special_ok);
+  if (!special_ok) {
+    print_error("tokenize: give at most one of --parse-special and --no-parse-special");
+    return kUsage;
+  }
   const QStringList positional = parser.positionalArguments();
   if (parser.isSet(file_option) ? !positional.isEmpty() : positional.size() != 1) {
     print_error("tokenize: give either one TEXT argument or --file F");
@@ -45,7 +51,7 @@ int run_tokenize(const QStringList& args) {
     const auto file = gguf::GgufFile::open(model_path_or_default(parser).toStdString());
     const auto tokenizer = tokenizer::Tokenizer::from_gguf(file);
     const auto ids =
-        tokenizer->encode(text, !parser.isSet(no_bos_option), !parser.isSet(no_special_option));
+        tokenizer->encode(text, !parser.isSet(no_bos_option), parse_special_tokens);
     std::string line;
     for (size_t i = 0; i < ids.size(); ++i) {
       if (i > 0) line.push_back(' ');

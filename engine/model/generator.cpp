@@ -46,8 +46,8 @@ double GenerationStats::decode_tokens_per_second() const {
 Generator::Generator(Model& model, const tokenizer::Tokenizer& tokenizer)
     : model_(model), tokenizer_(tokenizer) {}
 
-std::vector<int32_t> Generator::tokenize_prompt(std::string_view prompt) const {
-  return tokenizer_.encode(prompt, /*add_special=*/true, /*parse_special=*/true);
+std::vector<int32_t> Generator::tokenize_prompt(std::string_view prompt, bool parse_special) const {
+  return tokenizer_.encode(prompt, /*add_special=*/true, parse_special);
 }
 
 GenerationResult Generator::generate(std::span<const int32_t> prompt,

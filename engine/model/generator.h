@@ -64,8 +64,9 @@ class Generator {
   Generator(Model& model, const tokenizer::Tokenizer& tokenizer);
 
   // The prompt's ids as llama.cpp tokenizes a prompt: BOS when the vocabulary adds one, special
-  // tokens written in the text parsed (chat templates rely on it).
-  std::vector<int32_t> tokenize_prompt(std::string_view prompt) const;
+  // tokens written in the text parsed (chat templates rely on it) unless parse_special is false
+  // (--no-parse-special on the command line).
+  std::vector<int32_t> tokenize_prompt(std::string_view prompt, bool parse_special = true) const;
 
   // Generates from a fresh KV cache. Throws moescope::Error when the prompt is empty or longer
   // than the context ("prompt has N tokens but the context holds M"). `cancel` is checked before

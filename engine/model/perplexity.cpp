@@ -49,9 +49,10 @@ PerplexityResult compute_perplexity(Model& model, const tokenizer::Tokenizer& to
          model.n_ctx());
   }
 
-  // Special-token text is not parsed: the file is plain text (common_tokenize's default).
-  std::vector<int32_t> tokens = tokenizer.encode(text, /*add_special=*/true,
-                                                 /*parse_special=*/false);
+  // By default special-token text is not parsed: the file is plain text (common_tokenize's
+  // default, which llama-perplexity uses).
+  std::vector<int32_t> tokens =
+      tokenizer.encode(text, /*add_special=*/true, options.parse_special);
   PerplexityResult result;
   result.n_tokens = static_cast<int>(tokens.size());
   if (result.n_tokens < 2 * n_ctx) {

@@ -23,6 +23,7 @@ class Tokenizer;
 struct PerplexityOptions {
   int n_ctx = 512;    // chunk length; the model's context must hold it
   int n_chunks = -1;  // -1: every whole chunk of the text
+  bool parse_special = false;  // control-token text such as <s> becomes control tokens
 };
 
 struct PerplexityResult {

@@ -32,7 +32,7 @@ struct OffloadConfig {
   std::string prefetcher = "none";  // prefetcher spec (prefetcher.h)
   // An earlier trace for static-freq, fitted prefetchers and trace-based allocators.
   const policy::RoutingTrace* history = nullptr;
-  // The recorded future, for oracle policies (belady, sch, stationary).
+  // The recorded future, for oracle policies (belady-bypass, opt, sch, stationary).
   std::shared_ptr<const policy::AccessStream> future;
 
   // The emulated link between the backing tier and the arena; loads are paced to it.
@@ -74,7 +74,7 @@ struct OffloadFlags {
   std::string link_latency;    // --link-latency 80us (overrides the preset's)
   std::string allocator;       // --allocator uniform
   std::string expert_pack;     // --expert-pack FILE
-  std::string compare;         // --compare lru,fifo,belady,lru-global@same-prev
+  std::string compare;         // --compare lru,fifo,belady-bypass,lru-global@same-prev
   std::string adaptive_topk;   // --adaptive-topk 0.3 (lossy)
   std::string substitute;      // --substitute 0.05 (lossy)
   bool any() const { return !expert_budget.empty() || !expert_slots.empty(); }

@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <utility>
 
 #include "engine/common/error.h"
 #include "engine/policy/policies.h"
@@ -38,14 +39,23 @@ constexpr std::array<Entry, 16> kPolicies{{
     {"static-freq",  kBoth,   kHistory, false, 0,    "pin the most routed experts of a trace"},
     {"static-front", kGlobal, kNothing, false, 0,    "pin whole layers from the first"},
     {"static-back",  kGlobal, kNothing, false, 0,    "pin whole layers from the last"},
-    {"belady",       kBoth,   kFuture,  false, 0,    "oracle: farthest next use, may not admit"},
-    {"opt",          kBoth,   kFuture,  false, 0,    "oracle: demand-paging MIN"},
+    {"belady-bypass", kBoth,  kFuture,  false, 0,    "oracle: farthest next use, may not admit (old name: belady)"},
+    {"opt",          kBoth,   kFuture,  false, 0,    "oracle: demand-paging MIN, always admits"},
     {"sch",          kBoth,   kFuture,  true,  16,   "sch[:m] oracle: fewest uses in m tokens"},
     {"stationary",   kBoth,   kFuture,  false, 0,    "oracle: pin the most used of the whole run"},
 }};
 // clang-format on
 
+// Names of earlier MoEScope versions, read from old traces and accepted on the command line:
+// "belady" was the bypassing oracle, now "belady-bypass" so that it is never confused with
+// demand-paging MIN ("opt", the suitability analysis' bound).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kOldNames{{
+    {"belady", "belady-bypass"},
+}};
+
 const Entry* find(std::string_view name) {
+  for (const auto& [old_name, new_name] : kOldNames)
+    if (name == old_name) name = new_name;
   for (const Entry& e : kPolicies)
     if (e.name == name) return &e;
   return nullptr;
@@ -127,7 +137,7 @@ std::unique_ptr<CachePolicy> make_policy(const PolicySpec& spec, const PolicyInp
   }
   if (k == "static-front") return make_static_layers(false);
   if (k == "static-back") return make_static_layers(true);
-  if (k == "belady") return make_belady(in.future, true);
+  if (k == "belady-bypass") return make_belady(in.future, true);
   if (k == "opt") return make_belady(in.future, false);
   if (k == "sch") {
     if (p != std::floor(p)) fail("sch's window must be a whole number of tokens");

@@ -1,6 +1,6 @@
 #pragma once
 // Policies by name, as the CLI and the GUI spell them (docs/policies-cli.md): "lru", "lru-global",
-// "lfu:0.95", "random:42", "sch:16", "belady", ... A "-global" suffix runs the policy over one
+// "lfu:0.95", "random:42", "sch:16", "belady-bypass", ... A "-global" suffix runs the policy over one
 // pool shared by all layers instead of one partition per layer.
 #include <memory>
 #include <string>

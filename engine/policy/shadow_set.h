@@ -3,7 +3,7 @@
 // runs as a shadow — its own CacheSimulator fed the identical steps (same access stream, budget,
 // link and compute times), so each yields the counters a replay of the recorded stream would.
 //
-// Oracles (belady, opt, sch, stationary) need the future, which a live run does not have. They
+// Oracles (belady-bypass, opt, sch, stationary) need the future, which a live run does not have. They
 // are evaluated in two passes: the set records the steps as they happen and, at results(), runs
 // the oracles over that recording. The recording also gives the one-pass hit-rate curves.
 #include <cstdint>

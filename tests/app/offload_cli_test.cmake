@@ -40,7 +40,7 @@ if(NOT rc EQUAL 0)
 endif()
 foreach(row "\\| lru \\| none \\| live \\| [0-9.]+ % \\| [0-9.]+ % \\| [0-9.]+ [KMG]?i?B \\| [0-9.]+ ms \\| [0-9.]+ ms \\|"
             "\\| fifo \\| none \\| shadow \\|" "\\| lru-global \\| same-prev:1 \\| shadow \\|"
-            "\\| belady \\| none \\| oracle \\|" "second pass" "hit rate vs slots per layer"
+            "\\| belady-bypass \\| none \\| oracle \\|" "second pass" "hit rate vs slots per layer"
             "\\| exact \\|")
   if(NOT err MATCHES "${row}")
     failed("generate's summary has no line matching '${row}':\n${err}")

@@ -44,7 +44,7 @@ void expect_same(double a, double b, const std::string& what) {
   if (std::isnan(a) || std::isnan(b)) {
     EXPECT_TRUE(std::isnan(a) && std::isnan(b)) << what;
   } else {
-    EXPECT_DOUBLE_EQ(a, b) << what;
+    EXPECT_EQ(a, b) << what;  // the JSON carries the exact double, never a rounded one
   }
 }
 
@@ -218,6 +218,63 @@ TEST(SuitabilityReport, SectionEqualsTheEngineOnTheRecordedRun) {
             std::string::npos);
   // The run measured its decode compute (offloading records it): not the placeholder.
   EXPECT_NE(expected.break_even.compute_origin, policy::ComputeOrigin::kAssumed);
+  fs::remove_all(dir);
+}
+
+// The report of a run of the default model with next-gate prefetching: in each suitability
+// table the bound row (OPT, demand MIN, at the same pool) is at least every row beside it, and
+// the policy table, where the prefetching primary sits beside on-demand oracle shadows, calls
+// nothing a bound.
+TEST(SuitabilityReport, NoBoundBelowAPolicyBesideItWithNextGatePrefetch) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("moescope-bound-test-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path trace = dir / "run.sqlite";
+  test::record_default_model(trace.string(),
+                             {"--prompt", "It is a truth universally acknowledged", "-n", "40",
+                              "--expert-slots", "24", "--policy", "lru", "--prefetch",
+                              "next-gate", "--compare", "opt,belady-bypass,fifo"});
+  const fs::path html_path = dir / "report.html";
+  const auto r =
+      run_moescope({"report", "--trace", trace.string(), "--out", html_path.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = slurp(html_path);
+  for (const char* id : {"suitability-table", "suitability-per-layer"}) {
+    const size_t begin = html.find(fmt::format("id=\"{}\"", id));
+    ASSERT_NE(begin, std::string::npos) << id;
+    const std::string table = html.substr(begin, html.find("</table>", begin) - begin);
+    // Rows of percentages, last two cells of each row (the k and 2k columns).
+    const std::regex row_re("<tr([^>]*)>(.*?)</tr>");
+    const std::regex cell_re("<td align=\"right\">([0-9.]+) %</td>");
+    std::vector<std::vector<double>> rows;
+    std::vector<double> bound;
+    for (auto it = std::sregex_iterator(table.begin(), table.end(), row_re);
+         it != std::sregex_iterator(); ++it) {
+      const std::string cells = (*it)[2].str();
+      std::vector<double> v;
+      for (auto c = std::sregex_iterator(cells.begin(), cells.end(), cell_re);
+           c != std::sregex_iterator(); ++c)
+        v.push_back(std::stod((*c)[1].str()));
+      if (v.size() < 2) continue;
+      v.erase(v.begin(), v.end() - 2);
+      if ((*it)[1].str().find("bound-row") != std::string::npos)
+        bound = v;
+      else
+        rows.push_back(v);
+    }
+    ASSERT_EQ(bound.size(), 2u) << id;
+    ASSERT_GE(rows.size(), 2u) << id;
+    for (const std::vector<double>& v : rows)
+      for (size_t c = 0; c < 2; ++c) EXPECT_GE(bound[c], v[c]) << id << " column " << c;
+  }
+  const size_t policies = html.find("id=\"policy-table\"");
+  ASSERT_NE(policies, std::string::npos);
+  const std::string policy_table =
+      html.substr(policies, html.find("</table>", policies) - policies);
+  EXPECT_NE(policy_table.find("next-gate"), std::string::npos);
+  EXPECT_NE(policy_table.find("belady-bypass"), std::string::npos);
+  EXPECT_EQ(policy_table.find("bound"), std::string::npos);
   fs::remove_all(dir);
 }
 

@@ -62,6 +62,21 @@ if(NOT rc EQUAL 0 OR "${out}" STREQUAL "" OR NOT "${out}" STREQUAL "${from_file}
   failed("TEXT argument gave '${out}', --file gave '${from_file}'")
 endif()
 
+# Control-token text is parsed by default, as llama-tokenize does (<s> is the SPM vocabulary's
+# BOS, id 1); --no-parse-special tokenizes it as plain text, --parse-special is the default.
+run_moescope(tokenize --model "${model}" --no-bos "<s>")
+if(NOT rc EQUAL 0 OR NOT "${out}" STREQUAL "1")
+  failed("'<s>' gave '${out}' (exit ${rc}: ${err}), expected the control token 1")
+endif()
+run_moescope(tokenize --model "${model}" --no-bos --parse-special "<s>")
+if(NOT rc EQUAL 0 OR NOT "${out}" STREQUAL "1")
+  failed("'<s>' --parse-special gave '${out}' (exit ${rc}: ${err}), expected 1")
+endif()
+run_moescope(tokenize --model "${model}" --no-bos --no-parse-special "<s>")
+if(NOT rc EQUAL 0 OR "${out}" STREQUAL "1" OR "${out}" STREQUAL "")
+  failed("'<s>' --no-parse-special gave '${out}' (exit ${rc}: ${err}), expected plain text")
+endif()
+
 # Usage errors exit with 2, failures with 1, each with one "moescope: ..." line.
 function(expect_exit expected_rc stderr_regex)
   run_moescope(${ARGN})
@@ -81,6 +96,7 @@ if(NOT rc EQUAL 0 OR NOT "${out}" STREQUAL "${from_file}")
 endif()
 expect_exit(2 "^moescope: " tokenize --model "${model}")
 expect_exit(2 "^moescope: " tokenize --model "${model}" --file "${WORK_DIR}/hello.txt" "extra")
+expect_exit(2 "^moescope: .*parse-special" tokenize --model "${model}" --parse-special --no-parse-special hi)
 expect_exit(1 "^moescope: .*no-such-model" tokenize --model "${WORK_DIR}/no-such-model.gguf" "Hi")
 expect_exit(1 "^moescope: .*no-such-file"
             tokenize --model "${model}" --file "${WORK_DIR}/no-such-file.txt")

@@ -293,6 +293,44 @@ TEST_F(TraceCommands, ReplayReproducesEveryRecordedPolicy) {
   EXPECT_EQ(table.out.find("| NO |"), std::string::npos) << table.out;
 }
 
+// MRS scores the router probabilities: a run with mrs (driving the cache, or as a shadow) records
+// the router logits, and replay feeds them back, so every counter replays equal. Without the
+// logits (a trace from before) the mismatch message names that cause.
+TEST_F(TraceCommands, MrsReplaysToItsLiveCounters) {
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{"--compare", "mrs,lru"}, std::vector<std::string>{"--policy", "mrs"},
+        std::vector<std::string>{"--policy", "lru", "--compare", "mrs-global:0.5"}}) {
+    const fs::path trace = dir_ / "mrs.sqlite";
+    fs::remove(trace);
+    const CliResult rec = run_moescope(record_args(trace, flags));
+    ASSERT_EQ(rec.exit_code, 0) << rec.err;
+    const CliResult r = run_moescope({"replay", "--trace", trace.string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json j = json::parse(r.out);
+    EXPECT_TRUE(j.at("all_equal").get<bool>()) << flags[1];
+    storage::TraceReader reader(trace);
+    bool mrs = false;
+    for (const json& p : j.at("policies")) {
+      const std::string spec = p.at("spec").get<std::string>();
+      mrs = mrs || spec.starts_with("mrs");
+      EXPECT_TRUE(p.at("equal").get<bool>()) << spec;
+      expect_report(p.at("replayed"), reader.policy_report(1, p.at("id").get<int32_t>()), spec);
+    }
+    EXPECT_TRUE(mrs) << flags[1];
+  }
+  // The same run without its router logits, as a trace recorded before they were kept for mrs.
+  const fs::path trace = dir_ / "mrs.sqlite";
+  {
+    storage::Database db(trace, storage::Database::Mode::kReadWrite);
+    db.exec("DELETE FROM router_logits");
+  }
+  const CliResult r = run_moescope({"replay", "--trace", trace.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| NO |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("recorded no router logits"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("another MoEScope version"), std::string::npos) << r.out;
+}
+
 TEST_F(TraceCommands, RunsListsTheRunWithItsTokenCounts) {
   const CliResult r = run_moescope({"runs", "--trace", shared_.string(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -354,12 +392,13 @@ TEST_F(TraceCommands, PolicyCapacityGridAgreesWithTheRecordingAndCacheInvariants
     const int64_t lru = row("lru", c).at("hits").get<int64_t>();
     EXPECT_GE(lru, previous) << "LRU is a stack algorithm: hits never fall with capacity";
     previous = lru;
-    EXPECT_GE(row("belady", c).at("hits").get<int64_t>(), lru) << c;
+    // "belady" on the command line is the old name of belady-bypass.
+    EXPECT_GE(row("belady-bypass", c).at("hits").get<int64_t>(), lru) << c;
     EXPECT_EQ(row("lru", c).at("method"), "one-pass curve");
     EXPECT_EQ(row("fifo", c).at("method"), "simulation");
   }
   // Everything resident: only the first use of each expert misses.
-  for (const char* p : {"lru", "fifo", "belady"})
+  for (const char* p : {"lru", "fifo", "belady-bypass"})
     EXPECT_EQ(row(p, max_experts).at("misses").get<int64_t>(), int64_t(distinct.size())) << p;
 
   // The one-pass curve equals simulating LRU at the same capacities.

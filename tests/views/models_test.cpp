@@ -7,6 +7,9 @@
 #include <cmath>
 
 #include "tests/views/test_support.h"
+#include "views/charts/line_chart.h"
+#include "views/charts/policy_comparison_panel.h"
+#include "views/charts/policy_series.h"
 #include "views/charts/policy_table_model.h"
 #include "views/common/model_texts.h"
 #include "views/heatmap/heatmap_roles.h"
@@ -109,7 +112,8 @@ class ModelsTest : public QObject {
     QCOMPARE(policies.rowCount(), int(a.policies.size()));
     QCOMPARE(policies.rowCount(), 5);
     QCOMPARE(policies.index(0, PolicyTableModel::kPolicy).data().toString(), QString("lru"));
-    QCOMPARE(policies.index(3, PolicyTableModel::kPolicy).data().toString(), QString("belady"));
+    QCOMPARE(policies.index(3, PolicyTableModel::kPolicy).data().toString(),
+             QString("belady-bypass"));
 
     // A language switch asks every attached view to read headers and cells again: the signals
     // it sends are valid for the tester, and the table view is told about every cell.
@@ -123,6 +127,59 @@ class ModelsTest : public QObject {
     QCOMPARE(changed[0][1].toModelIndex(),
              policies.index(policies.rowCount() - 1, policies.columnCount() - 1));
   }
+  // The default model with next-gate prefetching: the on-demand oracle references are drawn
+  // beside prefetching policies, so the chart legends and the table may call one a "bound" only
+  // if no policy beside it is better at any token (hit rate, bytes loaded, stall).
+  void noBoundIsBelowAPolicyBesideIt() {
+    SessionController s;
+    QVERIFY(test::load_model(s, MOESCOPE_SOURCE_DIR "/resources/models/moescope-default-q8_0.gguf"));
+    RunSettings settings = test::quick_settings("Once upon a time", 32);
+    settings.cache.prefetcher = "next-gate";
+    settings.cache.compare = {"lru", "fifo", "opt"};
+    settings.cache.bounds = true;
+    s.setSettings(settings);
+    QVERIFY(test::generate_and_wait(s));
+    QVERIFY(test::wait_analysis(s));
+    const AnalysisResult& a = *s.run().analysis();
+    QVERIFY(a.chosen()->report.phase[1].prefetch_used > 0);  // the prefetcher did turn misses
+    PolicyComparisonPanel panel(&s);
+    const int first = s.run().prompt_count();
+    const QList<QPair<LineChart*, CumulativeMeasure>> charts = {
+        {panel.hitRateChart(), CumulativeMeasure::kHitRate},
+        {panel.bytesChart(), CumulativeMeasure::kBytes},
+        {panel.stallChart(), CumulativeMeasure::kStallMs}};
+    int bounds_drawn = 0, references = 0;
+    for (const auto& [chart, measure] : charts) {
+      QCOMPARE(chart->seriesCount(), int(a.policies.size()));
+      for (int i = 0; i < chart->seriesCount(); ++i) {
+        const PolicyRun& ref = a.policies[size_t(i)];
+        QVERIFY(chart->seriesName(i).startsWith(QString::fromStdString(ref.spec)));
+        references += ref.role == PolicyRun::Role::kBound;
+        if (!chart->seriesName(i).contains("(bound)")) continue;
+        ++bounds_drawn;
+        const QVector<QPointF> bound = cumulative_series(ref.report, first, measure);
+        for (const PolicyRun& other : a.policies) {
+          const QVector<QPointF> p = cumulative_series(other.report, first, measure);
+          QCOMPARE(p.size(), bound.size());
+          for (int t = 0; t < p.size(); ++t) {
+            const bool ok = measure == CumulativeMeasure::kHitRate ? bound[t].y() >= p[t].y()
+                                                                   : bound[t].y() <= p[t].y();
+            QVERIFY2(ok, qPrintable(chart->seriesName(i) + " below " +
+                                    QString::fromStdString(other.spec)));
+          }
+        }
+      }
+    }
+    QVERIFY(references > 0);
+    // The table says "bound" for exactly the runs the charts call one.
+    int table_bounds = 0;
+    for (int row = 0; row < panel.tableModel()->rowCount(); ++row) {
+      table_bounds +=
+          panel.tableModel()->index(row, PolicyTableModel::kRole).data().toString() == "bound";
+    }
+    QCOMPARE(table_bounds * 3, bounds_drawn);
+  }
+
 };
 
 QTEST_MAIN(ModelsTest)

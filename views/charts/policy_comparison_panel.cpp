@@ -98,7 +98,11 @@ void PolicyComparisonPanel::refresh() {
                       run.role == PolicyRun::Role::kChosen ? 3.0 : 2.0};
     QString name = QString::fromStdString(run.spec);
     if (run.role == PolicyRun::Role::kChosen) name = tr("%1 (chosen)").arg(name);
-    if (run.role == PolicyRun::Role::kBound) name = tr("%1 (bound)").arg(name);
+    // Only a checked bound is called one (analysis.h, PolicyRun::bound).
+    if (run.role == PolicyRun::Role::kBound) {
+      name = run.bound ? tr("%1 (bound)").arg(name)
+                       : tr("%1 (oracle without prefetch, not a bound)").arg(name);
+    }
     for (const auto& [chart, measure] : charts) {
       chart->addSeries(name, cumulative_series(run.report, first, measure), style);
     }

@@ -1,7 +1,7 @@
 #pragma once
 // Live policy comparison: per policy over the decode tokens the cumulative hit rate, the bytes
-// moved and the modelled stall, with the Belady and SCH bounds as dashed reference lines, and a
-// table of every policy's totals.
+// moved and the modelled stall, with the oracle references (belady-bypass, SCH) as dashed lines,
+// called bounds only where they are (PolicyRun::bound), and a table of every policy's totals.
 #include <QWidget>
 
 class QTabWidget;

@@ -55,7 +55,7 @@ QVariant PolicyTableModel::data(const QModelIndex& index, int role) const {
         case PolicyRun::Role::kCompared:
           return run.oracle ? tr("compared (oracle)") : tr("compared");
         case PolicyRun::Role::kBound:
-          return tr("bound");
+          return run.bound ? tr("bound") : tr("oracle reference (not a bound)");
       }
       return {};
     case kDecodeHitRate:

@@ -182,6 +182,38 @@ PolicyRun run_other(const policy::RoutingTrace& trace,
   return run;
 }
 
+// Whether `ref` is at least as good as `other` at every token from `first` on, cumulatively.
+bool dominates_from(const policy::CacheReport& ref, const policy::CacheReport& other,
+                    size_t first) {
+  int64_t hits = 0, bytes = 0, stall = 0;
+  const size_t n = std::min(ref.token.size(), other.token.size());
+  for (size_t t = first; t < n; ++t) {
+    hits += ref.token[t].hits - other.token[t].hits;
+    bytes += ref.token[t].bytes_loaded - other.token[t].bytes_loaded;
+    stall += ref.token[t].stall_ns - other.token[t].stall_ns;
+    if (hits < 0 || bytes > 0 || stall > 0) return false;
+  }
+  return true;
+}
+
+void mark_bounds(const policy::RoutingTrace& trace, std::vector<PolicyRun>& runs) {
+  size_t first_decode = 0;
+  while (first_decode < trace.phase.size() && trace.phase[first_decode] != policy::Phase::kDecode)
+    ++first_decode;
+  for (PolicyRun& ref : runs) {
+    if (ref.role != PolicyRun::Role::kBound || !ref.error.empty()) continue;
+    ref.bound = true;
+    for (const PolicyRun& other : runs) {
+      if (&other == &ref || !other.error.empty()) continue;
+      if (!dominates_from(ref.report, other.report, 0) ||
+          !dominates_from(ref.report, other.report, first_decode)) {
+        ref.bound = false;
+        break;
+      }
+    }
+  }
+}
+
 std::vector<std::vector<double>> coactivation(const policy::RoutingTrace& trace) {
   const int32_t L = trace.n_layers();
   std::vector<std::vector<double>> out(static_cast<size_t>(L));
@@ -237,6 +269,7 @@ std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
                                       predictions, out->budget_slots));
   }
 
+  mark_bounds(trace, out->policies);
   out->lru_curves = policy::lru_curves(*stream, shape);
   out->opt_curves = policy::opt_curves(*stream, shape);
   out->stats = policy::routing_stats(trace);

@@ -28,6 +28,11 @@ struct PolicyRun {
   std::string spec;  // canonical spelling
   Role role = Role::kCompared;
   bool oracle = false;
+  // A kBound reference is called a bound only when it is one: at every token (from the first and
+  // from the first decode token) its cumulative hits are at least, and its bytes loaded and
+  // modelled stall at most, every other drawn run's. An on-demand oracle beside a prefetching
+  // policy usually is not.
+  bool bound = false;
   policy::CacheReport report;  // counters per phase, layer and token
   std::string error;           // set instead of report when the policy could not run
 };

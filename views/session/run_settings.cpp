@@ -41,7 +41,7 @@ std::vector<std::string> bound_policies(const CacheSettings& cache) {
   const bool global =
       policy::parse_policy_spec(cache.policy.toStdString()).pool == policy::PoolKind::kGlobal;
   const std::string suffix = global ? "-global" : "";
-  return {"belady" + suffix, "sch" + suffix + ":" + std::to_string(std::max(1, cache.sch_window))};
+  return {"belady-bypass" + suffix, "sch" + suffix + ":" + std::to_string(std::max(1, cache.sch_window))};
 }
 
 }  // namespace moescope::views

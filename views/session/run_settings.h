@@ -23,7 +23,7 @@ struct CacheSettings {
   QString link = "none";
   QString allocator = "uniform";
   QStringList compare = {"lfu", "fifo", "arc"};  // shadow policies (simulated on the same stream)
-  bool bounds = true;                            // Belady and SCH(m) reference lines
+  bool bounds = true;                            // belady-bypass and SCH(m) reference lines
   int sch_window = 16;
   // Gating variants that change the computation (lossy; engine/offload/lossy_gating.h). They
   // act on the real expert store, so they need offloading on.
@@ -53,7 +53,8 @@ uint64_t budget_bytes(const CacheSettings& cache, const policy::MoeShape& shape)
 // link or allocator.
 offload::OffloadConfig offload_config(const CacheSettings& cache, const policy::MoeShape& shape);
 // The reference oracles drawn beside the policies, in the pool of the chosen policy
-// ("belady", "sch:16" or their -global forms).
+// ("belady-bypass", "sch:16" or their -global forms). They run without a prefetcher: only
+// AnalysisResult's check (PolicyRun::bound) may call one a bound.
 std::vector<std::string> bound_policies(const CacheSettings& cache);
 
 }  // namespace moescope::views

@@ -13,8 +13,8 @@ QStringList live_policies() {
 QStringList comparable_policies() {
   QStringList out = live_policies();
   out << "mrs"
-      << "belady"
-      << "belady-global"
+      << "belady-bypass"
+      << "belady-bypass-global"
       << "opt"
       << "sch"
       << "sch-global"

@@ -335,7 +335,7 @@ void SettingsPanel::retranslate() {
     item->setData(Qt::UserRole, spec);
     item->setText(is_oracle_policy(spec) ? tr("%1 (oracle)").arg(spec) : spec);
   }
-  bounds_->setText(tr("Show the Belady and SCH bounds"));
+  bounds_->setText(tr("Show the oracle references (belady-bypass, SCH)"));
   sch_label_->setText(tr("SCH window (tokens)"));
 
   lossy_box_->setTitle(tr("Lossy gating variants (change the output)"));
