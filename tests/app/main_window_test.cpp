@@ -259,6 +259,20 @@ class MainWindowTest : public QObject {
     }
   }
 
+  void maxNewTokensStaysWithinTheContext() {
+    gui::MainWindow w;
+    w.show();
+    QSignalSpy loaded(w.session(), &SessionController::modelLoaded);
+    w.openStartModel(QString());
+    QVERIFY(loaded.wait(30000));
+    auto* max_tokens = w.findChild<QSpinBox*>("maxTokens");
+    const int n_ctx = w.session()->model()->model->n_ctx();
+    QCOMPARE(max_tokens->maximum(), n_ctx);
+    max_tokens->setValue(n_ctx * 10);
+    QCOMPARE(w.session()->settings().generation.max_new_tokens, n_ctx);
+    QVERIFY(w.windowTitle().contains(w.session()->model()->display_name()));
+  }
+
   void resetLayoutBringsEveryDockBack() {
     gui::MainWindow w;
     w.resize(1400, 900);

@@ -4,7 +4,9 @@
 // data; image export writes a valid PNG of the view's size (and an SVG); clicking a chart selects
 // the token in every view; charts zoom.
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QLineEdit>
 #include <QFile>
 #include <QGraphicsView>
 #include <QImage>
@@ -437,6 +439,36 @@ class InteractionTest : public QObject {
     QCOMPARE(details->toPlainText(), expected.toPlainText());
     QVERIFY(!details->toPlainText().isEmpty());
     QVERIFY(details->textInteractionFlags() & Qt::TextSelectableByMouse);
+  }
+
+  void recordingWithoutAFileIsRefusedVisibly() {
+    SessionController s;
+    SettingsPanel panel(&s);
+    panel.show();
+    auto* record = panel.findChild<QCheckBox*>("recordTrace");
+    auto* error = panel.findChild<QLabel*>("recordError");
+    QVERIFY(record && error);
+    record->setChecked(true);
+    QVERIFY(!record->isChecked());
+    QVERIFY(s.settings().trace_path.isEmpty());
+    QVERIFY(error->isVisible());
+    QVERIFY(!error->text().isEmpty());
+    panel.findChild<QLineEdit*>("recordPath")->setText("/tmp/x.sqlite");
+    QVERIFY(!error->isVisible());
+    record->setChecked(true);
+    QCOMPARE(s.settings().trace_path, QString("/tmp/x.sqlite"));
+
+    // Policies say their rule, link presets their bandwidth and latency.
+    auto* link = panel.findChild<QComboBox*>("link");
+    const int nvme = link->findText("nvme");
+    QVERIFY(nvme >= 0);
+    const QString tip = link->itemData(nvme, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains("/s") && tip.contains("latency"), qPrintable(tip));
+    auto* policy = panel.findChild<QComboBox*>("policy");
+    for (const char* p : {"lru", "lfu", "fifo", "arc", "lru-global"}) {
+      QVERIFY2(!policy->itemData(policy->findText(p), Qt::ToolTipRole).toString().isEmpty(),
+               p);
+    }
   }
 
   void policiesKeepTheirColours() {
