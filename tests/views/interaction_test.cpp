@@ -471,6 +471,33 @@ class InteractionTest : public QObject {
     }
   }
 
+  void emptyHeatmapsLookEmpty() {
+    QTemporaryDir dir;
+    const LoadedRun r = load_trace_run(write_small_trace(dir).toStdString());
+    SessionController s;
+    LayerExpertPanel panel(&s);
+    panel.resize(500, 320);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    s.showRun(r.shape, RunDelta{}, "empty");  // the model's shape, nothing routed
+    QCOMPARE(panel.model()->rowCount(), 4);
+    // The share of the grid in its most common colour: the background when empty.
+    auto plain_share = [&] {
+      const QImage image = panel.view()->viewport()->grab().toImage();
+      QHash<QRgb, int> count;
+      int n = 0;
+      for (int y = 30; y < image.height(); y += 3)
+        for (int x = 50; x < image.width(); x += 3, ++n) ++count[image.pixel(x, y)];
+      int most = 0;
+      for (int c : count) most = std::max(most, c);
+      return double(most) / n;
+    };
+    const double empty = plain_share();
+    s.showRun(r.shape, r.data, "full");
+    const double full = plain_share();
+    QVERIFY2(empty > 0.85 && full < 0.75, qPrintable(QString("%1 empty, %2 full").arg(empty).arg(full)));
+  }
+
   void policiesKeepTheirColours() {
     PolicyRun a, b;
     a.spec = "fifo";
