@@ -28,6 +28,7 @@ QString theme_name(Theme theme) {
 void apply_theme(Theme theme) {
   static const QString system_style = QApplication::style()->name();
   static const QPalette system_palette = QApplication::palette();
+  qApp->setStyleSheet(QString());
   if (theme == Theme::kSystem) {
     QApplication::setStyle(QStyleFactory::create(system_style));
     QApplication::setPalette(system_palette);
@@ -62,6 +63,14 @@ void apply_theme(Theme theme) {
     }
   }
   QApplication::setPalette(p);
+  if (theme == Theme::kDark) {
+    // Fusion outlines an unchecked box in a shade of the window colour, which vanishes on a
+    // dark base: give it a light border (checked boxes keep Fusion's look).
+    qApp->setStyleSheet(
+        "QCheckBox::indicator:unchecked, QGroupBox::indicator:unchecked, "
+        "QAbstractItemView::indicator:unchecked { border: 1px solid #a8a8a8; "
+        "background: #1e1e20; border-radius: 2px; width: 12px; height: 12px; }");
+  }
 }
 
 }  // namespace moescope::gui

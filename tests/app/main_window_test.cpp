@@ -18,6 +18,7 @@
 #include <QtTest>
 
 #include "app/gui/main_window.h"
+#include "app/gui/theme.h"
 #include "engine/common/error.h"
 #include "engine/policy/prefetcher.h"
 #include "tests/views/test_support.h"
@@ -271,6 +272,23 @@ class MainWindowTest : public QObject {
     max_tokens->setValue(n_ctx * 10);
     QCOMPARE(w.session()->settings().generation.max_new_tokens, n_ctx);
     QVERIFY(w.windowTitle().contains(w.session()->model()->display_name()));
+  }
+
+  void darkThemeKeepsUncheckedBoxesVisible() {
+    auto light_pixels = [] {
+      QCheckBox box("x");
+      box.resize(box.sizeHint());
+      const QImage image = box.grab().toImage();
+      int n = 0;
+      for (int y = 0; y < image.height(); ++y)
+        for (int x = 0; x < std::min(image.width(), 20); ++x)
+          n += QColor(image.pixel(x, y)).lightness() > 120;
+      return n;
+    };
+    gui::apply_theme(gui::Theme::kDark);
+    const int dark = light_pixels();
+    gui::apply_theme(gui::Theme::kSystem);
+    QVERIFY2(dark >= 20, qPrintable(QString::number(dark)));  // the box's outline
   }
 
   void resetLayoutBringsEveryDockBack() {

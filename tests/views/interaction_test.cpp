@@ -33,6 +33,7 @@
 #include "views/charts/policy_comparison_panel.h"
 #include "views/charts/policy_series.h"
 #include "views/charts/policy_table_model.h"
+#include "views/common/color_legend.h"
 #include "views/common/view_export.h"
 #include "views/heatmap/heatmap_roles.h"
 #include "views/heatmap/heatmap_view.h"
@@ -496,6 +497,18 @@ class InteractionTest : public QObject {
     s.showRun(r.shape, r.data, "full");
     const double full = plain_share();
     QVERIFY2(empty > 0.85 && full < 0.75, qPrintable(QString("%1 empty, %2 full").arg(empty).arg(full)));
+  }
+
+  void legendsWrapInsteadOfClipping() {
+    ColorLegend legend;
+    QVector<QPair<QColor, QString>> experts;
+    for (int e = 0; e < 16; ++e) experts.append({QColor(Qt::red), QString("expert %1").arg(e)});
+    legend.setCategories("Top-1 expert", experts);
+    const QVector<QRect> rects = legend.categoryRects(300);
+    QCOMPARE(rects.size(), 16);
+    for (const QRect& r : rects) QVERIFY(r.right() <= 300);
+    QVERIFY(rects.back().y() > rects.front().y());  // more than one line
+    QVERIFY(legend.heightForWidth(300) > rects.back().bottom());
   }
 
   void policiesKeepTheirColours() {
