@@ -41,6 +41,7 @@
 #include "views/heatmap/layer_expert_panel.h"
 #include "views/heatmap/token_expert_model.h"
 #include "views/heatmap/token_expert_panel.h"
+#include "views/prompt/prompt_panel.h"
 #include "views/session/analysis.h"
 #include "views/settings/settings_panel.h"
 #include "views/suitability/suitability_panel.h"
@@ -509,6 +510,21 @@ class InteractionTest : public QObject {
     for (const QRect& r : rects) QVERIFY(r.right() <= 300);
     QVERIFY(rects.back().y() > rects.front().y());  // more than one line
     QVERIFY(legend.heightForWidth(300) > rects.back().bottom());
+  }
+
+  // The one end-to-end test here: a real (tiny reference) model generates, then another model is
+  // opened; the prompt panel must not keep counting the old run's tokens.
+  void noStaleTokenCountAfterAModelChange() {
+    SessionController s;
+    PromptPanel prompt(&s);
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-q8_0")));
+    s.setSettings(test::quick_settings("The quick brown fox", 6));
+    QVERIFY(test::generate_and_wait(s));
+    auto* state = prompt.findChild<QLabel*>("runState");
+    QVERIFY(state->text().contains(QString::number(s.run().token_count() - s.run().prompt_count())));
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-f32")));
+    QTRY_COMPARE(s.run().token_count(), 0);
+    QCOMPARE(state->text(), QString("Ready"));
   }
 
   void policiesKeepTheirColours() {
