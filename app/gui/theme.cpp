@@ -1,11 +1,37 @@
 #include "app/gui/theme.h"
 
 #include <QApplication>
+#include <QPainter>
 #include <QPalette>
+#include <QProxyStyle>
+#include <QStyleOption>
 #include <QStyle>
 #include <QStyleFactory>
 
 namespace moescope::gui {
+namespace {
+
+// Fusion outlines an unchecked box in a shade of the window colour, which vanishes on a dark
+// base: this draws a light outline over it (checked boxes keep Fusion's look).
+class OutlinedIndicators : public QProxyStyle {
+ public:
+  using QProxyStyle::QProxyStyle;
+  void drawPrimitive(PrimitiveElement element, const QStyleOption* option, QPainter* painter,
+                     const QWidget* widget) const override {
+    QProxyStyle::drawPrimitive(element, option, painter, widget);
+    const bool box =
+        element == PE_IndicatorCheckBox || element == PE_IndicatorItemViewItemCheck;
+    if (!box || !(option->state & State_Off)) return;
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing, false);
+    painter->setBrush(Qt::NoBrush);
+    painter->setPen(QColor(168, 168, 168));
+    painter->drawRect(option->rect.adjusted(1, 1, -2, -2));
+    painter->restore();
+  }
+};
+
+}  // namespace
 
 Theme theme_from_name(const QString& name) {
   if (name == "light") return Theme::kLight;
@@ -28,13 +54,13 @@ QString theme_name(Theme theme) {
 void apply_theme(Theme theme) {
   static const QString system_style = QApplication::style()->name();
   static const QPalette system_palette = QApplication::palette();
-  qApp->setStyleSheet(QString());
   if (theme == Theme::kSystem) {
     QApplication::setStyle(QStyleFactory::create(system_style));
     QApplication::setPalette(system_palette);
     return;
   }
-  QApplication::setStyle(QStyleFactory::create("Fusion"));
+  QStyle* fusion = QStyleFactory::create("Fusion");
+  QApplication::setStyle(theme == Theme::kDark ? new OutlinedIndicators(fusion) : fusion);
   QPalette p;
   if (theme == Theme::kLight) {
     p = QApplication::style()->standardPalette();
@@ -63,14 +89,6 @@ void apply_theme(Theme theme) {
     }
   }
   QApplication::setPalette(p);
-  if (theme == Theme::kDark) {
-    // Fusion outlines an unchecked box in a shade of the window colour, which vanishes on a
-    // dark base: give it a light border (checked boxes keep Fusion's look).
-    qApp->setStyleSheet(
-        "QCheckBox::indicator:unchecked, QGroupBox::indicator:unchecked, "
-        "QAbstractItemView::indicator:unchecked { border: 1px solid #a8a8a8; "
-        "background: #1e1e20; border-radius: 2px; width: 12px; height: 12px; }");
-  }
 }
 
 }  // namespace moescope::gui
