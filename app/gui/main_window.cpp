@@ -124,6 +124,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   policy_dock->raise();
   (void)affinity_dock;
 
+  createStatusBar();
+  createMenus();
+  default_state_ = saveState();
+  restoreSettings();
+  retranslate();
+  views::install_wheel_guard(this);
+}
+
+// The run's figures, a busy indicator, and the messages: where the user looks for what happened.
+void MainWindow::createStatusBar() {
   run_status_ = new views::RunStatus(session_, this);
   busy_ = new QProgressBar(this);
   busy_->setObjectName("busyIndicator");
@@ -215,11 +225,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
           [](const QStringList& files) { QSettings().setValue("recentModels", files); });
 
-  createMenus();
-  default_state_ = saveState();
-  restoreSettings();
-  retranslate();
-  views::install_wheel_guard(this);
 }
 
 void MainWindow::updateTitle() {

@@ -83,6 +83,7 @@ class MainWindow : public QMainWindow {
  private:
   QDockWidget* addDock(QWidget* widget, const QString& object_name, Qt::DockWidgetArea area);
   void createMenus();
+  void createStatusBar();
   void retranslate();
   void restoreSettings();
   void saveSettings() const;

@@ -92,17 +92,8 @@ void SettingsPanel::updateRecorded() {
   use_recorded_->setEnabled(!same);
 }
 
-void SettingsPanel::build() {
-  auto* outer = new QVBoxLayout(this);
-  outer->setContentsMargins(0, 0, 0, 0);
-  auto* scroll = new QScrollArea(this);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
-  outer->addWidget(scroll);
-  auto* body = new QWidget(scroll);
-  scroll->setWidget(body);
-  auto* layout = new QVBoxLayout(body);
-
+// The trace's recorded settings, read-only, with the one action that copies them.
+void SettingsPanel::buildRecordedBox(QWidget* body) {
   recorded_box_ = new QGroupBox(body);
   recorded_box_->setObjectName("recordedSettings");
   auto* recorded_layout = new QVBoxLayout(recorded_box_);
@@ -115,6 +106,20 @@ void SettingsPanel::build() {
   recorded_layout->addWidget(recorded_);
   recorded_layout->addWidget(use_recorded_, 0, Qt::AlignLeft);
   recorded_box_->hide();
+}
+
+void SettingsPanel::build() {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  outer->addWidget(scroll);
+  auto* body = new QWidget(scroll);
+  scroll->setWidget(body);
+  auto* layout = new QVBoxLayout(body);
+
+  buildRecordedBox(body);
   layout->addWidget(recorded_box_);
   connect(use_recorded_, &QPushButton::clicked, session_, &SessionController::useRecordedCache);
 

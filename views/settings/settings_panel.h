@@ -35,6 +35,7 @@ class SettingsPanel : public QWidget {
 
  private:
   void build();
+  void buildRecordedBox(QWidget* body);
   void retranslate();
   void retranslateChoices();
   void pull();  // session -> widgets
