@@ -15,7 +15,7 @@ BIN="$BUILD_DIR/app/moescope"
 
 need=()
 command -v xvfb-run >/dev/null 2>&1 || need+=(xvfb xauth)
-fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || need+=(fonts-wqy-microhei)
+fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || need+=(fonts-noto-cjk)
 ((${#need[@]} == 0)) || tools/apt-install-missing.sh "${need[@]}"
 if [ ! -x "$BIN" ]; then
   MOESCOPE_BUILD_DIR="$BUILD_DIR" tools/build.sh

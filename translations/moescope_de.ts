@@ -2,6 +2,13 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>QObject</name>
+    <message>
+        <source>%1: cannot draw the view</source>
+        <translation>%1: Die Ansicht kann nicht gezeichnet werden</translation>
+    </message>
+</context>
+<context>
     <name>moescope::gui::MainWindow</name>
     <message>
         <source>Devices</source>
@@ -45,7 +52,7 @@
     </message>
     <message>
         <source>&amp;Run</source>
-        <translation>&amp;Ausführen</translation>
+        <translation>Aus&amp;führen</translation>
     </message>
     <message>
         <source>&amp;Generate</source>
@@ -163,6 +170,78 @@
         <source>Suitability</source>
         <translation>Eignung</translation>
     </message>
+    <message>
+        <source>Reading %1 …</source>
+        <translation>%1 wird gelesen …</translation>
+    </message>
+    <message>
+        <source>recorded with %1, not the loaded model</source>
+        <translation>aufgezeichnet mit %1, nicht mit dem geladenen Modell</translation>
+    </message>
+    <message>
+        <source>%1, run %2</source>
+        <translation>%1, Lauf %2</translation>
+    </message>
+    <message>
+        <source>Open a trace</source>
+        <translation>Trace öffnen</translation>
+    </message>
+    <message>
+        <source>MoEScope traces (*.sqlite);;All files (*)</source>
+        <translation>MoEScope-Traces (*.sqlite);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Nothing to export: open a trace, or record the run (Settings → Recording) and open it</source>
+        <translation>Nichts zu exportieren: Öffnen Sie einen Trace oder zeichnen Sie den Lauf auf (Einstellungen → Aufzeichnung) und öffnen Sie ihn</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>%1 exportiert</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>Export fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>Exportieren</translation>
+    </message>
+    <message>
+        <source>Export writes the run on show from its trace. Open a trace (File → Open trace), or record runs (Settings → Recording) and open the trace.</source>
+        <translation>Der Export schreibt den angezeigten Lauf aus seinem Trace. Öffnen Sie einen Trace (Datei → Trace öffnen) oder zeichnen Sie Läufe auf (Einstellungen → Aufzeichnung) und öffnen Sie den Trace.</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Export fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>E&amp;xportieren</translation>
+    </message>
+    <message>
+        <source>CSV: %1 table…</source>
+        <translation>CSV: Tabelle %1…</translation>
+    </message>
+    <message>
+        <source>JSON (everything the run holds)…</source>
+        <translation>JSON (alles, was der Lauf enthält)…</translation>
+    </message>
+    <message>
+        <source>Perfetto / Chrome trace…</source>
+        <translation>Perfetto-/Chrome-Trace…</translation>
+    </message>
+    <message>
+        <source>HTML report…</source>
+        <translation>HTML-Bericht…</translation>
+    </message>
+    <message>
+        <source>PDF report…</source>
+        <translation>PDF-Bericht…</translation>
+    </message>
+    <message>
+        <source>&amp;Reset layout</source>
+        <translation>Layout &amp;zurücksetzen</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::AffinityGraphView</name>
@@ -185,6 +264,10 @@
     <message>
         <source>Next layer: %1</source>
         <translation>Nächste Schicht: %1</translation>
+    </message>
+    <message>
+        <source>E%1</source>
+        <translation>E%1</translation>
     </message>
 </context>
 <context>
@@ -254,6 +337,13 @@
     </message>
 </context>
 <context>
+    <name>moescope::views::HeatmapView</name>
+    <message>
+        <source>No data yet: generate, or open a trace</source>
+        <translation>Noch keine Daten: generieren oder einen Trace öffnen</translation>
+    </message>
+</context>
+<context>
     <name>moescope::views::LayerExpertModel</name>
     <message>
         <source>Layer %1, expert %2</source>
@@ -313,6 +403,17 @@
     <message>
         <source>Time resident</source>
         <translation>Zeit im Cache</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::LineChart</name>
+    <message>
+        <source>Token %1</source>
+        <translation>Token %1</translation>
+    </message>
+    <message>
+        <source>series</source>
+        <translation>Reihe</translation>
     </message>
 </context>
 <context>
@@ -918,6 +1019,126 @@
         <source>Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a trace to fit on first; hover an entry for what it does</source>
         <translation>Sagt die Experten einer späteren Schicht voraus und lädt sie vorab. Ausgegraute Einträge brauchen zuerst einen Trace zum Anpassen; fahren Sie über einen Eintrag, um zu sehen, was er tut</translation>
     </message>
+    <message>
+        <source>Offloading: %1</source>
+        <translation>Auslagerung: %1</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>an</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>aus</translation>
+    </message>
+    <message>
+        <source>Budget: %1 %</source>
+        <translation>Budget: %1 %</translation>
+    </message>
+    <message>
+        <source>Policy: %1</source>
+        <translation>Strategie: %1</translation>
+    </message>
+    <message>
+        <source>Prefetcher: %1</source>
+        <translation>Vorablader: %1</translation>
+    </message>
+    <message>
+        <source>Link: %1</source>
+        <translation>Verbindung: %1</translation>
+    </message>
+    <message>
+        <source>Allocator: %1</source>
+        <translation>Zuteilung: %1</translation>
+    </message>
+    <message>
+        <source>Compared: %1</source>
+        <translation>Verglichen: %1</translation>
+    </message>
+    <message>
+        <source>Your settings are the same.</source>
+        <translation>Ihre Einstellungen sind dieselben.</translation>
+    </message>
+    <message>
+        <source>The run on show is analysed with these settings. Your settings below stay as they are; changing them re-analyses the run with yours.</source>
+        <translation>Der angezeigte Lauf wird mit diesen Einstellungen analysiert. Ihre Einstellungen unten bleiben, wie sie sind; ändern Sie sie, wird der Lauf mit Ihren neu analysiert.</translation>
+    </message>
+    <message>
+        <source>The run on show is analysed with your settings below.</source>
+        <translation>Der angezeigte Lauf wird mit Ihren Einstellungen unten analysiert.</translation>
+    </message>
+    <message>
+        <source>Choose a trace file first (type a path or use Choose…)</source>
+        <translation>Wählen Sie zuerst eine Trace-Datei (Pfad eingeben oder „Auswählen…“)</translation>
+    </message>
+    <message>
+        <source>Recorded with the trace (read-only)</source>
+        <translation>Mit dem Trace aufgezeichnet (schreibgeschützt)</translation>
+    </message>
+    <message>
+        <source>Use these settings</source>
+        <translation>Diese Einstellungen übernehmen</translation>
+    </message>
+    <message>
+        <source>Copy the trace&apos;s recorded cache settings into your settings; the next run uses them</source>
+        <translation>Übernimmt die aufgezeichneten Cache-Einstellungen des Traces in Ihre Einstellungen; der nächste Lauf verwendet sie</translation>
+    </message>
+    <message>
+        <source>Least recently used: evicts the expert whose last use is oldest</source>
+        <translation>Least recently used: verdrängt den Experten, dessen letzte Nutzung am längsten zurückliegt</translation>
+    </message>
+    <message>
+        <source>Least frequently used: evicts the expert used least often, counts aging</source>
+        <translation>Least frequently used: verdrängt den am seltensten genutzten Experten, Zählungen altern</translation>
+    </message>
+    <message>
+        <source>First in, first out: evicts the expert loaded longest ago</source>
+        <translation>First in, first out: verdrängt den am längsten geladenen Experten</translation>
+    </message>
+    <message>
+        <source>Evicts a uniformly random resident expert</source>
+        <translation>Verdrängt einen gleichverteilt zufälligen geladenen Experten</translation>
+    </message>
+    <message>
+        <source>Adaptive replacement cache: balances a recency and a frequency list</source>
+        <translation>Adaptive Replacement Cache: wägt eine Aktualitäts- und eine Häufigkeitsliste ab</translation>
+    </message>
+    <message>
+        <source>One pool: first evicts experts of layers that already ran for the current token (least recently used among them), else the least recently used</source>
+        <translation>Ein Pool: verdrängt zuerst Experten von Schichten, die für das aktuelle Token schon liefen (darunter den am längsten ungenutzten), sonst den am längsten ungenutzten</translation>
+    </message>
+    <message>
+        <source>One pool: least recently used, but never evicts experts of the next 3 layers</source>
+        <translation>Ein Pool: least recently used, verdrängt aber nie Experten der nächsten 3 Schichten</translation>
+    </message>
+    <message>
+        <source>One pool: pins whole layers from the first, as many as fit; the rest load on demand</source>
+        <translation>Ein Pool: hält ganze Schichten ab der ersten, so viele passen; der Rest wird bei Bedarf geladen</translation>
+    </message>
+    <message>
+        <source>One pool: pins whole layers from the last, as many as fit; the rest load on demand</source>
+        <translation>Ein Pool: hält ganze Schichten ab der letzten, so viele passen; der Rest wird bei Bedarf geladen</translation>
+    </message>
+    <message>
+        <source>Nothing cached: every use loads the expert and drops it</source>
+        <translation>Nichts im Cache: jede Nutzung lädt den Experten und verwirft ihn</translation>
+    </message>
+    <message>
+        <source>%1. Global: one pool for all layers</source>
+        <translation>%1. Global: ein Pool für alle Schichten</translation>
+    </message>
+    <message>
+        <source>No emulated link: loads take no modelled time</source>
+        <translation>Keine emulierte Verbindung: Ladevorgänge kosten keine modellierte Zeit</translation>
+    </message>
+    <message>
+        <source>%1/s, %2 latency per load</source>
+        <translation>%1/s, %2 Latenz pro Ladevorgang</translation>
+    </message>
+    <message>
+        <source>At most the context, %1 tokens, less the prompt; &quot;until the end&quot; stops at the end of generation or a full context</source>
+        <translation>Höchstens der Kontext, %1 Tokens, abzüglich des Prompts; „bis zum Ende“ hält am Ende der Generierung oder bei vollem Kontext</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::SuitabilityModel</name>
@@ -1090,6 +1311,10 @@
     <message>
         <source>Entropy of the router&apos;s distribution over all experts, averaged over the layers: 0 bits when one expert takes everything, log2(experts) when the router cannot tell them apart.</source>
         <translation>Entropie der Router-Verteilung über alle Experten, gemittelt über die Schichten: 0 Bit, wenn ein Experte alles übernimmt, log2(Experten), wenn der Router sie nicht unterscheiden kann.</translation>
+    </message>
+    <message>
+        <source>Click a token: its routing stays here, to select and copy</source>
+        <translation>Klicken Sie auf ein Token: sein Routing bleibt hier, zum Markieren und Kopieren</translation>
     </message>
 </context>
 <context>
@@ -1318,6 +1543,53 @@
     <message>
         <source>Select two runs and compare them.</source>
         <translation>Wählen Sie zwei Läufe aus und vergleichen Sie sie.</translation>
+    </message>
+    <message>
+        <source>Recorded with %1, not the loaded model: the views show the trace as recorded; Generate runs the loaded model.</source>
+        <translation>Aufgezeichnet mit %1, nicht mit dem geladenen Modell: die Ansichten zeigen den Trace wie aufgezeichnet; Generieren verwendet das geladene Modell.</translation>
+    </message>
+    <message>
+        <source>it holds no runs</source>
+        <translation>er enthält keine Läufe</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::ViewExport</name>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>&amp;Kopieren</translation>
+    </message>
+    <message>
+        <source>Copies the view&apos;s table as text and its picture</source>
+        <translation>Kopiert die Tabelle der Ansicht als Text und ihr Bild</translation>
+    </message>
+    <message>
+        <source>Save &amp;image…</source>
+        <translation>&amp;Bild speichern…</translation>
+    </message>
+    <message>
+        <source>Export C&amp;SV…</source>
+        <translation>C&amp;SV exportieren…</translation>
+    </message>
+    <message>
+        <source>Save image</source>
+        <translation>Bild speichern</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;SVG image (*.svg)</source>
+        <translation>PNG-Bild (*.png);;SVG-Bild (*.svg)</translation>
+    </message>
+    <message>
+        <source>Export CSV</source>
+        <translation>CSV exportieren</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV-Dateien (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>Export fehlgeschlagen</translation>
     </message>
 </context>
 <context>

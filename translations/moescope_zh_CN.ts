@@ -2,6 +2,13 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>QObject</name>
+    <message>
+        <source>%1: cannot draw the view</source>
+        <translation>%1：无法绘制该视图</translation>
+    </message>
+</context>
+<context>
     <name>moescope::gui::MainWindow</name>
     <message>
         <source>Devices</source>
@@ -163,6 +170,78 @@
         <source>Suitability</source>
         <translation>适用性</translation>
     </message>
+    <message>
+        <source>Reading %1 …</source>
+        <translation>正在读取 %1 …</translation>
+    </message>
+    <message>
+        <source>recorded with %1, not the loaded model</source>
+        <translation>由 %1 录制，而非当前加载的模型</translation>
+    </message>
+    <message>
+        <source>%1, run %2</source>
+        <translation>%1，运行 %2</translation>
+    </message>
+    <message>
+        <source>Open a trace</source>
+        <translation>打开追踪文件</translation>
+    </message>
+    <message>
+        <source>MoEScope traces (*.sqlite);;All files (*)</source>
+        <translation>MoEScope 追踪文件 (*.sqlite);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Nothing to export: open a trace, or record the run (Settings → Recording) and open it</source>
+        <translation>没有可导出的内容：请打开追踪文件，或录制运行（设置 → 录制）后再打开</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>已导出 %1</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>导出失败：%1</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Export writes the run on show from its trace. Open a trace (File → Open trace), or record runs (Settings → Recording) and open the trace.</source>
+        <translation>导出会从追踪文件写出当前显示的运行。请打开追踪文件（文件 → 打开追踪），或录制运行（设置 → 录制）后打开该追踪文件。</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>&amp;Export</source>
+        <translation>导出(&amp;E)</translation>
+    </message>
+    <message>
+        <source>CSV: %1 table…</source>
+        <translation>CSV：%1 表…</translation>
+    </message>
+    <message>
+        <source>JSON (everything the run holds)…</source>
+        <translation>JSON（运行的全部内容）…</translation>
+    </message>
+    <message>
+        <source>Perfetto / Chrome trace…</source>
+        <translation>Perfetto / Chrome 追踪…</translation>
+    </message>
+    <message>
+        <source>HTML report…</source>
+        <translation>HTML 报告…</translation>
+    </message>
+    <message>
+        <source>PDF report…</source>
+        <translation>PDF 报告…</translation>
+    </message>
+    <message>
+        <source>&amp;Reset layout</source>
+        <translation>重置布局(&amp;R)</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::AffinityGraphView</name>
@@ -185,6 +264,10 @@
     <message>
         <source>Next layer: %1</source>
         <translation>下一层：%1</translation>
+    </message>
+    <message>
+        <source>E%1</source>
+        <translation>E%1</translation>
     </message>
 </context>
 <context>
@@ -254,6 +337,13 @@
     </message>
 </context>
 <context>
+    <name>moescope::views::HeatmapView</name>
+    <message>
+        <source>No data yet: generate, or open a trace</source>
+        <translation>尚无数据：请生成或打开追踪文件</translation>
+    </message>
+</context>
+<context>
     <name>moescope::views::LayerExpertModel</name>
     <message>
         <source>Layer %1, expert %2</source>
@@ -313,6 +403,17 @@
     <message>
         <source>Time resident</source>
         <translation>驻留时间</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::LineChart</name>
+    <message>
+        <source>Token %1</source>
+        <translation>词元 %1</translation>
+    </message>
+    <message>
+        <source>series</source>
+        <translation>序列</translation>
     </message>
 </context>
 <context>
@@ -918,6 +1019,126 @@
         <source>Predicts the experts of a later layer and loads them ahead. Greyed-out entries need a trace to fit on first; hover an entry for what it does</source>
         <translation>预测后续层的专家并提前加载。灰色条目需要先有可供拟合的轨迹；将鼠标悬停在条目上可查看其作用</translation>
     </message>
+    <message>
+        <source>Offloading: %1</source>
+        <translation>卸载：%1</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>开</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关</translation>
+    </message>
+    <message>
+        <source>Budget: %1 %</source>
+        <translation>预算：%1 %</translation>
+    </message>
+    <message>
+        <source>Policy: %1</source>
+        <translation>策略：%1</translation>
+    </message>
+    <message>
+        <source>Prefetcher: %1</source>
+        <translation>预取器：%1</translation>
+    </message>
+    <message>
+        <source>Link: %1</source>
+        <translation>链路：%1</translation>
+    </message>
+    <message>
+        <source>Allocator: %1</source>
+        <translation>分配器：%1</translation>
+    </message>
+    <message>
+        <source>Compared: %1</source>
+        <translation>对比：%1</translation>
+    </message>
+    <message>
+        <source>Your settings are the same.</source>
+        <translation>您的设置与之相同。</translation>
+    </message>
+    <message>
+        <source>The run on show is analysed with these settings. Your settings below stay as they are; changing them re-analyses the run with yours.</source>
+        <translation>当前运行按这些设置分析。下方您的设置保持不变；修改它们会按您的设置重新分析该运行。</translation>
+    </message>
+    <message>
+        <source>The run on show is analysed with your settings below.</source>
+        <translation>当前运行按下方您的设置分析。</translation>
+    </message>
+    <message>
+        <source>Choose a trace file first (type a path or use Choose…)</source>
+        <translation>请先选择追踪文件（输入路径或使用“选择…”）</translation>
+    </message>
+    <message>
+        <source>Recorded with the trace (read-only)</source>
+        <translation>随追踪文件录制的设置（只读）</translation>
+    </message>
+    <message>
+        <source>Use these settings</source>
+        <translation>使用这些设置</translation>
+    </message>
+    <message>
+        <source>Copy the trace&apos;s recorded cache settings into your settings; the next run uses them</source>
+        <translation>将追踪文件录制的缓存设置复制到您的设置中；下一次运行将使用它们</translation>
+    </message>
+    <message>
+        <source>Least recently used: evicts the expert whose last use is oldest</source>
+        <translation>最近最少使用：驱逐最久未使用的专家</translation>
+    </message>
+    <message>
+        <source>Least frequently used: evicts the expert used least often, counts aging</source>
+        <translation>最不经常使用：驱逐使用次数最少的专家，计数会衰减</translation>
+    </message>
+    <message>
+        <source>First in, first out: evicts the expert loaded longest ago</source>
+        <translation>先进先出：驱逐最早载入的专家</translation>
+    </message>
+    <message>
+        <source>Evicts a uniformly random resident expert</source>
+        <translation>均匀随机驱逐一个常驻专家</translation>
+    </message>
+    <message>
+        <source>Adaptive replacement cache: balances a recency and a frequency list</source>
+        <translation>自适应替换缓存：在最近使用列表与频率列表之间平衡</translation>
+    </message>
+    <message>
+        <source>One pool: first evicts experts of layers that already ran for the current token (least recently used among them), else the least recently used</source>
+        <translation>单一池：先驱逐当前词元已运行过的层的专家（其中最久未使用者），否则驱逐最久未使用的专家</translation>
+    </message>
+    <message>
+        <source>One pool: least recently used, but never evicts experts of the next 3 layers</source>
+        <translation>单一池：最近最少使用，但从不驱逐接下来 3 层的专家</translation>
+    </message>
+    <message>
+        <source>One pool: pins whole layers from the first, as many as fit; the rest load on demand</source>
+        <translation>单一池：从第一层起固定整层，能放多少放多少；其余按需加载</translation>
+    </message>
+    <message>
+        <source>One pool: pins whole layers from the last, as many as fit; the rest load on demand</source>
+        <translation>单一池：从最后一层起固定整层，能放多少放多少；其余按需加载</translation>
+    </message>
+    <message>
+        <source>Nothing cached: every use loads the expert and drops it</source>
+        <translation>不缓存：每次使用都加载专家并随即丢弃</translation>
+    </message>
+    <message>
+        <source>%1. Global: one pool for all layers</source>
+        <translation>%1。全局：所有层共用一个池</translation>
+    </message>
+    <message>
+        <source>No emulated link: loads take no modelled time</source>
+        <translation>无模拟链路：加载不计建模时间</translation>
+    </message>
+    <message>
+        <source>%1/s, %2 latency per load</source>
+        <translation>%1/s，每次加载延迟 %2</translation>
+    </message>
+    <message>
+        <source>At most the context, %1 tokens, less the prompt; &quot;until the end&quot; stops at the end of generation or a full context</source>
+        <translation>最多为上下文长度 %1 个词元减去提示词；“直到结束”会在生成结束或上下文占满时停止</translation>
+    </message>
 </context>
 <context>
     <name>moescope::views::SuitabilityModel</name>
@@ -1090,6 +1311,10 @@
     <message>
         <source>Entropy of the router&apos;s distribution over all experts, averaged over the layers: 0 bits when one expert takes everything, log2(experts) when the router cannot tell them apart.</source>
         <translation>路由器在所有专家上分布的熵，按层平均：一个专家承担全部时为 0 比特，路由器无法区分专家时为 log2(专家数)。</translation>
+    </message>
+    <message>
+        <source>Click a token: its routing stays here, to select and copy</source>
+        <translation>点击一个词元：其路由信息会固定显示在此，可选择和复制</translation>
     </message>
 </context>
 <context>
@@ -1318,6 +1543,53 @@
     <message>
         <source>Select two runs and compare them.</source>
         <translation>选择两次运行并进行对比。</translation>
+    </message>
+    <message>
+        <source>Recorded with %1, not the loaded model: the views show the trace as recorded; Generate runs the loaded model.</source>
+        <translation>由 %1 录制，而非当前加载的模型：各视图按录制内容显示该追踪；“生成”使用当前加载的模型。</translation>
+    </message>
+    <message>
+        <source>it holds no runs</source>
+        <translation>其中没有运行</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::ViewExport</name>
+    <message>
+        <source>&amp;Copy</source>
+        <translation>复制(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Copies the view&apos;s table as text and its picture</source>
+        <translation>复制视图的表格文本及其图像</translation>
+    </message>
+    <message>
+        <source>Save &amp;image…</source>
+        <translation>保存图像(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Export C&amp;SV…</source>
+        <translation>导出 CSV(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save image</source>
+        <translation>保存图像</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png);;SVG image (*.svg)</source>
+        <translation>PNG 图像 (*.png);;SVG 图像 (*.svg)</translation>
+    </message>
+    <message>
+        <source>Export CSV</source>
+        <translation>导出 CSV</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
     </message>
 </context>
 <context>

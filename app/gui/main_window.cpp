@@ -128,6 +128,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   policy_dock->raise();
   (void)affinity_dock;
 
+  createStatusBar();
+  createMenus();
+  default_state_ = saveState();
+  restoreSettings();
+  retranslate();
+  views::install_wheel_guard(this);
+}
+
+// The run's figures, a busy indicator, and the messages: where the user looks for what happened.
+void MainWindow::createStatusBar() {
   run_status_ = new views::RunStatus(session_, this);
   busy_ = new QProgressBar(this);
   busy_->setObjectName("busyIndicator");
@@ -160,12 +170,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(session_, &views::SessionController::traceFailed, this,
           [this](const QString& path, const QString& error) {
             busy_->hide();
-            for (QDockWidget* dock : docks_) {
-              if (dock->objectName() == "tracesDock") {
-                dock->show();
-                dock->raise();
-              }
-            }
+            raiseDock("tracesDock");
             showStatus(
                 [path, error] {
                   return tr("Could not open %1: %2").arg(QFileInfo(path).fileName(), error);
@@ -205,6 +210,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
                 },
                 0);
           });
+  // However a trace is opened: the Traces panel comes forward, and a busy indicator shows until
+  // the run is read and analysed.
+  connect(traces_, &views::TracePanel::opening, this, [this](const QString& path) {
+    raiseDock("tracesDock");
+    busy_->show();
+    showStatus([path] { return tr("Reading %1 …").arg(QFileInfo(path).fileName()); }, 0);
+  });
   connect(traces_, &views::TracePanel::openFailed, this,
           [this](const QString& path, const QString& error) {
             busy_->hide();
@@ -217,11 +229,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
           [](const QStringList& files) { QSettings().setValue("recentModels", files); });
 
-  createMenus();
-  default_state_ = saveState();
-  restoreSettings();
-  retranslate();
-  views::install_wheel_guard(this);
 }
 
 void MainWindow::updateTitle() {
@@ -234,12 +241,6 @@ void MainWindow::updateTitle() {
   }
   parts << tr("MoEScope — mixture-of-experts profiler");
   setWindowTitle(parts.join(QStringLiteral(" — ")));
-}
-
-void MainWindow::chooseTrace() {
-  const QString path = QFileDialog::getOpenFileName(
-      this, tr("Open a trace"), QString(), tr("MoEScope traces (*.sqlite);;All files (*)"));
-  if (!path.isEmpty()) openTrace(path);
 }
 
 bool MainWindow::exportTrace(const QString& kind, const QString& path, QString* error) {
@@ -330,7 +331,7 @@ void MainWindow::createMenus() {
   file_menu_ = menuBar()->addMenu(QString());
   open_model_ = file_menu_->addAction(QString(), model_panel_, &views::ModelPanel::chooseModel);
   open_model_->setShortcut(QKeySequence::Open);
-  open_trace_ = file_menu_->addAction(QString(), this, &MainWindow::chooseTrace);
+  open_trace_ = file_menu_->addAction(QString(), traces_, &views::TracePanel::chooseTrace);
   open_trace_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
   export_menu_ = file_menu_->addMenu(QString());
   export_menu_->setObjectName("exportMenu");
@@ -520,15 +521,16 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::openTrace(const QString& path) {
+  traces_->openTrace(path);  // its opening signal brings the panel forward
+}
+
+void MainWindow::raiseDock(const QString& object_name) {
   for (QDockWidget* dock : docks_) {
-    if (dock->objectName() == "tracesDock") {
+    if (dock->objectName() == object_name) {
       dock->show();
       dock->raise();
     }
   }
-  busy_->show();
-  showStatus([path] { return tr("Reading %1 …").arg(QFileInfo(path).fileName()); }, 0);
-  traces_->openTrace(path);
 }
 
 void MainWindow::restoreSettings() {

@@ -73,8 +73,6 @@ class MainWindow : public QMainWindow {
 
  public Q_SLOTS:
   void showAbout();
-  // File → Open trace: a file dialog, then openTrace().
-  void chooseTrace();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -85,6 +83,7 @@ class MainWindow : public QMainWindow {
  private:
   QDockWidget* addDock(QWidget* widget, const QString& object_name, Qt::DockWidgetArea area);
   void createMenus();
+  void createStatusBar();
   void retranslate();
   void restoreSettings();
   void saveSettings() const;
@@ -92,6 +91,7 @@ class MainWindow : public QMainWindow {
   // so a message on show is retranslated with everything else.
   void showStatus(std::function<QString()> text, int timeout_ms);
   void updateTitle();
+  void raiseDock(const QString& object_name);
   void chooseExport(const QString& kind);
   // Floating docks restored outside every screen are docked again, so that they can be seen.
   void rescueFloatingDocks();

@@ -8,9 +8,11 @@
 #include <QEventLoop>
 #include <QItemSelectionModel>
 #include <QLineEdit>
+#include <QMenu>
 #include <QPixmap>
 #include <QScreen>
 #include <QScrollArea>
+#include <QSettings>
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
@@ -18,8 +20,13 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "app/gui/main_window.h"
+#include "app/gui/theme.h"
+#include "views/common/view_export.h"
+#include "views/heatmap/heatmap_view.h"
+#include "views/heatmap/layer_expert_panel.h"
 #include "views/session/session_controller.h"
 #include "views/suitability/suitability_panel.h"
 #include "views/text/text_panel.h"
@@ -164,6 +171,42 @@ bool ScreenshotTour::savePrefetchers() {
   return ok;
 }
 
+bool ScreenshotTour::saveMenus() {
+  bool ok = true;
+  // A view's own menu, opened over it as a right-click opens it.
+  views::HeatmapView* view = window_->layerExpertPanel()->view();
+  if (views::ViewExport* e = views::ViewExport::of(view)) {
+    std::unique_ptr<QMenu> menu(e->createMenu(nullptr));
+    const QPoint at = view->mapToGlobal(QPoint(view->width() / 3, view->height() / 3));
+    menu->popup(at);
+    settle();
+    const QRect area = QRect(view->mapToGlobal(QPoint(0, 0)), view->size())
+                           .united(menu->geometry().adjusted(-8, -8, 8, 8));
+    ok = savePixmap(window_->screen()->grabWindow(0, area.x(), area.y(), area.width(),
+                                                  area.height()),
+                    "export-menu") &&
+         ok;
+    menu->hide();
+    settle();
+  }
+  QMenu* file = window_->exportMenu();
+  file->popup(window_->mapToGlobal(QPoint(40, 40)));
+  settle();
+  ok = save(file, "file-export") && ok;
+  file->hide();
+  settle();
+  return ok;
+}
+
+bool ScreenshotTour::saveDark() {
+  apply_theme(Theme::kDark);
+  settle();
+  const bool ok = save(window_, "main-window-dark");
+  apply_theme(theme_from_name(QSettings().value("theme", "system").toString()));
+  settle();
+  return ok;
+}
+
 void ScreenshotTour::capture() {
   // The Suitability panel computes after the final analysis: wait until it covers the whole run.
   if (const auto* panel = window_->findChild<views::SuitabilityPanel*>()) {
@@ -176,6 +219,9 @@ void ScreenshotTour::capture() {
   window_->session()->selection()->setToken(showcaseToken());
   settle();
   bool ok = save(window_, "main-window");
+  ok = save(window_->textPanel(), "token-details") && ok;
+  ok = saveMenus() && ok;
+  ok = saveDark() && ok;
   ok = saveTooltip(showcaseToken(), "token-tooltip") && ok;
   if (const int special = specialToken(); special >= 0) {
     ok = saveTooltip(special, "token-tooltip-special") && ok;

@@ -1,6 +1,7 @@
 #pragma once
 // --screenshots DIR: waits for the model, generates once, selects a token, then saves the whole
-// window, the token's routing tooltip, every dock, and the window in German and Chinese as PNG
+// window, the token's routing tooltip and pinned details, the export menus, every dock, and the
+// window in the dark theme, in German and in Chinese as PNG
 // files into DIR, and quits. tools/screenshots.sh runs it
 // under Xvfb for docs/screenshots/.
 #include <QObject>
@@ -28,6 +29,9 @@ class ScreenshotTour : public QObject {
   bool savePixmap(const QPixmap& pixmap, const QString& name);
   bool saveTooltip(int token, const QString& name);
   bool savePrefetchers();
+  // The right-click export menu over a view, File → Export, and the window in the dark theme.
+  bool saveMenus();
+  bool saveDark();
   int showcaseToken() const;
   int specialToken() const;
   void finish(int code);

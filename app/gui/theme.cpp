@@ -1,11 +1,37 @@
 #include "app/gui/theme.h"
 
 #include <QApplication>
+#include <QPainter>
 #include <QPalette>
+#include <QProxyStyle>
+#include <QStyleOption>
 #include <QStyle>
 #include <QStyleFactory>
 
 namespace moescope::gui {
+namespace {
+
+// Fusion outlines an unchecked box in a shade of the window colour, which vanishes on a dark
+// base: this draws a light outline over it (checked boxes keep Fusion's look).
+class OutlinedIndicators : public QProxyStyle {
+ public:
+  using QProxyStyle::QProxyStyle;
+  void drawPrimitive(PrimitiveElement element, const QStyleOption* option, QPainter* painter,
+                     const QWidget* widget) const override {
+    QProxyStyle::drawPrimitive(element, option, painter, widget);
+    const bool box =
+        element == PE_IndicatorCheckBox || element == PE_IndicatorItemViewItemCheck;
+    if (!box || !(option->state & State_Off)) return;
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing, false);
+    painter->setBrush(Qt::NoBrush);
+    painter->setPen(QColor(168, 168, 168));
+    painter->drawRect(option->rect.adjusted(1, 1, -2, -2));
+    painter->restore();
+  }
+};
+
+}  // namespace
 
 Theme theme_from_name(const QString& name) {
   if (name == "light") return Theme::kLight;
@@ -33,7 +59,8 @@ void apply_theme(Theme theme) {
     QApplication::setPalette(system_palette);
     return;
   }
-  QApplication::setStyle(QStyleFactory::create("Fusion"));
+  QStyle* fusion = QStyleFactory::create("Fusion");
+  QApplication::setStyle(theme == Theme::kDark ? new OutlinedIndicators(fusion) : fusion);
   QPalette p;
   if (theme == Theme::kLight) {
     p = QApplication::style()->standardPalette();

@@ -4,7 +4,9 @@
 // data; image export writes a valid PNG of the view's size (and an SVG); clicking a chart selects
 // the token in every view; charts zoom.
 #include <QAbstractItemModelTester>
+#include <QCheckBox>
 #include <QComboBox>
+#include <QLineEdit>
 #include <QFile>
 #include <QGraphicsView>
 #include <QImage>
@@ -31,6 +33,7 @@
 #include "views/charts/policy_comparison_panel.h"
 #include "views/charts/policy_series.h"
 #include "views/charts/policy_table_model.h"
+#include "views/common/color_legend.h"
 #include "views/common/view_export.h"
 #include "views/heatmap/heatmap_roles.h"
 #include "views/heatmap/heatmap_view.h"
@@ -38,6 +41,7 @@
 #include "views/heatmap/layer_expert_panel.h"
 #include "views/heatmap/token_expert_model.h"
 #include "views/heatmap/token_expert_panel.h"
+#include "views/prompt/prompt_panel.h"
 #include "views/session/analysis.h"
 #include "views/settings/settings_panel.h"
 #include "views/suitability/suitability_panel.h"
@@ -437,6 +441,90 @@ class InteractionTest : public QObject {
     QCOMPARE(details->toPlainText(), expected.toPlainText());
     QVERIFY(!details->toPlainText().isEmpty());
     QVERIFY(details->textInteractionFlags() & Qt::TextSelectableByMouse);
+  }
+
+  void recordingWithoutAFileIsRefusedVisibly() {
+    SessionController s;
+    SettingsPanel panel(&s);
+    panel.show();
+    auto* record = panel.findChild<QCheckBox*>("recordTrace");
+    auto* error = panel.findChild<QLabel*>("recordError");
+    QVERIFY(record && error);
+    record->setChecked(true);
+    QVERIFY(!record->isChecked());
+    QVERIFY(s.settings().trace_path.isEmpty());
+    QVERIFY(error->isVisible());
+    QVERIFY(!error->text().isEmpty());
+    panel.findChild<QLineEdit*>("recordPath")->setText("/tmp/x.sqlite");
+    QVERIFY(!error->isVisible());
+    record->setChecked(true);
+    QCOMPARE(s.settings().trace_path, QString("/tmp/x.sqlite"));
+
+    // Policies say their rule, link presets their bandwidth and latency.
+    auto* link = panel.findChild<QComboBox*>("link");
+    const int nvme = link->findText("nvme");
+    QVERIFY(nvme >= 0);
+    const QString tip = link->itemData(nvme, Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains("/s") && tip.contains("latency"), qPrintable(tip));
+    auto* policy = panel.findChild<QComboBox*>("policy");
+    for (const char* p : {"lru", "lfu", "fifo", "arc", "lru-global"}) {
+      QVERIFY2(!policy->itemData(policy->findText(p), Qt::ToolTipRole).toString().isEmpty(),
+               p);
+    }
+  }
+
+  void emptyHeatmapsLookEmpty() {
+    QTemporaryDir dir;
+    const LoadedRun r = load_trace_run(write_small_trace(dir).toStdString());
+    SessionController s;
+    LayerExpertPanel panel(&s);
+    panel.resize(500, 320);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    s.showRun(r.shape, RunDelta{}, "empty");  // the model's shape, nothing routed
+    QCOMPARE(panel.model()->rowCount(), 4);
+    // The share of the grid in its most common colour: the background when empty.
+    auto plain_share = [&] {
+      const QImage image = panel.view()->viewport()->grab().toImage();
+      QHash<QRgb, int> count;
+      int n = 0;
+      for (int y = 30; y < image.height(); y += 3)
+        for (int x = 50; x < image.width(); x += 3, ++n) ++count[image.pixel(x, y)];
+      int most = 0;
+      for (int c : count) most = std::max(most, c);
+      return double(most) / n;
+    };
+    const double empty = plain_share();
+    s.showRun(r.shape, r.data, "full");
+    const double full = plain_share();
+    QVERIFY2(empty > 0.85 && full < 0.75, qPrintable(QString("%1 empty, %2 full").arg(empty).arg(full)));
+  }
+
+  void legendsWrapInsteadOfClipping() {
+    ColorLegend legend;
+    QVector<QPair<QColor, QString>> experts;
+    for (int e = 0; e < 16; ++e) experts.append({QColor(Qt::red), QString("expert %1").arg(e)});
+    legend.setCategories("Top-1 expert", experts);
+    const QVector<QRect> rects = legend.categoryRects(300);
+    QCOMPARE(rects.size(), 16);
+    for (const QRect& r : rects) QVERIFY(r.right() <= 300);
+    QVERIFY(rects.back().y() > rects.front().y());  // more than one line
+    QVERIFY(legend.heightForWidth(300) > rects.back().bottom());
+  }
+
+  // The one end-to-end test here: a real (tiny reference) model generates, then another model is
+  // opened; the prompt panel must not keep counting the old run's tokens.
+  void noStaleTokenCountAfterAModelChange() {
+    SessionController s;
+    PromptPanel prompt(&s);
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-q8_0")));
+    s.setSettings(test::quick_settings("The quick brown fox", 6));
+    QVERIFY(test::generate_and_wait(s));
+    auto* state = prompt.findChild<QLabel*>("runState");
+    QVERIFY(state->text().contains(QString::number(s.run().token_count() - s.run().prompt_count())));
+    QVERIFY(test::load_model(s, test::reference_model("llama-moe-f32")));
+    QTRY_COMPARE(s.run().token_count(), 0);
+    QCOMPARE(state->text(), QString("Ready"));
   }
 
   void policiesKeepTheirColours() {

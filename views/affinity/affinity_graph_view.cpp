@@ -138,6 +138,22 @@ void AffinityGraphView::paintEvent(QPaintEvent*) {
     const QPointF top = nodePos(l, 0);
     p.drawText(QRectF(top.x() - 30, 2, 60, kMargin - 4), Qt::AlignCenter, tr("L%1").arg(l));
   }
+  // Expert labels in the left margin, thinned to what the row height allows.
+  {
+    QFont small = font();
+    small.setPointSizeF(std::max(6.0, small.pointSizeF() * 0.8));
+    p.setFont(small);
+    const QFontMetricsF fm(small);
+    const int n = run.n_experts(0);
+    const double step = n > 1 ? nodePos(0, 1).y() - nodePos(0, 0).y() : fm.height();
+    const int every = std::max(1, int(std::ceil(fm.height() / std::max(1.0, step))));
+    for (int e = 0; e < n; e += every) {
+      const QPointF c = nodePos(0, e);
+      p.drawText(QRectF(0, c.y() - fm.height() / 2, c.x() - nodeRadius(0, e) - 2, fm.height()),
+                 Qt::AlignRight | Qt::AlignVCenter, tr("E%1").arg(e));
+    }
+    p.setFont(font());
+  }
   // Affinity edges l -> l+1.
   if (a) {
     for (int l = 0; l + 1 < L && l < int(a->affinity.size()); ++l) {

@@ -21,6 +21,7 @@ AffinityPanel::AffinityPanel(SessionController* session, QWidget* parent) : QWid
   threshold_ = new QSlider(Qt::Horizontal, this);
   threshold_->setObjectName("affinityThreshold");
   threshold_->setRange(0, 100);
+  threshold_->setMinimumWidth(120);  // usable however long the translated labels get
   threshold_value_ = new QLabel(this);
   threshold_value_->setMinimumWidth(60);
   coactivation_ = new QCheckBox(this);

@@ -27,7 +27,7 @@ QColor policy_color(const PolicyRun& run, int /*index*/) {
   QColor c(kTableau10[size_t(i) % kTableau10.size()]);
   if (i >= qsizetype(kTableau10.size())) {
     // The second round: the same hues turned, so that no two known policies look alike.
-    c = QColor::fromHsv((c.hsvHue() + 24 * int(i / qsizetype(kTableau10.size()))) % 360,
+    c = QColor::fromHsv((c.hsvHue() + 150 * int(i / qsizetype(kTableau10.size()))) % 360,
                         c.hsvSaturation(), c.value());
   }
   return c;

@@ -16,6 +16,8 @@ void ColorLegend::setScale(ColorMap map, const QString& title, const QString& lo
   low_ = low;
   high_ = high;
   categories_.clear();
+  setMinimumHeight(0);
+  setMaximumHeight(QWIDGETSIZE_MAX);
   updateGeometry();
   update();
 }
@@ -24,12 +26,44 @@ void ColorLegend::setCategories(const QString& title,
                                 const QVector<QPair<QColor, QString>>& entries) {
   title_ = title;
   categories_ = entries;
+  setFixedHeight(heightForWidth(std::max(width(), 120)));
   updateGeometry();
   update();
 }
 
 QSize ColorLegend::sizeHint() const {
-  return {320, fontMetrics().height() + 8};
+  return {320, categories_.isEmpty() ? fontMetrics().height() + 8 : heightForWidth(320)};
+}
+
+QVector<QRect> ColorLegend::categoryRects(int width) const {
+  const QFontMetrics fm = fontMetrics();
+  const int h = fm.height();
+  const int left = 4 + (title_.isEmpty() ? 0 : fm.horizontalAdvance(title_) + 8);
+  QVector<QRect> out;
+  int x = left, y = 4;
+  for (const auto& entry : categories_) {
+    const int w = h + fm.horizontalAdvance(entry.second) + 10;
+    if (x + w > width && x > left) {
+      x = left;
+      y += h + 2;
+    }
+    out.append(QRect(x, y, w, h));
+    x += w;
+  }
+  return out;
+}
+
+int ColorLegend::heightForWidth(int width) const {
+  if (categories_.isEmpty()) return fontMetrics().height() + 8;
+  const QVector<QRect> rects = categoryRects(width);
+  return (rects.isEmpty() ? fontMetrics().height() : rects.back().bottom()) + 6;
+}
+
+void ColorLegend::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  if (!categories_.isEmpty() && height() != heightForWidth(width())) {
+    setFixedHeight(heightForWidth(width()));
+  }
 }
 
 QSize ColorLegend::minimumSizeHint() const {
@@ -48,12 +82,12 @@ void ColorLegend::paintEvent(QPaintEvent*) {
     x += fm.horizontalAdvance(title_) + 8;
   }
   if (!categories_.isEmpty()) {
-    for (const auto& [color, label] : categories_) {
-      if (x + h + fm.horizontalAdvance(label) > width()) break;
-      p.fillRect(QRect(x, y + 2, h - 4, h - 4), color);
-      x += h;
-      p.drawText(QRect(x, y, fm.horizontalAdvance(label), h), Qt::AlignVCenter, label);
-      x += fm.horizontalAdvance(label) + 10;
+    const QVector<QRect> rects = categoryRects(width());
+    for (int i = 0; i < categories_.size(); ++i) {
+      const QRect r = rects[i];
+      p.fillRect(QRect(r.x(), r.y() + 2, h - 4, h - 4), categories_[i].first);
+      p.drawText(QRect(r.x() + h, r.y(), r.width() - h, h), Qt::AlignVCenter,
+                 categories_[i].second);
     }
     return;
   }

@@ -20,9 +20,15 @@ class ColorLegend : public QWidget {
 
   QSize sizeHint() const override;
   QSize minimumSizeHint() const override;
+  // Categories wrap onto more lines rather than being cut off.
+  bool hasHeightForWidth() const override { return !categories_.isEmpty(); }
+  int heightForWidth(int width) const override;
+  // Where each category's swatch goes at a width (for painting and tests).
+  QVector<QRect> categoryRects(int width) const;
 
  protected:
   void paintEvent(QPaintEvent* event) override;
+  void resizeEvent(QResizeEvent* event) override;
 
  private:
   ColorMap map_ = ColorMap::kSequential;

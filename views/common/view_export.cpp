@@ -88,7 +88,7 @@ ExportTable table_from_model(const QAbstractItemModel& model, int role, bool row
 bool write_file_atomically(const QString& path, const QByteArray& bytes, QString* error) {
   QSaveFile file(path);
   if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-    if (error) *error = QObject::tr("%1: %2").arg(QDir::toNativeSeparators(path), file.errorString());
+    if (error) *error = QDir::toNativeSeparators(path) + QStringLiteral(": ") + file.errorString();
     return false;
   }
   return true;

@@ -153,9 +153,33 @@ void HeatmapView::paintEvent(QPaintEvent*) {
   const bool show_text =
       cell.height() >= fm.height() && cell.width() >= fm.horizontalAdvance("0.00");
 
+  // Nothing counted yet (no run, or a measure with no data): empty cells and a note, not a
+  // grid in the colour of zero that reads like data.
+  bool has_data = false;
+  for (int r = r0; r < r1 && !has_data; ++r) {
+    for (int c = c0; c < c1 && !has_data; ++c) {
+      const double raw = model_->index(r, c).data(kRawValueRole).toDouble();
+      has_data = std::isfinite(raw) && raw != 0;
+    }
+  }
   p.save();
   p.setClipRect(area);
-  for (int r = r0; r < r1; ++r) {
+  if (!has_data && rows > 0 && cols > 0) {
+    QColor grid = text;
+    grid.setAlphaF(0.25f);
+    p.setPen(grid);
+    p.setBrush(Qt::NoBrush);
+    for (int r = r0; r < r1; ++r) {
+      for (int c = c0; c < c1; ++c) {
+        p.drawRect(QRect(area.left() + c * cell.width() - dx, area.top() + r * cell.height() - dy,
+                         cell.width() - 1, cell.height() - 1));
+      }
+    }
+    p.setPen(text);
+    p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap,
+               tr("No data yet: generate, or open a trace"));
+  }
+  for (int r = r0; r < r1 && has_data; ++r) {
     for (int c = c0; c < c1; ++c) {
       const QModelIndex idx = model_->index(r, c);
       const QVariant v = idx.data(kValueRole);
@@ -179,13 +203,18 @@ void HeatmapView::paintEvent(QPaintEvent*) {
     }
   }
   // Highlights on top, so neighbouring cells do not cover their outlines.
+  // A dark and a light line: the outline shows on every cell colour, in both themes.
   p.setBrush(Qt::NoBrush);
-  p.setPen(QPen(highlight, cell.width() > 6 ? 2 : 1));
-  for (int r = r0; r < r1; ++r) {
+  const int w = cell.width() > 6 ? 2 : 1;
+  for (int r = r0; r < r1 && has_data; ++r) {
     for (int c = c0; c < c1; ++c) {
       if (!model_->index(r, c).data(kHighlightRole).toBool()) continue;
-      p.drawRect(QRect(area.left() + c * cell.width() - dx, area.top() + r * cell.height() - dy,
-                       cell.width() - 1, cell.height() - 1));
+      const QRect rect(area.left() + c * cell.width() - dx, area.top() + r * cell.height() - dy,
+                       cell.width() - 1, cell.height() - 1);
+      p.setPen(QPen(QColor(20, 20, 20), w + 2));
+      p.drawRect(rect);
+      p.setPen(QPen(highlight.lightness() < 128 ? highlight.lighter(180) : highlight, w));
+      p.drawRect(rect);
     }
   }
   p.restore();

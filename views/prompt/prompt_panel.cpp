@@ -37,6 +37,8 @@ PromptPanel::PromptPanel(SessionController* session, QWidget* parent)
   connect(stop_, &QPushButton::clicked, session_, &SessionController::stop);
   connect(session_, &SessionController::stateChanged, this, &PromptPanel::updateState);
   connect(session_, &SessionController::runFinished, this, &PromptPanel::updateState);
+  // A new model starts an empty run after the state turned ready: count again, not the old run.
+  connect(session_, &SessionController::runStarted, this, &PromptPanel::updateState);
   connect(session_, &SessionController::runFailed, this,
           [this](const QString& error) { state_->setText(tr("Failed: %1").arg(error)); });
   connect(session_, &SessionController::settingsChanged, this, [this] {

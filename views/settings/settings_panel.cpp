@@ -23,6 +23,7 @@
 #include <limits>
 #include <optional>
 
+#include "engine/policy/link_model.h"
 #include "views/common/format.h"
 #include "views/common/wheel_guard.h"
 #include "views/session/session_controller.h"
@@ -66,6 +67,7 @@ SettingsPanel::SettingsPanel(SessionController* session, QWidget* parent)
   pull();
   connect(session_, &SessionController::settingsChanged, this, &SettingsPanel::pull);
   connect(session_, &SessionController::modelLoaded, this, &SettingsPanel::updateBudgetLabel);
+  connect(session_, &SessionController::modelLoaded, this, &SettingsPanel::updateContextLimit);
   connect(session_, &SessionController::recordedCacheChanged, this, &SettingsPanel::updateRecorded);
 }
 
@@ -90,17 +92,8 @@ void SettingsPanel::updateRecorded() {
   use_recorded_->setEnabled(!same);
 }
 
-void SettingsPanel::build() {
-  auto* outer = new QVBoxLayout(this);
-  outer->setContentsMargins(0, 0, 0, 0);
-  auto* scroll = new QScrollArea(this);
-  scroll->setWidgetResizable(true);
-  scroll->setFrameShape(QFrame::NoFrame);
-  outer->addWidget(scroll);
-  auto* body = new QWidget(scroll);
-  scroll->setWidget(body);
-  auto* layout = new QVBoxLayout(body);
-
+// The trace's recorded settings, read-only, with the one action that copies them.
+void SettingsPanel::buildRecordedBox(QWidget* body) {
   recorded_box_ = new QGroupBox(body);
   recorded_box_->setObjectName("recordedSettings");
   auto* recorded_layout = new QVBoxLayout(recorded_box_);
@@ -113,6 +106,20 @@ void SettingsPanel::build() {
   recorded_layout->addWidget(recorded_);
   recorded_layout->addWidget(use_recorded_, 0, Qt::AlignLeft);
   recorded_box_->hide();
+}
+
+void SettingsPanel::build() {
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  outer->addWidget(scroll);
+  auto* body = new QWidget(scroll);
+  scroll->setWidget(body);
+  auto* layout = new QVBoxLayout(body);
+
+  buildRecordedBox(body);
   layout->addWidget(recorded_box_);
   connect(use_recorded_, &QPushButton::clicked, session_, &SessionController::useRecordedCache);
 
@@ -238,8 +245,14 @@ void SettingsPanel::build() {
   record_choose_ = new QPushButton(record_box_);
   path_row->addWidget(record_path_, 1);
   path_row->addWidget(record_choose_);
+  record_error_ = new QLabel(record_box_);
+  record_error_->setObjectName("recordError");
+  record_error_->setWordWrap(true);
+  record_error_->setStyleSheet("color: #d62728;");  // red in both themes
+  record_error_->hide();
   record_layout->addWidget(record_);
   record_layout->addLayout(path_row);
+  record_layout->addWidget(record_error_);
   layout->addWidget(record_box_);
   layout->addStretch(1);
   install_wheel_guard(this);
@@ -270,7 +283,21 @@ void SettingsPanel::build() {
   connect(adaptive_threshold_, &QDoubleSpinBox::valueChanged, this, changed);
   connect(substitution_, &QCheckBox::toggled, this, changed);
   connect(substitute_eps_, &QDoubleSpinBox::valueChanged, this, changed);
-  connect(record_, &QCheckBox::toggled, this, changed);
+  // Recording needs a file: refuse the switch without one, and say so where the user looks.
+  connect(record_, &QCheckBox::toggled, this, [this](bool on) {
+    if (pulling_) return;
+    if (on && record_path_->text().trimmed().isEmpty()) {
+      const QSignalBlocker block(record_);
+      record_->setChecked(false);
+      record_error_->setText(tr("Choose a trace file first (type a path or use Choose…)"));
+      record_error_->show();
+      record_path_->setFocus();
+      return;
+    }
+    record_error_->hide();
+    push();
+  });
+  connect(record_path_, &QLineEdit::textChanged, record_error_, &QWidget::hide);
   connect(record_path_, &QLineEdit::editingFinished, this, changed);
   connect(record_choose_, &QPushButton::clicked, this, [this] {
     const QString path = QFileDialog::getSaveFileName(
@@ -381,12 +408,55 @@ void SettingsPanel::retranslateChoices() {
   for (int i = 0; i < prefetcher_->count(); ++i) {
     prefetcher_->setItemData(i, prefetchers.value(prefetcher_->itemText(i)), Qt::ToolTipRole);
   }
+  // The engine's rules (engine/policy/policy_factory.cpp), per layer unless said otherwise.
+  const QHash<QString, QString> policies = {
+      {"lru", tr("Least recently used: evicts the expert whose last use is oldest")},
+      {"lfu", tr("Least frequently used: evicts the expert used least often, counts aging")},
+      {"fifo", tr("First in, first out: evicts the expert loaded longest ago")},
+      {"random", tr("Evicts a uniformly random resident expert")},
+      {"arc", tr("Adaptive replacement cache: balances a recency and a frequency list")},
+      {"least-stale",
+       tr("One pool: first evicts experts of layers that already ran for the current token "
+          "(least recently used among them), else the least recently used")},
+      {"lookahead",
+       tr("One pool: least recently used, but never evicts experts of the next 3 layers")},
+      {"static-front",
+       tr("One pool: pins whole layers from the first, as many as fit; the rest load on demand")},
+      {"static-back",
+       tr("One pool: pins whole layers from the last, as many as fit; the rest load on demand")},
+      {"on-demand", tr("Nothing cached: every use loads the expert and drops it")},
+  };
+
   for (int i = 0; i < policy_->count(); ++i) {
+    const QString name = policy_->itemText(i);
+    const QString base = name.endsWith("-global") ? name.chopped(7) : name;
+    if (policies.contains(base)) {
+      policy_->setItemData(i,
+                           name.endsWith("-global")
+                               ? tr("%1. Global: one pool for all layers").arg(policies[base])
+                               : policies[base],
+                           Qt::ToolTipRole);
+    }
     if (history_policies().contains(policy_->itemText(i))) {
       policy_->setItemData(i,
                            tr("Unavailable: pins the most routed experts of an earlier "
                               "routing trace. A live run has no earlier trace to count from"),
                            Qt::ToolTipRole);
+    }
+  }
+  for (int i = 0; i < link_->count(); ++i) {
+    try {
+      const policy::LinkModel link = policy::LinkModel::preset(link_->itemText(i).toStdString());
+      link_->setItemData(
+          i,
+          link.unlimited()
+              ? tr("No emulated link: loads take no modelled time")
+              : tr("%1/s, %2 latency per load")
+                    .arg(format_bytes(uint64_t(link.bandwidth_bytes_per_s)),
+                         format_duration_ns(link.latency_ns)),
+          Qt::ToolTipRole);
+    } catch (const std::exception&) {
+      // Not a preset: no description.
     }
   }
   prefetcher_->setToolTip(
@@ -429,8 +499,8 @@ void SettingsPanel::pull() {
   adaptive_threshold_->setValue(c.adaptive_threshold);
   substitution_->setChecked(c.cache_aware_substitution);
   substitute_eps_->setValue(c.substitute_eps);
-  record_->setChecked(!s.trace_path.isEmpty());
   if (!s.trace_path.isEmpty()) record_path_->setText(s.trace_path);
+  record_->setChecked(!s.trace_path.isEmpty());
   lossy_box_->setEnabled(c.offload);
   updateBudgetLabel();
   updateRecorded();
@@ -474,6 +544,17 @@ void SettingsPanel::push() {
   pulling_ = false;
   updateBudgetLabel();
   updateRecorded();
+}
+
+void SettingsPanel::updateContextLimit() {
+  const LoadedModel* m = session_->model();
+  if (!m || !m->model) return;
+  const int n_ctx = m->model->n_ctx();
+  max_tokens_->setMaximum(std::max(1, n_ctx));  // a larger value clamps, and is pushed
+  max_tokens_->setToolTip(
+      tr("At most the context, %1 tokens, less the prompt; \"until the end\" stops at the end "
+         "of generation or a full context")
+          .arg(n_ctx));
 }
 
 void SettingsPanel::updateBudgetLabel() {

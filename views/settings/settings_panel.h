@@ -35,11 +35,13 @@ class SettingsPanel : public QWidget {
 
  private:
   void build();
+  void buildRecordedBox(QWidget* body);
   void retranslate();
   void retranslateChoices();
   void pull();  // session -> widgets
   void push();  // widgets -> session
   void updateBudgetLabel();
+  void updateContextLimit();  // max new tokens within the model's context
   void updateRecorded();  // the trace's recorded settings, read-only
 
   SessionController* session_;
@@ -87,6 +89,7 @@ class SettingsPanel : public QWidget {
   QCheckBox* record_;
   QLineEdit* record_path_;
   QPushButton* record_choose_;
+  QLabel* record_error_;
 };
 
 }  // namespace moescope::views

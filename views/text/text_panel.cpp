@@ -49,8 +49,8 @@ TextPanel::TextPanel(SessionController* session, QWidget* parent)
   split->setObjectName("textSplitter");
   split->addWidget(view_);
   split->addWidget(details_);
-  split->setStretchFactor(0, 3);
-  split->setStretchFactor(1, 1);
+  split->setStretchFactor(0, 3);  // the details get room for their columns
+  split->setStretchFactor(1, 2);
   layout->addWidget(split, 1);
   connect(session_->selection(), &Selection::tokenChanged, this, &TextPanel::updateDetails);
   connect(session_, &SessionController::analysisUpdated, this, &TextPanel::updateDetails);

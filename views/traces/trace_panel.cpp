@@ -140,6 +140,7 @@ void TracePanel::refreshRuns() {
 }
 
 void TracePanel::openTrace(const QString& path) {
+  Q_EMIT opening(path);
   path_ = path;
   // Nothing of the previous trace stays: its comparison belongs to other runs.
   compare_->setComparison({});

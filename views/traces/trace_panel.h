@@ -36,6 +36,8 @@ class TracePanel : public QWidget {
   void refreshRuns();
 
  Q_SIGNALS:
+  // A trace file is being opened (from the button, a drop or the menu).
+  void opening(const QString& path);
   void runsListed();
   void comparisonReady();
   // The file could not be read, or holds no runs: nothing is shown from it.
