@@ -183,10 +183,12 @@ int run_placement(const QStringList& args) {
       options.hidden_origin = "assumed: the model file is not readable; --hidden sets it";
     }
     const policy::RoutingTrace routing = trace.reader->routing_trace(trace.run);
-    std::vector<int32_t> calls = trace.reader->forward_calls(trace.run);
+    placement::RecordedIds ids = placement::recorded_ids(
+        trace.reader->token_requests(trace.run), trace.reader->token_steps(trace.run),
+        trace.reader->forward_calls(trace.run), routing.n_tokens());
     placement::StudyInput input{.routing = routing,
-                                .requests = {},
-                                .steps = placement::steps_from_calls(calls, routing.n_tokens()),
+                                .requests = std::move(ids.requests),
+                                .steps = std::move(ids.steps),
                                 .n_model_layers = info.model.n_model_layers,
                                 .label = fmt::format("{} run {}", trace.reader->path().string(),
                                                      trace.run)};

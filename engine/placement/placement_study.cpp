@@ -134,7 +134,7 @@ std::string Study::describe_setup() const {
                      label, shape.n_layers(), e, k, options.topology.devices,
                      options.topology.nodes, options.redundant,
                      recorded_requests ? "by request (request % devices)"
-                                       : "round-robin by token (the trace records no requests)");
+                                       : "round-robin by token (the run holds one request)");
 }
 
 std::string Study::describe_split() const {

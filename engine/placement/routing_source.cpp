@@ -1,6 +1,7 @@
 #include "engine/placement/routing_source.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "engine/common/error.h"
 
@@ -40,6 +41,31 @@ std::vector<int64_t> steps_from_calls(const std::vector<int32_t>& call_starts, i
     steps[size_t(t)] = std::max<int64_t>(step, 0);
   }
   return steps;
+}
+
+RecordedIds recorded_ids(const std::vector<int32_t>& token_requests,
+                         const std::vector<int32_t>& token_steps,
+                         const std::vector<int32_t>& call_starts, int64_t n_tokens) {
+  RecordedIds ids;
+  const auto n = size_t(std::max<int64_t>(n_tokens, 0));
+  const bool many_requests =
+      token_requests.size() == n &&
+      std::adjacent_find(token_requests.begin(), token_requests.end(), std::not_equal_to<>()) !=
+          token_requests.end();
+  if (many_requests) {
+    ids.requests.reserve(n);
+    for (int32_t r : token_requests) ids.requests.push_back(RequestId{r});
+  }
+  const bool steps_usable = token_steps.size() == n &&
+                            std::all_of(token_steps.begin(), token_steps.end(),
+                                        [](int32_t s) { return s >= 0; }) &&
+                            std::is_sorted(token_steps.begin(), token_steps.end());
+  if (steps_usable && n > 0) {
+    ids.steps.assign(token_steps.begin(), token_steps.end());
+  } else {
+    ids.steps = steps_from_calls(call_starts, n_tokens);
+  }
+  return ids;
 }
 
 }  // namespace moescope::placement

@@ -63,4 +63,16 @@ class TraceRoutingSource final : public RoutingSource {
 // step of token t is the number of call starts <= t, minus one.
 std::vector<int64_t> steps_from_calls(const std::vector<int32_t>& call_starts, int64_t n_tokens);
 
+// The requests and steps a trace recorded for its tokens, as a TraceRoutingSource takes them.
+// Requests: the recorded ids when the run holds two or more requests; a run of one sequence has no
+// data-parallel home to speak of, so its tokens are spread round-robin (empty). Steps: the
+// recorded ones when every token has one and they never decrease, else from the forward calls.
+struct RecordedIds {
+  std::vector<RequestId> requests;
+  std::vector<int64_t> steps;
+};
+RecordedIds recorded_ids(const std::vector<int32_t>& token_requests,
+                         const std::vector<int32_t>& token_steps,
+                         const std::vector<int32_t>& call_starts, int64_t n_tokens);
+
 }  // namespace moescope::placement

@@ -89,8 +89,9 @@ PlacementSection placement_section_data(TraceReader& reader, int64_t run) {
     out.skipped.push_back("the run has no forwarded tokens");
     return out;
   }
-  const std::vector<int64_t> steps =
-      placement::steps_from_calls(reader.forward_calls(run), routing.n_tokens());
+  const placement::RecordedIds ids =
+      placement::recorded_ids(reader.token_requests(run), reader.token_steps(run),
+                              reader.forward_calls(run), routing.n_tokens());
   for (int32_t devices : kDeviceCounts) {
     placement::StudyOptions options;
     options.topology = {.devices = devices, .nodes = 1};
@@ -103,8 +104,8 @@ PlacementSection placement_section_data(TraceReader& reader, int64_t run) {
     try {
       out.studies.push_back(placement::run_study(
           {.routing = routing,
-           .requests = {},
-           .steps = steps,
+           .requests = ids.requests,
+           .steps = ids.steps,
            .n_model_layers = info.model.n_model_layers,
            .label = fmt::format("run {}", run)},
           options));
