@@ -72,11 +72,15 @@ bool delete_empty_run(const std::filesystem::path& trace, int64_t run) {
   return delete_run(trace, run, true);
 }
 
-bool remove_trace_without_runs(const std::filesystem::path& trace) {
+bool remove_trace_of_run(const std::filesystem::path& trace, int64_t own_run) {
   Database db(trace, Database::Mode::kReadWrite);
   // A file still empty (the schema was never made) counts as holding no run.
   Transaction tx(db, /*immediate=*/true);
-  if (db.has_table("runs") && db.query_int("SELECT count(*) FROM runs") > 0) return false;
+  if (db.has_table("runs")) {
+    Statement others(db, "SELECT count(*) FROM runs WHERE id != ?");
+    others.bind(1, own_run);
+    if (others.step() && others.int64(0) > 0) return false;
+  }
   // Unlinked while the write lock is held: a writer waiting for it finds the file gone
   // (TraceSink::begin_run checks) instead of writing into a removed file.
   std::error_code ec;

@@ -18,9 +18,10 @@ void delete_run(const std::filesystem::path& trace, int64_t run);
 // The same, only when the run has no token rows (nothing forwarded was committed: an empty
 // interrupted run). Returns whether it deleted it.
 bool delete_empty_run(const std::filesystem::path& trace, int64_t run);
-// Removes the trace file (and its -wal, -shm, -journal) when it holds no run, under an exclusive
-// lock so that no other writer is between creating the schema and adding its run. Returns
-// whether it removed it. For a recording that created the file and then failed.
-bool remove_trace_without_runs(const std::filesystem::path& trace);
+// Removes the trace file (and its -wal, -shm, -journal) when it holds no run but `own_run` (0:
+// none), under the write lock so that no other writer is between creating the schema and adding
+// its run. Returns whether it removed it. For a recording that created the file and then failed:
+// another process's run in the file keeps it.
+bool remove_trace_of_run(const std::filesystem::path& trace, int64_t own_run);
 
 }  // namespace moescope::storage

@@ -197,7 +197,7 @@ int64_t TraceSink::handle(Message& message) {
 
 int64_t TraceSink::begin_run(RunInfo& info) {
   // Under the write lock: a failed recording that created the file may have removed it while
-  // this writer waited (remove_trace_without_runs); rows written now would be lost.
+  // this writer waited (remove_trace_of_run); rows written now would be lost.
   std::error_code ec;
   if (!std::filesystem::exists(db_->path(), ec)) {
     fail("trace {} was removed by another process", db_->path().string());

@@ -224,11 +224,15 @@ TraceWriter::TraceWriter(const std::filesystem::path& path, WriterOptions option
   }
   options_.poll_interval = std::min(options_.poll_interval, options_.flush_interval);
   auto db = std::make_unique<Database>(path, Database::Mode::kCreate);
+  // Until the file is in WAL mode a reader's snapshot (a report of the trace, TraceReader::
+  // hold_snapshot) blocks the schema work and the switch: wait for it longer than for a commit.
+  db->exec("PRAGMA busy_timeout = 120000");
   prepare_for_writing(*db);
   // WAL: readers (the GUI) see committed runs while recording goes on, and a killed writer
   // leaves a file that opens. NORMAL: commits survive a process crash (not a power cut).
   db->exec("PRAGMA journal_mode = WAL");
   db->exec("PRAGMA synchronous = NORMAL");
+  db->exec("PRAGMA busy_timeout = 5000");
   impl_ = std::make_unique<Impl>(std::move(db), options_);
 }
 

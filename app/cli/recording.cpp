@@ -80,18 +80,18 @@ void CliRecording::discard() noexcept {
     writer_.reset();
   } catch (...) {
   }
+  // A file this process created goes again, unless another process has put a run into it since.
+  if (created_) {
+    try {
+      if (storage::remove_trace_of_run(path_, run_)) return;
+    } catch (...) {  // it cannot be read or locked: it stays
+    }
+  }
   // Nothing forwarded was committed: the run would only be an empty interrupted one.
   if (run_ > 0) {
     try {
       storage::delete_empty_run(path_, run_);
     } catch (...) {  // the file cannot be written: the run stays, interrupted
-    }
-  }
-  // A file this process created goes again, unless another process has put a run into it since.
-  if (created_) {
-    try {
-      storage::remove_trace_without_runs(path_);
-    } catch (...) {  // it cannot be read or locked: it stays
     }
   }
 }

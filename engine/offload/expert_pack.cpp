@@ -14,12 +14,14 @@
 
 #include "engine/common/atomic_file.h"
 #include "engine/common/error.h"
+#include "engine/offload/expert_digest.h"
 
 namespace moescope::offload {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'O', 'E', 'S', 'P', 'A', 'C', 'K'};
-constexpr uint32_t kVersion = 1;
+// 2: the index holds the SHA-256 of the model's expert bytes.
+constexpr uint32_t kVersion = 2;
 constexpr uint64_t kHeaderBytes = 64;
 constexpr uint64_t kMaxIndexBytes = uint64_t{1} << 30;
 constexpr uint32_t kZstdMagic = 0xFD2FB528u;
@@ -103,6 +105,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
 
   {
     GgufExpertSource source(layout);
+    ExpertDigest digest;
     PackIndex index;
     index.model_file_bytes = layout.file().file_size();
     index.layers = layout.records();
@@ -116,6 +119,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
       const std::span<std::byte> image(raw.data(), layout.packed_bytes(m));
       for (int32_t e = 0; e < layout.n_expert(m); ++e) {
         source.read(m, e, image);
+        digest.add(image);
         compress_frame(cctx.get(), image, frame, what);
         file.write_at(frame.data(), frame.size(), offset);
         index.frames.push_back({offset, frame.size()});
@@ -126,6 +130,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
         if (options.progress) options.progress(summary.n_experts, layout.total_experts());
       }
     }
+    index.expert_sha256 = digest.finish();
     const std::vector<std::byte> index_raw = encode_pack_index(index);
     compress_frame(cctx.get(), index_raw, frame, what);
     file.write_at(frame.data(), frame.size(), offset);
@@ -162,8 +167,9 @@ std::unique_ptr<ExpertPack> ExpertPack::open(const std::filesystem::path& path,
     fail("{}: not an expert pack (bad magic; write one with `moescope pack`)", what);
   }
   if (h.version != kVersion) {
-    fail("{}: expert pack version {} is not supported (this build reads version {})", what,
-         h.version, kVersion);
+    fail("{}: expert pack version {} is not supported (this build reads version {}); run "
+         "moescope pack again",
+         what, h.version, kVersion);
   }
   if (h.header_bytes != kHeaderBytes) fail("{}: bad header size {}", what, h.header_bytes);
   if (h.file_bytes != size) {
@@ -196,6 +202,11 @@ std::unique_ptr<ExpertPack> ExpertPack::open(const std::filesystem::path& path,
   if (!mismatch.empty()) {
     fail("{}: the pack does not belong to {}: {}; run moescope pack again", what,
          layout.file().path().string(), mismatch);
+  }
+  // Same size and layout is not the same model: the experts' bytes must be the ones packed.
+  if (index.expert_sha256 != digest_experts(layout)) {
+    fail("{}: the expert bytes of {} changed since the pack was written; run moescope pack again",
+         what, layout.file().path().string());
   }
   if (index.frames.size() != static_cast<size_t>(layout.total_experts())) {
     fail("{}: the index lists {} experts, the model has {}", what, index.frames.size(),

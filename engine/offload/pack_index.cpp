@@ -68,6 +68,7 @@ class Reader {
 std::vector<std::byte> encode_pack_index(const PackIndex& index) {
   Writer w;
   w.put<uint64_t>(index.model_file_bytes);
+  for (uint8_t b : index.expert_sha256) w.put<uint8_t>(b);
   w.put<uint32_t>(static_cast<uint32_t>(index.layers.size()));
   for (const LayerRecord& l : index.layers) {
     w.put<int32_t>(l.model_layer);
@@ -95,6 +96,7 @@ PackIndex decode_pack_index(std::span<const std::byte> bytes, const std::string&
   Reader r(bytes, what);
   PackIndex index;
   index.model_file_bytes = r.get<uint64_t>("the model size");
+  for (uint8_t& b : index.expert_sha256) b = r.get<uint8_t>("the experts' digest");
   const uint32_t n_layers = r.get<uint32_t>("the layer count");
   if (n_layers == 0 || n_layers > kMaxLayers) {
     r.corrupt(fmt::format("{} MoE layers", n_layers));

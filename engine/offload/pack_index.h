@@ -1,6 +1,7 @@
 #pragma once
 // The (uncompressed) index of an expert pack: which model it was cut from and where each expert's
 // frame lies. See expert_pack.h for the file layout.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -18,6 +19,8 @@ struct PackFrame {
 
 struct PackIndex {
   uint64_t model_file_bytes = 0;
+  // SHA-256 of the model's expert bytes (expert_digest.h): a pack of a changed model is refused.
+  std::array<uint8_t, 32> expert_sha256{};
   std::vector<LayerRecord> layers;
   std::vector<PackFrame> frames;  // [sum of n_expert], layer-major
 };

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 extern char** environ;
 
@@ -46,27 +47,44 @@ std::string moescope_binary() {
   return other != nullptr && *other != '\0' ? std::string(other) : std::string(MOESCOPE_BINARY);
 }
 
+namespace {
+
+// A NULL-terminated char* array over strings it owns (argv, envp for posix_spawn).
+class CStrings {
+ public:
+  explicit CStrings(std::vector<std::string> strings) : strings_(std::move(strings)) {
+    for (auto& s : strings_) pointers_.push_back(s.data());
+    pointers_.push_back(nullptr);
+  }
+  char** get() { return pointers_.data(); }
+
+ private:
+  std::vector<std::string> strings_;
+  std::vector<char*> pointers_;
+};
+
+CStrings moescope_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {moescope_binary()};
+  all.insert(all.end(), args.begin(), args.end());
+  return CStrings(std::move(all));
+}
+
+}  // namespace
+
 CliResult run_moescope(const std::vector<std::string>& args, const std::vector<std::string>& env) {
   char out_path[] = "/tmp/moescope-cli-out-XXXXXX";
   char err_path[] = "/tmp/moescope-cli-err-XXXXXX";
   const int out_fd = mkstemp(out_path);
   const int err_fd = mkstemp(err_path);
 
-  std::vector<std::string> argv_s = {moescope_binary()};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
+  CStrings argv = moescope_argv(args);
   std::vector<std::string> env_s;
   for (char** e = environ; *e; ++e) {
     if (std::strncmp(*e, "QT_QPA_PLATFORM=", 16) == 0) continue;
     env_s.emplace_back(*e);
   }
   env_s.insert(env_s.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  CStrings envp(std::move(env_s));
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -76,7 +94,7 @@ CliResult run_moescope(const std::vector<std::string>& args, const std::vector<s
 
   CliResult result;
   pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data()) == 0) {
+  if (posix_spawn(&pid, argv.get()[0], &actions, nullptr, argv.get(), envp.get()) == 0) {
     int status = 0;
     waitpid(pid, &status, 0);
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
@@ -92,11 +110,7 @@ CliResult run_moescope(const std::vector<std::string>& args, const std::vector<s
 }
 
 int spawn_moescope(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> argv_s = {MOESCOPE_BINARY};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  CStrings argv = moescope_argv(args);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   const std::string out = log.empty() ? "/dev/null" : log;
@@ -105,9 +119,9 @@ int spawn_moescope(const std::vector<std::string>& args, const std::string& log)
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid, argv.get()[0], &actions, nullptr, argv.get(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0]);
+  if (rc != 0) throw std::runtime_error("cannot start " + std::string(MOESCOPE_BINARY));
   return pid;
 }
 

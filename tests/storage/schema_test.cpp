@@ -293,13 +293,16 @@ TEST(StorageBadInput, TruncatedAndCorruptedFilesFailCleanly) {
   }
 }
 
+// A fresh trace with `sql` applied to it (CHECK constraints off: any value a damaged file holds).
+std::filesystem::path damage(const std::string& name, const std::string& sql) {
+  const auto path = write_trace(name);
+  Database db(path, Database::Mode::kReadWrite);
+  db.exec("PRAGMA ignore_check_constraints = ON");
+  db.exec(sql);
+  return path;
+}
+
 TEST(StorageBadInput, DamagedRowsAreNamed) {
-  auto damage = [](const std::string& name, const std::string& sql) {
-    const auto path = write_trace(name);
-    Database db(path, Database::Mode::kReadWrite);
-    db.exec(sql);
-    return path;
-  };
   {
     // Expert 99 (0x63) as position 7's first choice at layer 0.
     const auto path =
@@ -342,13 +345,6 @@ TEST(StorageBadInput, DamagedRowsAreNamed) {
 // Valid SQLite, impossible values: refused with one line naming the table and the row, never
 // partly accepted.
 TEST(StorageBadInput, ImpossibleValuesNameTheirTableAndRow) {
-  auto damage = [](const std::string& name, const std::string& sql) {
-    const auto path = write_trace(name);
-    Database db(path, Database::Mode::kReadWrite);
-    db.exec("PRAGMA ignore_check_constraints = ON");
-    db.exec(sql);
-    return path;
-  };
   {
     const auto path = damage("neg.sqlite",
                              "UPDATE policy_tokens SET misses = -5 WHERE (run, policy, pos) = "

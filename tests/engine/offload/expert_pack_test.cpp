@@ -164,6 +164,33 @@ TEST_F(CorruptPack, PackOfAnotherModelIsRefused) {
   EXPECT_NE(error.find("another model file"), std::string::npos) << error;
 }
 
+TEST_F(CorruptPack, PackOfAChangedModelIsRefused) {
+  // The same file size and layout, one expert byte changed (a re-quantized or edited model): the
+  // pack's experts are no longer the model's.
+  const auto copy = temp_dir() / "changed.gguf";
+  std::filesystem::copy_file(model_->file().path(), copy,
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto pack = temp_dir() / "changed.mxp";
+  {
+    ModelOptions options;
+    options.n_threads = 1;
+    const auto model = Model::load(copy, options);
+    write_expert_pack(layout_of(*model), pack);
+  }
+  {
+    std::vector<char> bytes = read_all(copy);
+    bytes[layout_->slice_file_offset(1, ExpertPart::Gate, 3) + 5] ^= 0x10;
+    write_all(copy, bytes);
+  }
+  ModelOptions options;
+  options.n_threads = 1;
+  const auto changed = Model::load(copy, options);
+  const std::string error = open_and_read_all(layout_of(*changed), pack);
+  EXPECT_NE(error.find("expert bytes of"), std::string::npos) << error;
+  EXPECT_NE(error.find("run moescope pack again"), std::string::npos) << error;
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+}
+
 TEST_F(CorruptPack, RandomByteFlipsNeverYieldWrongExperts) {
   // Every flip either leaves the pack usable with exact experts (header padding) or gives an
   // Error; open_and_read_all fails the test on a wrong expert.
@@ -207,7 +234,7 @@ TEST(PackIndex, MismatchNamesTheDifferingTensor) {
               why.find("other expert tensors") != std::string::npos)
       << why;
   // Encoding round-trips, and a cut index is reported, not read past its end.
-  PackIndex index{123, ra, std::vector<PackFrame>(size_t(test::layout_of(*a).total_experts()))};
+  PackIndex index{123, {}, ra, std::vector<PackFrame>(size_t(test::layout_of(*a).total_experts()))};
   const auto bytes = encode_pack_index(index);
   const PackIndex back = decode_pack_index(bytes, "x");
   EXPECT_EQ(back.model_file_bytes, 123u);
