@@ -39,10 +39,12 @@ std::vector<int64_t> count_histogram(const RoutingTrace& trace, const std::vecto
     count[e.value] += delta;
   };
   for (int64_t i = 0; i < int64_t(tokens.size()); ++i) {
-    for (ExpertId e : trace.experts(TokenPos(int32_t(tokens[size_t(i)])), l)) change(i, e, +1);
+    // The leaving token first: both changes hold from the same segment on, and this order keeps
+    // every count within 0..m (an expert of all m + 1 tokens would otherwise reach m + 1).
     if (i >= m)
       for (ExpertId e : trace.experts(TokenPos(int32_t(tokens[size_t(i - m)])), l))
         change(i, e, -1);
+    for (ExpertId e : trace.experts(TokenPos(int32_t(tokens[size_t(i)])), l)) change(i, e, +1);
   }
   for (size_t e = 0; e < n; ++e) hist[size_t(count[e])] += segments - since[e];
   return hist;
