@@ -16,8 +16,9 @@ StoreRecording::StoreRecording(TraceWriter& writer, const offload::ExpertStore& 
   primary.timing.link = config.link;
   primary.measured_compute = config.measured_compute;
   primary_ = writer.add_policy(primary);
-  // A next-gate mirror needs the engine's predictions in the trace (TraceObserver records them).
-  if (config.prefetcher.rfind("next-gate", 0) != 0 || writer.records_gate_predictions()) {
+  // A mirror whose prefetcher asks for router probes needs them in the trace (TraceObserver
+  // records them).
+  if (!store.prediction_inputs().router_probe || writer.records_gate_predictions()) {
     PolicyDescription mirror = primary;
     mirror.measured_compute = false;
     writer.simulate_policy(mirror, {nullptr, config.history}, /*cache_events=*/true,

@@ -104,10 +104,10 @@ policy::CacheReport replay_recorded_policy(TraceReader& reader, int64_t run, int
   }
   d.capacity.validate(trace.shape);
   std::unique_ptr<policy::Prefetcher> prefetcher = policy::make_prefetcher(d.prefetcher, {history});
-  if (auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(prefetcher.get())) {
-    // The engine's predictions, as the run recorded them (none recorded: it predicts nothing).
+  if (prefetcher->inputs().router_probe) {
+    // The engine's probes, as the run recorded them (none recorded: it predicts nothing).
     auto predicted = std::make_shared<const GatePredictionMap>(reader.gate_prediction_map(run));
-    gate->set_source(
+    prefetcher->set_probe_source(
         [predicted](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
           auto it = predicted->find({target.token.value, target.layer.value});
           if (it != predicted->end()) out = it->second;

@@ -495,12 +495,10 @@ void TraceSink::forward(ForwardRecord& rec) {
 
 void TraceSink::simulate(Run& r, SimPolicy& p, const Staged& s) {
   const ForwardRecord& rec = s.record;
-  // A next-gate prefetcher gets the engine's predictions made in this call.
-  if (!rec.gate_predictions.empty()) {
-    if (auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(p.sim->prefetcher())) {
-      for (const GatePrediction& g : rec.gate_predictions)
-        gate->supply({TokenPos(g.pos), g.layer}, g.experts);
-    }
+  // A prefetcher that asks for router probes gets the ones the engine made in this call.
+  if (!rec.gate_predictions.empty() && p.sim->prefetcher()->inputs().router_probe) {
+    for (const GatePrediction& g : rec.gate_predictions)
+      p.sim->prefetcher()->supply_probe({TokenPos(g.pos), g.layer}, g.experts);
   }
   const int32_t L = r.n_layers, K = rec.k_max;
   std::vector<policy::TokenLayerRouting> routing(size_t(rec.n_tokens));

@@ -100,12 +100,10 @@ void CliRecording::attach_store(const offload::ExpertStore& store,
                                 const offload::OffloadConfig& config) {
   const offload::ExpertStore* s = &store;
   observer_->set_stall_clock([s] { return s->stats().stall_ns; });
-  // A next-gate store's predictions, made the same way: a replay prefetches what it prefetched.
-  if (config.prefetcher.rfind("next-gate", 0) == 0) {
-    const auto prefetcher = policy::make_prefetcher(config.prefetcher, {});
-    if (const auto* gate = dynamic_cast<const policy::NextGatePrefetcher*>(prefetcher.get())) {
-      observer_->enable_next_gate(model_, gate->distance(), gate->k_prime());
-    }
+  // The router probes the store's prefetcher asks for, made the same way: a replay prefetches
+  // what it prefetched.
+  if (const auto probe = store.prediction_inputs().router_probe) {
+    observer_->enable_next_gate(model_, probe->distance, probe->k_prime);
   }
   store_recording_ = std::make_unique<storage::StoreRecording>(*writer_, store, config);
 }

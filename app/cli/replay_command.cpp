@@ -433,9 +433,9 @@ int run_replay(const QStringList& args) {
     request.sweep = parser.isSet("sweep");
     if (parser.isSet("prefetch")) {
       request.prefetcher = parser.value("prefetch").trimmed().toStdString();
-      if (request.prefetcher.rfind("next-gate", 0) == 0)
-        fail("--prefetch next-gate needs the engine's hidden states, which a trace does not hold");
-      policy::make_prefetcher(request.prefetcher, {});
+      if (policy::make_prefetcher(request.prefetcher, {})->inputs().router_probe)
+        fail("--prefetch {} needs the engine's hidden states, which a trace does not hold",
+             request.prefetcher);
     }
   } catch (const Error& e) {
     return usage(e.what());

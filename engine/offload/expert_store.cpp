@@ -82,15 +82,13 @@ ExpertStore::ExpertStore(const gguf::GgufFile& file, const std::vector<LayerExpe
     setup.record = config.record_stream;
     shadows_ = std::make_unique<policy::ShadowSet>(std::move(setup), config.compare);
   }
-  next_gate_ = dynamic_cast<policy::NextGatePrefetcher*>(sim_->prefetcher());
-  if (next_gate_ != nullptr)
-    next_gate_requests_.push_back({next_gate_->distance(), next_gate_->k_prime()});
+  // The router probes any prefetcher asks for: the driving one's, then the shadows'.
+  driving_probe_ = sim_->prefetcher()->inputs().router_probe;
+  if (driving_probe_) probes_.push_back(*driving_probe_);
   if (shadows_) {
-    for (const auto& dk : shadows_->next_gate_requests()) {
-      if (std::find(next_gate_requests_.begin(), next_gate_requests_.end(), dk) ==
-          next_gate_requests_.end()) {
-        next_gate_requests_.push_back(dk);
-      }
+    for (const policy::RouterProbeRequest& probe : shadows_->router_probes()) {
+      if (std::find(probes_.begin(), probes_.end(), probe) == probes_.end())
+        probes_.push_back(probe);
     }
   }
   if (config.lossy.any()) {
@@ -140,7 +138,7 @@ std::unique_ptr<ExpertStore> ExpertStore::attach(Model& model, const OffloadConf
                                              static_cast<int32_t>(model.hparams().n_expert_used),
                                              config, model.hparams().gating);
   store->set_next_observer(downstream);
-  if (!store->next_gate_requests_.empty()) {
+  if (!store->probes_.empty()) {
     store->set_router_probe(std::make_unique<RouterProbe>(model));
   }
   model.set_expert_provider(store.get());
@@ -174,7 +172,7 @@ void ExpertStore::on_routing(const MoeRoutingEvent& event) {
   const int32_t m = layout_.moe_index(event.layer);
   if (m >= 0) {
     const int32_t pos = stream_base_ + (event.pos.value - forward_first_pos_);
-    if (probe_ != nullptr) feed_next_gate(m, pos, event.hidden);
+    if (probe_ != nullptr) feed_router_probes(m, pos, event.hidden);
     TokenRouting t{pos,
                    {event.experts.begin(), event.experts.end()},
                    {event.weights.begin(), event.weights.end()},
@@ -196,25 +194,28 @@ void ExpertStore::on_forward_end() {
   if (next_ != nullptr) next_->on_forward_end();
 }
 
-void ExpertStore::feed_next_gate(int32_t m, int32_t pos, std::span<const float> hidden) {
+void ExpertStore::feed_router_probes(int32_t m, int32_t pos, std::span<const float> hidden) {
   // Predictions are used in decode only, and a target in the next token would need that token's
   // hidden state, which does not exist yet.
   const bool decode = phase_override_.value_or(forward_tokens_ > 1 ? policy::Phase::kPrefill
                                                                    : policy::Phase::kDecode) ==
                       policy::Phase::kDecode;
   if (!decode) return;
-  for (const auto& [d, k_prime] : next_gate_requests_) {
-    const int32_t target = m + d;
+  for (const policy::RouterProbeRequest& probe : probes_) {
+    const int32_t target = m + probe.distance;
     if (target >= layout_.n_layers()) continue;
-    const int32_t k = k_prime > 0 ? k_prime : layout_.shape().top_k[size_t(target)];
+    const int32_t k = probe.k_prime > 0 ? probe.k_prime : layout_.shape().top_k[size_t(target)];
     probe_->top_experts(LayerId(layout_.model_layer(target)), hidden, k, predicted_);
     const policy::PrefetchTarget at{TokenPos(pos), LayerId(target)};
     std::lock_guard lock(mu_);
-    if (next_gate_ != nullptr && next_gate_->distance() == d && next_gate_->k_prime() == k_prime) {
-      next_gate_->supply(at, predicted_);
-    }
-    if (shadows_) shadows_->supply(d, k_prime, at, predicted_);
+    if (driving_probe_ == probe) sim_->prefetcher()->supply_probe(at, predicted_);
+    if (shadows_) shadows_->supply_probe(probe, at, predicted_);
   }
+}
+
+policy::PredictionInputs ExpertStore::prediction_inputs() const {
+  std::lock_guard lock(mu_);
+  return sim_->prefetcher()->inputs();
 }
 
 // ---- provider ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@
 // stall. compute_times() gives those values laid out as a RoutingTrace's compute_ns.
 //
 // Also fed from the same steps: the shadow policies of config.compare (policy::ShadowSet), and
-// the engine's next-gate predictions (attach() gives the store a RouterProbe of the model). With
+// the router probes prefetchers ask for (attach() gives the store a RouterProbe of the model). With
 // config.lossy the store is the model's RoutingOverride too: substitution asks its residency.
 #include <array>
 #include <condition_variable>
@@ -138,8 +138,10 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   policy::CacheReport measured() const;
   StoreStats stats() const;
   std::vector<LoadRecord> load_log() const;
-  // The prefetcher object, e.g. to supply next-gate predictions. Call between forwards only.
+  // The prefetcher object, e.g. to give it a probe source. Call between forwards only.
   policy::Prefetcher* prefetcher();
+  // What the driving prefetcher needs from the engine (a recorder records its router probes).
+  policy::PredictionInputs prediction_inputs() const;
   // Blocks until no load is running and none queued could start (a scratch load waiting for its
   // step's earlier experts to be released does not count).
   void wait_idle();
@@ -151,8 +153,8 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   std::vector<policy::ShadowResult> shadow_results() const;
   // The steps so far as an access stream (oracle shadows or config.record_stream; else empty).
   policy::AccessStream recorded_stream() const;
-  // next-gate(d, k') needs the engine: the probe applies later layers' routers to the hidden
-  // state each routing event carries. attach() installs one.
+  // Router probes need the engine: the probe applies later layers' routers to the hidden state
+  // each routing event carries. attach() installs one when a prefetcher asks for probes.
   void set_router_probe(std::unique_ptr<RouterProbe> probe);
   // The lossy gating variants (null when the run is exact), for the model's routing override.
   LossyGating* lossy_gating() { return lossy_.get(); }
@@ -224,7 +226,7 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   int64_t now_ns() const;
 
   void book_stall(int64_t ns);
-  void feed_next_gate(int32_t moe_layer, int32_t pos, std::span<const float> hidden);
+  void feed_router_probes(int32_t moe_layer, int32_t pos, std::span<const float> hidden);
 
   ExpertLayout layout_;
   OffloadConfig config_;
@@ -236,8 +238,8 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   bool shadows_open_ = false;                   // shadows are inside a step
   std::unique_ptr<LossyGating> lossy_;
   std::unique_ptr<RouterProbe> probe_;
-  policy::NextGatePrefetcher* next_gate_ = nullptr;              // the driving prefetcher's
-  std::vector<std::pair<int32_t, int32_t>> next_gate_requests_;  // (d, k') to compute
+  std::optional<policy::RouterProbeRequest> driving_probe_;  // the driving prefetcher's
+  std::vector<policy::RouterProbeRequest> probes_;  // the prefetchers' (driving, shadows')
   std::vector<ExpertId> predicted_;
   std::unique_ptr<Listener> listener_;
   std::unique_ptr<ExpertArena> arena_;

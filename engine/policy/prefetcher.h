@@ -4,10 +4,17 @@
 // each decode layer (t, l), for the experts of the target d layers ahead (predict); the target
 // wraps into the next token after the last layer. Predictions are compared with the routed set R
 // when the target runs: precision |P & R| / |P|, recall |P & R| / |R|.
+//
+// The prediction seam: a prefetcher may need more than the routing it observes. It declares
+// those inputs (inputs()); the engine computes them for any prefetcher that asks and hands them
+// on (supply_probe), and a replay reads the ones a run recorded (set_probe_source). So a new
+// predictor plugs in here without the expert store, the recorder or the GUI knowing its type.
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +31,25 @@ struct PrefetchTarget {
   auto operator<=>(const PrefetchTarget&) const = default;
 };
 
+// A router probe: layer l+d's router applied to the hidden state entering layer l (in decode,
+// for targets within the token), its best k' experts, most likely first (k' 0: the target
+// layer's top-k). Only the engine can compute one (engine/model/router_probe.h).
+struct RouterProbeRequest {
+  int32_t distance = 1;
+  int32_t k_prime = 0;
+  auto operator<=>(const RouterProbeRequest&) const = default;
+};
+
+// What a prefetcher needs besides the routing it observes.
+struct PredictionInputs {
+  // At most one probe per prefetcher: a trace records one set of probes per run.
+  std::optional<RouterProbeRequest> router_probe;
+};
+
+// Probes asked for at predict time, k = the request's k' resolved for the target: recorded ones
+// (a replay of a run, the oracles' second pass) or a stand-in gate (tests).
+using ProbeSource = std::function<void(PrefetchTarget, int32_t k, std::vector<ExpertId>&)>;
+
 class Prefetcher {
  public:
   virtual ~Prefetcher() = default;
@@ -35,6 +61,13 @@ class Prefetcher {
   virtual void observe(TokenPos t, LayerId l, const TokenLayerRouting& r) = 0;
   // Experts expected at target, most likely first, at most the prefetcher's k'.
   virtual void predict(PrefetchTarget target, std::vector<ExpertId>& out) = 0;
+
+  // The prediction seam (the defaults: nothing needed, nothing taken).
+  virtual PredictionInputs inputs() const { return {}; }
+  // The engine's probe for target (inputs().router_probe), before target is predicted.
+  virtual void supply_probe(PrefetchTarget /*target*/, std::span<const ExpertId> /*experts*/) {}
+  // Alternatively a source asked at predict time for targets nothing was supplied for.
+  virtual void set_probe_source(ProbeSource /*source*/) {}
 };
 
 // k_prime = 0 means the target layer's top-k.
@@ -54,30 +87,28 @@ std::unique_ptr<Prefetcher> make_frequency(int32_t k_prime, int32_t window, int3
 std::unique_ptr<Prefetcher> make_path_predictor(int32_t k_prime, int32_t distance,
                                                 const RoutingTrace& fit);
 
-// next-gate(d, k'): the engine applies layer l+d's router to the hidden state entering layer l
-// (engine/model/router_probe.h; the expert store does it for each decode routing event) and
-// supplies the result; the prefetcher only hands it on.
+// next-gate(d, k'): asks the engine for the router probe (d, k') and predicts what it says; the
+// prefetcher only hands it on.
 class NextGatePrefetcher : public Prefetcher {
  public:
   NextGatePrefetcher(int32_t distance, int32_t k_prime);
-  // The engine's prediction for target (most likely first); kept until predicted.
-  void supply(PrefetchTarget target, std::vector<ExpertId> experts);
-  // Alternatively a source asked at predict time (replay of recorded gate outputs, tests).
-  using Source = std::function<void(PrefetchTarget, int32_t k_prime, std::vector<ExpertId>&)>;
-  void set_source(Source source) { source_ = std::move(source); }
 
   std::string name() const override;
-  int32_t distance() const override { return distance_; }
-  int32_t k_prime() const { return k_prime_; }  // as spelled: 0 = the target layer's top-k
+  int32_t distance() const override { return probe_.distance; }
   void reset(const MoeShape& shape) override;
   void observe(TokenPos, LayerId, const TokenLayerRouting&) override {}
   void predict(PrefetchTarget target, std::vector<ExpertId>& out) override;
 
+  PredictionInputs inputs() const override { return {probe_}; }
+  // Kept until target is predicted.
+  void supply_probe(PrefetchTarget target, std::span<const ExpertId> experts) override;
+  void set_probe_source(ProbeSource source) override { source_ = std::move(source); }
+
  private:
-  int32_t distance_, k_prime_;
+  RouterProbeRequest probe_;
   MoeShape shape_;
   std::map<PrefetchTarget, std::vector<ExpertId>> supplied_;
-  Source source_;
+  ProbeSource source_;
 };
 
 struct PrefetcherInputs {
@@ -86,6 +117,10 @@ struct PrefetcherInputs {
 // "none", "same-prev[:d]", "affinity[:k'[:d]]", "affinity-fit[:k'[:d]]", "freq[:k'[:W[:d]]]",
 // "path[:k'[:d]]", "next-gate[:d[:k']]" (docs/policies-cli.md). Throws moescope::Error.
 std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const PrefetcherInputs& inputs);
+// What the prefetcher a spec names needs from the engine, without a trace to fit on (a fitted
+// prefetcher fits when it is reset, not when built, and asks for no probes). Throws like
+// make_prefetcher for a bad spelling.
+PredictionInputs prediction_inputs(std::string_view spec);
 
 // The position d layers after (t, l), wrapping into later tokens.
 PrefetchTarget advance(TokenPos t, LayerId l, int32_t d, int32_t n_layers);

@@ -102,10 +102,10 @@ PrefetchTarget advance(TokenPos t, LayerId l, int32_t d, int32_t n_layers) {
 }
 
 NextGatePrefetcher::NextGatePrefetcher(int32_t distance, int32_t k_prime)
-    : distance_(check_distance(distance)), k_prime_(k_prime) {}
+    : probe_{check_distance(distance), k_prime} {}
 
 std::string NextGatePrefetcher::name() const {
-  return fmt::format("next-gate:{}:{}", distance_, k_prime_);
+  return fmt::format("next-gate:{}:{}", probe_.distance, probe_.k_prime);
 }
 
 void NextGatePrefetcher::reset(const MoeShape& shape) {
@@ -113,13 +113,13 @@ void NextGatePrefetcher::reset(const MoeShape& shape) {
   supplied_.clear();
 }
 
-void NextGatePrefetcher::supply(PrefetchTarget target, std::vector<ExpertId> experts) {
-  supplied_[target] = std::move(experts);
+void NextGatePrefetcher::supply_probe(PrefetchTarget target, std::span<const ExpertId> experts) {
+  supplied_[target].assign(experts.begin(), experts.end());
 }
 
 void NextGatePrefetcher::predict(PrefetchTarget target, std::vector<ExpertId>& out) {
   out.clear();
-  const int32_t k = k_or_top_k(k_prime_, shape_, target.layer);
+  const int32_t k = k_or_top_k(probe_.k_prime, shape_, target.layer);
   if (auto it = supplied_.find(target); it != supplied_.end()) {
     out = std::move(it->second);
     // Older targets can no longer be asked for.
@@ -179,6 +179,12 @@ std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const Prefetc
   }
   fail("unknown prefetcher '{}' (none, same-prev, affinity, affinity-fit, freq, path, next-gate)",
        spec);
+}
+
+PredictionInputs prediction_inputs(std::string_view spec) {
+  // Built on an empty trace: nothing is fitted until reset, so this costs nothing.
+  static const RoutingTrace kNoFit;
+  return make_prefetcher(spec, {&kNoFit})->inputs();
 }
 
 }  // namespace moescope::policy

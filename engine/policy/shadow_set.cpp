@@ -41,9 +41,8 @@ struct ShadowSet::Shadow {
   PolicySpec spec;
   std::string prefetcher;
   std::unique_ptr<CacheSimulator> sim;  // null for oracles
-  NextGatePrefetcher* next_gate = nullptr;
-  int32_t ng_distance = 0, ng_k = 0;  // the next-gate prefetcher's (d, k'), live or replayed
-  bool next_gate_spec = false;
+  // The router probe its prefetcher asks for, live or replayed.
+  std::optional<RouterProbeRequest> probe;
 };
 
 struct ShadowSet::LoggedStep {
@@ -70,16 +69,11 @@ ShadowSet::ShadowSet(ShadowSetup setup, const std::vector<ShadowSpec>& specs)
     sh.spec = parse_policy_spec(s.policy);
     // Built once even for an oracle, so that a bad spec fails before the run.
     auto sim = build(s, sh.spec.oracle ? empty : nullptr);
-    if (auto* ng = dynamic_cast<NextGatePrefetcher*>(sim->prefetcher())) {
-      sh.next_gate_spec = true;
-      sh.ng_distance = ng->distance();
-      sh.ng_k = ng->k_prime();
-      if (!sh.spec.oracle) sh.next_gate = ng;
-    }
+    sh.probe = sim->prefetcher()->inputs().router_probe;
     sh.prefetcher = sim->report().prefetcher;
     if (sh.spec.oracle) {
       record_ = true;
-      record_supplies_ = record_supplies_ || sh.next_gate_spec;
+      record_supplies_ = record_supplies_ || sh.probe.has_value();
     } else {
       sh.sim = std::move(sim);
     }
@@ -132,20 +126,19 @@ void ShadowSet::log_begin(const StepInput& in) {
   log_.push_back(std::move(st));
 }
 
-void ShadowSet::supply(int32_t distance, int32_t k_prime, PrefetchTarget target,
-                       std::span<const ExpertId> experts) {
+void ShadowSet::supply_probe(const RouterProbeRequest& probe, PrefetchTarget target,
+                             std::span<const ExpertId> experts) {
   for (Shadow& sh : shadows_) {
-    if (sh.next_gate && sh.ng_distance == distance && sh.ng_k == k_prime)
-      sh.next_gate->supply(target, {experts.begin(), experts.end()});
+    if (sh.sim && sh.probe == probe) sh.sim->prefetcher()->supply_probe(target, experts);
   }
-  if (record_supplies_) supplies_[{distance, k_prime, target}] = {experts.begin(), experts.end()};
+  if (record_supplies_) supplies_[{probe, target}] = {experts.begin(), experts.end()};
 }
 
-std::vector<std::pair<int32_t, int32_t>> ShadowSet::next_gate_requests() const {
-  std::vector<std::pair<int32_t, int32_t>> out;
+std::vector<RouterProbeRequest> ShadowSet::router_probes() const {
+  std::vector<RouterProbeRequest> out;
   for (const Shadow& sh : shadows_) {
-    const std::pair<int32_t, int32_t> dk{sh.ng_distance, sh.ng_k};
-    if (sh.next_gate_spec && std::find(out.begin(), out.end(), dk) == out.end()) out.push_back(dk);
+    if (sh.probe && std::find(out.begin(), out.end(), *sh.probe) == out.end())
+      out.push_back(*sh.probe);
   }
   return out;
 }
@@ -173,12 +166,12 @@ std::vector<ShadowResult> ShadowSet::results() const {
     // Second pass: the oracle reads the recorded stream and is fed the recorded steps.
     if (!future) future = std::make_shared<const AccessStream>(recorded_stream());
     auto sim = build(specs_[i], future);
-    if (auto* ng = dynamic_cast<NextGatePrefetcher*>(sim->prefetcher())) {
-      const int32_t d = sh.ng_distance, k = sh.ng_k;
-      ng->set_source([this, d, k](PrefetchTarget t, int32_t, std::vector<ExpertId>& experts) {
-        const auto it = supplies_.find({d, k, t});
-        if (it != supplies_.end()) experts = it->second;
-      });
+    if (sh.probe) {
+      sim->prefetcher()->set_probe_source(
+          [this, probe = *sh.probe](PrefetchTarget t, int32_t, std::vector<ExpertId>& experts) {
+            const auto it = supplies_.find({probe, t});
+            if (it != supplies_.end()) experts = it->second;
+          });
     }
     std::vector<TokenLayerRouting> routing;
     for (const LoggedStep& st : log_) {

@@ -13,13 +13,14 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "engine/policy/access_stream.h"
 #include "engine/policy/allocators.h"
 #include "engine/policy/cache_counters.h"
 #include "engine/policy/capacity.h"
+#include "engine/policy/prefetcher.h"
 #include "engine/policy/simulator.h"
 
 namespace moescope::policy {
@@ -64,11 +65,11 @@ class ShadowSet {
   void begin_step(const StepInput& in);
   void end_step(int64_t compute_ns);
 
-  // next-gate(d, k') predictions the engine computed (k' as spelled: 0 = the target's top-k).
-  void supply(int32_t distance, int32_t k_prime, PrefetchTarget target,
-              std::span<const ExpertId> experts);
-  // The (d, k') pairs of the shadows' next-gate prefetchers: what supply() should be given.
-  std::vector<std::pair<int32_t, int32_t>> next_gate_requests() const;
+  // A router probe the engine computed, for the shadows whose prefetcher asked for it.
+  void supply_probe(const RouterProbeRequest& probe, PrefetchTarget target,
+                    std::span<const ExpertId> experts);
+  // The distinct router probes the shadows' prefetchers ask for: what supply_probe() takes.
+  std::vector<RouterProbeRequest> router_probes() const;
 
   // Online shadows as they ran, then the oracles run now over the recording, in spec order.
   std::vector<ShadowResult> results() const;
@@ -90,8 +91,8 @@ class ShadowSet {
   bool record_ = false;
   bool record_supplies_ = false;
   std::vector<LoggedStep> log_;
-  // (d, k', target) -> experts, for replaying next-gate prefetchers in the oracles' pass.
-  std::map<std::tuple<int32_t, int32_t, PrefetchTarget>, std::vector<ExpertId>> supplies_;
+  // (probe, target) -> experts, for replaying probing prefetchers in the oracles' pass.
+  std::map<std::pair<RouterProbeRequest, PrefetchTarget>, std::vector<ExpertId>> supplies_;
 };
 
 }  // namespace moescope::policy

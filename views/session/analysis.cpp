@@ -109,13 +109,12 @@ policy::CacheReport replay_chosen(const policy::RoutingTrace& trace,
   return sim.report();
 }
 
-// The prefetcher of a spec; a next-gate one replays the run's recorded predictions.
+// The prefetcher of a spec; one that asks for router probes replays the run's recorded ones.
 std::unique_ptr<policy::Prefetcher> make_replay_prefetcher(const std::string& spec,
                                                            const GatePredictions* predictions) {
   auto prefetcher = policy::make_prefetcher(spec, {});
-  if (auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(prefetcher.get());
-      gate && predictions) {
-    gate->set_source(
+  if (prefetcher->inputs().router_probe && predictions) {
+    prefetcher->set_probe_source(
         [predictions](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
           const auto it = predictions->find({target.token.value, target.layer.value});
           if (it != predictions->end()) out = it->second;

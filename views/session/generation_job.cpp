@@ -25,17 +25,13 @@ TokenInfo make_token(const tokenizer::Tokenizer& tok, int32_t id, std::string_vi
   return t;
 }
 
-// (distance, k') of a next-gate prefetcher spec, or nothing for any other prefetcher.
-std::optional<std::pair<int32_t, int32_t>> next_gate_spec(const QString& spec) {
+// The router probe the prefetcher a spec names asks for, or nothing.
+std::optional<policy::RouterProbeRequest> router_probe_of(const QString& spec) {
   try {
-    auto p = policy::make_prefetcher(spec.toStdString(), {});
-    if (auto* g = dynamic_cast<policy::NextGatePrefetcher*>(p.get())) {
-      return std::pair{g->distance(), g->k_prime()};
-    }
+    return policy::prediction_inputs(spec.toStdString()).router_probe;
   } catch (const Error&) {
-    // the store reports the bad spelling
+    return std::nullopt;  // the store reports the bad spelling
   }
-  return std::nullopt;
 }
 
 bool is_history_policy(const QString& spec) {
@@ -93,8 +89,8 @@ void GenerationJob::run() {
     }
 
     // next-gate predictions only the engine can make: keep them for the analysis' replay.
-    if (const auto gate = next_gate_spec(settings.cache.prefetcher)) {
-      recorder.enable_next_gate(m, gate->first, gate->second, model->shape.top_k);
+    if (const auto probe = router_probe_of(settings.cache.prefetcher)) {
+      recorder.enable_next_gate(m, probe->distance, probe->k_prime, model->shape.top_k);
     }
     std::unique_ptr<RunRecording> recording;
     if (!settings.trace_path.isEmpty()) {

@@ -58,13 +58,11 @@ RunRecording::~RunRecording() = default;
 MoeObserver* RunRecording::observer(MoeObserver* next) {
   observer_ = std::make_unique<storage::TraceObserver>(*writer_);
   observer_->set_next(next);
-  // A next-gate run keeps the engine's predictions: a reopened run replays them.
+  // A run whose prefetcher asks for router probes keeps them: a reopened run replays them.
   try {
     const std::string spec = settings_.cache.prefetcher.toStdString();
-    const auto prefetcher =
-        spec.rfind("next-gate", 0) == 0 ? policy::make_prefetcher(spec, {}) : nullptr;
-    if (const auto* gate = dynamic_cast<const policy::NextGatePrefetcher*>(prefetcher.get())) {
-      observer_->enable_next_gate(*model_.model, gate->distance(), gate->k_prime());
+    if (const auto probe = policy::prediction_inputs(spec).router_probe) {
+      observer_->enable_next_gate(*model_.model, probe->distance, probe->k_prime);
     }
   } catch (const Error&) {
     // the expert store reports a bad spelling

@@ -175,9 +175,8 @@ TEST(ExpertStore, DemandLoadsGoBeforeQueuedPrefetches) {
   config.link = slow_link(100);
   config.record_loads = true;
   auto store = make_store(*model, config);
-  auto* gate = dynamic_cast<policy::NextGatePrefetcher*>(store->prefetcher());
-  ASSERT_NE(gate, nullptr);
-  gate->set_source([](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
+  ASSERT_EQ(store->prediction_inputs().router_probe, (policy::RouterProbeRequest{1, 3}));
+  store->prefetcher()->set_probe_source([](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
     out.clear();
     if (target.layer.value == 1) out = {ExpertId(4), ExpertId(5), ExpertId(6)};
   });

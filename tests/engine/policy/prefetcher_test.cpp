@@ -13,14 +13,14 @@ using testing::run;
 
 // Replays t with LRU and a next-gate prefetcher whose "gate" is the given function.
 CacheReport run_next_gate(const RoutingTrace& t, const CacheCapacity& cap,
-                          NextGatePrefetcher::Source source, TimingModel timing = {}) {
+                          ProbeSource source, TimingModel timing = {}) {
   auto pf = std::make_unique<NextGatePrefetcher>(1, 0);
-  pf->set_source(std::move(source));
+  pf->set_probe_source(std::move(source));
   CacheSimulator sim(t.shape, cap, make_lru(), std::move(pf), timing);
   return replay(t, AccessStream::build(t), sim);
 }
 
-NextGatePrefetcher::Source oracle_gate(const RoutingTrace& t) {
+ProbeSource oracle_gate(const RoutingTrace& t) {
   return [&t](PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
     out.clear();
     if (target.token.value >= t.n_tokens()) return;
