@@ -2,20 +2,20 @@
 // The offloading expert store: routed experts live in a slow tier (the GGUF file, or an expert
 // pack) and are copied into a fixed-size arena on demand; everything else stays resident.
 //
-// Decisions and physics are split. A policy::CacheSimulator is the decision core: every MoE step
-// (a layer for one decode token, or for a prefill chunk) is fed to it as it happens, with the
-// same stream order, policy and prefetcher objects the replay uses, so decisions() equals a
-// replay of the recorded stream. The store mirrors its decisions physically: logically resident
-// experts own arena buffers, a loader thread fills them (demand before prefetch, paced to the
-// emulated link), and acquire() blocks only until its expert is in memory — that wait is the
-// measured stall. Experts a step needs but the policy does not keep (bypasses, or experts evicted
-// by their own step) pass through a few scratch buffers, loaded in the order the MoE block uses
-// them. Buffers are never reused while a load writes them or while an expert is acquired.
+// Three parts, one job each. CacheDecisions (cache_decisions.h) is the decision core: a
+// policy::CacheSimulator fed every MoE step as it happens, so decisions() equals a replay of the
+// recorded stream, plus the shadow policies and the router probes prefetchers ask for.
+// ExpertLoader (expert_loader.h) mirrors those decisions physically: arena buffers, the loader
+// thread, slow-tier reads paced to the emulated link, the measured stall. ExpertStore itself is
+// the adapter to the forward pass: the model's ExpertProvider and MoeObserver, it turns routing
+// events and hint_upcoming into steps (store_reconcile.cpp), computes the router probes, and
+// answers acquire() through the loader. One mutex guards the decisions and the loader together,
+// so a step's decisions and their mirror are one critical section.
 //
-// Wiring: the store is both the model's ExpertProvider and its MoeObserver (the routing events
-// give it token order and top-k order); attach() installs it and forwards the events to a
-// downstream observer the caller names. The store refers to the model's file and tensor infos and
-// must not outlive the model.
+// Wiring: attach() installs the store as the model's provider and observer (the routing events
+// give it token order and top-k order) and forwards the events to a downstream observer the
+// caller names. The store refers to the model's file and tensor infos and must not outlive the
+// model.
 //
 // Tokens are numbered in stream order (forward calls one after another), not by KV position, so
 // runs that restart the context (benchmark repetitions, perplexity chunks) stay one stream, the
@@ -26,30 +26,22 @@
 // layer's measured compute: the wall time from the step's start to its end minus the measured
 // stall. compute_times() gives those values laid out as a RoutingTrace's compute_ns.
 //
-// Also fed from the same steps: the shadow policies of config.compare (policy::ShadowSet), and
-// the router probes prefetchers ask for (attach() gives the store a RouterProbe of the model). With
-// config.lossy the store is the model's RoutingOverride too: substitution asks its residency.
-#include <array>
-#include <condition_variable>
+// With config.lossy the store is the model's RoutingOverride too: substitution asks its residency.
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "engine/model/expert_provider.h"
 #include "engine/model/hparams.h"
 #include "engine/model/moe_observer.h"
-#include "engine/offload/expert_arena.h"
+#include "engine/offload/cache_decisions.h"
 #include "engine/offload/expert_layout.h"
-#include "engine/offload/expert_source.h"
-#include "engine/offload/link_pacer.h"
+#include "engine/offload/expert_loader.h"
 #include "engine/offload/lossy_gating.h"
 #include "engine/offload/offload_config.h"
-#include "engine/policy/shadow_set.h"
-#include "engine/policy/simulator.h"
 
 namespace moescope {
 class Model;
@@ -57,40 +49,6 @@ class RouterProbe;
 }  // namespace moescope
 
 namespace moescope::offload {
-
-// What the store did physically (wall clock), beyond the policy's counters.
-struct StoreStats {
-  int64_t loads_started = 0;    // loads put on the (emulated) link
-  int64_t loads = 0;            // loads completed into the arena
-  int64_t link_bytes = 0;       // bytes read from the slow tier (compressed for a pack)
-  int64_t raw_bytes = 0;        // bytes written into the arena
-  int64_t load_ns = 0;          // start to ready, summed over loads
-  int64_t pace_ns = 0;          // of which waiting for the emulated link
-  int64_t decompress_ns = 0;    // of which decompressing
-  int64_t stall_ns = 0;         // compute waited in acquire()
-  int64_t stalls = 0;           // acquires that waited
-  int64_t late_prefetches = 0;  // acquires that waited for an expert a prefetch was loading
-  int64_t discarded_loads = 0;  // loads finished after their expert had been evicted
-  // Loads the policy decided (misses, prefetches) that the store served from a copy it still
-  // had: the policy evicted the expert earlier in the same step, or while its load was landing.
-  int64_t saved_loads = 0;
-  // Hits whose copy the step had to drop for lack of scratch buffers, so loaded again.
-  int64_t reloads = 0;
-  int32_t buffers = 0;  // arena buffers: budget slots + scratch
-  int32_t scratch_buffers = 0;
-  uint64_t buffer_bytes = 0;  // bytes per buffer
-  int32_t max_buffers_in_use = 0;
-};
-
-enum class LoadKind : uint8_t { kDemand, kPrefetch, kScratch };
-
-struct LoadRecord {
-  LayerId layer;  // model block
-  ExpertId expert;
-  LoadKind kind;  // what queued it (a prefetch promoted by its step still says kPrefetch)
-  int64_t queued_ns, start_ns, end_ns;  // since the store was created
-  bool discarded = false;
-};
 
 class ExpertStore final : public ExpertProvider, public MoeObserver {
  public:
@@ -161,40 +119,6 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   LossyCounters lossy_counters() const;
 
  private:
-  enum class State : uint8_t { kAbsent, kQueued, kLoading, kReady, kFailed };
-  // Resident: owned by the policy's cache. Scratch: needed by the running step only.
-  // Detached: evicted while acquired; freed at release.
-  enum class Role : uint8_t { kNone, kResident, kScratch, kDetached };
-  enum JobClass : uint8_t { kUrgent = 0, kDemandJob = 1, kPrefetchJob = 2 };
-
-  struct Entry {
-    State state = State::kAbsent;
-    Role role = Role::kNone;
-    int32_t buffer = -1;
-    int32_t in_use = 0;
-    bool discard = false;  // loading, but no longer wanted: free the buffer when it lands
-    bool requeue = false;  // ... and queue it again as scratch afterwards
-    bool in_queue = false;
-    bool by_prefetch = false;  // the load in progress / done was a prefetch not yet used
-    LoadKind kind = LoadKind::kDemand;
-    uint8_t job_class = kDemandJob;
-    int64_t job_order = 0;
-    uint64_t job_seq = 0;
-    int64_t queued_ns = 0;
-    int32_t step_slot = -1;  // index in the running step's use order, -1 if not in it
-    std::string error;
-  };
-
-  // The running step, as the MoE block announced it.
-  struct Step {
-    bool active = false;
-    int32_t moe_layer = 0;
-    int32_t first_token = 0;
-    int32_t n_tokens = 0;
-    policy::Phase phase = policy::Phase::kDecode;
-    std::vector<int64_t> keys;  // use order (the MoE block's acquire order)
-  };
-
   // Routing of one token at one layer, copied out of the observer callback.
   struct TokenRouting {
     int32_t pos = 0;
@@ -203,50 +127,22 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
     std::vector<float> probs;  // [n_expert] or empty
   };
 
-  class Listener;
-
-  // store_reconcile.cpp: the step and how physical state follows the decisions.
-  void begin_step(int32_t moe_layer, std::span<const ExpertId> use_order);
+  // store_reconcile.cpp: the step, the decisions and their mirror.
   void end_previous_step();
-  void reconcile();
-  void make_resident(int64_t key, bool prefetch);
-  void drop(int64_t key);
-  void queue_job(int64_t key, LoadKind kind, uint8_t job_class, int64_t order);
-  void free_buffer(Entry& e);
-  void set_role(Entry& e, Role role);
-  bool has_data(const Entry& e) const {
-    return e.state == State::kReady || (e.state == State::kLoading && !e.discard);
-  }
-
-  // store_loader.cpp: the loader thread.
-  void loader_main();
-  int64_t pick_job();  // -1 if nothing can start now
-  void finish_load(int64_t key, const std::string& error, const ReadCost& cost, int64_t start_ns,
-                   int64_t pace_ns);
-  int64_t now_ns() const;
-
-  void book_stall(int64_t ns);
   void feed_router_probes(int32_t moe_layer, int32_t pos, std::span<const float> hidden);
 
   ExpertLayout layout_;
   OffloadConfig config_;
   GatingFunc gating_;
-  std::unique_ptr<ExpertSource> source_;
-  LinkPacer pacer_;
-  std::unique_ptr<policy::CacheSimulator> sim_;
-  std::unique_ptr<policy::ShadowSet> shadows_;  // null without shadows or recording
-  bool shadows_open_ = false;                   // shadows are inside a step
+  LinkPacer::Clock::time_point epoch_;
+  mutable std::mutex mu_;  // guards decisions_ and loader_
+  std::unique_ptr<CacheDecisions> decisions_;
+  std::unique_ptr<ExpertLoader> loader_;
   std::unique_ptr<LossyGating> lossy_;
   std::unique_ptr<RouterProbe> probe_;
-  std::optional<policy::RouterProbeRequest> driving_probe_;  // the driving prefetcher's
-  std::vector<policy::RouterProbeRequest> probes_;  // the prefetchers' (driving, shadows')
   std::vector<ExpertId> predicted_;
-  std::unique_ptr<Listener> listener_;
-  std::unique_ptr<ExpertArena> arena_;
-  int32_t scratch_ = 0;
   MoeObserver* next_ = nullptr;
   std::optional<policy::Phase> phase_override_;
-  LinkPacer::Clock::time_point epoch_;
 
   // Observer state (forward thread only).
   int forward_tokens_ = 0;
@@ -256,30 +152,6 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   int32_t forward_first_pos_ = 0;  // KV position of the forward call's first token
   int32_t stream_base_ = 0;        // its stream token
   int32_t next_stream_token_ = 0;
-
-  mutable std::mutex mu_;
-  std::condition_variable loader_cv_;  // work for the loader: a job, a free buffer, stop
-  std::condition_variable ready_cv_;   // a load finished
-  bool stop_ = false;
-  std::vector<Entry> entries_;  // [total experts], dense key order
-  std::vector<int64_t> queue_;  // keys with queued jobs (lazily cleaned)
-  uint64_t job_seq_ = 0;
-  int64_t prefetch_order_ = 0;
-  int32_t scratch_held_ = 0;  // scratch entries holding a buffer
-  int32_t loading_ = 0;       // loads in progress (0 or 1)
-  Step step_;
-  StoreStats stats_;
-  std::vector<LoadRecord> log_;
-  // Measured stall, laid out like the policy's report: [phase], [phase][moe layer], [token].
-  std::array<int64_t, 2> stall_phase_{};
-  std::array<std::vector<int64_t>, 2> stall_layer_;
-  std::vector<int64_t> stall_token_;
-  // The running step's clock: compute = end - start - stall waited during the step.
-  LinkPacer::Clock::time_point step_start_;
-  int64_t step_stall_ns_ = 0;
-  std::vector<int64_t> compute_ns_;  // [tokens][MoE layers]
-
-  std::thread loader_;
 };
 
 }  // namespace moescope::offload

@@ -1,0 +1,328 @@
+// The expert loader: the arena, the step's wall clock, the forward pass's acquire/release, and
+// the loader thread — one load at a time, the most urgent first (an expert the forward pass is
+// waiting for, then the running step's experts in use order, then prefetches in the order of the
+// steps that issued them), each paced to the emulated link.
+#include "engine/offload/expert_loader.h"
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
+#include "engine/common/error.h"
+#include "engine/offload/expert_pack.h"
+
+namespace moescope::offload {
+
+namespace {
+
+// How many experts the capacity can hold at once: the arena's budget buffers.
+int32_t max_residents(const policy::CacheCapacity& c, const ExpertLayout& layout) {
+  const auto total = static_cast<uint64_t>(layout.total_experts());
+  uint64_t n = 0;
+  if (c.pool == policy::PoolKind::kPerLayer) {
+    for (int32_t m = 0; m < layout.n_layers(); ++m) {
+      n += uint64_t(std::clamp(c.layer_slots[size_t(m)], 0, layout.n_expert(m)));
+    }
+  } else if (c.in_bytes) {
+    n = c.global / layout.min_packed_bytes();
+  } else {
+    n = c.global;
+  }
+  return static_cast<int32_t>(std::min(n, total));
+}
+
+}  // namespace
+
+ExpertLoader::ExpertLoader(const ExpertLayout& layout, const OffloadConfig& config,
+                           const policy::CacheCapacity& capacity, std::mutex& mu,
+                           LinkPacer::Clock::time_point epoch)
+    : layout_(layout),
+      scratch_(config.scratch_buffers),
+      record_loads_(config.record_loads),
+      measured_compute_(config.measured_compute),
+      pacer_(config.link),
+      epoch_(epoch),
+      mu_(mu) {
+  // The fast tier and the slow one.
+  const int32_t slots = max_residents(capacity, layout_);
+  arena_ = std::make_unique<ExpertArena>(slots + scratch_, layout_.max_packed_bytes());
+  if (config.pack.empty()) {
+    source_ = std::make_unique<GgufExpertSource>(layout_);
+  } else {
+    source_ = std::make_unique<PackExpertSource>(layout_, ExpertPack::open(config.pack, layout_));
+  }
+  release_mapped_experts(layout_);
+
+  entries_.resize(size_t(layout_.total_experts()));
+  for (auto& layers_of_phase : stall_layer_) layers_of_phase.assign(size_t(layout_.n_layers()), 0);
+  stats_.buffers = arena_->n_buffers();
+  stats_.scratch_buffers = scratch_;
+  stats_.buffer_bytes = arena_->buffer_bytes();
+
+  loader_ = std::thread(&ExpertLoader::loader_main, this);
+}
+
+ExpertLoader::~ExpertLoader() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  loader_cv_.notify_all();
+  ready_cv_.notify_all();
+  loader_.join();
+}
+
+// ---- the step ---------------------------------------------------------------------------------
+
+void ExpertLoader::begin_step(int32_t moe_layer, int32_t first_token, int32_t n_tokens,
+                              policy::Phase phase, std::span<const ExpertId> use_order) {
+  step_.active = true;
+  step_.moe_layer = moe_layer;
+  step_.first_token = first_token;
+  step_.n_tokens = n_tokens;
+  step_.phase = phase;
+  step_.keys.clear();
+  for (size_t i = 0; i < use_order.size(); ++i) {
+    const int64_t key = layout_.key_index(moe_layer, use_order[i].value);
+    step_.keys.push_back(key);
+    entries_[size_t(key)].step_slot = int32_t(i);
+  }
+  ++prefetch_order_;
+}
+
+void ExpertLoader::start_clock() {
+  step_stall_ns_ = 0;
+  step_start_ = LinkPacer::Clock::now();
+}
+
+int64_t ExpertLoader::step_compute_ns() {
+  if (!measured_compute_) return -1;
+  // The layer has run: its compute time is the step's wall time less what it waited.
+  const int64_t wall =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - step_start_)
+          .count();
+  const int64_t compute = std::max<int64_t>(0, wall - step_stall_ns_);
+  const size_t L = size_t(layout_.n_layers());
+  const size_t end = (size_t(step_.first_token) + size_t(step_.n_tokens)) * L;
+  if (compute_ns_.size() < end) compute_ns_.resize(end, 0);
+  compute_ns_[size_t(step_.first_token) * L + size_t(step_.moe_layer)] = compute;
+  return compute;
+}
+
+void ExpertLoader::end_step() {
+  for (int64_t key : step_.keys) {
+    Entry& e = entries_[size_t(key)];
+    e.step_slot = -1;
+    if (e.role == Role::kScratch) drop(key);
+  }
+  step_.keys.clear();
+  step_.active = false;
+}
+
+// ---- the forward pass's use -------------------------------------------------------------------
+
+ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, int32_t m, ExpertId expert,
+                                    LayerId block) {
+  Entry& e = entries_[size_t(layout_.key_index(m, expert.value))];
+  if (!step_.active || step_.moe_layer != m || e.step_slot < 0) {
+    fail("expert {} of block {} was acquired without hint_upcoming announcing it", expert.value,
+         block.value);
+  }
+  if (e.state != State::kReady) {
+    if (e.state == State::kQueued) {
+      e.job_class = kUrgent;
+      loader_cv_.notify_all();
+    }
+    const bool prefetched = e.by_prefetch;
+    const auto t0 = LinkPacer::Clock::now();
+    ready_cv_.wait(lock,
+                   [&] { return stop_ || e.state == State::kReady || e.state == State::kFailed; });
+    const int64_t waited =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - t0).count();
+    book_stall(waited);
+    if (prefetched) ++stats_.late_prefetches;
+  }
+  if (e.state == State::kFailed) {
+    const std::string error = e.error;
+    e.state = State::kAbsent;
+    e.error.clear();
+    throw Error(error);
+  }
+  if (stop_) fail("the expert store is shutting down");
+  e.by_prefetch = false;
+  ++e.in_use;
+  return packed_expert_views(layout_.tensors(m),
+                             arena_->buffer(e.buffer, layout_.packed_bytes(m)).data());
+}
+
+void ExpertLoader::release(int32_t m, ExpertId expert, LayerId block) {
+  Entry& e = entries_[size_t(layout_.key_index(m, expert.value))];
+  if (e.in_use <= 0)
+    fail("expert {} of block {} was released but not acquired", expert.value, block.value);
+  if (--e.in_use > 0) return;
+  if (e.role == Role::kScratch || e.role == Role::kDetached) {
+    free_buffer(e);
+    e.state = State::kAbsent;
+    e.role = Role::kNone;
+  }
+}
+
+void ExpertLoader::book_stall(int64_t ns) {
+  step_stall_ns_ += ns;
+  ++stats_.stalls;
+  stats_.stall_ns += ns;
+  const int p = int(step_.phase);
+  stall_phase_[size_t(p)] += ns;
+  stall_layer_[size_t(p)][size_t(step_.moe_layer)] += ns;
+  const auto t = size_t(step_.first_token);
+  if (stall_token_.size() <= t) stall_token_.resize(t + 1, 0);
+  stall_token_[t] += ns;
+}
+
+// ---- reports ----------------------------------------------------------------------------------
+
+StoreStats ExpertLoader::stats() const {
+  StoreStats s = stats_;
+  s.max_buffers_in_use = arena_->max_in_use();
+  return s;
+}
+
+policy::CacheReport ExpertLoader::measured(policy::CacheReport r) const {
+  for (size_t p = 0; p < 2; ++p) {
+    r.phase[p].stall_ns = stall_phase_[p];
+    for (size_t l = 0; l < r.layer[p].size(); ++l) r.layer[p][l].stall_ns = stall_layer_[p][l];
+  }
+  for (size_t t = 0; t < r.token.size(); ++t) {
+    r.token[t].stall_ns = t < stall_token_.size() ? stall_token_[t] : 0;
+  }
+  r.end_ns = now_ns();
+  return r;
+}
+
+int64_t ExpertLoader::now_ns() const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - epoch_)
+      .count();
+}
+
+// ---- the loader thread ------------------------------------------------------------------------
+
+int64_t ExpertLoader::pick_job() {
+  int64_t best = -1;
+  size_t best_at = 0;
+  size_t keep = 0;
+  for (int64_t key : queue_) {
+    Entry& e = entries_[size_t(key)];
+    if (e.state != State::kQueued) {
+      e.in_queue = false;  // cancelled or superseded
+      continue;
+    }
+    queue_[keep++] = key;
+    if (e.role == Role::kScratch && scratch_held_ >= scratch_) continue;
+    if (best >= 0) {
+      const Entry& b = entries_[size_t(best)];
+      if (std::tie(e.job_class, e.job_order, e.job_seq) >=
+          std::tie(b.job_class, b.job_order, b.job_seq)) {
+        continue;
+      }
+    }
+    best = key;
+    best_at = keep - 1;
+  }
+  queue_.resize(keep);
+  if (best < 0 || arena_->n_free() == 0) return -1;
+  queue_.erase(queue_.begin() + std::ptrdiff_t(best_at));
+  entries_[size_t(best)].in_queue = false;
+  return best;
+}
+
+void ExpertLoader::loader_main() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    int64_t key = -1;
+    loader_cv_.wait(lock, [&] { return stop_ || (key = pick_job()) >= 0; });
+    if (stop_) return;
+
+    Entry& e = entries_[size_t(key)];
+    const ExpertKey k = layout_.shape().key_at(key);
+    const int32_t m = k.layer.value;
+    const uint64_t bytes = layout_.packed_bytes(m);
+    e.buffer = arena_->allocate(bytes);
+    if (e.role == Role::kScratch) ++scratch_held_;
+    e.state = State::kLoading;
+    ++loading_;
+    ++stats_.loads_started;
+    const std::span<std::byte> out = arena_->buffer(e.buffer, bytes);
+    const auto start = LinkPacer::Clock::now();
+    const int64_t start_ns = now_ns();
+
+    lock.unlock();
+    ReadCost cost;
+    int64_t pace_ns = 0;
+    std::string error;
+    try {
+      cost.link_bytes = source_->fetch(m, k.expert.value, out);
+      pace_ns = pacer_.pace(start, cost.link_bytes);
+      cost.decompress_ns = source_->decode(m, k.expert.value, out);
+    } catch (const std::exception& ex) {
+      error = ex.what();
+      if (error.empty()) error = "loading an expert failed";
+    }
+    lock.lock();
+    finish_load(key, error, cost, start_ns, pace_ns);
+  }
+}
+
+void ExpertLoader::finish_load(int64_t key, const std::string& error, const ReadCost& cost,
+                              int64_t start_ns, int64_t pace_ns) {
+  Entry& e = entries_[size_t(key)];
+  --loading_;
+  const int64_t end_ns = now_ns();
+  ++stats_.loads;
+  stats_.link_bytes += int64_t(cost.link_bytes);
+  stats_.raw_bytes += int64_t(layout_.packed_bytes(layout_.shape().key_at(key).layer.value));
+  stats_.load_ns += end_ns - start_ns;
+  stats_.pace_ns += pace_ns;
+  stats_.decompress_ns += cost.decompress_ns;
+  if (record_loads_) {
+    const ExpertKey k = layout_.shape().key_at(key);
+    log_.push_back(LoadRecord{LayerId(layout_.model_layer(k.layer.value)), k.expert, e.kind,
+                              e.queued_ns, start_ns, end_ns, e.discard});
+  }
+
+  if (e.discard) {
+    e.discard = false;
+    ++stats_.discarded_loads;
+    free_buffer(e);
+    e.state = State::kAbsent;
+    if (e.requeue) {
+      e.requeue = false;
+      set_role(e, Role::kScratch);
+      queue_job(key, LoadKind::kScratch, kDemandJob, e.step_slot);
+    } else {
+      set_role(e, Role::kNone);
+    }
+  } else if (!error.empty()) {
+    free_buffer(e);
+    e.state = State::kFailed;
+    e.error = error;
+  } else {
+    e.state = State::kReady;
+  }
+  ready_cv_.notify_all();
+}
+
+void ExpertLoader::wait_idle(std::unique_lock<std::mutex>& lock) {
+  ready_cv_.wait(lock, [&] {
+    if (stop_ || loading_ > 0) return stop_;
+    // Idle when nothing queued could start: scratch loads wait for their step's earlier experts.
+    for (int64_t key : queue_) {
+      const Entry& e = entries_[size_t(key)];
+      if (e.state != State::kQueued) continue;
+      if (e.role == Role::kScratch && scratch_held_ >= scratch_) continue;
+      if (arena_->n_free() > 0) return false;
+    }
+    return true;
+  });
+}
+
+}  // namespace moescope::offload
