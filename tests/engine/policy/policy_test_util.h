@@ -59,6 +59,19 @@ inline CacheReport run(const RoutingTrace& trace, const std::string& policy,
   return replay(trace, *stream, sim);
 }
 
+// Step st of stream s as a live cache feeds it: its distinct experts and its tokens' routing
+// (filled into the caller's vectors, which the returned input points into).
+inline StepInput live_step(const RoutingTrace& t, const AccessStream& s, const AccessStep& st,
+                           std::vector<TokenLayerRouting>& routing,
+                           std::vector<ExpertId>& experts) {
+  routing.clear();
+  experts.clear();
+  for (int32_t u = 0; u < st.n_tokens; ++u)
+    routing.push_back(t.routing(TokenPos(st.first_token.value + u), st.layer));
+  for (int64_t a = st.begin; a < st.end; ++a) experts.push_back(s.accesses[size_t(a)].expert);
+  return {st.first_token, st.n_tokens, st.layer, st.phase, experts, routing};
+}
+
 inline int64_t hits(const RoutingTrace& trace, const std::string& policy,
                     const CacheCapacity& capacity, const RunOptions& o = {}) {
   return run(trace, policy, capacity, o).total().hits;

@@ -67,13 +67,7 @@ TEST(PredictionSeam, ProbesReachLiveShadowsAndOraclesAsAReplayWouldGiveThem) {
         set.supply_probe(probe, target, probed);
       }
     }
-    routing.clear();
-    experts.clear();
-    for (int32_t u = 0; u < st.n_tokens; ++u)
-      routing.push_back(t.routing(TokenPos(st.first_token.value + u), st.layer));
-    for (int64_t a = st.begin; a < st.end; ++a)
-      experts.push_back(stream->accesses[size_t(a)].expert);
-    set.begin_step({st.first_token, st.n_tokens, st.layer, st.phase, experts, routing});
+    set.begin_step(testing::live_step(t, *stream, st, routing, experts));
     set.end_step(-1);
   }
 

@@ -25,13 +25,7 @@ void feed(const RoutingTrace& t, const AccessStream& s, CacheSimulator& sim, Com
   std::vector<TokenLayerRouting> routing;
   std::vector<ExpertId> experts;
   for (size_t i = 0; i < s.steps.size(); ++i) {
-    const AccessStep& st = s.steps[i];
-    routing.clear();
-    experts.clear();
-    for (int32_t u = 0; u < st.n_tokens; ++u)
-      routing.push_back(t.routing(TokenPos(st.first_token.value + u), st.layer));
-    for (int64_t a = st.begin; a < st.end; ++a) experts.push_back(s.accesses[size_t(a)].expert);
-    sim.begin_step({st.first_token, st.n_tokens, st.layer, st.phase, experts, routing});
+    sim.begin_step(testing::live_step(t, s, s.steps[i], routing, experts));
     sim.end_step(compute(i));
   }
 }
@@ -125,14 +119,7 @@ TEST(ShadowSet, LiveShadowsAndTwoPassOraclesEqualDirectReplay) {
   std::vector<TokenLayerRouting> routing;
   std::vector<ExpertId> experts;
   for (size_t i = 0; i < stream->steps.size(); ++i) {
-    const AccessStep& st = stream->steps[i];
-    routing.clear();
-    experts.clear();
-    for (int32_t u = 0; u < st.n_tokens; ++u)
-      routing.push_back(t.routing(TokenPos(st.first_token.value + u), st.layer));
-    for (int64_t a = st.begin; a < st.end; ++a)
-      experts.push_back(stream->accesses[size_t(a)].expert);
-    set.begin_step({st.first_token, st.n_tokens, st.layer, st.phase, experts, routing});
+    set.begin_step(testing::live_step(t, *stream, stream->steps[i], routing, experts));
     set.end_step(compute(i));
   }
   const AccessStream recorded = set.recorded_stream();
