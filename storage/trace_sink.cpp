@@ -375,7 +375,7 @@ void TraceSink::write_gate_predictions(const Run& r, const ForwardRecord& rec) {
     blob_a_.assign(size_t(r.n_layers), std::byte{0});
     blob_b_.clear();
     for (int32_t l = 0; l < r.n_layers; ++l) {
-      // The last prediction of a (pos, layer) wins, as NextGatePrefetcher::supply keeps it.
+      // The last prediction of a (pos, layer) wins, as NextGatePrefetcher::supply_probe keeps it.
       const GatePrediction* g = nullptr;
       while (i < sorted.size() && sorted[i]->pos == pos && sorted[i]->layer.value == l)
         g = sorted[i++];
