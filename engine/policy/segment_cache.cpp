@@ -76,7 +76,12 @@ class SchPool {
     size_t i = slot + leaves_;
     tree_[i] = rank;
     if (!tree_levels_) return;
-    for (i /= 2; i > 0; i /= 2) tree_[i] = std::min(tree_[2 * i], tree_[2 * i + 1]);
+    // Up to the first ancestor whose minimum does not change (the rest then cannot either).
+    for (i /= 2; i > 0; i /= 2) {
+      const uint64_t m = std::min(tree_[2 * i], tree_[2 * i + 1]);
+      if (tree_[i] == m) break;
+      tree_[i] = m;
+    }
   }
 
   std::vector<int32_t> slot_;    // [n_keys] slot of a resident key, -1 = not resident
