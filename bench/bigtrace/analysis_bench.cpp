@@ -1,41 +1,17 @@
 // The desktop app's analysis of a big trace, off the GUI thread: views::analyse (the policies
 // replayed, the one-pass curves, routing statistics, affinity) and the Suitability panel's
-// run_suitability, on a synthetic bursty trace. Wall time of each and the peak RSS; one run per
-// call so that two builds can be interleaved from the shell.
+// run_suitability, on a synthetic bursty trace. Wall and CPU time of each and the peak RSS; one run
+// per call so that two builds can be interleaved from the shell.
 //
 //   bench_bigtrace_analysis TOKENS [EXPERTS=64] [LAYERS=32] [TOP_K=8]
-#include <sys/resource.h>
-
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 
+#include "bench/bigtrace/measure.h"
 #include "engine/policy/synthetic_trace.h"
 #include "views/session/analysis.h"
 #include "views/suitability/run_suitability.h"
-
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// CPU time of the process (user + system): on a shared machine the wall time mostly measures
-// the other processes.
-double cpu_seconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-         double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
-double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return double(ru.ru_maxrss) / 1024.0;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace moescope;
@@ -60,16 +36,12 @@ int main(int argc, char** argv) {
                                .affinity = 0.3});
   std::printf("%lld tokens x %d layers x top-%d of %d experts\n", static_cast<long long>(tokens),
               layers, top_k, experts);
-  auto t0 = std::chrono::steady_clock::now();
-  double c0 = cpu_seconds();
-  const auto analysis = views::analyse(trace, views::CacheSettings{});
-  std::printf("%-26s wall %8.3f s  cpu %8.3f s  peak RSS %6.0f MB\n", "analyse (default settings)",
-              seconds_since(t0), cpu_seconds() - c0, peak_rss_mb());
-  t0 = std::chrono::steady_clock::now();
-  c0 = cpu_seconds();
-  const auto suitability = views::run_suitability(trace, QStringLiteral("nvme"));
-  std::printf("%-26s wall %8.3f s  cpu %8.3f s  peak RSS %6.0f MB\n", "run_suitability (nvme)",
-              seconds_since(t0), cpu_seconds() - c0, peak_rss_mb());
+  std::shared_ptr<views::AnalysisResult> analysis;
+  bench::timed("analyse (default settings)",
+               [&] { analysis = views::analyse(trace, views::CacheSettings{}); });
+  std::shared_ptr<const policy::Suitability> suitability;
+  bench::timed("run_suitability (nvme)",
+               [&] { suitability = views::run_suitability(trace, QStringLiteral("nvme")); });
   std::printf("(checksum %.6f)\n", analysis->lru_curves.global.hit_rate(1) +
                                        (suitability ? suitability->uniform_srp : 0.0));
   return 0;

@@ -50,7 +50,10 @@ std::vector<int64_t> count_histogram(const RoutingTrace& trace, const std::vecto
 class TopCounts {
  public:
   TopCounts(int32_t n, int32_t k, int32_t max_count)
-      : order_(size_t(n)), at_(size_t(n)), count_(size_t(n), 0), at_least_(size_t(max_count) + 2, 0),
+      : order_(size_t(n)),
+        at_(size_t(n)),
+        count_(size_t(n), 0),
+        at_least_(size_t(max_count) + 2, 0),
         k_(size_t(std::min(n, k))) {
     for (int32_t e = 0; e < n; ++e) order_[size_t(e)] = at_[size_t(e)] = e;
     at_least_[0] = n;
@@ -205,9 +208,8 @@ SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m,
 
 SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m, int32_t slots_per_layer,
                                 PhaseFilter filter) {
-  return segment_cache_hit_rate(trace, m, std::vector<int32_t>(size_t(trace.n_layers()),
-                                                               slots_per_layer),
-                                filter);
+  return segment_cache_hit_rate(
+      trace, m, std::vector<int32_t>(size_t(trace.n_layers()), slots_per_layer), filter);
 }
 
 }  // namespace moescope::policy

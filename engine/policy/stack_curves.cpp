@@ -222,8 +222,8 @@ CurveSet opt_curves_with(const AccessStream& stream, const MoeShape& shape) {
       s = Pos(i);
     }
   }
-  Partitions<OptStack<Pos>> stacks(
-      shape, [](int32_t n, int64_t base) { return OptStack<Pos>(n, base); });
+  Partitions<OptStack<Pos>> stacks(shape,
+                                   [](int32_t n, int64_t base) { return OptStack<Pos>(n, base); });
   std::vector<uint8_t> pending(size_t(shape.total_experts()), 0);
   for (const AccessStep& step : stream.steps) {
     const auto phase = uint8_t(step.phase);

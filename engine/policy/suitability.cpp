@@ -119,8 +119,8 @@ void explain(Suitability& s, const MoeShape& shape) {
   for (size_t i = 0; i < s.windows.size(); ++i)
     srp += fmt::format("{}SRP({}) = {:.3f}", i ? ", " : "", s.windows[i], s.srp[i].model);
   s.reasons.push_back(fmt::format(
-      "local routing consistency (model level): {} (floor 2k/(n+k) = {:.3f}, one fixed set 1)",
-      srp, s.uniform_srp));
+      "local routing consistency (model level): {} (floor 2k/(n+k) = {:.3f}, one fixed set 1)", srp,
+      s.uniform_srp));
   for (const CapacityPoint& c : s.capacities) {
     s.reasons.push_back(fmt::format(
         "{} = {} slots per layer: LRU {}, SCH({}) {}, OPT {}; one pool of {}: LRU {}, SCH({}) {}, "

@@ -24,7 +24,7 @@ struct PartitionAccesses {
 
 // hist[phase][d] for stack distance d (1-based; 0 unused) -> cumulative hits per capacity.
 inline HitCurve from_histogram(const std::array<std::vector<int64_t>, 2>& hist,
-                        const std::vector<uint8_t>& phase, int32_t n_keys) {
+                               const std::vector<uint8_t>& phase, int32_t n_keys) {
   HitCurve h;
   for (int p = 0; p < 2; ++p) {
     h.hits[p].assign(size_t(n_keys) + 1, 0);
