@@ -5,11 +5,10 @@
 //
 //   bench_bigtrace_analysis TOKENS [EXPERTS=64] [LAYERS=32] [TOP_K=8]
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 
+#include "bench/bigtrace/bursty_trace.h"
 #include "bench/bigtrace/measure.h"
-#include "engine/policy/synthetic_trace.h"
 #include "views/session/analysis.h"
 #include "views/suitability/run_suitability.h"
 
@@ -19,23 +18,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench_bigtrace_analysis TOKENS [EXPERTS] [LAYERS] [TOP_K]\n");
     return 2;
   }
-  const int64_t tokens = std::atoll(argv[1]);
-  const int32_t experts = argc > 2 ? std::atoi(argv[2]) : 64;
-  const int32_t layers = argc > 3 ? std::atoi(argv[3]) : 32;
-  const int32_t top_k = argc > 4 ? std::atoi(argv[4]) : 8;
-  const policy::RoutingTrace trace =
-      policy::synthetic_trace({.kind = policy::SyntheticSpec::Kind::kBursty,
-                               .n_layers = layers,
-                               .n_experts = experts,
-                               .top_k = top_k,
-                               .n_tokens = tokens,
-                               .n_prefill = 256,
-                               .seed = 7,
-                               .zipf_s = 0.8,
-                               .burst_len = 32,
-                               .affinity = 0.3});
-  std::printf("%lld tokens x %d layers x top-%d of %d experts\n", static_cast<long long>(tokens),
-              layers, top_k, experts);
+  const bench::BigTraceShape shape = bench::BigTraceShape::from_args(argc, argv);
+  const policy::RoutingTrace trace = bench::bursty_trace(shape, 256);
+  std::printf("%lld tokens x %d layers x top-%d of %d experts\n",
+              static_cast<long long>(shape.tokens), shape.layers, shape.top_k, shape.experts);
   std::shared_ptr<views::AnalysisResult> analysis;
   bench::timed("analyse (default settings)",
                [&] { analysis = views::analyse(trace, views::CacheSettings{}); });
