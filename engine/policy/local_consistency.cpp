@@ -1,14 +1,8 @@
 #include "engine/policy/local_consistency.h"
 
 #include <algorithm>
-#include <functional>
-#include <memory>
-#include <numeric>
 
 #include "engine/common/error.h"
-#include "engine/policy/access_stream.h"
-#include "engine/policy/policies.h"
-#include "engine/policy/simulator.h"
 
 namespace moescope::policy {
 
@@ -50,6 +44,56 @@ std::vector<int64_t> count_histogram(const RoutingTrace& trace, const std::vecto
   return hist;
 }
 
+// Experts ordered by count, highest first, kept sorted under +1/-1 changes in O(1) (each count's
+// experts form one block; a change swaps the expert to its block's edge), with the sum of the k
+// highest counts.
+class TopCounts {
+ public:
+  TopCounts(int32_t n, int32_t k, int32_t max_count)
+      : order_(size_t(n)),
+        at_(size_t(n)),
+        count_(size_t(n), 0),
+        at_least_(size_t(max_count) + 2, 0),
+        k_(size_t(std::min(n, k))) {
+    for (int32_t e = 0; e < n; ++e) order_[size_t(e)] = at_[size_t(e)] = e;
+    at_least_[0] = n;
+  }
+
+  void increment(int32_t e) {
+    const int32_t c = count_[size_t(e)]++;
+    // e swaps with the first expert of count c; the block of counts > c grows over it.
+    const size_t p = size_t(at_least_[size_t(c) + 1]++);
+    swap_into(e, p);
+    if (p < k_) ++top_sum_;
+  }
+  void decrement(int32_t e) {
+    const int32_t c = count_[size_t(e)]--;
+    // e swaps with the last expert of count c; the block of counts >= c shrinks past it.
+    const size_t p = size_t(--at_least_[size_t(c)]);
+    swap_into(e, p);
+    if (p < k_) --top_sum_;
+  }
+  int64_t top_sum() const { return top_sum_; }
+
+ private:
+  // e to position p, whose expert (of e's old count) takes e's place: the order stays sorted.
+  void swap_into(int32_t e, size_t p) {
+    const int32_t other = order_[p];
+    const size_t from = size_t(at_[size_t(e)]);
+    order_[p] = e;
+    order_[from] = other;
+    at_[size_t(e)] = int32_t(p);
+    at_[size_t(other)] = int32_t(from);
+  }
+
+  std::vector<int32_t> order_;     // experts by count, highest first
+  std::vector<int32_t> at_;        // [n] position of each expert in order_
+  std::vector<int32_t> count_;     // [n]
+  std::vector<int32_t> at_least_;  // [c] experts with count >= c (they fill order_[0, that))
+  size_t k_;
+  int64_t top_sum_ = 0;
+};
+
 struct BestF1 {
   double f1 = 0;
   int32_t threshold = 0;
@@ -73,10 +117,6 @@ BestF1 best_f1(const std::vector<int64_t>& hist, int32_t m) {
     if (f1 > best.f1) best = {f1, int32_t(j)};
   }
   return best;
-}
-
-double hit_rate_or_nan(const CacheCounters& c) {
-  return c.accesses ? c.hit_rate() : SrpScore::kNaN;
 }
 
 }  // namespace
@@ -129,12 +169,17 @@ WindowCoverage best_k_window_coverage(const RoutingTrace& trace, int32_t m, Phas
       out.per_layer.push_back(SrpScore::kNaN);
       continue;
     }
-    const int32_t k = trace.shape.top_k[size_t(l)];
-    std::vector<int32_t> count(size_t(trace.shape.n_experts[size_t(l)]), 0), scratch;
+    // The best k experts' share of each segment, from counts kept sorted as the segment slides
+    // (the entering token is added before the leaving one leaves: counts reach m + 1).
+    TopCounts counts(trace.shape.n_experts[size_t(l)], trace.shape.top_k[size_t(l)], m + 1);
     int64_t activations = 0;
     auto slide = [&](int64_t t, int32_t delta) {
       for (ExpertId e : trace.experts(TokenPos(int32_t(t)), LayerId(l))) {
-        count[e.value] += delta;
+        if (delta > 0) {
+          counts.increment(e.value);
+        } else {
+          counts.decrement(e.value);
+        }
         activations += delta;
       }
     };
@@ -144,12 +189,7 @@ WindowCoverage best_k_window_coverage(const RoutingTrace& trace, int32_t m, Phas
       slide(tokens[i], +1);
       if (i >= size_t(m)) slide(tokens[i - size_t(m)], -1);
       if (i + 1 < size_t(m)) continue;
-      scratch = count;
-      const size_t top = std::min(scratch.size(), size_t(k));
-      std::nth_element(scratch.begin(), scratch.begin() + ptrdiff_t(top) - 1, scratch.end(),
-                       std::greater<>());
-      const int64_t covered =
-          std::accumulate(scratch.begin(), scratch.begin() + ptrdiff_t(top), int64_t{0});
+      const int64_t covered = counts.top_sum();
       sum += activations > 0 ? double(covered) / double(activations) : 1.0;
       ++windows;
     }
@@ -163,46 +203,13 @@ WindowCoverage best_k_window_coverage(const RoutingTrace& trace, int32_t m, Phas
 
 SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m,
                                 const std::vector<int32_t>& slots, PhaseFilter filter) {
-  if (slots.size() != size_t(trace.n_layers()))
-    fail("SCH needs the slots of all {} MoE layers, got {}", trace.n_layers(), slots.size());
-  uint64_t total_slots = 0;
-  for (int32_t c : slots) {
-    if (c < 0) fail("SCH needs a non-negative capacity, not {}", c);
-    total_slots += uint64_t(c);
-  }
-  auto stream = std::make_shared<const AccessStream>(AccessStream::build(trace, {1}));
-  auto counted = [&](const CacheReport& r, int32_t l) {
-    CacheCounters c;
-    for (Phase p : {Phase::kPrefill, Phase::kDecode})
-      if (phase_selected(filter, p)) c += r.layer[int(p)][size_t(l)];
-    return c;
-  };
-  SchScore out;
-  out.m = m;
-  {
-    CacheSimulator sim(trace.shape, CacheCapacity::per_layer(slots), make_sch(stream, m));
-    const CacheReport& r = replay(trace, *stream, sim);
-    CacheCounters all;
-    for (int32_t l = 0; l < trace.n_layers(); ++l) {
-      const CacheCounters c = counted(r, l);
-      out.per_layer.push_back(hit_rate_or_nan(c));
-      all += c;
-    }
-    out.per_layer_caches = hit_rate_or_nan(all);
-  }
-  CacheSimulator sim(trace.shape, CacheCapacity::global_slots(total_slots), make_sch(stream, m));
-  const CacheReport& r = replay(trace, *stream, sim);
-  CacheCounters all;
-  for (int32_t l = 0; l < trace.n_layers(); ++l) all += counted(r, l);
-  out.model = hit_rate_or_nan(all);
-  return out;
+  return segment_cache_hit_rates(trace, m, {slots}, filter).front();
 }
 
 SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m, int32_t slots_per_layer,
                                 PhaseFilter filter) {
-  return segment_cache_hit_rate(trace, m, std::vector<int32_t>(size_t(trace.n_layers()),
-                                                               slots_per_layer),
-                                filter);
+  return segment_cache_hit_rate(
+      trace, m, std::vector<int32_t>(size_t(trace.n_layers()), slots_per_layer), filter);
 }
 
 }  // namespace moescope::policy

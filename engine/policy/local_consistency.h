@@ -67,5 +67,11 @@ SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m,
                                 PhaseFilter filter = PhaseFilter::kAll);
 SchScore segment_cache_hit_rate(const RoutingTrace& trace, int32_t m, int32_t slots_per_layer,
                                 PhaseFilter filter = PhaseFilter::kAll);
+// Several caches in one pass over the trace (engine/policy/segment_cache.cpp): one SchScore per
+// entry of `slots` (each the slots of every layer), as segment_cache_hit_rate would give. Memory
+// O(experts); time O(accesses x caches x log slots).
+std::vector<SchScore> segment_cache_hit_rates(const RoutingTrace& trace, int32_t m,
+                                              const std::vector<std::vector<int32_t>>& slots,
+                                              PhaseFilter filter = PhaseFilter::kAll);
 
 }  // namespace moescope::policy

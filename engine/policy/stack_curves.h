@@ -9,6 +9,12 @@
 // was resident when the step began: LRU distances are taken against the recency order at the
 // step's start, and the OPT stack inserts the accessed key below the leading run of keys the step
 // has yet to access instead of at the top.
+//
+// Scale: every partition (each layer's and the global one) is walked in the same single pass over
+// the stream, with memory O(experts) per partition; OPT adds one next-use position per access
+// (4 bytes while the stream has fewer than 2^31 accesses). Time is O(accesses x log experts) for
+// LRU and, for OPT, proportional to the stack depth scanned (a vectorised scan of a contiguous
+// array of priorities); see docs/suitability.md, "Big traces".
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -37,17 +43,5 @@ struct CurveSet {
 
 CurveSet lru_curves(const AccessStream& stream, const MoeShape& shape);
 CurveSet opt_curves(const AccessStream& stream, const MoeShape& shape);
-
-// One partition's access sequence: keys in [0, n_keys), and per access its phase and its step
-// (a step's accesses are contiguous and distinct).
-struct PartitionAccesses {
-  std::vector<int32_t> keys;
-  std::vector<uint8_t> phase;
-  std::vector<int64_t> step;
-};
-
-// The building blocks, on one partition.
-HitCurve lru_curve(const PartitionAccesses& a, int32_t n_keys);
-HitCurve opt_curve(const PartitionAccesses& a, int32_t n_keys);
 
 }  // namespace moescope::policy

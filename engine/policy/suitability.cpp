@@ -4,12 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 
 #include "engine/common/error.h"
 #include "engine/policy/access_stream.h"
-#include "engine/policy/capacity.h"
-#include "engine/policy/policies.h"
 #include "engine/policy/simulator.h"
 #include "engine/policy/stack_curves.h"
 
@@ -122,8 +119,8 @@ void explain(Suitability& s, const MoeShape& shape) {
   for (size_t i = 0; i < s.windows.size(); ++i)
     srp += fmt::format("{}SRP({}) = {:.3f}", i ? ", " : "", s.windows[i], s.srp[i].model);
   s.reasons.push_back(fmt::format(
-      "local routing consistency (model level): {} (floor 2k/(n+k) = {:.3f}, one fixed set 1)",
-      srp, s.uniform_srp));
+      "local routing consistency (model level): {} (floor 2k/(n+k) = {:.3f}, one fixed set 1)", srp,
+      s.uniform_srp));
   for (const CapacityPoint& c : s.capacities) {
     s.reasons.push_back(fmt::format(
         "{} = {} slots per layer: LRU {}, SCH({}) {}, OPT {}; one pool of {}: LRU {}, SCH({}) {}, "
@@ -262,9 +259,13 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
   s.uniform_srp = srp_floor(shape);
 
   // Hit rates, tokens one by one (the stream a decode-only run would see).
-  const auto stream = std::make_shared<const AccessStream>(AccessStream::build(trace, {1}));
-  const CurveSet lru = lru_curves(*stream, shape);
-  const CurveSet opt = opt_curves(*stream, shape);
+  CurveSet lru, opt;
+  {
+    const AccessStream stream = AccessStream::build(trace, {1});
+    lru = lru_curves(stream, shape);
+    opt = opt_curves(stream, shape);
+  }
+  std::vector<std::vector<int32_t>> slots;  // [capacity][layer]
   for (int32_t multiple : {1, 2}) {
     CapacityPoint p;
     p.multiple = multiple;
@@ -276,9 +277,13 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
     p.opt = curve_rate(opt, p.slots, options.filter);
     p.lru_global = global_rate(lru, p.total_slots, options.filter);
     p.opt_global = global_rate(opt, p.total_slots, options.filter);
-    for (int32_t m : s.windows)
-      p.sch.push_back(segment_cache_hit_rate(trace, m, p.slots, options.filter));
+    slots.push_back(p.slots);
     s.capacities.push_back(std::move(p));
+  }
+  // SCH at both capacities in one pass over the trace per window.
+  for (int32_t m : s.windows) {
+    std::vector<SchScore> sch = segment_cache_hit_rates(trace, m, slots, options.filter);
+    for (size_t c = 0; c < sch.size(); ++c) s.capacities[c].sch.push_back(std::move(sch[c]));
   }
 
   // Break-even.

@@ -1,8 +1,13 @@
 // Routing statistics on synthetic traces whose answers are known in closed form.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
+#include <memory>
+#include <numeric>
 
+#include "engine/policy/policies.h"
 #include "engine/policy/routing_stats.h"
 #include "engine/policy/synthetic_trace.h"
 #include "tests/engine/policy/paper_reference.h"
@@ -155,6 +160,115 @@ TEST(RoutingStats, SrpAndSchEqualTheBruteForceReferenceOnZipfTraces) {
         EXPECT_NEAR(h.model, testing::reference_sch(trace, m, {3 * slots}, true), 1e-15)
             << m << " " << slots;
       }
+    }
+  }
+}
+
+// The SCH-window(m) policy run by the general cache simulator (how segment_cache_hit_rate was
+// computed before its one-pass simulator): hits and accesses of the selected phases, per layer
+// with per-layer caches, and with one global pool of total_slots.
+struct SimulatedSch {
+  std::vector<CacheCounters> per_layer;
+  CacheCounters global;
+};
+SimulatedSch simulate_sch(const RoutingTrace& t, int32_t m, const std::vector<int32_t>& slots,
+                          PhaseFilter filter) {
+  auto stream = std::make_shared<const AccessStream>(AccessStream::build(t, {1}));
+  auto counted = [&](const CacheReport& r, int32_t l) {
+    CacheCounters c;
+    for (Phase p : {Phase::kPrefill, Phase::kDecode})
+      if (phase_selected(filter, p)) c += r.layer[int(p)][size_t(l)];
+    return c;
+  };
+  SimulatedSch out;
+  CacheSimulator layers(t.shape, CacheCapacity::per_layer(slots), make_sch(stream, m));
+  const CacheReport& r = replay(t, *stream, layers);
+  const int64_t total = std::accumulate(slots.begin(), slots.end(), int64_t{0});
+  CacheSimulator pool(t.shape, CacheCapacity::global_slots(uint64_t(total)), make_sch(stream, m));
+  const CacheReport& g = replay(t, *stream, pool);
+  for (int32_t l = 0; l < t.n_layers(); ++l) {
+    out.per_layer.push_back(counted(r, l));
+    out.global += counted(g, l);
+  }
+  return out;
+}
+
+double rate(const CacheCounters& c) {
+  return c.accesses ? double(c.hits) / double(c.accesses) : std::nan("");
+}
+
+void expect_same_rate(double fast, double simulated, const std::string& what) {
+  if (std::isnan(simulated)) {
+    EXPECT_TRUE(std::isnan(fast)) << what;
+  } else {
+    EXPECT_DOUBLE_EQ(fast, simulated) << what;
+  }
+}
+
+TEST(RoutingStats, OnePassSchEqualsTheSimulatedSchPolicy) {
+  using K = SyntheticSpec::Kind;
+  const std::vector<std::vector<int32_t>> configs = {
+      {3, 3, 3, 3}, {6, 6, 6, 6}, {0, 1, 3, 12}, {5, 2, 7, 4}};
+  uint64_t seed = 20;
+  for (K kind : {K::kUniform, K::kZipf, K::kBursty}) {
+    const RoutingTrace t = synthetic_trace({.kind = kind,
+                                            .n_layers = 4,
+                                            .n_experts = 12,
+                                            .top_k = 3,
+                                            .n_tokens = 500,
+                                            .n_prefill = 30,
+                                            .seed = ++seed,
+                                            .burst_len = 10,
+                                            .affinity = 0.5});
+    for (int32_t m : {1, 3, 16, 64}) {
+      for (PhaseFilter f : {PhaseFilter::kAll, PhaseFilter::kPrefill, PhaseFilter::kDecode}) {
+        const std::vector<SchScore> fast = segment_cache_hit_rates(t, m, configs, f);
+        ASSERT_EQ(fast.size(), configs.size());
+        for (size_t c = 0; c < configs.size(); ++c) {
+          const std::string what = "m " + std::to_string(m) + " config " + std::to_string(c) +
+                                   " filter " + std::to_string(int(f));
+          const SimulatedSch sim = simulate_sch(t, m, configs[c], f);
+          CacheCounters all;
+          for (int32_t l = 0; l < t.n_layers(); ++l) {
+            expect_same_rate(fast[c].per_layer[size_t(l)], rate(sim.per_layer[size_t(l)]),
+                             what + " layer " + std::to_string(l));
+            all += sim.per_layer[size_t(l)];
+          }
+          expect_same_rate(fast[c].per_layer_caches, rate(all), what + " per-layer caches");
+          expect_same_rate(fast[c].model, rate(sim.global), what + " one pool");
+        }
+      }
+    }
+  }
+}
+
+// Best-k window coverage against its definition: every window's counts sorted afresh.
+TEST(RoutingStats, WindowCoverageEqualsSortingEveryWindow) {
+  const RoutingTrace t = synthetic_trace({.kind = SyntheticSpec::Kind::kBursty,
+                                          .n_layers = 2,
+                                          .n_experts = 10,
+                                          .top_k = 3,
+                                          .n_tokens = 400,
+                                          .seed = 3,
+                                          .burst_len = 8});
+  for (int32_t m : {1, 4, 16, 64}) {
+    const WindowCoverage w = best_k_window_coverage(t, m);
+    for (int32_t l = 0; l < 2; ++l) {
+      double sum = 0;
+      int windows = 0;
+      for (int s = 0; s + m <= int(t.n_tokens()); ++s) {
+        std::vector<int64_t> c(10, 0);
+        int64_t all = 0;
+        for (int u = s; u < s + m; ++u)
+          for (ExpertId e : t.experts(TokenPos(u), LayerId(l))) {
+            ++c[size_t(e.value)];
+            ++all;
+          }
+        std::sort(c.begin(), c.end(), std::greater<>());
+        sum += double(c[0] + c[1] + c[2]) / double(all);
+        ++windows;
+      }
+      EXPECT_DOUBLE_EQ(w.per_layer[size_t(l)], sum / windows) << m << " " << l;
     }
   }
 }

@@ -1,11 +1,13 @@
 // One-pass hit-rate curves against direct simulation at every capacity.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <set>
 
 #include "engine/policy/stack_curves.h"
 #include "engine/policy/synthetic_trace.h"
 #include "tests/engine/policy/policy_test_util.h"
+#include "tests/engine/policy/stack_reference.h"
 
 namespace moescope::policy {
 namespace {
@@ -63,6 +65,76 @@ TEST(StackCurves, EqualDirectSimulationAtEveryCapacity) {
                                                     .seed = ++seed,
                                                     .burst_len = 6}),
                                    {4});
+}
+
+// The scalable one-pass curves against the straightforward implementation they replaced
+// (tests/engine/policy/stack_reference.h), at every capacity of every partition and phase, on
+// traces far longer than direct simulation at every capacity can afford.
+void expect_same_as_reference(const RoutingTrace& t, StreamOptions so) {
+  const AccessStream s = AccessStream::build(t, so);
+  const CurveSet lru = lru_curves(s, t.shape), opt = opt_curves(s, t.shape);
+  const CurveSet ref_lru = testing::reference::lru_curves(s, t.shape);
+  const CurveSet ref_opt = testing::reference::opt_curves(s, t.shape);
+  ASSERT_EQ(lru.per_layer.size(), ref_lru.per_layer.size());
+  for (size_t l = 0; l < lru.per_layer.size(); ++l) {
+    for (int p = 0; p < 2; ++p) {
+      EXPECT_EQ(lru.per_layer[l].hits[p], ref_lru.per_layer[l].hits[p]) << "lru l" << l;
+      EXPECT_EQ(opt.per_layer[l].hits[p], ref_opt.per_layer[l].hits[p]) << "opt l" << l;
+    }
+    EXPECT_EQ(lru.per_layer[l].accesses, ref_lru.per_layer[l].accesses);
+    EXPECT_EQ(opt.per_layer[l].accesses, ref_opt.per_layer[l].accesses);
+  }
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_EQ(lru.global.hits[p], ref_lru.global.hits[p]) << "lru global";
+    EXPECT_EQ(opt.global.hits[p], ref_opt.global.hits[p]) << "opt global";
+  }
+  EXPECT_EQ(opt.global.accesses, ref_opt.global.accesses);
+}
+
+TEST(StackCurves, EqualTheReferenceOnLongRandomAndBurstyTraces) {
+  using K = SyntheticSpec::Kind;
+  uint64_t seed = 90;
+  for (K kind : {K::kUniform, K::kZipf, K::kBursty})
+    for (StreamOptions so : {StreamOptions{1}, StreamOptions{0}, StreamOptions{7}})
+      expect_same_as_reference(synthetic_trace({.kind = kind,
+                                                .n_layers = 4,
+                                                .n_experts = 24,
+                                                .top_k = 4,
+                                                .n_tokens = 3000,
+                                                .n_prefill = 40,
+                                                .seed = ++seed,
+                                                .burst_len = 12,
+                                                .affinity = 0.4}),
+                               so);
+}
+
+// Layers of different sizes and top-k (the global key index is not a multiple of one size), and
+// steps with a single expert, where the pinned run is empty.
+TEST(StackCurves, EqualTheReferenceOnUnevenLayers) {
+  MoeShape shape;
+  shape.n_experts = {5, 17, 3, 9};
+  shape.top_k = {2, 4, 1, 3};
+  shape.expert_bytes = {1, 1, 1, 1};
+  shape.model_layer = {0, 1, 2, 3};
+  shape.validate();
+  std::mt19937 rng(5);
+  RoutingTraceBuilder b(shape, false);
+  for (int t = 0; t < 2500; ++t) {
+    b.begin_token(t < 30 ? Phase::kPrefill : Phase::kDecode);
+    for (int32_t l = 0; l < shape.n_layers(); ++l) {
+      std::vector<ExpertId> e;
+      // Bursts: every 50 tokens the layer favours a different few experts.
+      while (int32_t(e.size()) < shape.top_k[size_t(l)]) {
+        const int32_t n = shape.n_experts[size_t(l)];
+        const int32_t x = rng() % 4 ? int32_t((t / 50 + rng() % 3) % n) : int32_t(rng() % n);
+        if (std::find(e.begin(), e.end(), ExpertId(x)) == e.end()) e.push_back(ExpertId(x));
+      }
+      b.add_layer(e, std::vector<float>(e.size(), 1.0f));
+    }
+  }
+  const RoutingTrace t = b.finish();
+  expect_same_as_reference(t, {1});
+  expect_same_as_reference(t, {0});
 }
 
 TEST(StackCurves, CurvesAreMonotoneAndOptDominatesLru) {
