@@ -10,7 +10,9 @@ first checks this forward against llama.cpp's own logits for the reference model
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -117,11 +119,41 @@ def self_test(shared, name):
     return diff < 1e-3 and same_routing
 
 
+def engine_parity(moescope, path, n_tokens, seed=7):
+    """MoEScope's engine (`moescope eval --dump-logits`) vs this forward on the same file, on BOS +
+    n_tokens - 1 random token ids (the function, not the text, is compared; a long sequence checks
+    the RoPE positions too). Returns max |dlogit| and the logit standard deviation."""
+    r = gguf.Reader(path)
+    a = r.kv["general.architecture"]
+    rng = np.random.default_rng(seed)
+    tokens = [int(r.kv["tokenizer.ggml.bos_token_id"])] + [
+        int(t) for t in rng.integers(259, r.kv[a + ".vocab_size"], n_tokens - 1)]
+    want, _ = forward(path, tokens)
+    with tempfile.TemporaryDirectory() as tmp:
+        ids = os.path.join(tmp, "tokens.txt")
+        with open(ids, "w") as f:
+            f.write(" ".join(map(str, tokens)))
+        out = os.path.join(tmp, "logits.f32")
+        subprocess.run([moescope, "eval", "--model", path, "--tokens", ids, "--dump-logits", out,
+                        "--threads", "2"], check=True, stdout=subprocess.DEVNULL)
+        got = np.fromfile(out, dtype="<f4").reshape(len(tokens), -1)
+    return float(np.abs(got - want).max()), float(want.std())
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--self-test", action="store_true")
     ap.add_argument("--shared", default="/work/shared")
+    ap.add_argument("--engine", metavar="MOESCOPE", help="compare this moescope binary's logits "
+                    "on --model with this forward")
+    ap.add_argument("--model", help="GGUF file for --engine")
+    ap.add_argument("--tokens", type=int, default=300, help="sequence length for --engine")
     args = ap.parse_args()
+    if args.engine:
+        diff, std = engine_parity(args.engine, args.model, args.tokens)
+        print("engine vs numpy forward on %s, %d tokens: max |dlogit| %.2e (logit std %.2f)"
+              % (args.model, args.tokens, diff, std))
+        sys.exit(0 if diff < 1e-3 * max(1.0, std) else 1)
     if args.self_test:
         ok = [self_test(args.shared, name) for name in ("llama-moe-f32", "qwen2moe-f32")]
         sys.exit(0 if all(ok) else 1)

@@ -138,7 +138,6 @@ class Batches:
 
 def eval_windows(valid, ctx, per_source=24):
     """Fixed, evenly spaced validation windows per source (same every evaluation)."""
-    per_source = max(2, per_source * 256 // ctx)  # the same ~6k tokens per source at any ctx
     out = {}
     for name, arr in sorted(valid.items()):
         n = min(per_source, (len(arr) - 1) // ctx)
@@ -240,9 +239,11 @@ def train(run_dir, data, cfg, rows, peak_lr, init, sp):
     log("config %s: %s rows=%d lr=%.1e balance=%.3g; params %.2fM total, %.2fM active/token"
         % (ARGS.config, json.dumps(cfg.dict()), rows, peak_lr, ARGS.balance, total / 1e6,
            active / 1e6))
-    windows = eval_windows(data["valid"], cfg.ctx)
-    # v1's validation windows (256 tokens) too, so the two models' losses compare directly.
-    windows_256 = eval_windows(data["valid"], 256) if cfg.ctx > 256 else None
+    # On long windows the evaluation is kept short (one window per source; on the shared 2 cores
+    # evaluations come out of the training budget), plus 8 of v1's 256-token windows per source
+    # so the two models' losses compare directly.
+    windows = eval_windows(data["valid"], cfg.ctx, 24 if cfg.ctx <= 256 else 1)
+    windows_256 = eval_windows(data["valid"], 256, 8) if cfg.ctx > 256 else None
 
     def progress():
         if steps_target:
