@@ -56,8 +56,8 @@ def parse_args():
     ap.add_argument("--balance", type=float, default=0.003,
                     help="load-balancing loss weight (weak on purpose: hot and cold experts)")
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    ap.add_argument("--out", default=None, help="Q8_0 GGUF path (default: resources/models/"
-                    "moescope-default-q8_0.gguf for --config default, work/ otherwise)")
+    ap.add_argument("--out", default=None, help="Q8_0 GGUF path (default: work/runs/CONFIG/"
+                    "model-q8_0.gguf; pass resources/models/moescope-default-q8_0.gguf to ship it)")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
     ap.add_argument("--eval-minutes", type=float, default=12.0)
     ap.add_argument("--log-steps", type=int, default=5, help="log the training loss every N steps")
@@ -343,8 +343,8 @@ def verify_export(model, f32_path, q8_path, data):
 
 def finalize(run_dir, model, state, sp, data):
     f32_path = os.path.join(run_dir, "model-f32.gguf")
-    q8_path = ARGS.out or (os.path.join(REPO, "resources", "models", "moescope-default-q8_0.gguf")
-                           if ARGS.config == "default" else os.path.join(run_dir, "model-q8_0.gguf"))
+    # The shipped file is replaced only on request (--out), after the model card's measurements.
+    q8_path = ARGS.out or os.path.join(run_dir, "model-q8_0.gguf")
     meta = {"training_steps": state["step"], "training_tokens": state["tokens"],
             "training_minutes": "%.1f" % (state["elapsed"] / 60), "config": ARGS.config,
             "initialisation": CONFIGS[ARGS.config][3]}
