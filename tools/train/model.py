@@ -1,12 +1,19 @@
-"""Decoder-only MoE transformer in the llama/Mixtral layout, written so that llama.cpp's `llama`
-graph computes the same function:
+"""Decoder-only MoE transformer written so that llama.cpp's graph for the exported architecture
+computes the same function. Two layouts (Config.arch):
 
-  x = embd[tok]; per layer: h = x + Wo·Attn(RoPE_NORM(Wq·rms(x)), RoPE_NORM(Wk·rms(x)), Wv·rms(x))
-                            x = h + MoE(rms(h)); logits = Wout·rms(x)
-  MoE: p = softmax(Wr·x) over all experts; top-k; weights renormalised over the k;
-       sum_k w_k · W2[e] (silu(W1[e]·x) * (W3[e]·x)), summed in top-k order.
+  llama (Mixtral layout, the v1 default model):
+    x = embd[tok]; per layer: h = x + Wo·Attn(RoPE(Wq·rms(x)), RoPE(Wk·rms(x)), Wv·rms(x))
+                              x = h + MoE(rms(h)); logits = Wout·rms(x)
+    MoE: p = softmax(Wr·x) over all experts; top-k; weights renormalised over the k;
+         sum_k w_k · W2[e] (silu(W1[e]·x) * (W3[e]·x)), summed in top-k order.
+  qwen2moe (the v2 default model): as llama, plus
+    - Q/K/V projections with biases;
+    - top-k weights NOT renormalised (w_k = p_k, llama.cpp's qwen2moe passes norm_w = false);
+    - a shared expert added to every token: sigmoid(w_sh·x) · W2s (silu(W1s·x) * (W3s·x)).
 
-RoPE rotates adjacent pairs (x[2i], x[2i+1]) - ggml's NORM mode - so Q/K rows are exported as is.
+RoPE here always rotates adjacent pairs (x[2i], x[2i+1]) - ggml's NORM mode, which `llama` uses.
+qwen2moe uses NEOX mode (pairs (x[i], x[i + hd/2])) with the same frequencies; export.py permutes
+the Q/K rows of each head (even rows first, then odd rows), which turns one into the other exactly.
 Parameter shapes equal the GGUF tensors reversed (ggml ne0 = the last torch dim).
 """
 
@@ -31,6 +38,12 @@ class Config:
     ctx: int = 256
     rope_base: float = 10000.0
     rms_eps: float = 1e-5
+    arch: str = "llama"  # "llama" (Mixtral layout) or "qwen2moe" (shared expert, QKV biases)
+    d_shared: int = 0  # qwen2moe shared-expert SwiGLU hidden size
+
+    @property
+    def qwen2moe(self):
+        return self.arch == "qwen2moe"
 
     @property
     def head_dim(self):
@@ -70,9 +83,10 @@ class Attention(nn.Module):
         super().__init__()
         self.cfg = cfg
         hd = cfg.head_dim
-        self.wq = nn.Linear(cfg.d_model, cfg.n_head * hd, bias=False)
-        self.wk = nn.Linear(cfg.d_model, cfg.n_head_kv * hd, bias=False)
-        self.wv = nn.Linear(cfg.d_model, cfg.n_head_kv * hd, bias=False)
+        bias = cfg.qwen2moe  # qwen2's attention has Q/K/V biases
+        self.wq = nn.Linear(cfg.d_model, cfg.n_head * hd, bias=bias)
+        self.wk = nn.Linear(cfg.d_model, cfg.n_head_kv * hd, bias=bias)
+        self.wv = nn.Linear(cfg.d_model, cfg.n_head_kv * hd, bias=bias)
         self.wo = nn.Linear(cfg.n_head * hd, cfg.d_model, bias=False)
 
     def forward(self, x, cos, sin, mask):
@@ -85,7 +99,9 @@ class Attention(nn.Module):
         group = c.n_head // c.n_head_kv  # query head h reads kv head h // group
         k = k.repeat_interleave(group, dim=1)
         v = v.repeat_interleave(group, dim=1)
-        scores = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(hd)) + mask[:T, :T]
+        # In place where autograd allows: at T = 2048 each [B][H][T][T] copy costs ~100 MB/layer.
+        scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(-1, -2)
+        scores += mask[:T, :T]
         out = scores.softmax(-1) @ v  # [B][H][T][hd]
         return self.wo(out.transpose(1, 2).reshape(B, T, c.n_head * hd))
 
@@ -99,13 +115,21 @@ class MoE(nn.Module):
         self.w_gate = nn.Parameter(torch.empty(X, Fh, E))  # ffn_gate_exps {E, F, X}
         self.w_up = nn.Parameter(torch.empty(X, Fh, E))  # ffn_up_exps {E, F, X}
         self.w_down = nn.Parameter(torch.empty(X, E, Fh))  # ffn_down_exps {F, E, X}
+        if cfg.qwen2moe:
+            S = cfg.d_shared
+            self.sh_gate_inp = nn.Parameter(torch.empty(E))  # ffn_gate_inp_shexp {E}
+            self.sh_gate = nn.Parameter(torch.empty(S, E))  # ffn_gate_shexp {E, S}
+            self.sh_up = nn.Parameter(torch.empty(S, E))  # ffn_up_shexp {E, S}
+            self.sh_down = nn.Parameter(torch.empty(E, S))  # ffn_down_shexp {S, E}
 
     def forward(self, x):
-        """x [N][E] -> (y [N][E], aux stats). Routing as llama.cpp: softmax, top-k, renormalise."""
+        """x [N][E] -> (y [N][E], aux stats). Routing as llama.cpp: softmax, top-k, renormalise
+        (llama) or not (qwen2moe)."""
         k = self.cfg.n_expert_used
         probs = self.router(x).softmax(-1)  # [N][X]
         top_w, top_i = probs.topk(k, dim=-1)  # [N][k], best first
-        top_w = top_w / top_w.sum(-1, keepdim=True)
+        if not self.cfg.qwen2moe:
+            top_w = top_w / top_w.sum(-1, keepdim=True)
         flat_e = top_i.reshape(-1)  # [N*k]
         order = flat_e.argsort()
         counts = torch.bincount(flat_e, minlength=self.cfg.n_expert)
@@ -121,6 +145,9 @@ class MoE(nn.Module):
             h = F.silu(xe @ self.w_gate[e].t()) * (xe @ self.w_up[e].t())  # [n][F]
             y.index_add_(0, idx, (h @ self.w_down[e].t()) * weight_of[start:start + n, None])
             start += n
+        if self.cfg.qwen2moe:
+            shared = (F.silu(x @ self.sh_gate.t()) * (x @ self.sh_up.t())) @ self.sh_down.t()
+            y = y + torch.sigmoid(x @ self.sh_gate_inp)[:, None] * shared
         return y, probs, counts
 
 
@@ -158,9 +185,11 @@ class Transformer(nn.Module):
         std = 0.02
         resid_std = std / math.sqrt(2 * self.cfg.n_layer)
         for name, p in self.named_parameters():
-            if p.dim() == 1:
+            if name.endswith(".bias") or name.endswith("sh_gate_inp"):
+                nn.init.zeros_(p)  # shared-expert gate starts at sigmoid(0) = 1/2
+            elif p.dim() == 1:
                 nn.init.ones_(p)
-            elif name.endswith("wo.weight") or name.endswith("w_down"):
+            elif name.endswith("wo.weight") or name.endswith("w_down") or name.endswith("sh_down"):
                 nn.init.normal_(p, 0.0, resid_std)
             else:
                 nn.init.normal_(p, 0.0, std)
@@ -189,8 +218,9 @@ def param_counts(cfg):
     E, X, Fh, hd = cfg.d_model, cfg.n_expert, cfg.d_expert, cfg.head_dim
     attn = E * hd * (2 * cfg.n_head + 2 * cfg.n_head_kv)
     expert = 3 * E * Fh
-    per_layer_total = attn + X * expert + E * X + 2 * E
-    per_layer_active = attn + cfg.n_expert_used * expert + E * X
+    shared = 3 * E * cfg.d_shared + E if cfg.qwen2moe else 0
+    per_layer_total = attn + X * expert + shared + E * X + 2 * E
+    per_layer_active = attn + cfg.n_expert_used * expert + shared + E * X
     total = cfg.n_layer * per_layer_total + 2 * cfg.vocab * E + E
     active = cfg.n_layer * per_layer_active + cfg.vocab * E
     return total, active

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Trains MoEScope's default model: corpus -> tokenizer -> MoE transformer -> GGUF (F32 + Q8_0).
 
-  /usr/bin/python3 tools/train/train.py --minutes 85            # full run (resumable: --resume)
+  /usr/bin/python3 tools/train/train.py --minutes 55            # v2 default (resumable: --resume)
+  /usr/bin/python3 tools/train/train.py --config v1 --minutes 85  # stage 1: the v1 model
   /usr/bin/python3 tools/train/train.py --config smoke --minutes 4
 
 Each stage is skipped when its output exists in tools/train/work/. See README.md.
@@ -14,13 +15,25 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
-# name -> (model config, batch rows, peak learning rate)
+# name -> (model config, batch rows, peak learning rate, initialisation)
+# "v1" is the first default model (trained from scratch, shipped until v2); "default" (v2) starts
+# from v1's file by upcycling (upcycle.py) and trains on 2048-token windows.
 CONFIGS = {
-    "smoke": (dict(d_model=128, n_layer=6, n_head=4, n_head_kv=2, n_expert=16, n_expert_used=2,
-                   d_expert=64, ctx=128), 16, 3e-3),
-    "default": (dict(d_model=192, n_layer=6, n_head=4, n_head_kv=2, n_expert=16, n_expert_used=2,
-                     d_expert=192, ctx=256), 16, 2.5e-3),
+    "smoke": (dict(arch="qwen2moe", d_model=64, n_layer=2, n_head=4, n_head_kv=2, n_expert=8,
+                   n_expert_used=4, d_expert=32, d_shared=64, ctx=128), 16, 3e-3, "scratch"),
+    "v1": (dict(d_model=192, n_layer=6, n_head=4, n_head_kv=2, n_expert=16, n_expert_used=2,
+                d_expert=192, ctx=256), 16, 2.5e-3, "scratch"),
+    "default": (dict(arch="qwen2moe", d_model=192, n_layer=8, n_head=4, n_head_kv=2, n_expert=32,
+                     n_expert_used=4, d_expert=96, d_shared=192, ctx=2048), 4, 5e-4, "upcycle-v1"),
+    "upcycle-smoke": (dict(arch="qwen2moe", d_model=192, n_layer=8, n_head=4, n_head_kv=2,
+                           n_expert=32, n_expert_used=4, d_expert=96, d_shared=192, ctx=256), 2,
+                      5e-4, "upcycle-v1"),
 }
+# The v1 model's file, from git history (stage 1's output; upcycle-v1 configs start from it).
+V1_COMMIT = "86e10785b91d8d94b8645437aae25fc29f91f095"
+V1_PATH = "resources/models/moescope-default-q8_0.gguf"
+V1_SHA256 = "84f071e660c52cd8722f5883990f27392ded3e1e6d39800cfdfc24449d93c889"
+MAX_Q8_0_BYTES = 48 * 1024 * 1024
 
 # Sampling weight of each source in a batch (the raw sizes are dominated by Spurgeon; fiction and
 # the small satire/jargon sources are up-weighted so every domain is learned).
@@ -31,7 +44,7 @@ SOURCE_WEIGHTS = {"austen": 0.24, "web": 0.17, "tdavid": 0.30, "mhcc": 0.12, "ja
 def parse_args():
     ap = argparse.ArgumentParser(description="Train MoEScope's default MoE model.")
     ap.add_argument("--config", default="default", choices=sorted(CONFIGS))
-    ap.add_argument("--minutes", type=float, default=85.0, help="wall-clock training budget")
+    ap.add_argument("--minutes", type=float, default=55.0, help="wall-clock training budget")
     ap.add_argument("--steps", type=int, default=0,
                     help="train exactly this many steps (schedule by step, not by time)")
     ap.add_argument("--threads", type=int, default=2)
@@ -43,10 +56,11 @@ def parse_args():
     ap.add_argument("--balance", type=float, default=0.003,
                     help="load-balancing loss weight (weak on purpose: hot and cold experts)")
     ap.add_argument("--work", default=os.path.join(HERE, "work"))
-    ap.add_argument("--out", default=None, help="Q8_0 GGUF path (default: resources/models/"
-                    "moescope-default-q8_0.gguf for --config default, work/ otherwise)")
+    ap.add_argument("--out", default=None, help="Q8_0 GGUF path (default: work/runs/CONFIG/"
+                    "model-q8_0.gguf; pass resources/models/moescope-default-q8_0.gguf to ship it)")
     ap.add_argument("--checkpoint-minutes", type=float, default=5.0)
-    ap.add_argument("--eval-minutes", type=float, default=5.0)
+    ap.add_argument("--eval-minutes", type=float, default=12.0)
+    ap.add_argument("--log-steps", type=int, default=5, help="log the training loss every N steps")
     return ap.parse_args()
 
 
@@ -57,8 +71,10 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
 os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -69,6 +85,7 @@ import check  # noqa: E402
 import corpus  # noqa: E402
 import export  # noqa: E402
 import tokenizer  # noqa: E402
+import upcycle  # noqa: E402
 from model import Config, Transformer, balance_loss, param_counts  # noqa: E402
 
 torch.set_num_threads(ARGS.threads)
@@ -163,10 +180,39 @@ def save_checkpoint(path, model, opt, batches, state):
     os.replace(tmp, path)
 
 
-def train(run_dir, data, cfg, rows, peak_lr):
+def v1_file(work):
+    """Stage 1's output, the v1 default model, extracted from git history and checked."""
+    path = os.path.join(work, "stage1", "moescope-v1-q8_0.gguf")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        blob = subprocess.run(["git", "-C", REPO, "show", "%s:%s" % (V1_COMMIT, V1_PATH)],
+                              check=True, capture_output=True).stdout
+        with open(path + ".tmp", "wb") as f:
+            f.write(blob)
+        os.replace(path + ".tmp", path)
+    with open(path, "rb") as f:
+        if hashlib.sha256(f.read()).hexdigest() != V1_SHA256:
+            raise SystemExit("error: %s is not the v1 model (sha256 differs)" % path)
+    return path
+
+
+def initialise(model, init, data, sp, rows):
+    """Random init (done by Transformer) or upcycling from the v1 model's file."""
+    if init == "scratch":
+        return
+    v1 = upcycle.read_v1(v1_file(ARGS.work), sp)
+    sample = Batches(data["train"], 8, v1.cfg.ctx, ARGS.seed + 1).next()[0]
+    scales = upcycle.upcycle(model, v1, sample)
+    log("upcycled from v1: expert down-projection scale per layer %s"
+        % " ".join("%.2f" % s for s in scales))
+
+
+def train(run_dir, data, cfg, rows, peak_lr, init, sp):
     ckpt = os.path.join(run_dir, "checkpoint.pt")
     torch.manual_seed(ARGS.seed)
     model = Transformer(cfg)
+    if not os.path.exists(ckpt):
+        initialise(model, init, data, sp, rows)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
@@ -193,7 +239,11 @@ def train(run_dir, data, cfg, rows, peak_lr):
     log("config %s: %s rows=%d lr=%.1e balance=%.3g; params %.2fM total, %.2fM active/token"
         % (ARGS.config, json.dumps(cfg.dict()), rows, peak_lr, ARGS.balance, total / 1e6,
            active / 1e6))
-    windows = eval_windows(data["valid"], cfg.ctx)
+    # On long windows the evaluation is kept short (one window per source; on the shared 2 cores
+    # evaluations come out of the training budget), plus 8 of v1's 256-token windows per source
+    # so the two models' losses compare directly.
+    windows = eval_windows(data["valid"], cfg.ctx, 24 if cfg.ctx <= 256 else 1)
+    windows_256 = eval_windows(data["valid"], 256, 8) if cfg.ctx > 256 else None
 
     def progress():
         if steps_target:
@@ -203,15 +253,23 @@ def train(run_dir, data, cfg, rows, peak_lr):
     def run_eval():
         losses, loads = evaluate(model, windows)
         mean = sum(losses.values()) / len(losses)
+        extra = {}
+        if windows_256 is not None:
+            losses_256, _ = evaluate(model, windows_256)
+            extra = {"valid_256": losses_256,
+                     "valid_256_mean": sum(losses_256.values()) / len(losses_256)}
         ratio = (loads.max(1).values.float() / loads.min(1).values.clamp(min=1).float()).tolist()
         idle = (loads == 0).sum(1).tolist()
         state["evals"].append({"step": state["step"], "minutes": state["elapsed"] / 60,
                                "valid": losses, "valid_mean": mean, "load_max_min": ratio,
-                               "idle_experts": idle})
-        log("eval step %d: valid loss %.3f (%s); expert load max/min per layer %s; idle experts "
+                               "idle_experts": idle, **extra})
+        log("eval step %d: valid loss %.3f (%s)%s; expert load max/min per layer %s; idle experts "
             "%s" % (state["step"], mean, " ".join("%s %.2f" % kv for kv in sorted(losses.items())),
+                    " (at ctx 256: %.3f)" % extra["valid_256_mean"] if extra else "",
                     " ".join("%.1f" % r for r in ratio), idle))
 
+    if state["step"] == 0:
+        run_eval()  # the start of the loss curve (for an upcycled model: what it inherited)
     model.train()
     t_last = time.time()
     last_ckpt = last_eval = state["elapsed"]
@@ -236,7 +294,7 @@ def train(run_dir, data, cfg, rows, peak_lr):
         state["tokens"] += x.numel()
         window_tokens += x.numel()
         window_time += dt
-        if state["step"] % 20 == 0:
+        if state["step"] % ARGS.log_steps == 0:
             log("step %d  %.1f%%  loss %.3f  balance %.3f  lr %.2e  %.0f tok/s  %.1f min" % (
                 state["step"], 100 * progress(), ce.item(), aux.item(), lr,
                 window_tokens / window_time, state["elapsed"] / 60))
@@ -285,10 +343,11 @@ def verify_export(model, f32_path, q8_path, data):
 
 def finalize(run_dir, model, state, sp, data):
     f32_path = os.path.join(run_dir, "model-f32.gguf")
-    q8_path = ARGS.out or (os.path.join(REPO, "resources", "models", "moescope-default-q8_0.gguf")
-                           if ARGS.config == "default" else os.path.join(run_dir, "model-q8_0.gguf"))
+    # The shipped file is replaced only on request (--out), after the model card's measurements.
+    q8_path = ARGS.out or os.path.join(run_dir, "model-q8_0.gguf")
     meta = {"training_steps": state["step"], "training_tokens": state["tokens"],
-            "training_minutes": "%.1f" % (state["elapsed"] / 60), "config": ARGS.config}
+            "training_minutes": "%.1f" % (state["elapsed"] / 60), "config": ARGS.config,
+            "initialisation": CONFIGS[ARGS.config][3]}
     export.write(model, sp, f32_path, quantize=False, meta=meta)
     os.makedirs(os.path.dirname(os.path.abspath(q8_path)), exist_ok=True)
     export.write(model, sp, q8_path + ".tmp", quantize=True, meta=meta)
@@ -306,8 +365,8 @@ def finalize(run_dir, model, state, sp, data):
                "threads": ARGS.threads, "seed": ARGS.seed}
     with open(os.path.join(run_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    if os.path.getsize(q8_path) > 32 * 1024 * 1024:
-        raise SystemExit("error: %s is larger than 32 MB" % q8_path)
+    if os.path.getsize(q8_path) > MAX_Q8_0_BYTES:
+        raise SystemExit("error: %s is larger than 48 MiB" % q8_path)
 
 
 @torch.no_grad()
@@ -323,7 +382,7 @@ def generate(model, sp, prompt, n):
 def main():
     os.makedirs(ARGS.work, exist_ok=True)
     sp, data = prepare_data(ARGS.work, ARGS.vocab)
-    params, rows, peak_lr = CONFIGS[ARGS.config]
+    params, rows, peak_lr, init = CONFIGS[ARGS.config]
     cfg = Config(vocab=ARGS.vocab, **params)
     run_dir = os.path.join(ARGS.work, "runs", ARGS.config)
     os.makedirs(run_dir, exist_ok=True)
@@ -333,7 +392,7 @@ def main():
         model.load_state_dict(saved["model"])
         state = saved["state"]
     else:
-        model, state = train(run_dir, data, cfg, rows, peak_lr)
+        model, state = train(run_dir, data, cfg, rows, peak_lr, init, sp)
     finalize(run_dir, model, state, sp, data)
     log("finished")
 
