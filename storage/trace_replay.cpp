@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
+#include "engine/policy/access_step.h"
 #include "engine/policy/policy_factory.h"
 #include "engine/policy/prefetcher.h"
 #include "engine/policy/simulator.h"
@@ -16,9 +17,8 @@ policy::AccessStream recorded_access_stream(const policy::RoutingTrace& trace,
                                             std::span<const int32_t> forward_calls) {
   policy::AccessStream s;
   const int64_t n = trace.n_tokens();
-  const int32_t L = trace.n_layers();
   s.accesses.reserve(trace.selected.size());
-  std::vector<uint8_t> seen;
+  policy::StepBuilder builder;
   size_t next_call = 0;
   int64_t t = 0;
   while (t < n) {
@@ -33,21 +33,7 @@ policy::AccessStream recorded_access_stream(const policy::RoutingTrace& trace,
         break;
       }
     }
-    for (int32_t l = 0; l < L; ++l) {
-      policy::AccessStep step{TokenPos(int32_t(t)),   int32_t(end - t), LayerId(l),
-                              trace.phase[size_t(t)], s.size(),         0};
-      seen.assign(size_t(trace.shape.n_experts[size_t(l)]), 0);
-      for (int64_t u = t; u < end; ++u) {
-        for (ExpertId e : trace.experts(TokenPos(int32_t(u)), LayerId(l))) {
-          if (!seen[size_t(e.value)]) {
-            seen[size_t(e.value)] = 1;
-            s.accesses.push_back({LayerId(l), e});
-          }
-        }
-      }
-      step.end = s.size();
-      s.steps.push_back(step);
-    }
+    s.append_chunk(trace, t, end, builder);
     t = end;
   }
   return s;

@@ -502,27 +502,15 @@ void TraceSink::simulate(Run& r, SimPolicy& p, const Staged& s) {
   }
   const int32_t L = r.n_layers, K = rec.k_max;
   std::vector<policy::TokenLayerRouting> routing(size_t(rec.n_tokens));
-  std::vector<ExpertId> experts;
-  std::vector<uint8_t> used;
   std::vector<CacheEvent> events;
   for (int32_t l = 0; l < L; ++l) {
-    // The step as the access stream spells it: the call's distinct experts in first-use order.
-    used.assign(size_t(r.shape.n_experts[l]), 0);
-    experts.clear();
     for (int32_t t = 0; t < rec.n_tokens; ++t) {
       const size_t at = (size_t(t) * L + l) * K;
-      const int n = rec.count[size_t(t) * L + l];
-      routing[t] = {{rec.experts.data() + at, size_t(n)}, {rec.weights.data() + at, size_t(n)}, {}};
-      for (int i = 0; i < n; ++i) {
-        const ExpertId e = rec.experts[at + i];
-        if (!used[e.value]) {
-          used[e.value] = 1;
-          experts.push_back(e);
-        }
-      }
+      const size_t n = rec.count[size_t(t) * L + l];
+      routing[size_t(t)] = {{rec.experts.data() + at, n}, {rec.weights.data() + at, n}, {}};
     }
-    const policy::StepInput in{
-        TokenPos(rec.first_pos), rec.n_tokens, LayerId(l), rec.phase, experts, routing, -1};
+    const policy::StepInput& in = step_builder_.make_step(
+        TokenPos(rec.first_pos), LayerId(l), rec.phase, routing, r.shape.n_experts[size_t(l)]);
     if (p.tap) p.tap->begin_step(*p.sim, in);
     p.sim->step(in);
     if (p.tap) p.tap->end_step(*p.sim, events);  // modelled: no wall time of their own
@@ -680,7 +668,7 @@ void TraceSink::add_policy(PolicyMsg& m) {
     p.future = std::move(m.future);
     if (m.events) {
       p.tap = std::make_unique<CacheEventTap>(p.sim->shape());
-      p.sim->set_listener(p.tap.get());
+      p.sim->set_listener(&p.tap->listener());
     }
   }
 }

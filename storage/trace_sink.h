@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/policy/access_step.h"
 #include "storage/batch_insert.h"
 #include "storage/cache_event_tap.h"
 #include "storage/routing_blob.h"
@@ -123,6 +124,7 @@ class TraceSink {
   RoutingBlobs blobs_;                      // one token's routing row, reused
   std::vector<std::byte> blob_a_, blob_b_;  // layer timings, compute times
   DecodedRouting decoded_;
+  policy::StepBuilder step_builder_;  // the simulated policies' steps
 };
 
 }  // namespace moescope::storage::detail

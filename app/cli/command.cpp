@@ -29,6 +29,8 @@ const std::vector<Command>& commands() {
       {"import", "Import SGLang, vLLM or llama.cpp routing into a trace", run_import},
       {"placement", "Expert-parallel placement on a trace: contiguous vs EPLB vs affinity",
        run_placement},
+      {"policies", "List the cache policies and prefetchers, or their tables (--markdown)",
+       run_policies},
   };
   return all;
 }

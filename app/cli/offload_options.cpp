@@ -15,6 +15,7 @@
 #include "engine/model/routing_trace_recorder.h"
 #include "engine/policy/policy_factory.h"
 #include "engine/policy/prefetcher.h"
+#include "engine/policy/registry.h"
 #include "engine/policy/stack_curves.h"
 
 namespace moescope::cli {
@@ -108,6 +109,20 @@ std::vector<int32_t> shown_capacities(int32_t n) {
   va_end(again);
 }
 
+constexpr policy::EntryKind kPolicy = policy::EntryKind::kPolicy;
+constexpr policy::EntryKind kPrefetcher = policy::EntryKind::kPrefetcher;
+
+// The registry's names the CLI accepts here: without an earlier trace to fit on, and either the
+// oracles (evaluated after the run) or the rest (that can drive it).
+std::string cli_names(policy::EntryKind kind, bool oracles) {
+  std::string out;
+  for (const policy::RegistryEntry* e : policy::registry_entries(kind)) {
+    if (e->needs == policy::Needs::kHistory || e->oracle() != oracles) continue;
+    out += (out.empty() ? "" : ", ") + std::string(e->name);
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_offload_options(QCommandLineParser& parser) {
@@ -116,17 +131,24 @@ void add_offload_options(QCommandLineParser& parser) {
        "Offload routed experts: fast memory for them, e.g. 256MiB, or a share of them, e.g. 10%.",
        "BYTES"},
       {"expert-slots", "Offload routed experts: room for N experts in total.", "N"},
-      {"policy", "Cache policy driving the real cache (default lru; docs/policies-cli.md).", "P"},
-      {"prefetch", "Prefetcher: none, same-prev, affinity, freq, next-gate (default none).", "P"},
+      {"policy",
+       QString::fromStdString("Cache policy driving the real cache: " + cli_names(kPolicy, false) +
+                              " (default lru; `moescope policies`)."),
+       "P"},
+      {"prefetch",
+       QString::fromStdString("Prefetcher: " + cli_names(kPrefetcher, false) +
+                              " (default none; `moescope policies`)."),
+       "P"},
       {"link", "Emulated link: none, pcie4x16, pcie3x16, nvme, sata-ssd, ufs31, emmc.", "L"},
       {"link-bandwidth", "Override the link's bandwidth, e.g. 3GB/s.", "BW"},
       {"link-latency", "Override the link's per-load latency, e.g. 80us.", "T"},
       {"allocator", "Per-layer split of the budget: uniform, shallow-first.", "A"},
       {"expert-pack", "Load experts from a pack written by `moescope pack`.", "FILE"},
       {"compare",
-       "Policies to run as shadows on the same stream and budget; oracles (belady-bypass, "
-       "opt, sch, stationary) are evaluated after the run. POLICY@PREFETCH sets a "
-       "shadow's prefetcher.",
+       QString::fromStdString("Policies to run as shadows on the same stream and budget; "
+                              "oracles (" + cli_names(kPolicy, true) +
+                              ") are evaluated after the run. POLICY@PREFETCH sets a "
+                              "shadow's prefetcher."),
        "LIST"},
       {"adaptive-topk",
        "LOSSY: drop a token's last expert while its renormalised weight is below "

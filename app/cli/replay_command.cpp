@@ -243,13 +243,13 @@ struct GridRequest {
   std::string prefetcher = "none";
 };
 
-int replay_grid(OpenedTrace& trace, GridRequest request) {
-  storage::TraceReader& reader = *trace.reader;
-  const std::vector<storage::PolicyDescription> recorded = reader.policies(trace.run);
-  const storage::PolicyDescription* primary = nullptr;
-  for (const storage::PolicyDescription& d : recorded) {
-    if (d.primary) primary = &d;
-  }
+// The policies and capacities a grid replays: as asked, else the run's recorded policies (lru if
+// none) at the budget it was recorded with (a quarter of the experts if none); --sweep: every
+// capacity per layer.
+void complete_grid_request(GridRequest& request,
+                           const std::vector<storage::PolicyDescription>& recorded,
+                           const storage::PolicyDescription* primary,
+                           const policy::MoeShape& shape) {
   if (request.policies.empty()) {
     for (const storage::PolicyDescription& d : recorded) {
       if (std::find(request.policies.begin(), request.policies.end(), d.spec) ==
@@ -258,7 +258,6 @@ int replay_grid(OpenedTrace& trace, GridRequest request) {
     }
     if (request.policies.empty()) request.policies.push_back("lru");
   }
-  const policy::MoeShape shape = reader.shape(trace.run);
   if (request.sweep) {
     const int32_t max_experts = *std::max_element(shape.n_experts.begin(), shape.n_experts.end());
     for (int32_t c = 1; c <= max_experts; ++c)
@@ -272,20 +271,16 @@ int replay_grid(OpenedTrace& trace, GridRequest request) {
       request.capacities.push_back({"25%", 0.25, 0, 0});
     }
   }
+}
 
-  // Modelled time as the recording's live cache had it: its link and measured layer compute.
-  policy::TimingModel timing;
-  storage::ComputeSource compute = storage::ComputeSource::kLayerTimings;
-  if (primary != nullptr) {
-    timing = primary->timing;
-    if (primary->measured_compute) compute = storage::ComputeSource::kCache;
-  }
-  std::vector<policy::PolicySpec> specs;
-  for (const std::string& p : request.policies) specs.push_back(policy::parse_policy_spec(p));
-  const policy::RoutingTrace routing =
-      storage::routing_for_replay(reader, trace.run, compute, specs);
-  auto stream = std::make_shared<const policy::AccessStream>(
-      storage::recorded_access_stream(routing, reader.forward_calls(trace.run)));
+// Every policy at every capacity: simulated, or for LRU and OPT without a prefetcher in a sweep,
+// read off the one-pass hit-rate curves.
+std::vector<GridRow> replay_rows(const GridRequest& request,
+                                 const std::vector<policy::PolicySpec>& specs,
+                                 const policy::MoeShape& shape,
+                                 const policy::RoutingTrace& routing,
+                                 const std::shared_ptr<const policy::AccessStream>& stream,
+                                 const policy::TimingModel& timing, bool quiet) {
   auto curve_kind = [&](const policy::PolicySpec& s) {
     return request.sweep && request.prefetcher == "none" && s.pool == policy::PoolKind::kPerLayer &&
            (s.kind == "lru" || s.kind == "opt");
@@ -293,8 +288,7 @@ int replay_grid(OpenedTrace& trace, GridRequest request) {
   int64_t work = 0;
   for (const policy::PolicySpec& s : specs)
     work += curve_kind(s) ? 1 : int64_t(request.capacities.size());
-  Progress progress("replaying", work, trace.quiet);
-
+  Progress progress("replaying", work, quiet);
   std::vector<GridRow> rows;
   for (const policy::PolicySpec& spec : specs) {
     if (curve_kind(spec)) {
@@ -329,35 +323,41 @@ int replay_grid(OpenedTrace& trace, GridRequest request) {
     }
   }
   progress.finish();
+  return rows;
+}
 
-  if (trace.json) {
-    QJsonArray out_rows;
-    for (const GridRow& r : rows) {
-      const policy::CacheCounters total = r.report.total();
-      QJsonObject row{{"policy", QString::fromStdString(r.policy)},
-                      {"prefetcher", QString::fromStdString(r.prefetcher)},
-                      {"capacity", QString::fromStdString(r.capacity)},
-                      {"slots", qint64(r.slots)},
-                      {"method", QString::fromStdString(r.method)},
-                      {"hit_rate_decode", r.report.phase[1].hit_rate()},
-                      {"hit_rate", total.hit_rate()},
-                      {"accesses", qint64(total.accesses)},
-                      {"hits", qint64(total.hits)},
-                      {"misses", qint64(total.misses)},
-                      {"bytes_loaded", qint64(total.bytes_loaded)},
-                      {"prefill", cache_counters_json(r.report.phase[0])},
-                      {"decode", cache_counters_json(r.report.phase[1])}};
-      row["stall_ns"] = r.has_stall ? QJsonValue(qint64(total.stall_ns)) : QJsonValue();
-      out_rows.append(row);
-    }
-    const QJsonObject out{{"trace", QString::fromStdString(reader.path().string())},
-                          {"run", qint64(trace.run)},
-                          {"link", QString::fromStdString(timing.link.name)},
-                          {"rows", out_rows}};
-    std::printf("%s", QJsonDocument(out).toJson().constData());
-    return kSuccess;
+void print_grid_json(const std::vector<GridRow>& rows, const storage::TraceReader& reader,
+                     int64_t run, const policy::TimingModel& timing) {
+  QJsonArray out_rows;
+  for (const GridRow& r : rows) {
+    const policy::CacheCounters total = r.report.total();
+    QJsonObject row{{"policy", QString::fromStdString(r.policy)},
+                    {"prefetcher", QString::fromStdString(r.prefetcher)},
+                    {"capacity", QString::fromStdString(r.capacity)},
+                    {"slots", qint64(r.slots)},
+                    {"method", QString::fromStdString(r.method)},
+                    {"hit_rate_decode", r.report.phase[1].hit_rate()},
+                    {"hit_rate", total.hit_rate()},
+                    {"accesses", qint64(total.accesses)},
+                    {"hits", qint64(total.hits)},
+                    {"misses", qint64(total.misses)},
+                    {"bytes_loaded", qint64(total.bytes_loaded)},
+                    {"prefill", cache_counters_json(r.report.phase[0])},
+                    {"decode", cache_counters_json(r.report.phase[1])}};
+    row["stall_ns"] = r.has_stall ? QJsonValue(qint64(total.stall_ns)) : QJsonValue();
+    out_rows.append(row);
   }
-  std::printf("run %lld of %s, link %s%s\n", static_cast<long long>(trace.run),
+  const QJsonObject out{{"trace", QString::fromStdString(reader.path().string())},
+                        {"run", qint64(run)},
+                        {"link", QString::fromStdString(timing.link.name)},
+                        {"rows", out_rows}};
+  std::printf("%s", QJsonDocument(out).toJson().constData());
+}
+
+void print_grid_table(const std::vector<GridRow>& rows, const storage::TraceReader& reader,
+                      int64_t run, const policy::TimingModel& timing,
+                      storage::ComputeSource compute) {
+  std::printf("run %lld of %s, link %s%s\n", static_cast<long long>(run),
               reader.path().string().c_str(), timing.link.name.c_str(),
               compute == storage::ComputeSource::kCache ? ", measured layer compute" : "");
   std::printf(
@@ -379,6 +379,37 @@ int replay_grid(OpenedTrace& trace, GridRequest request) {
         "lru and opt rows come from one-pass hit-rate curves (exact hits, no modelled "
         "time)\n");
   }
+}
+
+int replay_grid(OpenedTrace& trace, GridRequest request) {
+  storage::TraceReader& reader = *trace.reader;
+  const std::vector<storage::PolicyDescription> recorded = reader.policies(trace.run);
+  const storage::PolicyDescription* primary = nullptr;
+  for (const storage::PolicyDescription& d : recorded) {
+    if (d.primary) primary = &d;
+  }
+  const policy::MoeShape shape = reader.shape(trace.run);
+  complete_grid_request(request, recorded, primary, shape);
+
+  // Modelled time as the recording's live cache had it: its link and measured layer compute.
+  policy::TimingModel timing;
+  storage::ComputeSource compute = storage::ComputeSource::kLayerTimings;
+  if (primary != nullptr) {
+    timing = primary->timing;
+    if (primary->measured_compute) compute = storage::ComputeSource::kCache;
+  }
+  std::vector<policy::PolicySpec> specs;
+  for (const std::string& p : request.policies) specs.push_back(policy::parse_policy_spec(p));
+  const policy::RoutingTrace routing =
+      storage::routing_for_replay(reader, trace.run, compute, specs);
+  auto stream = std::make_shared<const policy::AccessStream>(
+      storage::recorded_access_stream(routing, reader.forward_calls(trace.run)));
+  const std::vector<GridRow> rows =
+      replay_rows(request, specs, shape, routing, stream, timing, trace.quiet);
+  if (trace.json)
+    print_grid_json(rows, reader, trace.run, timing);
+  else
+    print_grid_table(rows, reader, trace.run, timing, compute);
   return kSuccess;
 }
 

@@ -1,9 +1,11 @@
 // The expert store's steps: the MoE block's announcement becomes a step of the access stream;
 // the decision core decides it, then the loader makes the physical state follow.
+#include <algorithm>
 #include <vector>
 
 #include "engine/common/error.h"
 #include "engine/offload/expert_store.h"
+#include "engine/policy/access_step.h"
 
 namespace moescope::offload {
 
@@ -28,9 +30,7 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
   }
   last_hint_layer_ = m;
 
-  std::vector<ExpertId> stream;
   std::vector<policy::TokenLayerRouting> routing;
-  std::vector<uint8_t> used(size_t(layout_.n_expert(m)), 0);
   for (size_t i = 0; i < tokens.size(); ++i) {
     const TokenRouting& t = tokens[i];
     if (t.pos != tokens[0].pos + int32_t(i)) {
@@ -40,27 +40,22 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
       if (e.value < 0 || e.value >= layout_.n_expert(m)) {
         fail("block {} routed a token to expert {}, which does not exist", layer.value, e.value);
       }
-      if (!used[size_t(e.value)]) {
-        used[size_t(e.value)] = 1;
-        stream.push_back(e);
-      }
     }
     routing.push_back({t.experts, t.weights, t.probs});
   }
-  bool same = stream.size() == experts.size();
-  for (ExpertId e : experts) same = same && used[size_t(e.value)];
+  const bool prefill = forward_tokens_ > 1 || tokens.size() > 1;
+  policy::StepBuilder builder;
+  const policy::StepInput& in = builder.make_step(
+      TokenPos(tokens[0].pos), LayerId(m),
+      phase_override_.value_or(prefill ? policy::Phase::kPrefill : policy::Phase::kDecode),
+      routing, layout_.n_expert(m));
+  bool same = in.experts.size() == experts.size();
+  for (ExpertId e : experts) {
+    same = same && std::find(in.experts.begin(), in.experts.end(), e) != in.experts.end();
+  }
   if (!same) {
     fail("the experts block {} asked for differ from the ones its router selected", layer.value);
   }
-
-  policy::StepInput in;
-  in.first_token = TokenPos(tokens[0].pos);
-  in.n_tokens = int32_t(tokens.size());
-  in.layer = LayerId(m);
-  const bool prefill = forward_tokens_ > 1 || tokens.size() > 1;
-  in.phase = phase_override_.value_or(prefill ? policy::Phase::kPrefill : policy::Phase::kDecode);
-  in.experts = stream;
-  in.routing = routing;
 
   std::unique_lock lock(mu_);
   end_previous_step();

@@ -12,6 +12,8 @@
 
 namespace moescope::policy {
 
+class StepBuilder;
+
 struct StreamOptions {
   // Prefill tokens per step: 0 = each contiguous prefill run is one chunk, 1 = token by token.
   int32_t prefill_chunk = 0;
@@ -33,6 +35,10 @@ struct AccessStream {
   int64_t size() const { return static_cast<int64_t>(accesses.size()); }
 
   static AccessStream build(const RoutingTrace& trace, StreamOptions options = {});
+  // Appends the steps of tokens [first, end) — one chunk, all of one phase — at every layer, as
+  // `builder` makes them (access_step.h). build() is made of it; so is a stream that follows a
+  // recording's forward calls (storage/trace_replay).
+  void append_chunk(const RoutingTrace& trace, int64_t first, int64_t end, StepBuilder& builder);
 };
 
 }  // namespace moescope::policy

@@ -1,65 +1,17 @@
 #include "engine/policy/policy_factory.h"
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <utility>
 
 #include "engine/common/error.h"
 #include "engine/policy/policies.h"
+#include "engine/policy/registry.h"
 
 namespace moescope::policy {
 
 namespace {
-
-enum Forms : uint8_t { kLayer = 1, kGlobal = 2, kBoth = 3 };
-enum Needs : uint8_t { kNothing, kFuture, kHistory };
-
-struct Entry {
-  std::string_view name;
-  Forms forms;  // per-layer (bare name) and/or global (NAME-global) forms
-  Needs needs;
-  bool has_param;  // one optional parameter, with this default
-  double param;
-  std::string_view help;
-};
-
-// clang-format off
-constexpr std::array<Entry, 16> kPolicies{{
-    {"on-demand",    kLayer,  kNothing, false, 0,    "nothing cached: load, use, drop"},
-    {"lru",          kBoth,   kNothing, false, 0,    "least recently used"},
-    {"fifo",         kBoth,   kNothing, false, 0,    "first in, first out"},
-    {"lfu",          kBoth,   kNothing, true,  1.0,  "lfu[:gamma] least frequently used, aging"},
-    {"random",       kBoth,   kNothing, true,  0,    "random[:seed] uniform random victim"},
-    {"arc",          kBoth,   kNothing, false, 0,    "adaptive replacement cache"},
-    {"mrs",          kBoth,   kNothing, true,  0.75, "mrs[:alpha] HybriMoE router-score cache"},
-    {"least-stale",  kGlobal, kNothing, false, 0,    "evict layers that already ran first"},
-    {"lookahead",    kGlobal, kNothing, true,  3,    "lookahead[:w] LRU sparing the next w layers"},
-    {"static-freq",  kBoth,   kHistory, false, 0,    "pin the most routed experts of a trace"},
-    {"static-front", kGlobal, kNothing, false, 0,    "pin whole layers from the first"},
-    {"static-back",  kGlobal, kNothing, false, 0,    "pin whole layers from the last"},
-    {"belady-bypass", kBoth,  kFuture,  false, 0,    "oracle: farthest next use, may not admit (old name: belady)"},
-    {"opt",          kBoth,   kFuture,  false, 0,    "oracle: demand-paging MIN, always admits"},
-    {"sch",          kBoth,   kFuture,  true,  16,   "sch[:m] oracle: fewest uses in m tokens"},
-    {"stationary",   kBoth,   kFuture,  false, 0,    "oracle: pin the most used of the whole run"},
-}};
-// clang-format on
-
-// Names of earlier MoEScope versions, read from old traces and accepted on the command line:
-// "belady" was the bypassing oracle, now "belady-bypass" so that it is never confused with
-// demand-paging MIN ("opt", the suitability analysis' bound).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kOldNames{{
-    {"belady", "belady-bypass"},
-}};
-
-const Entry* find(std::string_view name) {
-  for (const auto& [old_name, new_name] : kOldNames)
-    if (name == old_name) name = new_name;
-  for (const Entry& e : kPolicies)
-    if (e.name == name) return &e;
-  return nullptr;
-}
 
 double parse_number(std::string_view text, std::string_view spec) {
   double v = 0;
@@ -67,12 +19,6 @@ double parse_number(std::string_view text, std::string_view spec) {
   if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v))
     fail("policy '{}': '{}' is not a number", spec, text);
   return v;
-}
-
-std::string names() {
-  std::string s;
-  for (const Entry& e : kPolicies) s += (s.empty() ? "" : ", ") + std::string(e.name);
-  return s;
 }
 
 }  // namespace
@@ -93,19 +39,23 @@ PolicySpec parse_policy_spec(std::string_view text) {
     name.remove_suffix(kSuffix.size());
     global = true;
   }
-  const Entry* e = find(name);
-  if (!e) fail("unknown policy '{}' (known: {}; add -global for one shared pool)", text, names());
-  if (global && !(e->forms & kGlobal)) fail("policy '{}' has no global form", text);
-  if (!(e->forms & kLayer)) global = true;
-  if (parts.size() > (e->has_param ? 2u : 1u))
-    fail("policy '{}' takes at most {} parameter", text, e->has_param ? 1 : 0);
+  const RegistryEntry* e = find_entry(EntryKind::kPolicy, name);
+  if (!e) {
+    fail("unknown policy '{}' (known: {}; add -global for one shared pool)", text,
+         registry_names(EntryKind::kPolicy));
+  }
+  const bool has_param = !e->params.empty();
+  if (global && !(e->forms & kGlobalForm)) fail("policy '{}' has no global form", text);
+  if (!(e->forms & kPerLayerForm)) global = true;
+  if (parts.size() > (has_param ? 2u : 1u))
+    fail("policy '{}' takes at most {} parameter", text, has_param ? 1 : 0);
   spec.kind = std::string(e->name);
   spec.pool = global ? PoolKind::kGlobal : PoolKind::kPerLayer;
-  spec.oracle = e->needs == kFuture;
-  spec.needs_history = e->needs == kHistory;
-  if (e->has_param)
-    spec.params.push_back(parts.size() > 1 ? parse_number(parts[1], text) : e->param);
-  spec.text = spec.kind + (global && (e->forms & kLayer) ? "-global" : "");
+  spec.oracle = e->needs == Needs::kFuture;
+  spec.needs_history = e->needs == Needs::kHistory;
+  if (has_param)
+    spec.params.push_back(parts.size() > 1 ? parse_number(parts[1], text) : e->param_default);
+  spec.text = spec.kind + (global && (e->forms & kPerLayerForm) ? "-global" : "");
   for (double p : spec.params) spec.text += fmt::format(":{}", p);
   return spec;
 }
@@ -145,17 +95,6 @@ std::unique_ptr<CachePolicy> make_policy(const PolicySpec& spec, const PolicyInp
   }
   if (k == "stationary") return make_stationary(in.future);
   fail("unknown policy '{}'", spec.text);
-}
-
-std::vector<std::string> policy_help() {
-  std::vector<std::string> lines;
-  auto line = [&](const Entry& e) {
-    const char* forms =
-        e.forms == kBoth ? " (also -global)" : (e.forms == kGlobal ? " (global)" : "");
-    lines.push_back(fmt::format("{:<14}{}{}", e.name, e.help, forms));
-  };
-  for (const Entry& e : kPolicies) line(e);
-  return lines;
 }
 
 }  // namespace moescope::policy

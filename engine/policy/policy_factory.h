@@ -1,7 +1,8 @@
 #pragma once
 // Policies by name, as the CLI and the GUI spell them (docs/policies-cli.md): "lru", "lru-global",
 // "lfu:0.95", "random:42", "sch:16", "belady-bypass", ... A "-global" suffix runs the policy over one
-// pool shared by all layers instead of one partition per layer.
+// pool shared by all layers instead of one partition per layer. The names, their parameters and
+// what each needs are the registry's (registry.h).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,8 +32,5 @@ struct PolicyInputs {
   const RoutingTrace* history = nullptr;       // for static-freq
 };
 std::unique_ptr<CachePolicy> make_policy(const PolicySpec& spec, const PolicyInputs& inputs);
-
-// One line per policy: spelling and meaning (for --help).
-std::vector<std::string> policy_help();
 
 }  // namespace moescope::policy

@@ -6,6 +6,7 @@
 #include "engine/common/error.h"
 #include "engine/policy/prefetch_util.h"
 #include "engine/policy/prefetcher.h"
+#include "engine/policy/registry.h"
 
 namespace moescope::policy {
 
@@ -177,8 +178,7 @@ std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const Prefetc
     const auto p = parse_ints(spec, parts, {1, 0});
     return std::make_unique<NextGatePrefetcher>(p[0], p[1]);
   }
-  fail("unknown prefetcher '{}' (none, same-prev, affinity, affinity-fit, freq, path, next-gate)",
-       spec);
+  fail("unknown prefetcher '{}' ({})", spec, registry_names(EntryKind::kPrefetcher));
 }
 
 PredictionInputs prediction_inputs(std::string_view spec) {

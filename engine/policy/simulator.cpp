@@ -5,6 +5,7 @@
 
 #include "engine/common/error.h"
 #include "engine/policy/policy_factory.h"
+#include "engine/policy/step_outcomes.h"
 
 namespace moescope::policy {
 
@@ -253,25 +254,7 @@ void CacheSimulator::take_started() {
 
 const CacheReport& replay(const RoutingTrace& trace, const AccessStream& stream,
                           CacheSimulator& sim) {
-  if (!(trace.shape.n_experts == sim.shape().n_experts))
-    fail("the trace's expert layout does not match the simulated cache");
-  std::vector<TokenLayerRouting> routing;
-  std::vector<ExpertId> experts;
-  const int32_t L = trace.n_layers();
-  for (const AccessStep& st : stream.steps) {
-    routing.clear();
-    int64_t compute = trace.compute_ns.empty() ? -1 : 0;
-    for (int32_t u = 0; u < st.n_tokens; ++u) {
-      const TokenPos t(st.first_token.value + u);
-      routing.push_back(trace.routing(t, st.layer));
-      if (compute >= 0) compute += trace.compute_ns[size_t(t.value) * L + st.layer.value];
-    }
-    experts.clear();
-    for (int64_t i = st.begin; i < st.end; ++i)
-      experts.push_back(stream.accesses[size_t(i)].expert);
-    sim.step({st.first_token, st.n_tokens, st.layer, st.phase, experts, routing, compute});
-  }
-  return sim.report();
+  return replay_with_outcomes(trace, stream, sim, {});
 }
 
 CacheReport replay(const RoutingTrace& trace, const ReplaySetup& setup) {

@@ -138,7 +138,8 @@ class CacheSimulator {
   CacheReport report_;
 };
 
-// Feeds a recorded stream through a simulator (compute times from the trace when it has them).
+// Feeds a recorded stream through a simulator (compute times from the trace when it has them);
+// replay_with_outcomes (step_outcomes.h) with what became of each access.
 const CacheReport& replay(const RoutingTrace& trace, const AccessStream& stream,
                           CacheSimulator& sim);
 

@@ -7,9 +7,13 @@
 
 #include "engine/policy/cache_counters.h"
 
+namespace moescope::policy {
+struct PolicyRun;
+}
+
 namespace moescope::views {
 
-struct PolicyRun;
+using PolicyRun = policy::PolicyRun;  // views/session/analysis.h
 
 QColor policy_color(const PolicyRun& run, int index);
 

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/policy/cache_analysis.h"
 #include "engine/policy/moe_shape.h"
 #include "engine/policy/routing_trace.h"
 #include "views/session/run_delta.h"
@@ -23,7 +24,7 @@ namespace moescope::views {
 
 struct AnalysisResult;
 // (token, MoE layer) -> the experts next-gate speculation predicted for it.
-using GatePredictions = std::map<std::pair<int32_t, int32_t>, std::vector<ExpertId>>;
+using GatePredictions = policy::GatePredictions;
 
 class RunData {
  public:

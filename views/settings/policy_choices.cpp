@@ -2,24 +2,29 @@
 
 #include "engine/policy/link_model.h"
 #include "engine/policy/policy_factory.h"
+#include "engine/policy/registry.h"
 
 namespace moescope::views {
+namespace {
+
+// The GUI spellings of the registry's entries of a kind offered so, in registry order.
+QStringList offered(policy::EntryKind kind, policy::Offer offer) {
+  QStringList out;
+  for (const policy::RegistryEntry* e : policy::registry_entries(kind)) {
+    if (e->offer != offer) continue;
+    for (const std::string& spelling : e->gui_list()) out << QString::fromStdString(spelling);
+  }
+  return out;
+}
+
+}  // namespace
 
 QStringList live_policies() {
-  return {"lru", "lru-global",  "lfu",       "lfu-global",   "fifo",        "fifo-global", "random",
-          "arc", "least-stale", "lookahead", "static-front", "static-back", "on-demand"};
+  return offered(policy::EntryKind::kPolicy, policy::Offer::kDrive);
 }
 
 QStringList comparable_policies() {
-  QStringList out = live_policies();
-  out << "mrs"
-      << "belady-bypass"
-      << "belady-bypass-global"
-      << "opt"
-      << "sch"
-      << "sch-global"
-      << "stationary";
-  return out;
+  return live_policies() + offered(policy::EntryKind::kPolicy, policy::Offer::kCompare);
 }
 
 bool is_oracle_policy(const QString& spec) {
@@ -31,15 +36,26 @@ bool is_oracle_policy(const QString& spec) {
 }
 
 QStringList prefetcher_choices() {
-  return {"none", "same-prev", "affinity", "affinity:0:2", "freq", "next-gate", "next-gate:2"};
+  return offered(policy::EntryKind::kPrefetcher, policy::Offer::kDrive);
 }
 
 QStringList fitted_prefetchers() {
-  return {"affinity-fit", "path"};
+  return offered(policy::EntryKind::kPrefetcher, policy::Offer::kDisabled);
 }
 
 QStringList history_policies() {
-  return {"static-freq"};
+  return offered(policy::EntryKind::kPolicy, policy::Offer::kDisabled);
+}
+
+QString registry_summary(const QString& name) {
+  const QString base = name.section(QLatin1Char(':'), 0, 0);
+  for (policy::EntryKind kind : {policy::EntryKind::kPolicy, policy::EntryKind::kPrefetcher}) {
+    QString bare = base;
+    if (kind == policy::EntryKind::kPolicy && bare.endsWith("-global")) bare.chop(7);
+    if (const policy::RegistryEntry* e = policy::find_entry(kind, bare.toStdString()))
+      return QString::fromUtf8(e->summary.data(), qsizetype(e->summary.size()));
+  }
+  return {};
 }
 
 QStringList link_choices() {

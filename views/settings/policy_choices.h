@@ -1,6 +1,7 @@
 #pragma once
 // The policies, prefetchers, links and allocators the settings panel offers, spelled as
-// engine/policy parses them (docs/policies-cli.md).
+// engine/policy parses them (docs/policies-cli.md). Policies and prefetchers come from the
+// registry (engine/policy/registry.h): an entry's GUI spellings, where its Offer says.
 #include <QStringList>
 
 namespace moescope::views {
@@ -17,6 +18,9 @@ QStringList prefetcher_choices();
 QStringList fitted_prefetchers();
 // Live-capable policies that need an earlier trace (static-freq): offered disabled.
 QStringList history_policies();
+// The registry's one-line summary of a policy or prefetcher spelling ("lfu-global:0.9" -> lfu's),
+// or empty for a name it does not know.
+QString registry_summary(const QString& name);
 QStringList link_choices();
 // Allocators that need no earlier trace.
 QStringList allocator_choices();

@@ -122,7 +122,24 @@ void SettingsPanel::build() {
   buildRecordedBox(body);
   layout->addWidget(recorded_box_);
   connect(use_recorded_, &QPushButton::clicked, session_, &SessionController::useRecordedCache);
+  buildGenerationBox(body);
+  layout->addWidget(generation_box_);
+  buildCacheBox(body);
+  layout->addWidget(cache_box_);
+  buildCompareBox(body);
+  layout->addWidget(compare_box_);
+  buildLossyBox(body);
+  layout->addWidget(lossy_box_);
+  buildRecordBox(body);
+  layout->addWidget(record_box_);
+  layout->addStretch(1);
+  install_wheel_guard(this);
 
+  connectEdits();
+  connectRecording();
+}
+
+void SettingsPanel::buildGenerationBox(QWidget* body) {
   generation_box_ = new QGroupBox(body);
   generation_form_ = new QFormLayout(generation_box_);
   max_tokens_ = new QSpinBox(generation_box_);
@@ -151,8 +168,9 @@ void SettingsPanel::build() {
         static_cast<QWidget*>(repeat_penalty_), static_cast<QWidget*>(seed_)}) {
     generation_form_->addRow(QString(), w);
   }
-  layout->addWidget(generation_box_);
+}
 
+void SettingsPanel::buildCacheBox(QWidget* body) {
   cache_box_ = new QGroupBox(body);
   cache_form_ = new QFormLayout(cache_box_);
   offload_ = new QCheckBox(cache_box_);
@@ -183,8 +201,9 @@ void SettingsPanel::build() {
   cache_form_->addRow(QString(), prefetcher_);
   cache_form_->addRow(QString(), link_);
   cache_form_->addRow(QString(), allocator_);
-  layout->addWidget(cache_box_);
+}
 
+void SettingsPanel::buildCompareBox(QWidget* body) {
   compare_box_ = new QGroupBox(body);
   auto* compare_layout = new QVBoxLayout(compare_box_);
   compare_ = new QListWidget(compare_box_);
@@ -209,8 +228,9 @@ void SettingsPanel::build() {
   compare_layout->addWidget(compare_);
   compare_layout->addWidget(bounds_);
   compare_layout->addLayout(sch_row);
-  layout->addWidget(compare_box_);
+}
 
+void SettingsPanel::buildLossyBox(QWidget* body) {
   lossy_box_ = new QGroupBox(body);
   lossy_box_->setObjectName("lossyGating");
   auto* lossy_layout = new QFormLayout(lossy_box_);
@@ -233,8 +253,9 @@ void SettingsPanel::build() {
   lossy_layout->addRow(QString(), adaptive_threshold_);
   lossy_layout->addRow(substitution_);
   lossy_layout->addRow(QString(), substitute_eps_);
-  layout->addWidget(lossy_box_);
+}
 
+void SettingsPanel::buildRecordBox(QWidget* body) {
   record_box_ = new QGroupBox(body);
   auto* record_layout = new QVBoxLayout(record_box_);
   record_ = new QCheckBox(record_box_);
@@ -253,10 +274,10 @@ void SettingsPanel::build() {
   record_layout->addWidget(record_);
   record_layout->addLayout(path_row);
   record_layout->addWidget(record_error_);
-  layout->addWidget(record_box_);
-  layout->addStretch(1);
-  install_wheel_guard(this);
+}
 
+// Every edit goes to the session at once.
+void SettingsPanel::connectEdits() {
   auto changed = [this] { push(); };
   connect(max_tokens_, &QSpinBox::valueChanged, this, changed);
   connect(temperature_, &QDoubleSpinBox::valueChanged, this, changed);
@@ -283,6 +304,10 @@ void SettingsPanel::build() {
   connect(adaptive_threshold_, &QDoubleSpinBox::valueChanged, this, changed);
   connect(substitution_, &QCheckBox::toggled, this, changed);
   connect(substitute_eps_, &QDoubleSpinBox::valueChanged, this, changed);
+}
+
+void SettingsPanel::connectRecording() {
+  auto changed = [this] { push(); };
   // Recording needs a file: refuse the switch without one, and say so where the user looks.
   connect(record_, &QCheckBox::toggled, this, [this](bool on) {
     if (pulling_) return;
@@ -406,9 +431,12 @@ void SettingsPanel::retranslateChoices() {
                   "traces. A live run has no earlier trace to fit on")},
   };
   for (int i = 0; i < prefetcher_->count(); ++i) {
-    prefetcher_->setItemData(i, prefetchers.value(prefetcher_->itemText(i)), Qt::ToolTipRole);
+    // A prefetcher without a text of its own here says the registry's summary.
+    const QString name = prefetcher_->itemText(i);
+    prefetcher_->setItemData(i, prefetchers.value(name, registry_summary(name)), Qt::ToolTipRole);
   }
-  // The engine's rules (engine/policy/policy_factory.cpp), per layer unless said otherwise.
+  // The engine's rules (engine/policy/registry.cpp), per layer unless said otherwise; a policy
+  // without a text here says the registry's summary.
   const QHash<QString, QString> policies = {
       {"lru", tr("Least recently used: evicts the expert whose last use is oldest")},
       {"lfu", tr("Least frequently used: evicts the expert used least often, counts aging")},
@@ -430,12 +458,11 @@ void SettingsPanel::retranslateChoices() {
   for (int i = 0; i < policy_->count(); ++i) {
     const QString name = policy_->itemText(i);
     const QString base = name.endsWith("-global") ? name.chopped(7) : name;
-    if (policies.contains(base)) {
-      policy_->setItemData(i,
-                           name.endsWith("-global")
-                               ? tr("%1. Global: one pool for all layers").arg(policies[base])
-                               : policies[base],
-                           Qt::ToolTipRole);
+    const QString rule = policies.value(base, registry_summary(base));
+    if (!rule.isEmpty()) {
+      policy_->setItemData(
+          i, name.endsWith("-global") ? tr("%1. Global: one pool for all layers").arg(rule) : rule,
+          Qt::ToolTipRole);
     }
     if (history_policies().contains(policy_->itemText(i))) {
       policy_->setItemData(i,

@@ -36,6 +36,13 @@ class SettingsPanel : public QWidget {
  private:
   void build();
   void buildRecordedBox(QWidget* body);
+  void buildGenerationBox(QWidget* body);
+  void buildCacheBox(QWidget* body);
+  void buildCompareBox(QWidget* body);
+  void buildLossyBox(QWidget* body);
+  void buildRecordBox(QWidget* body);
+  void connectEdits();
+  void connectRecording();  // the record switch, its file and its error
   void retranslate();
   void retranslateChoices();
   void pull();  // session -> widgets

@@ -3,6 +3,7 @@
 #include "engine/common/error.h"
 #include "engine/policy/policy_factory.h"
 #include "engine/policy/prefetcher.h"
+#include "engine/policy/registry.h"
 #include "engine/policy/synthetic_trace.h"
 #include "tests/engine/policy/policy_test_util.h"
 
@@ -28,7 +29,7 @@ TEST(PolicyFactory, ParsesSpellingsWithDefaults) {
     EXPECT_THROW(make_policy(parse_policy_spec(bad), {}), Error) << bad;
   EXPECT_THROW(make_policy(parse_policy_spec("belady"), {}), Error);
   EXPECT_THROW(make_policy(parse_policy_spec("static-freq"), {}), Error);
-  EXPECT_GE(policy_help().size(), 16u);
+  EXPECT_EQ(registry_entries(EntryKind::kPolicy).size(), 16u);
 }
 
 TEST(PolicyFactory, EveryPolicyRunsInBothPoolsWhereItHasThem) {
@@ -40,8 +41,8 @@ TEST(PolicyFactory, EveryPolicyRunsInBothPoolsWhereItHasThem) {
                                           .with_probs = true});
   testing::RunOptions o;
   o.history = &t;
-  for (const std::string& line : policy_help()) {
-    const std::string name = line.substr(0, line.find(' '));
+  for (const RegistryEntry* entry : registry_entries(EntryKind::kPolicy)) {
+    const std::string name(entry->name);
     for (const std::string& spec : {name, name + "-global"}) {
       PolicySpec ps;
       try {
