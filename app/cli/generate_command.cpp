@@ -9,8 +9,9 @@
 //
 // `moescope record` is this command with --trace required, and `generate --trace FILE` records
 // too (one code path): a profiling run offloads with a default budget and compares a default set
-// of shadow policies unless told otherwise (offload_options.h), and the run goes into the trace
-// (recording.h).
+// of shadow policies unless told otherwise (offload_options.h). The generation and its recording
+// are the session pipeline's (storage/session/generation_session.h), which the GUI drives too:
+// this file turns flags into a SessionConfig and a request, and prints what comes back.
 #include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -39,9 +40,10 @@
 #include "engine/model/generator.h"
 #include "engine/model/model.h"
 #include "engine/model/routing_trace_recorder.h"
-#include "engine/model/text_stream.h"
 #include "engine/tokenizer/tokenizer.h"
 #include "storage/run_info.h"
+#include "storage/session/generation_session.h"
+#include "storage/session/trace_recording.h"
 
 namespace moescope::cli {
 namespace {
@@ -136,33 +138,28 @@ double per_second(int64_t n, double ms) {
   return ms > 0 ? 1000.0 * double(n) / ms : 0.0;
 }
 
-// The generation's statistics: the trace's run summary (the writer adds its own counts) and part
-// of --json.
-QJsonObject stats_json(const GenerationStats& st, bool stopped_by_user) {
-  return QJsonObject{
-      {"stop_reason", QString::fromStdString(std::string(stop_reason_name(st.stop_reason)))},
-      {"stopped_by_user", stopped_by_user},
-      {"prompt_tokens", st.n_prompt},
-      {"generated_tokens", st.n_generated},
-      {"decoded_tokens", st.n_decoded},
-      {"prefill_ms", st.prefill_ms},
-      {"decode_ms", st.decode_ms},
-      {"prefill_tokens_per_s", st.prefill_tokens_per_second()},
-      {"decode_tokens_per_s", st.decode_tokens_per_second()},
-      {"first_token_ms", st.first_token_ms}};
+// The generation's statistics, part of --json: the keys of the trace's run summary.
+QJsonObject stats_json(const GenerationStats& st) {
+  return QJsonDocument::fromJson(QByteArray::fromStdString(storage::generation_summary_json(st)))
+      .object();
 }
 
-std::string run_summary_json(const GenerationStats& st, bool stopped_by_user) {
-  return QJsonDocument(stats_json(st, stopped_by_user))
-      .toJson(QJsonDocument::Compact)
-      .toStdString();
-}
+// What the command line asks for, checked (apart from the prompt and the model, which are read
+// later: their errors are not usage errors).
+struct GenerateArgs {
+  const char* name = "generate";
+  bool record = false;        // `moescope record`
+  bool recording_on = false;  // --trace given
+  bool json = false, quiet = false, stream = false;
+  bool chat = false, router_logits = false, parse_special = true;
+  std::filesystem::path trace;
+  std::string label, system;
+  ModelOptions model;
+  GenerationOptions options;
+  OffloadRequest offload;
+};
 
-}  // namespace
-
-int run_generation_command(const QStringList& args, bool record) {
-  const char* name = record ? "record" : "generate";
-  QCommandLineParser parser;
+void add_generation_options(QCommandLineParser& parser, bool record) {
   parser.setApplicationDescription(
       record ? "Generate text from a prompt like `generate` and record the run into a trace: "
                "every token's routing, the expert cache's events and the counters of every "
@@ -209,189 +206,213 @@ int run_generation_command(const QStringList& args, bool record) {
   });
   add_offload_options(parser);
   parser.addOptions(special_tokens_options(/*parse_by_default=*/true));  // as llama-cli
-  if (const auto done = parse_command_line(parser, args)) return *done;
-  auto usage = [&](const QString& message) {
-    print_error(QString("%1: %2").arg(name, message));
-    return kUsage;
-  };
+}
+
+// The flags that combine (--trace, --label, --chat, ...). Returns the usage error, if any.
+QString check_flag_combinations(const QCommandLineParser& parser, GenerateArgs& a) {
   if (!parser.positionalArguments().isEmpty())
-    return usage("unexpected argument '" + parser.positionalArguments().first() + "'");
-  const bool recording_on = parser.isSet("trace");
-  if (record && (!recording_on || parser.value("trace").isEmpty()))
-    return usage("--trace: a trace file to record into is required");
-  if (recording_on && parser.value("trace").isEmpty()) return usage("--trace is empty");
+    return "unexpected argument '" + parser.positionalArguments().first() + "'";
+  a.recording_on = parser.isSet("trace");
+  if (a.record && (!a.recording_on || parser.value("trace").isEmpty()))
+    return "--trace: a trace file to record into is required";
+  if (a.recording_on && parser.value("trace").isEmpty()) return "--trace is empty";
   for (const char* flag : {"label", "router-logits"}) {
-    if (parser.isSet(flag) && !recording_on) return usage(QString("--%1 needs --trace").arg(flag));
+    if (parser.isSet(flag) && !a.recording_on) return QString("--%1 needs --trace").arg(flag);
   }
-  if (parser.isSet("system") && !parser.isSet("chat")) return usage("--system needs --chat");
+  if (parser.isSet("system") && !parser.isSet("chat")) return "--system needs --chat";
   bool special_ok = true;
-  const bool parse_special_tokens = parse_special(parser, true, special_ok);
-  if (!special_ok) return usage("give at most one of --parse-special and --no-parse-special");
+  a.parse_special = parse_special(parser, true, special_ok);
+  if (!special_ok) return "give at most one of --parse-special and --no-parse-special";
+  return {};
+}
 
+// The numbers (sampling, length, threads, context, batch, seed). Returns the usage error, if any.
+QString parse_numbers(const QCommandLineParser& parser, GenerateArgs& a) {
   QString error;
-  GenerationOptions options;
-  SamplingParams& sp = options.sampling;
-  int threads = 0;
-  int ctx = 0;
-  const bool numbers_ok = number(parser, "n", -1, 1 << 30, options.max_new_tokens, error) &&
-                          number(parser, "temp", 0.0f, 100.0f, sp.temperature, error) &&
-                          number(parser, "top-k", 0, 1 << 30, sp.top_k, error) &&
-                          number(parser, "top-p", 0.0f, 1.0f, sp.top_p, error) &&
-                          number(parser, "min-p", 0.0f, 1.0f, sp.min_p, error) &&
-                          number(parser, "repeat-penalty", 1e-3f, 1e3f, sp.repeat_penalty, error) &&
-                          number(parser, "repeat-last-n", -1, 1 << 30, sp.repeat_last_n, error) &&
-                          number(parser, "threads", 1, 1024, threads, error) &&
-                          number(parser, "ctx", 1, 1 << 24, ctx, error) &&
-                          number(parser, "batch", 1, 1 << 20, options.n_batch, error) &&
-                          parse_seed(parser, sp.seed, error);
-  if (!numbers_ok) return usage(error);
-  for (const QString& stop : parser.values("stop")) options.stop.push_back(stop.toStdString());
-  OffloadRequest offload_request;
-  try {
-    offload_request = parse_offload_options(parser, recording_on);
-  } catch (const Error& e) {
-    return usage(e.what());
-  }
-  const bool json = parser.isSet("json");
-  const bool quiet = parser.isSet("quiet");
-  const bool stream = !json && !quiet;
-  const std::filesystem::path trace_path =
-      recording_on ? std::filesystem::path(parser.value("trace").toLocal8Bit().toStdString())
-                   : std::filesystem::path();
+  SamplingParams& sp = a.options.sampling;
+  const bool ok = number(parser, "n", -1, 1 << 30, a.options.max_new_tokens, error) &&
+                  number(parser, "temp", 0.0f, 100.0f, sp.temperature, error) &&
+                  number(parser, "top-k", 0, 1 << 30, sp.top_k, error) &&
+                  number(parser, "top-p", 0.0f, 1.0f, sp.top_p, error) &&
+                  number(parser, "min-p", 0.0f, 1.0f, sp.min_p, error) &&
+                  number(parser, "repeat-penalty", 1e-3f, 1e3f, sp.repeat_penalty, error) &&
+                  number(parser, "repeat-last-n", -1, 1 << 30, sp.repeat_last_n, error) &&
+                  number(parser, "threads", 1, 1024, a.model.n_threads, error) &&
+                  number(parser, "ctx", 1, 1 << 24, a.model.n_ctx, error) &&
+                  number(parser, "batch", 1, 1 << 20, a.options.n_batch, error) &&
+                  parse_seed(parser, sp.seed, error);
+  return ok ? QString() : error;
+}
 
+// Every flag into `a`. Returns the usage error, if any.
+QString parse_generate_args(const QCommandLineParser& parser, GenerateArgs& a) {
+  if (QString error = check_flag_combinations(parser, a); !error.isEmpty()) return error;
+  if (QString error = parse_numbers(parser, a); !error.isEmpty()) return error;
+  for (const QString& stop : parser.values("stop")) a.options.stop.push_back(stop.toStdString());
+  try {
+    a.offload = parse_offload_options(parser, a.recording_on);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  a.json = parser.isSet("json");
+  a.quiet = parser.isSet("quiet");
+  a.stream = !a.json && !a.quiet;
+  a.chat = parser.isSet("chat");
+  a.system = parser.value("system").toStdString();
+  a.label = parser.value("label").toStdString();
+  a.router_logits = parser.isSet("router-logits");
+  a.model.precision = parser.isSet("exact") ? MatmulPrecision::Exact : MatmulPrecision::Fast;
+  if (a.recording_on) a.trace = parser.value("trace").toLocal8Bit().toStdString();
+  return {};
+}
+
+// Where and how the run is recorded: the run's description (model, seed, every setting).
+storage::RecordingConfig recording_config(const GenerateArgs& a, const Model& model,
+                                          const std::string& model_path) {
+  storage::RecordingConfig rc;
+  rc.trace = a.trace;
+  // MRS (live or shadow) scores the router probabilities: record them so that replay can feed it
+  // the same input.
+  rc.router_logits = a.router_logits || (a.offload.config && a.offload.config->router_probs);
+  storage::RunInfo& info = rc.info;
+  info.label = a.label;
+  info.model = storage::describe_model(model);
+  info.model.path = std::filesystem::absolute(model_path).string();
+  info.seed = a.options.sampling.seed;
+  const QJsonObject extra{{"command", a.name},
+                          {"default_budget", a.offload.default_budget},
+                          {"router_logits", rc.router_logits},
+                          {"chat", a.chat}};
+  info.settings_json = storage::settings_json(
+      a.model, a.options, a.offload.config ? &*a.offload.config : nullptr,
+      QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
+  return rc;
+}
+
+// The session's configuration: the expert store (budget fitted to the model), the lossy gating,
+// the recording.
+storage::SessionConfig session_config(GenerateArgs& a, const Model& model,
+                                      const std::string& model_path) {
+  a.offload.fit_budget(routed_expert_shape(model));
+  storage::SessionConfig config;
+  config.offload = a.offload.config;
+  config.lossy = a.offload.lossy;
+  if (a.recording_on) config.recording = recording_config(a, model, model_path);
+  return config;
+}
+
+// Streams the text to stdout and moves the progress bar.
+class CliListener final : public storage::SessionListener {
+ public:
+  CliListener(Progress& progress, bool stream) : progress_(progress), stream_(stream) {}
+  void on_token(int64_t, const TokenEvent& event) override {
+    if (event.id >= 0) progress_.update(event.index + 1);
+    if (!stream_) return;
+    std::fwrite(event.text.data(), 1, event.text.size(), stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  Progress& progress_;
+  bool stream_;
+};
+
+void print_json(const GenerateArgs& a, const GenerationResult& result, const OffloadRun* offload,
+                const std::optional<RecordedRun>& recorded) {
+  const GenerationStats& st = result.stats;
+  QJsonObject out = stats_json(st);
+  out["text"] = QString::fromStdString(result.text);
+  out["seed"] = QString::number(a.options.sampling.seed);
+  out["lossy"] = offload != nullptr && offload->lossy();
+  if (offload) out["offload"] = offload->summary_json();
+  if (recorded) {
+    out["run_id"] = qint64(recorded->run);
+    out["trace"] = QString::fromStdString(recorded->path);
+    out["forwarded_tokens"] = recorded->forwarded;
+    out["routing_entries"] = qint64(recorded->routing_entries);
+    out["policies"] = recorded->policies;
+  }
+  std::printf("%s", QJsonDocument(out).toJson().constData());
+}
+
+void print_text(const GenerateArgs& a, const GenerationStats& st, const OffloadRun* offload,
+                const std::optional<RecordedRun>& recorded) {
+  if (a.stream) {
+    std::fputc('\n', stdout);
+    std::fflush(stdout);
+  }
+  print_stats(st, a.options.sampling.seed);
+  if (recorded) {
+    std::fprintf(stderr,
+                 "recorded:  run %lld in %s (complete%s)\n"
+                 "tokens:    %d prefill + %d decode forwarded, %.1f tokens/s prefill, %.1f "
+                 "tokens/s decode\n"
+                 "routing:   %lld entries\n",
+                 static_cast<long long>(recorded->run), recorded->path.c_str(),
+                 st.stop_reason == StopReason::kCancelled ? ", stopped by user" : "", st.n_prompt,
+                 st.n_decoded, per_second(st.n_prompt, st.prefill_ms),
+                 per_second(st.n_decoded, st.decode_ms),
+                 static_cast<long long>(recorded->routing_entries));
+  }
+  if (offload) std::fputs(offload->summary_text().c_str(), stderr);
+}
+
+// Loads the model, runs the session and prints. Throws moescope::Error; `usage_problem` says
+// whether it is the command line's (the prompt flags).
+void run_session(const QCommandLineParser& parser, GenerateArgs& a, bool& usage_problem) {
+  storage::GenerationRequest request;
+  request.prompt = read_prompt(parser, usage_problem);
+  usage_problem = false;
+  request.parse_special = a.parse_special;
+  request.options = a.options;
+  if (a.recording_on) storage::check_trace_destination(a.trace);
+
+  const std::string model_path = model_path_or_default(parser).toStdString();
+  auto model = Model::load(model_path, a.model);
+  auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
+  if (a.chat) request.prompt = format_chat_prompt(model->file(), request.prompt, a.system);
+
+  storage::GenerationSession session(*model, *tokenizer, session_config(a, *model, model_path));
+  // From here on Ctrl-C stops the generation cleanly instead of killing a half-made trace
+  // (during the model load it still kills at once: there is nothing to finish yet).
+  InterruptGuard interrupt_guard;
+  Progress progress(a.recording_on ? "recording" : "generating",
+                    std::max(a.options.max_new_tokens, 0), a.quiet || a.stream);
+  CliListener listener(progress, a.stream);
+  const storage::SessionResult result = session.run(request, listener, &g_interrupted);
+  progress.finish();
+
+  std::optional<OffloadRun> offload;
+  if (a.offload.active()) offload.emplace(a.offload, *session.attachment());
+  std::optional<RecordedRun> recorded;
+  if (result.recording && session.store() != nullptr)
+    recorded = describe_recording(*result.recording, *session.store());
+  const OffloadRun* shown = offload ? &*offload : nullptr;
+  if (a.json) {
+    print_json(a, result.request.generation, shown, recorded);
+  } else {
+    print_text(a, result.request.generation.stats, shown, recorded);
+  }
+}
+
+}  // namespace
+
+int run_generation_command(const QStringList& args, bool record) {
+  GenerateArgs a;
+  a.record = record;
+  a.name = record ? "record" : "generate";
+  QCommandLineParser parser;
+  add_generation_options(parser, record);
+  if (const auto done = parse_command_line(parser, args)) return *done;
+  if (const QString error = parse_generate_args(parser, a); !error.isEmpty()) {
+    print_error(QString("%1: %2").arg(a.name, error));
+    return kUsage;
+  }
   bool usage_problem = false;
   try {
-    std::string prompt = read_prompt(parser, usage_problem);
-    usage_problem = false;
-    if (recording_on) check_trace_destination(trace_path);
-
-    ModelOptions model_options;
-    model_options.n_threads = threads;
-    model_options.n_ctx = ctx;
-    model_options.precision =
-        parser.isSet("exact") ? MatmulPrecision::Exact : MatmulPrecision::Fast;
-    const std::string model_path = model_path_or_default(parser).toStdString();
-    auto model = Model::load(model_path, model_options);
-    auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
-
-    if (parser.isSet("chat")) {
-      prompt = format_chat_prompt(model->file(), prompt, parser.value("system").toStdString());
-    }
-    Generator generator(*model, *tokenizer);
-    const std::vector<int32_t> tokens = generator.tokenize_prompt(prompt, parse_special_tokens);
-    // The generator checks these too, but a recording must fail before it creates the trace.
-    if (tokens.empty()) fail("the prompt is empty");
-    if (int64_t(tokens.size()) > model->n_ctx()) {
-      fail("prompt has {} tokens but the context holds {} (--ctx)", tokens.size(), model->n_ctx());
-    }
-
-    // From here on Ctrl-C stops the generation cleanly instead of killing a half-made trace
-    // (during the model load it still kills at once: there is nothing to finish yet).
-    InterruptGuard interrupt_guard;
-    // Declared in this order so that the store detaches before the recording goes away.
-    ObserverRelay relay;
-    std::unique_ptr<CliRecording> recording;
-    std::unique_ptr<OffloadRun> offload;
-    offload_request.fit_budget(routed_expert_shape(*model));
-    if (offload_request.active()) {
-      offload =
-          std::make_unique<OffloadRun>(*model, offload_request, recording_on ? &relay : nullptr);
-    }
-    if (recording_on) {
-      // Prompt tokens as text: complete characters only, like the generated text.
-      TextStream prompt_text;
-      std::vector<std::string> pieces;
-      for (int32_t id : tokens)
-        pieces.push_back(prompt_text.push(tokenizer->token_piece(id, false)));
-      if (!pieces.empty()) pieces.back() += prompt_text.finish();
-
-      storage::RunInfo info;
-      info.label = parser.value("label").toStdString();
-      info.model = storage::describe_model(*model);
-      info.model.path = std::filesystem::absolute(model_path).string();
-      info.seed = sp.seed;
-      // MRS (live or shadow) scores the router probabilities: record them so that replay can
-      // feed it the same input.
-      const bool router_logits =
-          parser.isSet("router-logits") ||
-          (offload && offload->store() != nullptr && offload_request.config->router_probs);
-      const QJsonObject extra{{"command", name},
-                              {"default_budget", offload_request.default_budget},
-                              {"router_logits", router_logits},
-                              {"chat", parser.isSet("chat")}};
-      info.settings_json = storage::settings_json(
-          model_options, options,
-          offload && offload->store() != nullptr ? &*offload_request.config : nullptr,
-          QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
-      recording = std::make_unique<CliRecording>(trace_path, std::move(info), router_logits,
-                                                 prompt, tokens, pieces, *model, *tokenizer);
-      relay.set_target(recording->observer());
-      if (offload && offload->store() != nullptr)
-        recording->attach_store(*offload->store(), *offload_request.config);
-      recording->start();
-    }
-
-    Progress progress(recording_on ? "recording" : "generating",
-                      std::max(options.max_new_tokens, 0), quiet || stream);
-    const GenerationResult result = generator.generate(
-        tokens, options,
-        [&](const TokenEvent& event) {
-          if (recording) recording->token(event);
-          if (event.id >= 0) progress.update(event.index + 1);
-          if (!stream) return;
-          std::fwrite(event.text.data(), 1, event.text.size(), stdout);
-          std::fflush(stdout);
-        },
-        &g_interrupted);
-    progress.finish();
-    const GenerationStats& st = result.stats;
-    const bool stopped_by_user = st.stop_reason == StopReason::kCancelled;
-    std::optional<RecordedRun> recorded;
-    if (recording) {
-      if (st.stop_reason == StopReason::kEndOfGeneration && !result.tokens.empty()) {
-        // The generator does not stream the end-of-generation token; the trace has its row.
-        recording->token({result.tokens.back(), st.n_generated - 1, {}, st.total_ms});
-      }
-      recording->finish(run_summary_json(st, stopped_by_user));
-      if (offload && offload->store() != nullptr)
-        recorded = describe_recording(*recording, *offload->store());
-    }
-
-    if (json) {
-      QJsonObject out = stats_json(st, stopped_by_user);
-      out["text"] = QString::fromStdString(result.text);
-      out["seed"] = QString::number(sp.seed);
-      out["lossy"] = offload != nullptr && offload->lossy();
-      if (offload) out["offload"] = offload->summary_json();
-      if (recorded) {
-        out["run_id"] = qint64(recorded->run);
-        out["trace"] = QString::fromStdString(recorded->path);
-        out["forwarded_tokens"] = recorded->forwarded;
-        out["routing_entries"] = qint64(recorded->routing_entries);
-        out["policies"] = recorded->policies;
-      }
-      std::printf("%s", QJsonDocument(out).toJson().constData());
-      return kSuccess;
-    }
-    if (stream) {
-      std::fputc('\n', stdout);
-      std::fflush(stdout);
-    }
-    print_stats(st, sp.seed);
-    if (recorded) {
-      std::fprintf(stderr,
-                   "recorded:  run %lld in %s (complete%s)\n"
-                   "tokens:    %d prefill + %d decode forwarded, %.1f tokens/s prefill, %.1f "
-                   "tokens/s decode\n"
-                   "routing:   %lld entries\n",
-                   static_cast<long long>(recorded->run), recorded->path.c_str(),
-                   stopped_by_user ? ", stopped by user" : "", st.n_prompt, st.n_decoded,
-                   per_second(st.n_prompt, st.prefill_ms), per_second(st.n_decoded, st.decode_ms),
-                   static_cast<long long>(recorded->routing_entries));
-    }
-    if (offload) std::fputs(offload->summary_text().c_str(), stderr);
+    run_session(parser, a, usage_problem);
   } catch (const Error& e) {
-    print_error(usage_problem ? QString("%1: %2").arg(name, e.what()) : QString(e.what()));
+    print_error(usage_problem ? QString("%1: %2").arg(a.name, e.what()) : QString(e.what()));
     return usage_problem ? kUsage : kFailure;
   }
   return kSuccess;

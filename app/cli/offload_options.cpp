@@ -244,47 +244,43 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool prof
   return request;
 }
 
-OffloadRun::OffloadRun(Model& model, const OffloadRequest& request, MoeObserver* downstream)
-    : model_(model), request_(request), previous_observer_(model.observer()) {
-  if (request_.config) {
-    request_.fit_budget(routed_expert_shape(model_));  // bench and perplexity leave it to us
-    store_ = offload::ExpertStore::attach(model_, *request_.config, downstream);
-  } else {
-    if (downstream != nullptr) model_.set_observer(downstream);
-    if (request_.lossy.any()) {
-      const policy::MoeShape shape = routed_expert_shape(model_);
-      std::vector<int32_t> moe_index(size_t(model_.hparams().n_layer), -1);
-      for (int32_t m = 0; m < shape.n_layers(); ++m) moe_index[size_t(shape.model_layer[m])] = m;
-      lossy_ = std::make_unique<offload::LossyGating>(request_.lossy, std::move(moe_index),
-                                                      model_.hparams().gating);
-      model_.set_routing_override(lossy_.get());
-    }
-  }
+namespace {
+
+OffloadRequest fitted(OffloadRequest request, const Model& model) {
+  request.fit_budget(routed_expert_shape(model));  // bench and perplexity leave it to us
+  return request;
 }
 
-OffloadRun::~OffloadRun() {
-  if (store_) store_->detach(model_);
-  if (lossy_) model_.set_routing_override(nullptr);
-  model_.set_observer(previous_observer_);
-}
+}  // namespace
+
+OffloadRun::OffloadRun(Model& model, const OffloadRequest& request, MoeObserver* downstream)
+    : request_(fitted(request, model)),
+      owned_(std::make_unique<offload::OffloadAttachment>(model, request_.config, request_.lossy,
+                                                          downstream)),
+      attachment_(owned_.get()) {}
+
+OffloadRun::OffloadRun(const OffloadRequest& request, const offload::OffloadAttachment& attachment)
+    : request_(request), attachment_(&attachment) {}
+
+OffloadRun::~OffloadRun() = default;
 
 QJsonObject OffloadRun::summary_json() const {
   QJsonObject out;
   out["lossy"] = request_.lossy.any();
   out["lossy_variants"] = QString::fromStdString(request_.lossy.describe());
-  const offload::LossyCounters lc =
-      store_ ? store_->lossy_counters() : (lossy_ ? lossy_->counters() : offload::LossyCounters{});
+  const offload::ExpertStore* store = attachment_->store();
+  const offload::LossyCounters lc = attachment_->lossy_counters();
   if (request_.lossy.any()) {
     out["lossy_counters"] = QJsonObject{{"choices", qint64(lc.choices)},
                                         {"dropped", qint64(lc.dropped)},
                                         {"substituted", qint64(lc.substituted)},
                                         {"unsubstituted", qint64(lc.unsubstituted)}};
   }
-  if (!store_) return out;
+  if (!store) return out;
 
   const offload::OffloadConfig& config = *request_.config;
-  const policy::MoeShape& shape = store_->shape();
-  const policy::CacheCapacity capacity = store_->capacity();
+  const policy::MoeShape& shape = store->shape();
+  const policy::CacheCapacity capacity = store->capacity();
   out["budget"] =
       QJsonObject{{"unit", config.budget.unit == policy::Budget::Unit::kBytes ? "bytes" : "slots"},
                   {"amount", qint64(config.budget.amount)}};
@@ -312,14 +308,14 @@ QJsonObject OffloadRun::summary_json() const {
     if (measured) row["measured_stall_ns"] = qint64(*measured);
     rows.append(row);
   };
-  const policy::CacheReport live = store_->decisions();
-  const policy::CacheReport measured = store_->measured();
+  const policy::CacheReport live = store->decisions();
+  const policy::CacheReport measured = store->measured();
   add_row(live.policy, live.prefetcher, "live", live, measured.total().stall_ns);
-  for (const policy::ShadowResult& s : store_->shadow_results())
+  for (const policy::ShadowResult& s : store->shadow_results())
     add_row(s.policy, s.prefetcher, s.oracle ? "oracle" : "shadow", s.report, std::nullopt);
   out["rows"] = rows;
 
-  const offload::StoreStats st = store_->stats();
+  const offload::StoreStats st = store->stats();
   out["store"] = QJsonObject{{"loads", qint64(st.loads)},
                              {"link_bytes", qint64(st.link_bytes)},
                              {"raw_bytes", qint64(st.raw_bytes)},
@@ -334,7 +330,7 @@ QJsonObject OffloadRun::summary_json() const {
                              {"max_buffers_in_use", st.max_buffers_in_use}};
 
   if (request_.curves) {
-    const policy::AccessStream stream = store_->recorded_stream();
+    const policy::AccessStream stream = store->recorded_stream();
     const policy::CurveSet lru = policy::lru_curves(stream, shape);
     const policy::CurveSet opt = policy::opt_curves(stream, shape);
     auto phases = [](const policy::HitCurve& c) {
@@ -359,8 +355,9 @@ QJsonObject OffloadRun::summary_json() const {
 
 std::string OffloadRun::summary_text() const {
   std::string out;
+  const offload::ExpertStore* store = attachment_->store();
   if (request_.lossy.any()) {
-    const offload::LossyCounters lc = store_ ? store_->lossy_counters() : lossy_->counters();
+    const offload::LossyCounters lc = attachment_->lossy_counters();
     appendf(out,
             "\nLOSSY gating (the output differs from the model's): %s: %lld routing choices, "
             "%lld experts dropped, %lld non-resident experts substituted, %lld kept (no "
@@ -368,11 +365,11 @@ std::string OffloadRun::summary_text() const {
             request_.lossy.describe().c_str(), (long long)lc.choices, (long long)lc.dropped,
             (long long)lc.substituted, (long long)lc.unsubstituted);
   }
-  if (!store_) return out;
+  if (!store) return out;
 
   const offload::OffloadConfig& config = *request_.config;
-  const policy::MoeShape& shape = store_->shape();
-  const uint64_t slots = store_->capacity().total_slots(shape);
+  const policy::MoeShape& shape = store->shape();
+  const uint64_t slots = store->capacity().total_slots(shape);
   const std::string budget = config.budget.unit == policy::Budget::Unit::kBytes
                                  ? offload::format_bytes(config.budget.amount)
                                  : fmt::format("{} slots", config.budget.amount);
@@ -386,10 +383,10 @@ std::string OffloadRun::summary_text() const {
           config.pack.string().c_str());
 
   std::vector<Row> rows;
-  const policy::CacheReport live = store_->decisions();
-  rows.push_back({live.policy, live.prefetcher, "live", live, store_->measured().total().stall_ns});
+  const policy::CacheReport live = store->decisions();
+  rows.push_back({live.policy, live.prefetcher, "live", live, store->measured().total().stall_ns});
   bool any_oracle = false;
-  for (const policy::ShadowResult& s : store_->shadow_results()) {
+  for (const policy::ShadowResult& s : store->shadow_results()) {
     rows.push_back({s.policy, s.prefetcher, s.oracle ? "oracle" : "shadow", s.report, {}});
     any_oracle = any_oracle || s.oracle;
   }
@@ -424,7 +421,7 @@ std::string OffloadRun::summary_text() const {
             "oracle rows read the future: they were evaluated after the run, in a second pass "
             "over the recorded access stream.\n");
   }
-  const offload::StoreStats st = store_->stats();
+  const offload::StoreStats st = store->stats();
   appendf(out,
           "store: %lld loads, %s read, loader busy %.2f ms (link pacing %.2f ms, "
           "decompression %.2f ms), %lld stalls\n",
@@ -432,7 +429,7 @@ std::string OffloadRun::summary_text() const {
           st.load_ns / 1e6, st.pace_ns / 1e6, st.decompress_ns / 1e6, (long long)st.stalls);
 
   if (request_.curves) {
-    const policy::AccessStream stream = store_->recorded_stream();
+    const policy::AccessStream stream = store->recorded_stream();
     const policy::CurveSet lru = policy::lru_curves(stream, shape);
     const policy::CurveSet opt = policy::opt_curves(stream, shape);
     int64_t decode = 0;

@@ -14,6 +14,7 @@
 #include "engine/model/model.h"
 #include "engine/offload/expert_store.h"
 #include "engine/offload/lossy_gating.h"
+#include "engine/offload/offload_attachment.h"
 #include "engine/offload/offload_config.h"
 
 namespace moescope::cli {
@@ -44,16 +45,20 @@ inline constexpr const char* kProfileShadows[] = {"lru", "lfu", "fifo", "belady-
 // kProfileShadows without --compare.
 OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool profiling = false);
 
-// Offloading and lossy gating installed on a model for one run; the model is restored when the
-// run is destroyed. `downstream` hears the routing events after the store.
+// Offloading and lossy gating for one run, and the summary of what they did. Either it installs
+// them on a model itself (bench, perplexity: restored when the run is destroyed; `downstream`
+// hears the routing events after the store), or it reports on an attachment made elsewhere (the
+// session pipeline's, for generate and record).
 class OffloadRun {
  public:
   OffloadRun(Model& model, const OffloadRequest& request, MoeObserver* downstream = nullptr);
+  // `attachment` must outlive this run.
+  OffloadRun(const OffloadRequest& request, const offload::OffloadAttachment& attachment);
   ~OffloadRun();
   OffloadRun(const OffloadRun&) = delete;
   OffloadRun& operator=(const OffloadRun&) = delete;
 
-  offload::ExpertStore* store() { return store_.get(); }
+  offload::ExpertStore* store() { return attachment_->store(); }
   bool lossy() const { return request_.lossy.any(); }
 
   // Call after the run (the store is idle then).
@@ -61,11 +66,9 @@ class OffloadRun {
   std::string summary_text() const;  // Markdown table and notes, starting with a blank line
 
  private:
-  Model& model_;
   OffloadRequest request_;
-  MoeObserver* previous_observer_;
-  std::unique_ptr<offload::ExpertStore> store_;
-  std::unique_ptr<offload::LossyGating> lossy_;  // adaptive top-k without a store
+  std::unique_ptr<offload::OffloadAttachment> owned_;
+  const offload::OffloadAttachment* attachment_;
 };
 
 }  // namespace moescope::cli

@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "storage/import/importer.h"
-#include "views/traces/trace_loading.h"
+#include "views/session/trace_loading.h"
 
 using namespace moescope;
 

@@ -47,7 +47,7 @@
 #include "views/suitability/suitability_panel.h"
 #include "views/text/text_panel.h"
 #include "views/text/token_text_view.h"
-#include "views/traces/trace_loading.h"
+#include "views/session/trace_loading.h"
 #include "views/traces/trace_panel.h"
 #include <QTextBrowser>
 #include <QTextDocument>

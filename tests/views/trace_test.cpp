@@ -12,7 +12,7 @@
 #include "views/session/analysis.h"
 #include "views/traces/run_compare_model.h"
 #include "views/traces/run_list_model.h"
-#include "views/traces/trace_loading.h"
+#include "views/session/trace_loading.h"
 #include "views/traces/trace_panel.h"
 
 using namespace moescope;

@@ -5,7 +5,7 @@
 #include "engine/common/error.h"
 #include "views/common/background.h"
 #include "views/session/generation_job.h"
-#include "views/traces/trace_loading.h"
+#include "views/session/trace_loading.h"
 
 namespace moescope::views {
 namespace {

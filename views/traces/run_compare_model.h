@@ -3,7 +3,7 @@
 // each run's cache misses; rows where the runs differ are tinted.
 #include <QAbstractTableModel>
 
-#include "views/traces/trace_loading.h"
+#include "views/session/trace_loading.h"
 
 namespace moescope::views {
 

@@ -1,4 +1,4 @@
-#include "views/traces/trace_loading.h"
+#include "views/session/trace_loading.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,18 +11,19 @@
 #include "views/session/loaded_model.h"
 #include "views/session/router_entropy.h"
 #include "views/session/special_token.h"
-#include "views/settings/policy_choices.h"
 
 namespace moescope::views {
 namespace {
 
 // The GUI's own spelling of a recorded (canonical) policy spec: "lfu:1" is the panel's "lfu".
+// The panel offers bare names (parameters at their defaults), so the canonical spec without its
+// parameters is the panel's spelling when it parses back to the same spec; any other spec keeps
+// its canonical spelling.
 QString gui_spelling(const std::string& canonical) {
-  for (const QString& choice : comparable_policies()) {
-    try {
-      if (policy::parse_policy_spec(choice.toStdString()).text == canonical) return choice;
-    } catch (const Error&) {
-    }
+  const std::string bare = canonical.substr(0, canonical.find(':'));
+  try {
+    if (policy::parse_policy_spec(bare).text == canonical) return QString::fromStdString(bare);
+  } catch (const Error&) {
   }
   return QString::fromStdString(canonical);
 }
