@@ -109,7 +109,10 @@ def main() -> int:
             if path.suffix in SOURCE_SUFFIXES and path.is_file():
                 found += long_functions(path, args.limit)
     for lines, path, line, name in sorted(found, reverse=True):
-        print(f"{pathlib.Path(path).relative_to(root)}:{line}: {name} ({lines} lines)")
+        shown = pathlib.Path(path)
+        if shown.is_relative_to(root):  # the project's folders print relative to its root
+            shown = shown.relative_to(root)
+        print(f"{shown}:{line}: {name} ({lines} lines)")
     if not found:
         print(f"no function over {args.limit} lines")
     return 1 if found else 0

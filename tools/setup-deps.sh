@@ -9,6 +9,7 @@ MOESCOPE_PACKAGES=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libgl-dev fonts-noto-cjk
   clang poppler-utils sqlite3
+  clang-format clang-tidy  # tools/check_format.sh, tools/tidy.sh
   python3  # tools/make_import_samples.py (import tests cross-check with Python's pickle)
 )
 

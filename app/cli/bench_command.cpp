@@ -107,10 +107,7 @@ class Bench {
   std::mt19937 rng_;
 };
 
-}  // namespace
-
-int run_bench(const QStringList& args) {
-  QCommandLineParser parser;
+void add_bench_options(QCommandLineParser& parser) {
   parser.setApplicationDescription(
       "Prompt processing and generation speed, measured like llama-bench's pp and tg tests.");
   parser.addHelpOption();
@@ -124,6 +121,125 @@ int run_bench(const QStringList& args) {
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
   });
   add_offload_options(parser);
+}
+
+// The pp and tg tests' timings and, with offloading, each test's cache summary.
+struct BenchRun {
+  std::vector<BenchResult> results;
+  std::vector<QJsonObject> summaries;  // [results] with offloading
+  std::string summary_text;
+};
+
+BenchRun run_tests(Model& model, Bench& bench, const OffloadRequest& offload_request, int n_prompt,
+                   int n_gen, int reps) {
+  // Warm-up, as llama-bench: caches, pages and thread wake-ups are not part of the measurement.
+  // With offloading each test warms its own cache.
+  const bool offloading = offload_request.active();
+  if (!offloading) {
+    if (n_prompt > 0) bench.prompt(std::min(n_prompt, 512));
+    if (n_gen > 0) bench.generate(1);
+  }
+
+  BenchRun run;
+  auto run_test = [&](BenchResult r, const std::function<double()>& once,
+                      const std::function<void()>& warm_up) {
+    std::unique_ptr<OffloadRun> offload;
+    if (offloading) {
+      offload = std::make_unique<OffloadRun>(model, offload_request);
+      warm_up();
+    }
+    for (int i = 0; i < reps; ++i) r.seconds.push_back(once());
+    if (offload) {
+      run.summaries.push_back(offload->summary_json());
+      run.summary_text +=
+          QString("\n%1 (warm-up and %2 repetitions):").arg(r.test).arg(reps).toStdString();
+      run.summary_text += offload->summary_text();
+    }
+    run.results.push_back(r);
+  };
+  if (n_prompt > 0) {
+    run_test(
+        {QString("pp%1").arg(n_prompt), n_prompt, 0, {}}, [&] { return bench.prompt(n_prompt); },
+        [&] { bench.prompt(std::min(n_prompt, 512)); });
+  }
+  if (n_gen > 0) {
+    run_test(
+        {QString("tg%1").arg(n_gen), 0, n_gen, {}}, [&] { return bench.generate(n_gen); },
+        [&] { bench.generate(1); });
+  }
+  return run;
+}
+
+// What the report says about the model, as llama-bench reports it: tensor bytes and elements,
+// metadata not counted.
+struct BenchedModel {
+  QString path;
+  uint64_t n_params = 0;
+  uint64_t bytes = 0;
+  int n_threads = 0;
+};
+
+BenchedModel describe_model(const QString& path, Model& model) {
+  BenchedModel m;
+  m.path = path;
+  for (const auto& t : model.file().tensors()) {
+    m.n_params += t.n_elements;
+    m.bytes += t.n_bytes;
+  }
+  m.n_threads = model.thread_pool().size();
+  return m;
+}
+
+void print_json(const BenchRun& run, const BenchedModel& model) {
+  QJsonArray out;
+  for (size_t i = 0; i < run.results.size(); ++i) {
+    const BenchResult& r = run.results[i];
+    const auto ts = r.tokens_per_second();
+    QJsonArray samples_ts, samples_ns;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      samples_ts.append(ts[i]);
+      samples_ns.append(static_cast<qint64>(std::llround(r.seconds[i] * 1e9)));
+    }
+    out.append(QJsonObject{{"model_filename", model.path},
+                           {"model_size", static_cast<qint64>(model.bytes)},
+                           {"model_n_params", static_cast<qint64>(model.n_params)},
+                           {"n_threads", model.n_threads},
+                           {"test", r.test},
+                           {"n_prompt", r.n_prompt},
+                           {"n_gen", r.n_gen},
+                           {"avg_ns", mean(r.seconds) * 1e9},
+                           {"stddev_ns", stdev(r.seconds) * 1e9},
+                           {"avg_ts", mean(ts)},
+                           {"stddev_ts", stdev(ts)},
+                           {"samples_ns", samples_ns},
+                           {"samples_ts", samples_ts}});
+    if (i < run.summaries.size()) {
+      QJsonObject entry = out.last().toObject();
+      entry["offload"] = run.summaries[i];
+      out.replace(out.size() - 1, entry);
+    }
+  }
+  std::printf("%s", QJsonDocument(out).toJson().constData());
+}
+
+void print_table(const BenchRun& run, const BenchedModel& model) {
+  const QString model_name = QFileInfo(model.path).completeBaseName();
+  std::printf("| model | size | params | threads | test | t/s |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const auto& r : run.results) {
+    const auto ts = r.tokens_per_second();
+    std::printf("| %s | %s | %.2f M | %d | %s | %.2f ± %.2f |\n", model_name.toUtf8().constData(),
+                offload::format_bytes(model.bytes).c_str(), model.n_params / 1e6, model.n_threads,
+                r.test.toUtf8().constData(), mean(ts), stdev(ts));
+  }
+  std::fputs(run.summary_text.c_str(), stdout);
+}
+
+}  // namespace
+
+int run_bench(const QStringList& args) {
+  QCommandLineParser parser;
+  add_bench_options(parser);
   if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("bench: unexpected argument '" + parser.positionalArguments().first() + "'");
@@ -160,94 +276,12 @@ int run_bench(const QStringList& args) {
     auto model = Model::load(path.toStdString(), model_options);
     auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
     Bench bench(*model, *tokenizer);
-
-    // Warm-up, as llama-bench: caches, pages and thread wake-ups are not part of the measurement.
-    // With offloading each test warms its own cache.
-    const bool offloading = offload_request.active();
-    if (!offloading) {
-      if (n_prompt > 0) bench.prompt(std::min(n_prompt, 512));
-      if (n_gen > 0) bench.generate(1);
-    }
-
-    std::vector<BenchResult> results;
-    std::vector<QJsonObject> summaries;  // [results] with offloading
-    std::string summary_text;
-    auto run_test = [&](BenchResult r, const std::function<double()>& once,
-                        const std::function<void()>& warm_up) {
-      std::unique_ptr<OffloadRun> offload;
-      if (offloading) {
-        offload = std::make_unique<OffloadRun>(*model, offload_request);
-        warm_up();
-      }
-      for (int i = 0; i < reps; ++i) r.seconds.push_back(once());
-      if (offload) {
-        summaries.push_back(offload->summary_json());
-        summary_text +=
-            QString("\n%1 (warm-up and %2 repetitions):").arg(r.test).arg(reps).toStdString();
-        summary_text += offload->summary_text();
-      }
-      results.push_back(r);
-    };
-    if (n_prompt > 0) {
-      run_test(
-          {QString("pp%1").arg(n_prompt), n_prompt, 0, {}}, [&] { return bench.prompt(n_prompt); },
-          [&] { bench.prompt(std::min(n_prompt, 512)); });
-    }
-    if (n_gen > 0) {
-      run_test(
-          {QString("tg%1").arg(n_gen), 0, n_gen, {}}, [&] { return bench.generate(n_gen); },
-          [&] { bench.generate(1); });
-    }
-
-    const QString model_name = QFileInfo(path).completeBaseName();
-    // Sizes as llama-bench reports them: tensor bytes and elements, metadata not counted.
-    uint64_t n_params = 0;
-    uint64_t model_bytes = 0;
-    for (const auto& t : model->file().tensors()) {
-      n_params += t.n_elements;
-      model_bytes += t.n_bytes;
-    }
-    const int n_threads = model->thread_pool().size();
+    const BenchRun run = run_tests(*model, bench, offload_request, n_prompt, n_gen, reps);
+    const BenchedModel benched = describe_model(path, *model);
     if (parser.isSet("json")) {
-      QJsonArray out;
-      for (size_t i = 0; i < results.size(); ++i) {
-        const BenchResult& r = results[i];
-        const auto ts = r.tokens_per_second();
-        QJsonArray samples_ts, samples_ns;
-        for (size_t i = 0; i < ts.size(); ++i) {
-          samples_ts.append(ts[i]);
-          samples_ns.append(static_cast<qint64>(std::llround(r.seconds[i] * 1e9)));
-        }
-        out.append(QJsonObject{{"model_filename", path},
-                               {"model_size", static_cast<qint64>(model_bytes)},
-                               {"model_n_params", static_cast<qint64>(n_params)},
-                               {"n_threads", n_threads},
-                               {"test", r.test},
-                               {"n_prompt", r.n_prompt},
-                               {"n_gen", r.n_gen},
-                               {"avg_ns", mean(r.seconds) * 1e9},
-                               {"stddev_ns", stdev(r.seconds) * 1e9},
-                               {"avg_ts", mean(ts)},
-                               {"stddev_ts", stdev(ts)},
-                               {"samples_ns", samples_ns},
-                               {"samples_ts", samples_ts}});
-        if (i < summaries.size()) {
-          QJsonObject entry = out.last().toObject();
-          entry["offload"] = summaries[i];
-          out.replace(out.size() - 1, entry);
-        }
-      }
-      std::printf("%s", QJsonDocument(out).toJson().constData());
+      print_json(run, benched);
     } else {
-      std::printf("| model | size | params | threads | test | t/s |\n");
-      std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-      for (const auto& r : results) {
-        const auto ts = r.tokens_per_second();
-        std::printf("| %s | %s | %.2f M | %d | %s | %.2f ± %.2f |\n",
-                    model_name.toUtf8().constData(), offload::format_bytes(model_bytes).c_str(),
-                    n_params / 1e6, n_threads, r.test.toUtf8().constData(), mean(ts), stdev(ts));
-      }
-      std::fputs(summary_text.c_str(), stdout);
+      print_table(run, benched);
     }
   } catch (const Error& e) {
     print_error(e.what());

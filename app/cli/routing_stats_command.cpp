@@ -193,10 +193,7 @@ int64_t measure_decode_ns(Model& model, const std::vector<int32_t>& tokens) {
   return times[times.size() / 2];
 }
 
-}  // namespace
-
-int run_routing_stats(const QStringList& args) {
-  QCommandLineParser parser;
+void add_routing_stats_options(QCommandLineParser& parser) {
   parser.setApplicationDescription(
       "Routing statistics of a model on a text file. The text is cut into chunks as perplexity "
       "does (each from an empty context, BOS first) and every token's routing is recorded; per MoE "
@@ -222,6 +219,116 @@ int run_routing_stats(const QStringList& args) {
        "measured from 16 single-token forward calls, divided by the MoE layers).",
        "DURATION"},
   });
+}
+
+// The routing of the whole text, evaluated in chunks of n_ctx tokens as perplexity does.
+struct RecordedRouting {
+  policy::RoutingTrace trace;
+  int chunks_done = 0;
+  double seconds = 0;
+};
+
+RecordedRouting record_routing(Model& model, const tokenizer::Tokenizer& tokenizer,
+                               const std::vector<int32_t>& tokens, int n_ctx, int n_chunks) {
+  const bool add_bos = tokenizer.vocab().add_bos;
+  RoutingTraceRecorder recorder(model, /*with_probs=*/true);
+  model.set_observer(&recorder);
+  auto state = model.new_state();
+  std::vector<float> logits(static_cast<size_t>(model.n_vocab()));  // [1][n_vocab]
+  std::vector<int32_t> chunk;
+  const auto start = std::chrono::steady_clock::now();
+  int chunks_done = 0;
+  for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(n_ctx)) {
+    if (n_chunks >= 0 && chunks_done == n_chunks) break;
+    const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(n_ctx));
+    chunk.assign(tokens.begin() + static_cast<ptrdiff_t>(begin),
+                 tokens.begin() + static_cast<ptrdiff_t>(end));
+    if (add_bos) chunk[0] = tokenizer.bos();
+    state->clear();
+    recorder.describe_next_forward(chunk, policy::Phase::kPrefill);
+    model.forward(chunk, *state, logits, /*all_logits=*/false);
+    ++chunks_done;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  model.set_observer(nullptr);
+  return RecordedRouting{recorder.finish(), chunks_done, seconds};
+}
+
+// The link and the per-layer compute time of the break-even: --layer-compute, or measured.
+policy::SuitabilityOptions suitability_options(const policy::LinkModel& link,
+                                               std::optional<int64_t> layer_compute, Model& model,
+                                               const std::vector<int32_t>& tokens,
+                                               int32_t n_layers) {
+  policy::SuitabilityOptions options;
+  options.link = link;
+  if (layer_compute) {
+    options.layer_compute_ns.assign(size_t(n_layers), *layer_compute);
+  } else {
+    const int64_t token_ns = measure_decode_ns(model, tokens);
+    options.layer_compute_ns.assign(size_t(n_layers), std::max<int64_t>(1, token_ns / n_layers));
+    options.compute_origin = policy::ComputeOrigin::kMeasured;
+  }
+  return options;
+}
+
+QJsonArray layers_json(const std::vector<LayerRow>& rows) {
+  QJsonArray layers;
+  for (const LayerRow& r : rows) {
+    QJsonArray load;
+    for (int64_t x : r.stats.load) load.append(qint64(x));
+    layers.append(QJsonObject{
+        {"layer", r.model_layer},
+        {"n_expert", qint64(r.stats.load.size())},
+        {"tokens", qint64(r.stats.tokens)},
+        {"activations", qint64(r.stats.activations)},
+        {"load", load},
+        {"max_load", qint64(r.max_load)},
+        {"min_load", qint64(r.min_load)},
+        {"idle_experts", r.idle},
+        {"max_min_ratio", optional_json(r.max_min_ratio)},
+        {"jain_fairness", r.stats.jain_fairness},
+        {"load_entropy_bits", r.stats.load_entropy_bits},
+        {"router_entropy_bits", r.stats.router_entropy_bits},
+        {"hot_set_80", r.stats.hot_set_80},
+        {"top1_entropy_bits", r.top1_entropy},
+        {"top1_mi_next_bits", optional_json(r.mi_next)},
+    });
+  }
+  return layers;
+}
+
+void print_layer_table(const std::vector<LayerRow>& rows, const RecordedRouting& routing,
+                       int n_ctx) {
+  const policy::RoutingTrace& trace = routing.trace;
+  const int32_t n_expert = trace.shape.n_experts.front();
+  const int32_t top_k = trace.shape.top_k.front();
+  std::printf("%lld tokens in %d chunks of at most %d; %d MoE layers, %d experts, top-%d\n\n",
+              static_cast<long long>(trace.n_tokens()), routing.chunks_done, n_ctx,
+              trace.n_layers(), n_expert, top_k);
+  std::printf("%5s %9s %9s %7s %5s %6s %8s %9s %6s %10s\n", "layer", "max", "min", "max/min",
+              "idle", "Jain", "load H", "router H", "hot80", "top1 MI");
+  for (const LayerRow& r : rows) {
+    const std::string ratio = r.max_min_ratio ? fmt::format("{:.2f}", *r.max_min_ratio) : "inf";
+    const std::string mi = r.mi_next ? fmt::format("{:.3f}", *r.mi_next) : "-";
+    std::printf("%5d %9lld %9lld %7s %5d %6.3f %8.3f %9.3f %6d %10s\n", r.model_layer,
+                static_cast<long long>(r.max_load), static_cast<long long>(r.min_load),
+                ratio.c_str(), r.idle, r.stats.jain_fairness, r.stats.load_entropy_bits,
+                r.stats.router_entropy_bits, r.stats.hot_set_80, mi.c_str());
+  }
+  std::printf(
+      "\nmax, min: activations of the most- and least-used expert; Jain: fairness of the\n"
+      "load (1 = even); load H, router H: entropy in bits of the load and (mean per token)\n"
+      "of the router's distribution; hot80: fewest experts taking 80 %% of the activations;\n"
+      "top1 MI: mutual information in bits of this layer's and the next layer's top-1 "
+      "expert\n(top-1 only: the other experts of a token's top-k are not counted).\n");
+}
+
+}  // namespace
+
+int run_routing_stats(const QStringList& args) {
+  QCommandLineParser parser;
+  add_routing_stats_options(parser);
   if (auto done = parse_command_line(parser, args)) return *done;
   if (!parser.positionalArguments().isEmpty()) {
     print_error("routing-stats: unexpected argument '" + parser.positionalArguments().first() +
@@ -265,101 +372,29 @@ int run_routing_stats(const QStringList& args) {
     const std::vector<int32_t> tokens =
         tokenizer->encode(text, /*add_special=*/true, /*parse_special=*/false);
     if (tokens.empty()) fail("{} has no tokens", parser.value("file").toStdString());
-    const bool add_bos = tokenizer->vocab().add_bos;
 
-    RoutingTraceRecorder recorder(*model, /*with_probs=*/true);
-    model->set_observer(&recorder);
-    auto state = model->new_state();
-    std::vector<float> logits(static_cast<size_t>(model->n_vocab()));  // [1][n_vocab]
-    std::vector<int32_t> chunk;
-    const auto start = std::chrono::steady_clock::now();
-    int chunks_done = 0;
-    for (size_t begin = 0; begin < tokens.size(); begin += static_cast<size_t>(n_ctx)) {
-      if (n_chunks >= 0 && chunks_done == n_chunks) break;
-      const size_t end = std::min(tokens.size(), begin + static_cast<size_t>(n_ctx));
-      chunk.assign(tokens.begin() + static_cast<ptrdiff_t>(begin),
-                   tokens.begin() + static_cast<ptrdiff_t>(end));
-      if (add_bos) chunk[0] = tokenizer->bos();
-      state->clear();
-      recorder.describe_next_forward(chunk, policy::Phase::kPrefill);
-      model->forward(chunk, *state, logits, /*all_logits=*/false);
-      ++chunks_done;
-    }
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    model->set_observer(nullptr);
-    const policy::RoutingTrace trace = recorder.finish();
+    const RecordedRouting routing = record_routing(*model, *tokenizer, tokens, n_ctx, n_chunks);
+    const policy::RoutingTrace& trace = routing.trace;
     const std::vector<LayerRow> rows = layer_rows(trace);
-    policy::SuitabilityOptions suit_options;
-    suit_options.link = link;
-    if (layer_compute) {
-      suit_options.layer_compute_ns.assign(size_t(trace.n_layers()), *layer_compute);
-    } else {
-      const int64_t token_ns = measure_decode_ns(*model, tokens);
-      suit_options.layer_compute_ns.assign(size_t(trace.n_layers()),
-                                           std::max<int64_t>(1, token_ns / trace.n_layers()));
-      suit_options.compute_origin = policy::ComputeOrigin::kMeasured;
-    }
-    const policy::Suitability suitability = policy::offloading_suitability(trace, suit_options);
-    const int32_t n_expert = trace.shape.n_experts.front();
-    const int32_t top_k = trace.shape.top_k.front();
+    const policy::Suitability suitability = policy::offloading_suitability(
+        trace, suitability_options(link, layer_compute, *model, tokens, trace.n_layers()));
 
     if (parser.isSet("json")) {
-      QJsonArray layers;
-      for (const LayerRow& r : rows) {
-        QJsonArray load;
-        for (int64_t x : r.stats.load) load.append(qint64(x));
-        layers.append(QJsonObject{
-            {"layer", r.model_layer},
-            {"n_expert", qint64(r.stats.load.size())},
-            {"tokens", qint64(r.stats.tokens)},
-            {"activations", qint64(r.stats.activations)},
-            {"load", load},
-            {"max_load", qint64(r.max_load)},
-            {"min_load", qint64(r.min_load)},
-            {"idle_experts", r.idle},
-            {"max_min_ratio", optional_json(r.max_min_ratio)},
-            {"jain_fairness", r.stats.jain_fairness},
-            {"load_entropy_bits", r.stats.load_entropy_bits},
-            {"router_entropy_bits", r.stats.router_entropy_bits},
-            {"hot_set_80", r.stats.hot_set_80},
-            {"top1_entropy_bits", r.top1_entropy},
-            {"top1_mi_next_bits", optional_json(r.mi_next)},
-        });
-      }
       const QJsonObject out{{"model", model_path},
                             {"file", parser.value("file")},
                             {"n_tokens", qint64(trace.n_tokens())},
-                            {"n_chunks", chunks_done},
+                            {"n_chunks", routing.chunks_done},
                             {"ctx", n_ctx},
-                            {"layers", layers},
+                            {"layers", layers_json(rows)},
                             {"suitability", suitability_json(suitability, trace.shape)}};
       std::printf("%s", QJsonDocument(out).toJson().constData());
     } else {
-      std::printf("%lld tokens in %d chunks of at most %d; %d MoE layers, %d experts, top-%d\n\n",
-                  static_cast<long long>(trace.n_tokens()), chunks_done, n_ctx, trace.n_layers(),
-                  n_expert, top_k);
-      std::printf("%5s %9s %9s %7s %5s %6s %8s %9s %6s %10s\n", "layer", "max", "min", "max/min",
-                  "idle", "Jain", "load H", "router H", "hot80", "top1 MI");
-      for (const LayerRow& r : rows) {
-        const std::string ratio = r.max_min_ratio ? fmt::format("{:.2f}", *r.max_min_ratio) : "inf";
-        const std::string mi = r.mi_next ? fmt::format("{:.3f}", *r.mi_next) : "-";
-        std::printf("%5d %9lld %9lld %7s %5d %6.3f %8.3f %9.3f %6d %10s\n", r.model_layer,
-                    static_cast<long long>(r.max_load), static_cast<long long>(r.min_load),
-                    ratio.c_str(), r.idle, r.stats.jain_fairness, r.stats.load_entropy_bits,
-                    r.stats.router_entropy_bits, r.stats.hot_set_80, mi.c_str());
-      }
-      std::printf(
-          "\nmax, min: activations of the most- and least-used expert; Jain: fairness of the\n"
-          "load (1 = even); load H, router H: entropy in bits of the load and (mean per token)\n"
-          "of the router's distribution; hot80: fewest experts taking 80 %% of the activations;\n"
-          "top1 MI: mutual information in bits of this layer's and the next layer's top-1 "
-          "expert\n(top-1 only: the other experts of a token's top-k are not counted).\n");
+      print_layer_table(rows, routing, n_ctx);
       print_suitability(suitability);
     }
     std::fprintf(stderr, "routing-stats: %lld tokens, %d chunks, %.2f s (%.1f tokens/s)\n",
-                 static_cast<long long>(trace.n_tokens()), chunks_done, seconds,
-                 seconds > 0 ? double(trace.n_tokens()) / seconds : 0.0);
+                 static_cast<long long>(trace.n_tokens()), routing.chunks_done, routing.seconds,
+                 routing.seconds > 0 ? double(trace.n_tokens()) / routing.seconds : 0.0);
   } catch (const Error& e) {
     print_error(e.what());
     return kFailure;

@@ -155,19 +155,10 @@ std::string_view gating_func_name(GatingFunc gating) {
   return "?";
 }
 
-ModelHParams read_hparams(const gguf::GgufFile& file) {
-  ModelHParams hp;
-  auto arch_name = file.get_string("general.architecture");
-  if (!arch_name) fail("{}: missing required key 'general.architecture'", file.path().string());
-  if (!is_supported_architecture(*arch_name)) {
-    fail("{}: architecture '{}' is not supported (supported: {})", file.path().string(), *arch_name,
-         supported_architectures_list());
-  }
-  hp.architecture = *arch_name;
-  hp.arch = parse_architecture(hp.architecture);
-  const Keys k(file, hp.architecture);
-  const Architecture arch = hp.arch;
+namespace {
 
+// The model's size: context, width, depth and vocabulary (checked against the tokenizer's list).
+void read_dimensions(const gguf::GgufFile& file, const Keys& k, ModelHParams& hp) {
   hp.n_ctx_train = k.req_int("context_length");
   hp.n_embd = k.req_int("embedding_length");
   hp.n_layer = k.req_int("block_count");
@@ -180,15 +171,18 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
     hp.n_vocab = *v;
     check_range(k, "vocab_size", hp.n_vocab, 1, INT32_MAX);
     if (tokens != nullptr && static_cast<int64_t>(tokens->size()) != hp.n_vocab) {
-      fail("{}: '{}' is {} but tokenizer.ggml.tokens has {} entries", k.path(),
-           k.key("vocab_size"), hp.n_vocab, tokens->size());
+      fail("{}: '{}' is {} but tokenizer.ggml.tokens has {} entries", k.path(), k.key("vocab_size"),
+           hp.n_vocab, tokens->size());
     }
   } else if (tokens != nullptr) {
     hp.n_vocab = static_cast<int64_t>(tokens->size());
   }
   check_range(k, "vocab_size", hp.n_vocab, 0, INT32_MAX);
+}
 
-  // Heads and widths.
+// Heads per layer (query and KV), feed-forward widths, head sizes, rotary dimensions and the
+// RMS-norm epsilon.
+void read_attention(const Keys& k, ModelHParams& hp) {
   auto heads = k.per_layer("attention.head_count", hp.n_layer);
   if (!heads) k.missing("attention.head_count");
   hp.n_head_arr = *heads;
@@ -224,27 +218,29 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
   if (hp.n_rot > hp.head_dim_k) {
     fail("{}: rope.dimension_count {} exceeds the head size {}", k.path(), hp.n_rot, hp.head_dim_k);
   }
-  if (arch == Architecture::Llama && hp.n_rot != hp.head_dim_k) {
+  if (hp.arch == Architecture::Llama && hp.n_rot != hp.head_dim_k) {
     fail("{}: invalid n_rot {} (llama needs the head size {})", k.path(), hp.n_rot, hp.head_dim_k);
   }
 
   hp.rms_eps = k.req_float("attention.layer_norm_rms_epsilon");
   if (!(hp.rms_eps >= 0.0f)) fail("{}: negative layer_norm_rms_epsilon", k.path());
+}
 
-  // Experts.
+// Expert count, top-k and the expert groups of group-limited routing.
+void read_experts(const Keys& k, ModelHParams& hp) {
   hp.n_expert = k.int_or("expert_count", 0);
   hp.n_expert_used = k.int_or("expert_used_count", 0);
   check_range(k, "expert_count", hp.n_expert, 0, kMaxExperts);
   if (hp.n_expert_used > hp.n_expert) {
-    fail("{}: '{}' = {} exceeds '{}' = {}", k.path(), k.key("expert_used_count"),
-         hp.n_expert_used, k.key("expert_count"), hp.n_expert);
+    fail("{}: '{}' = {} exceeds '{}' = {}", k.path(), k.key("expert_used_count"), hp.n_expert_used,
+         k.key("expert_count"), hp.n_expert);
   }
   check_range(k, "expert_used_count", hp.n_expert_used, 0, hp.n_expert);
   if ((hp.n_expert > 0) != (hp.n_expert_used > 0)) {
     fail("{}: expert_count {} and expert_used_count {} must both be zero or both positive",
          k.path(), hp.n_expert, hp.n_expert_used);
   }
-  if (arch != Architecture::Llama && arch != Architecture::Deepseek2 && hp.n_expert == 0) {
+  if (hp.arch != Architecture::Llama && hp.arch != Architecture::Deepseek2 && hp.n_expert == 0) {
     fail("{}: {} needs '{}' > 0", k.path(), hp.architecture, k.key("expert_count"));
   }
   hp.n_expert_groups = k.int_or("expert_group_count", 0);
@@ -264,8 +260,70 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
            hp.n_group_used, hp.n_expert);
     }
   }
+}
 
-  switch (arch) {
+// DeepSeek-V2/V3: dense leading blocks, multi-head latent attention ranks, shared experts, the
+// gating function and the YaRN log multiplier.
+void read_deepseek2(const Keys& k, ModelHParams& hp) {
+  hp.n_layer_dense_lead = k.int_or("leading_dense_block_count", 0);
+  check_range(k, "leading_dense_block_count", hp.n_layer_dense_lead, 0, hp.n_layer);
+  const bool lite_sized =
+      hp.n_layer == 26 || hp.n_layer == 27 || (hp.n_layer == 48 && hp.n_vocab == 128256);
+  hp.q_lora_rank =
+      lite_sized ? k.int_or("attention.q_lora_rank", 0) : k.req_int("attention.q_lora_rank");
+  hp.kv_lora_rank = k.req_int("attention.kv_lora_rank");
+  check_range(k, "attention.q_lora_rank", hp.q_lora_rank, 0, kMaxEmbd);
+  check_range(k, "attention.kv_lora_rank", hp.kv_lora_rank, 1, kMaxEmbd);
+  hp.head_dim_k_mla = k.int_or("attention.key_length_mla", 0);
+  hp.head_dim_v_mla = k.int_or("attention.value_length_mla", 0);
+  check_range(k, "attention.key_length_mla", hp.head_dim_k_mla, 0, kMaxHeadDim);
+  check_range(k, "attention.value_length_mla", hp.head_dim_v_mla, 0, kMaxHeadDim);
+  if (hp.n_expert > 0) {
+    hp.n_ff_exp = k.req_int("expert_feed_forward_length");
+    hp.n_expert_shared = k.req_int("expert_shared_count");
+    check_range(k, "expert_shared_count", hp.n_expert_shared, 0, kMaxExperts);
+    hp.n_ff_shexp = hp.n_ff_exp * hp.n_expert_shared;
+  }
+  hp.expert_weights_scale = k.float_or("expert_weights_scale", 0.0f);
+  hp.expert_weights_norm = k.bool_or("expert_weights_norm", false);
+  const int64_t gating = k.int_or("expert_gating_func", 0);
+  check_range(k, "expert_gating_func", gating, 0, 4);
+  hp.gating = gating == 0 ? GatingFunc::Softmax : static_cast<GatingFunc>(gating);
+  if (hp.gating == GatingFunc::SoftmaxWeight) {
+    fail("{}: expert_gating_func 3 (softmax_weight) is not used by deepseek2", k.path());
+  }
+  // The converter stores 0.1 * mscale_all_dim.
+  hp.yarn_log_mul = k.float_or("rope.scaling.yarn_log_multiplier", 0.0f) / 0.1f;
+}
+
+// gpt-oss: expert width, softmax-weight gating and which layers use sliding-window attention.
+void read_gpt_oss(const gguf::GgufFile& file, const Keys& k, ModelHParams& hp) {
+  hp.n_ff_exp = k.req_int("expert_feed_forward_length");
+  hp.gating = GatingFunc::SoftmaxWeight;
+  hp.n_swa = k.req_int("attention.sliding_window");
+  check_range(k, "attention.sliding_window", hp.n_swa, 1, INT32_MAX);
+  hp.swa_layers.assign(hp.n_layer, false);
+  const gguf::Value* pattern = file.find(k.key("attention.sliding_window_pattern"));
+  if (pattern != nullptr && pattern->type() == gguf::ValueType::Array) {
+    const auto* flags = std::get_if<std::vector<bool>>(&pattern->as_array().items);
+    if (flags == nullptr || static_cast<int64_t>(flags->size()) != hp.n_layer) {
+      fail("{}: '{}' must be one bool per layer", k.path(),
+           k.key("attention.sliding_window_pattern"));
+    }
+    for (int64_t il = 0; il < hp.n_layer; ++il) hp.swa_layers[il] = (*flags)[il];
+  } else {
+    const int64_t period = pattern ? pattern->as_int() : 2;
+    check_range(k, "attention.sliding_window_pattern", period, 0, kMaxLayers);
+    // llama.cpp's set_swa_pattern: the last layer of every period is a full-attention layer.
+    for (int64_t il = 0; il < hp.n_layer; ++il) {
+      hp.swa_layers[il] = period == 0 || il % period < period - 1;
+    }
+  }
+}
+
+// What each architecture adds: expert widths, scales, weight normalisation and its own keys.
+void read_architecture_keys(const gguf::GgufFile& file, const Keys& k, ModelHParams& hp) {
+  switch (hp.arch) {
     case Architecture::Llama:
       hp.expert_weights_norm = true;
       hp.attention_scale = k.float_or("attention.scale", 0.0f);
@@ -299,88 +357,38 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
     case Architecture::PhiMoe:
       hp.expert_weights_norm = true;
       break;
-    case Architecture::Deepseek2: {
-      hp.n_layer_dense_lead = k.int_or("leading_dense_block_count", 0);
-      check_range(k, "leading_dense_block_count", hp.n_layer_dense_lead, 0, hp.n_layer);
-      const bool lite_sized =
-          hp.n_layer == 26 || hp.n_layer == 27 || (hp.n_layer == 48 && hp.n_vocab == 128256);
-      hp.q_lora_rank =
-          lite_sized ? k.int_or("attention.q_lora_rank", 0) : k.req_int("attention.q_lora_rank");
-      hp.kv_lora_rank = k.req_int("attention.kv_lora_rank");
-      check_range(k, "attention.q_lora_rank", hp.q_lora_rank, 0, kMaxEmbd);
-      check_range(k, "attention.kv_lora_rank", hp.kv_lora_rank, 1, kMaxEmbd);
-      hp.head_dim_k_mla = k.int_or("attention.key_length_mla", 0);
-      hp.head_dim_v_mla = k.int_or("attention.value_length_mla", 0);
-      check_range(k, "attention.key_length_mla", hp.head_dim_k_mla, 0, kMaxHeadDim);
-      check_range(k, "attention.value_length_mla", hp.head_dim_v_mla, 0, kMaxHeadDim);
-      if (hp.n_expert > 0) {
-        hp.n_ff_exp = k.req_int("expert_feed_forward_length");
-        hp.n_expert_shared = k.req_int("expert_shared_count");
-        check_range(k, "expert_shared_count", hp.n_expert_shared, 0, kMaxExperts);
-        hp.n_ff_shexp = hp.n_ff_exp * hp.n_expert_shared;
-      }
-      hp.expert_weights_scale = k.float_or("expert_weights_scale", 0.0f);
-      hp.expert_weights_norm = k.bool_or("expert_weights_norm", false);
-      const int64_t gating = k.int_or("expert_gating_func", 0);
-      check_range(k, "expert_gating_func", gating, 0, 4);
-      hp.gating = gating == 0 ? GatingFunc::Softmax : static_cast<GatingFunc>(gating);
-      if (hp.gating == GatingFunc::SoftmaxWeight) {
-        fail("{}: expert_gating_func 3 (softmax_weight) is not used by deepseek2", k.path());
-      }
-      // The converter stores 0.1 * mscale_all_dim.
-      hp.yarn_log_mul = k.float_or("rope.scaling.yarn_log_multiplier", 0.0f) / 0.1f;
+    case Architecture::Deepseek2:
+      read_deepseek2(k, hp);
       break;
-    }
-    case Architecture::GptOss: {
-      hp.n_ff_exp = k.req_int("expert_feed_forward_length");
-      hp.gating = GatingFunc::SoftmaxWeight;
-      hp.n_swa = k.req_int("attention.sliding_window");
-      check_range(k, "attention.sliding_window", hp.n_swa, 1, INT32_MAX);
-      hp.swa_layers.assign(hp.n_layer, false);
-      const gguf::Value* pattern = file.find(k.key("attention.sliding_window_pattern"));
-      if (pattern != nullptr && pattern->type() == gguf::ValueType::Array) {
-        const auto* flags = std::get_if<std::vector<bool>>(&pattern->as_array().items);
-        if (flags == nullptr || static_cast<int64_t>(flags->size()) != hp.n_layer) {
-          fail("{}: '{}' must be one bool per layer", k.path(),
-               k.key("attention.sliding_window_pattern"));
-        }
-        for (int64_t il = 0; il < hp.n_layer; ++il) hp.swa_layers[il] = (*flags)[il];
-      } else {
-        const int64_t period = pattern ? pattern->as_int() : 2;
-        check_range(k, "attention.sliding_window_pattern", period, 0, kMaxLayers);
-        // llama.cpp's set_swa_pattern: the last layer of every period is a full-attention layer.
-        for (int64_t il = 0; il < hp.n_layer; ++il) {
-          hp.swa_layers[il] = period == 0 || il % period < period - 1;
-        }
-      }
+    case Architecture::GptOss:
+      read_gpt_oss(file, k, hp);
       break;
-    }
   }
   if (hp.swa_layers.empty()) hp.swa_layers.assign(hp.n_layer, false);
   if (hp.n_ff_exp < 0 || hp.n_ff_exp > kMaxFf || hp.n_ff_shexp < 0 || hp.n_ff_shexp > kMaxFf) {
     fail("{}: expert feed-forward length out of range", k.path());
   }
+}
 
-  // RoPE and its context-time resolution (llama_context's constructor).
-  hp.rope_type = rope_type_of(arch);
+RopeScalingType parse_rope_scaling(const gguf::GgufFile& file, const Keys& k) {
+  const std::string scaling =
+      file.get_string(k.key("rope.scaling.type")).value_or(std::string("linear"));
+  if (scaling == "none") return RopeScalingType::None;
+  if (scaling == "linear") return RopeScalingType::Linear;
+  if (scaling == "yarn") return RopeScalingType::Yarn;
+  if (scaling == "longrope") return RopeScalingType::LongRope;
+  fail("{}: unknown '{}' value '{}'", k.path(), k.key("rope.scaling.type"), scaling);
+}
+
+// RoPE and its context-time resolution (llama_context's constructor).
+void read_rope(const gguf::GgufFile& file, const Keys& k, ModelHParams& hp) {
+  hp.rope_type = rope_type_of(hp.arch);
   hp.rope_freq_base = k.float_or("rope.freq_base", 10000.0f);
   hp.rope_freq_base_swa = k.float_or("rope.freq_base_swa", hp.rope_freq_base);
   if (!(hp.rope_freq_base > 0.0f) || !(hp.rope_freq_base_swa > 0.0f)) {
     fail("{}: '{}' must be positive", k.path(), k.key("rope.freq_base"));
   }
-  const std::string scaling =
-      file.get_string(k.key("rope.scaling.type")).value_or(std::string("linear"));
-  if (scaling == "none") {
-    hp.rope_scaling = RopeScalingType::None;
-  } else if (scaling == "linear") {
-    hp.rope_scaling = RopeScalingType::Linear;
-  } else if (scaling == "yarn") {
-    hp.rope_scaling = RopeScalingType::Yarn;
-  } else if (scaling == "longrope") {
-    hp.rope_scaling = RopeScalingType::LongRope;
-  } else {
-    fail("{}: unknown '{}' value '{}'", k.path(), k.key("rope.scaling.type"), scaling);
-  }
+  hp.rope_scaling = parse_rope_scaling(file, k);
   float factor = k.float_or("rope.scaling.factor", 0.0f);
   if (factor == 0.0f) factor = k.float_or("rope.scale_linear", 0.0f);
   if (!(factor >= 0.0f) || std::isinf(factor)) {
@@ -397,7 +405,7 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
     if (hp.yarn_log_mul != 0.0f) {
       const float mscale_all_dims = hp.yarn_log_mul;
       const float mscale =
-          arch == Architecture::Deepseek2 && mscale_all_dims != 1.0f ? mscale_all_dims : 1.0f;
+          hp.arch == Architecture::Deepseek2 && mscale_all_dims != 1.0f ? mscale_all_dims : 1.0f;
       hp.rope_attn_factor = yarn_mscale(f, mscale) / yarn_mscale(f, mscale_all_dims);
     } else {
       hp.rope_attn_factor = yarn_mscale(f, 1.0f);
@@ -405,6 +413,28 @@ ModelHParams read_hparams(const gguf::GgufFile& file) {
     // ggml's rope multiplies by 1 + 0.1 ln f again whenever ext_factor != 0; cancel it here.
     hp.rope_attn_factor *= 1.0f / (1.0f + 0.1f * logf(f));
   }
+}
+
+}  // namespace
+
+ModelHParams read_hparams(const gguf::GgufFile& file) {
+  ModelHParams hp;
+  auto arch_name = file.get_string("general.architecture");
+  if (!arch_name) fail("{}: missing required key 'general.architecture'", file.path().string());
+  if (!is_supported_architecture(*arch_name)) {
+    fail("{}: architecture '{}' is not supported (supported: {})", file.path().string(), *arch_name,
+         supported_architectures_list());
+  }
+  hp.architecture = *arch_name;
+  hp.arch = parse_architecture(hp.architecture);
+  const Keys k(file, hp.architecture);
+
+  // The order matters: each step checks what the later ones divide by or index with.
+  read_dimensions(file, k, hp);
+  read_attention(k, hp);
+  read_experts(k, hp);
+  read_architecture_keys(file, k, hp);
+  read_rope(file, k, hp);
   return hp;
 }
 

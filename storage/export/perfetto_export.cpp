@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 
 #include "storage/export/export_chunks.h"
 #include "storage/export/text_out.h"
@@ -78,6 +79,183 @@ std::string call_name(const TokenRecord& first, int32_t n_tokens) {
   return fmt::format("token {}", first.token_id);
 }
 
+// One run's rows read chunk by chunk, and the forward calls they hold.
+struct CallChunk {
+  TokenRange range;
+  std::vector<TokenRecord> tokens;
+  std::vector<LayerTiming> timings;
+  std::vector<CacheEvent> events;               // the primary policy's; empty without one
+  std::vector<policy::CacheCounters> counters;  // the primary policy's, one per position
+  size_t ti = 0, ei = 0, tok = 0;               // read positions in timings, events, counters
+};
+
+// Writes one run's events track by track: the tokens track (a slice per forward call), a track per
+// MoE layer (stall then compute slices, miss instants) and the occupancy and hit-rate counters.
+// Each track keeps a cursor so that its slices never overlap.
+class PerfettoRun {
+ public:
+  PerfettoRun(TextOut& out, int64_t run, const RunInfo& info, const PolicyDescription* primary_desc,
+              const ExportOptions& options)
+      : out_(out),
+        ev_(out, run),
+        shape_(info.model.shape),
+        L_(shape_.n_layers()),
+        options_(options),
+        hit_rate_(primary_desc ? fmt::format("hit rate ({})", primary_desc->spec)
+                               : std::string("hit rate")),
+        cursor_(size_t(L_) + 2, std::numeric_limits<int64_t>::min()),
+        missed_(static_cast<size_t>(L_)) {}
+
+  // The process and thread names, and the tracks' order: tokens first, then the layers.
+  void write_metadata(int64_t run, const RunInfo& info) {
+    const std::string& model = info.model.name.empty() ? info.model.architecture : info.model.name;
+    ev_.metadata("process_name", 0, "name",
+                 info.label.empty() ? fmt::format("run {} ({})", run, model)
+                                    : fmt::format("run {}: {} ({})", run, info.label, model));
+    ev_.metadata("thread_name", kTokensTid, "name", "tokens");
+    ev_.sort_index(kTokensTid, 0);
+    for (int32_t l = 0; l < L_; ++l) {
+      ev_.metadata("thread_name", layer_tid(l), "name",
+                   fmt::format("layer {} (block {})", l, shape_.model_layer[size_t(l)]));
+      ev_.sort_index(layer_tid(l), l + 1);
+    }
+  }
+
+  // Every forward call that starts in the chunk (a call's rows are keyed by its first position).
+  void write_calls(CallChunk& c) {
+    for (const TokenRecord& first : c.tokens) {
+      if (!first.forwarded || first.chunk_first != first.pos) continue;
+      // This call's timings (rows keyed by the call's first position).
+      while (c.ti < c.timings.size() && c.timings[c.ti].pos < first.pos) ++c.ti;
+      const size_t t0 = c.ti;
+      while (c.ti < c.timings.size() && c.timings[c.ti].pos == first.pos) ++c.ti;
+      const int32_t n_tokens = c.ti > t0 ? c.timings[t0].n_tokens : 1;
+      const int32_t call_end = first.pos + std::max(1, n_tokens);
+      const bool emit = first.pos >= options_.positions.begin && first.pos < options_.positions.end;
+
+      write_call_slice(first, n_tokens, emit);
+      take_cache_events(c, first.pos, call_end);
+      write_layer_slices(first, std::span(c.timings).subspan(t0, c.ti - t0), emit);
+      write_counters(c, first, call_end, emit);
+    }
+  }
+
+  int64_t count() const { return ev_.count(); }
+
+ private:
+  // The call's slice on the tokens track.
+  void write_call_slice(const TokenRecord& first, int32_t n_tokens, bool emit) {
+    const int64_t call_start = std::max(first.start_ns, cursor_[size_t(kTokensTid)]);
+    const int64_t call_dur = std::max<int64_t>(0, first.end_ns - call_start);
+    if (emit) {
+      ev_.slice(call_name(first, n_tokens), kTokensTid, call_start, call_dur);
+      out_.print(R"(,"args":{{"pos":{},"token_id":{},"n_tokens":{},"phase":"{}","stall_us":)",
+                 first.pos, first.token_id, n_tokens, phase_name(first.phase));
+      put_us(out_, first.stall_ns);
+      out_.put("}}");
+    }
+    cursor_[size_t(kTokensTid)] = call_start + call_dur;
+  }
+
+  // The call's cache events: the resident bytes and, per layer, the experts that missed.
+  void take_cache_events(CallChunk& c, int32_t call_begin, int32_t call_end) {
+    for (auto& m : missed_) m.clear();
+    while (c.ei < c.events.size() && c.events[c.ei].pos < call_begin) ++c.ei;
+    for (; c.ei < c.events.size() && c.events[c.ei].pos < call_end; ++c.ei) {
+      const CacheEvent& e = c.events[c.ei];
+      cache_seen_ = true;
+      if (e.layer.value < 0 || e.layer.value >= L_) continue;
+      const auto bytes = int64_t(shape_.expert_bytes[size_t(e.layer.value)]);
+      switch (e.kind) {
+        case CacheEventKind::kMiss:
+          resident_ += bytes;
+          missed_[size_t(e.layer.value)].push_back(e.expert.value);
+          break;
+        case CacheEventKind::kBypass:
+          missed_[size_t(e.layer.value)].push_back(e.expert.value);
+          break;
+        case CacheEventKind::kPrefetchIssued:
+          resident_ += bytes;
+          break;
+        case CacheEventKind::kEviction:
+          resident_ -= bytes;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  // Layers run one after the other and the last one's interval ends with the call.
+  void write_layer_slices(const TokenRecord& first, std::span<const LayerTiming> timings,
+                          bool emit) {
+    int64_t total = 0;
+    for (const LayerTiming& t : timings)
+      total += std::max<int64_t>(0, t.compute_ns) + std::max<int64_t>(0, t.stall_ns);
+    int64_t at = first.end_ns - total;
+    for (const LayerTiming& t : timings) {
+      if (t.layer.value < 0 || t.layer.value >= L_) continue;
+      const auto l = size_t(t.layer.value);
+      const int32_t tid = layer_tid(t.layer.value);
+      const int64_t stall = std::max<int64_t>(0, t.stall_ns);
+      const int64_t compute = std::max<int64_t>(0, t.compute_ns);
+      at = std::max(at, cursor_[l + 2]);
+      // The experts that missed, named at the start of the layer's interval.
+      const auto& m = missed_[l];
+      if (emit && options_.perfetto_misses && !m.empty()) {
+        ev_.begin('i', m.size() == 1 ? "miss" : fmt::format("{} misses", m.size()), tid, at);
+        out_.put(R"(,"s":"t","args":{"experts":[)");
+        for (size_t k = 0; k < m.size(); ++k) out_.print("{}{}", k ? "," : "", m[k]);
+        out_.put("]}}");
+      }
+      if (emit && stall > 0) {
+        ev_.slice("stall", tid, at, stall);
+        ev_.end();
+        at += stall;
+      }
+      if (emit && compute > 0) {
+        ev_.slice("compute", tid, at, compute);
+        ev_.end();
+        at += compute;
+      }
+      cursor_[l + 2] = at;
+    }
+  }
+
+  // Counters at the end of the call: resident bytes and the primary policy's running hit rate.
+  void write_counters(CallChunk& c, const TokenRecord& first, int32_t call_end, bool emit) {
+    const int64_t ts = std::max(first.end_ns, counter_cursor_);
+    counter_cursor_ = ts;
+    if (emit && cache_seen_) {
+      ev_.begin('C', "cache occupancy", 0, ts);
+      out_.print(R"(,"args":{{"resident bytes":{}}}}})", resident_);
+    }
+    for (; c.tok < c.counters.size() && c.range.begin + int32_t(c.tok) < call_end; ++c.tok) {
+      hits_ += c.counters[c.tok].hits;
+      accesses_ += c.counters[c.tok].accesses;
+    }
+    if (emit && accesses_ > 0) {
+      ev_.begin('C', hit_rate_, 0, ts);
+      out_.put(R"(,"args":{"hit rate":)");
+      put_json_number(out_, double(hits_) / double(accesses_));
+      out_.put("}}");
+    }
+  }
+
+  TextOut& out_;
+  EventWriter ev_;
+  const policy::MoeShape& shape_;
+  const int32_t L_;
+  const ExportOptions& options_;
+  const std::string hit_rate_;
+  std::vector<int64_t> cursor_;  // per track: where its last slice ended
+  int64_t counter_cursor_ = std::numeric_limits<int64_t>::min();
+  int64_t resident_ = 0;
+  bool cache_seen_ = false;  // occupancy only for a run that recorded its cache's events
+  int64_t hits_ = 0, accesses_ = 0;
+  std::vector<std::vector<int32_t>> missed_;  // per layer, the current call's missed experts
+};
+
 }  // namespace
 
 uint64_t capacity_bytes(const policy::CacheCapacity& capacity, const policy::MoeShape& shape) {
@@ -101,8 +279,6 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
                            std::ostream& os) {
   TextOut out(os);
   const RunInfo info = reader.run_info(run);
-  const policy::MoeShape& shape = info.model.shape;
-  const int32_t L = shape.n_layers();
   const std::vector<PolicyDescription> policies = reader.policies(run);
   const int32_t primary = primary_policy(policies);
   const PolicyDescription* primary_desc = nullptr;
@@ -111,149 +287,29 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
   }
 
   out.put(R"({"displayTimeUnit":"ms","traceEvents":[)");
-  EventWriter ev(out, run);
-  const std::string& model = info.model.name.empty() ? info.model.architecture : info.model.name;
-  ev.metadata("process_name", 0, "name",
-              info.label.empty() ? fmt::format("run {} ({})", run, model)
-                                 : fmt::format("run {}: {} ({})", run, info.label, model));
-  ev.metadata("thread_name", kTokensTid, "name", "tokens");
-  ev.sort_index(kTokensTid, 0);
-  for (int32_t l = 0; l < L; ++l) {
-    ev.metadata("thread_name", layer_tid(l), "name",
-                fmt::format("layer {} (block {})", l, shape.model_layer[size_t(l)]));
-    ev.sort_index(layer_tid(l), l + 1);
-  }
-  const std::string occupancy = "cache occupancy";
-  const std::string hit_rate =
-      primary_desc ? fmt::format("hit rate ({})", primary_desc->spec) : std::string("hit rate");
+  PerfettoRun writer(out, run, info, primary_desc, options);
+  writer.write_metadata(run, info);
 
   const std::vector<int32_t> calls = reader.forward_calls(run);
   const int32_t extent = calls.empty() ? 0 : calls.back() + 1;
-  std::vector<int64_t> cursor(size_t(L) + 2, std::numeric_limits<int64_t>::min());
-  int64_t counter_cursor = std::numeric_limits<int64_t>::min();
-  int64_t resident = 0;
-  bool cache_seen = false;  // occupancy only for a run that recorded its cache's events
-  int64_t hits = 0, accesses = 0;
-  std::vector<std::vector<int32_t>> missed(static_cast<size_t>(L));
-
   for (const TokenRange range : call_ranges(calls, std::max(1, options.chunk_tokens))) {
     if (range.begin >= options.positions.end) break;
-    const std::vector<TokenRecord> tokens = reader.tokens(run, range);
-    const std::vector<LayerTiming> timings = reader.layer_timings(run, range);
-    const std::vector<CacheEvent> events =
-        primary_desc ? reader.cache_events(run, range) : std::vector<CacheEvent>{};
-    std::vector<policy::CacheCounters> counters;
+    CallChunk chunk;
+    chunk.range = range;
+    chunk.tokens = reader.tokens(run, range);
+    chunk.timings = reader.layer_timings(run, range);
+    if (primary_desc) chunk.events = reader.cache_events(run, range);
     if (primary >= 0 && range.end != std::numeric_limits<int32_t>::max()) {
-      counters = reader.policy_tokens(run, primary, range);
+      chunk.counters = reader.policy_tokens(run, primary, range);
     } else if (primary >= 0) {
-      counters = reader.policy_tokens(run, primary, {range.begin, extent});
+      chunk.counters = reader.policy_tokens(run, primary, {range.begin, extent});
     }
-    size_t ti = 0, ei = 0, tok = 0;
-    for (const TokenRecord& first : tokens) {
-      if (!first.forwarded || first.chunk_first != first.pos) continue;
-      // This call's timings (rows keyed by the call's first position).
-      while (ti < timings.size() && timings[ti].pos < first.pos) ++ti;
-      const size_t t0 = ti;
-      while (ti < timings.size() && timings[ti].pos == first.pos) ++ti;
-      const int32_t n_tokens = ti > t0 ? timings[t0].n_tokens : 1;
-      const int32_t call_end = first.pos + std::max(1, n_tokens);
-      const bool emit = first.pos >= options.positions.begin && first.pos < options.positions.end;
-
-      const int64_t call_start = std::max(first.start_ns, cursor[size_t(kTokensTid)]);
-      const int64_t call_dur = std::max<int64_t>(0, first.end_ns - call_start);
-      if (emit) {
-        ev.slice(call_name(first, n_tokens), kTokensTid, call_start, call_dur);
-        out.print(R"(,"args":{{"pos":{},"token_id":{},"n_tokens":{},"phase":"{}","stall_us":)",
-                  first.pos, first.token_id, n_tokens, phase_name(first.phase));
-        put_us(out, first.stall_ns);
-        out.put("}}");
-      }
-      cursor[size_t(kTokensTid)] = call_start + call_dur;
-
-      // The call's cache events: occupancy and misses.
-      for (auto& m : missed) m.clear();
-      while (ei < events.size() && events[ei].pos < first.pos) ++ei;
-      for (; ei < events.size() && events[ei].pos < call_end; ++ei) {
-        const CacheEvent& e = events[ei];
-        cache_seen = true;
-        if (e.layer.value < 0 || e.layer.value >= L) continue;
-        const auto bytes = int64_t(shape.expert_bytes[size_t(e.layer.value)]);
-        switch (e.kind) {
-          case CacheEventKind::kMiss:
-            resident += bytes;
-            missed[size_t(e.layer.value)].push_back(e.expert.value);
-            break;
-          case CacheEventKind::kBypass:
-            missed[size_t(e.layer.value)].push_back(e.expert.value);
-            break;
-          case CacheEventKind::kPrefetchIssued:
-            resident += bytes;
-            break;
-          case CacheEventKind::kEviction:
-            resident -= bytes;
-            break;
-          default:
-            break;
-        }
-      }
-      // Layers run one after the other and the last one's interval ends with the call.
-      int64_t total = 0;
-      for (size_t i = t0; i < ti; ++i)
-        total +=
-            std::max<int64_t>(0, timings[i].compute_ns) + std::max<int64_t>(0, timings[i].stall_ns);
-      int64_t at = first.end_ns - total;
-      for (size_t i = t0; i < ti; ++i) {
-        const LayerTiming& t = timings[i];
-        if (t.layer.value < 0 || t.layer.value >= L) continue;
-        const auto l = size_t(t.layer.value);
-        const int32_t tid = layer_tid(t.layer.value);
-        const int64_t stall = std::max<int64_t>(0, t.stall_ns);
-        const int64_t compute = std::max<int64_t>(0, t.compute_ns);
-        at = std::max(at, cursor[l + 2]);
-        // The experts that missed, named at the start of the layer's interval.
-        const auto& m = missed[l];
-        if (emit && options.perfetto_misses && !m.empty()) {
-          ev.begin('i', m.size() == 1 ? "miss" : fmt::format("{} misses", m.size()), tid, at);
-          out.put(R"(,"s":"t","args":{"experts":[)");
-          for (size_t k = 0; k < m.size(); ++k) out.print("{}{}", k ? "," : "", m[k]);
-          out.put("]}}");
-        }
-        if (emit && stall > 0) {
-          ev.slice("stall", tid, at, stall);
-          ev.end();
-          at += stall;
-        }
-        if (emit && compute > 0) {
-          ev.slice("compute", tid, at, compute);
-          ev.end();
-          at += compute;
-        }
-        cursor[l + 2] = at;
-      }
-
-      // Counters at the end of the call.
-      const int64_t ts = std::max(first.end_ns, counter_cursor);
-      counter_cursor = ts;
-      if (emit && cache_seen) {
-        ev.begin('C', occupancy, 0, ts);
-        out.print(R"(,"args":{{"resident bytes":{}}}}})", resident);
-      }
-      for (; tok < counters.size() && range.begin + int32_t(tok) < call_end; ++tok) {
-        hits += counters[tok].hits;
-        accesses += counters[tok].accesses;
-      }
-      if (emit && accesses > 0) {
-        ev.begin('C', hit_rate, 0, ts);
-        out.put(R"(,"args":{"hit rate":)");
-        put_json_number(out, double(hits) / double(accesses));
-        out.put("}}");
-      }
-    }
+    writer.write_calls(chunk);
     if (options.progress) options.progress(std::min(range.end, extent), extent);
   }
   out.put("\n]}\n");
   out.flush();
-  return {ev.count(), out.bytes()};
+  return {writer.count(), out.bytes()};
 }
 
 }  // namespace moescope::storage
