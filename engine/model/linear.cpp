@@ -5,8 +5,20 @@
 
 namespace moescope {
 
+void matmul_rows(const WeightView& w, const float* x, int64_t n, float* y, const ForwardEnv& env) {
+  const auto& seqs = env.sequences;
+  const bool whole_call = seqs.size() > 1 && n == seqs.back().row0 + seqs.back().n;
+  if (!whole_call || matmul_batch_invariant(w.type, n, env.precision)) {
+    matmul(w, x, n, y, env.pool, env.precision);
+    return;
+  }
+  for (const SequenceRows& s : seqs) {
+    matmul(w, x + s.row0 * w.cols, s.n, y + s.row0 * w.rows, env.pool, env.precision);
+  }
+}
+
 void linear(const Linear& l, const float* x, int64_t n, float* y, const ForwardEnv& env) {
-  matmul(l.w, x, n, y, env.pool, env.precision);
+  matmul_rows(l.w, x, n, y, env);
   if (l.bias.empty()) return;
   for (int64_t t = 0; t < n; ++t) {
     float* yt = y + t * l.rows();

@@ -381,6 +381,11 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
   }
 }
 
+bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision) {
+  const GgmlType math_type = precision == MatmulPrecision::Fast ? type : GgmlType::F32;
+  return n_tokens <= 1 || !use_sgemm(math_type, n_tokens);
+}
+
 void set_batch_method(BatchMethod method) {
   g_batch_method.store(method, std::memory_order_relaxed);
 }
