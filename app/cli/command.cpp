@@ -29,6 +29,8 @@ const std::vector<Command>& commands() {
       {"import", "Import SGLang, vLLM or llama.cpp routing into a trace", run_import},
       {"placement", "Expert-parallel placement on a trace: contiguous vs EPLB vs affinity",
        run_placement},
+      {"batch", "Run many prompts at once (continuous batching): throughput, TTFT, experts/step",
+       run_batch},
   };
   return all;
 }

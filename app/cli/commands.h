@@ -19,5 +19,6 @@ int run_export(const QStringList& args);
 int run_report(const QStringList& args);
 int run_import(const QStringList& args);
 int run_placement(const QStringList& args);
+int run_batch(const QStringList& args);
 
 }  // namespace moescope::cli

@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "engine/model/attention.h"
 #include "engine/model/forward.h"
@@ -113,11 +114,12 @@ void attention_block(const ModelHParams& hp, const ModelWeights& w, int64_t il, 
   // (+ bo).
   const int64_t o_width = H * hd_v;
   float* o = env.ws.get(kAttnOut, n * o_width);
+  std::vector<AttentionSeq> seqs;
   for (const SequenceRows& s : batch.sequences) {
-    const KvView kv{s.state->k(il), dk, s.state->v(il), dv};
-    attention(p, q + s.row0 * dq, dq, s.n, s.first_pos, kv, o + s.row0 * o_width, o_width,
-              env.pool);
+    seqs.push_back({q + s.row0 * dq, s.n, s.first_pos, KvView{s.state->k(il), dk, s.state->v(il), dv},
+                    o + s.row0 * o_width});
   }
+  attention_batch(p, seqs, dq, o_width, env.pool);
   linear(L.wo, o, n, out, env);
 }
 

@@ -1,6 +1,9 @@
 #include "engine/model/linear.h"
 
+#include <algorithm>
+
 #include "engine/common/error.h"
+#include "engine/tensor/matmul_rowwise.h"
 #include "engine/tensor/dequantize.h"
 
 namespace moescope {
@@ -10,6 +13,15 @@ void matmul_rows(const WeightView& w, const float* x, int64_t n, float* y, const
   const bool whole_call = seqs.size() > 1 && n == seqs.back().row0 + seqs.back().n;
   if (!whole_call || matmul_batch_invariant(w.type, n, env.precision)) {
     matmul(w, x, n, y, env.pool, env.precision);
+    return;
+  }
+  // When every sequence alone takes the dot kernels (decode tokens, short chunks), all rows go
+  // through them together; otherwise one product per sequence.
+  const bool rowwise = std::all_of(seqs.begin(), seqs.end(), [&](const SequenceRows& s) {
+    return matmul_batch_invariant(w.type, s.n, env.precision);
+  });
+  if (rowwise) {
+    matmul_rowwise(w, x, n, y, env.pool, env.precision);
     return;
   }
   for (const SequenceRows& s : seqs) {
