@@ -4,6 +4,7 @@
 // the medians are reported.
 //
 //   bench_batching [--rounds R] [--steps D] [--requests N] [--threads T] [--model-dir DIR]
+//                  [--wide 1]
 //
 // Each round starts N fresh sequences with an 8-token prompt (not timed), then times D decode
 // steps: all N sequences together, and one sequence alone. Tokens per second = decoded tokens
@@ -31,6 +32,7 @@ struct Config {
   int steps = 32;
   int requests = 16;
   int threads = 2;
+  bool wide = false;  // --wide 1: also a model too big for the caches (~230 MB)
   std::filesystem::path model_dir = std::filesystem::temp_directory_path();
 };
 
@@ -103,6 +105,7 @@ Config parse(int argc, char** argv) {
     else if (flag == "--steps") c.steps = std::max(1, v);
     else if (flag == "--requests") c.requests = std::max(2, v);
     else if (flag == "--threads") c.threads = std::max(1, v);
+    else if (flag == "--wide") c.wide = v != 0;
     else if (flag == "--model-dir") c.model_dir = argv[i + 1];
     else {
       std::fprintf(stderr, "bench_batching: unknown flag %s\n", flag.c_str());
@@ -136,5 +139,17 @@ int main(int argc, char** argv) {
   run("default", MOESCOPE_SOURCE_DIR "/resources/models/moescope-default-q8_0.gguf", c);
   run("synthetic-64x", synthetic, c);
   std::filesystem::remove(synthetic);
+  if (c.wide) {  // memory-bound decode: the weights do not stay in the caches
+    spec.n_layer = 4;
+    spec.n_embd = 1024;
+    spec.n_ff = 1024;
+    spec.n_expert = 16;
+    spec.n_head = 8;
+    spec.n_head_kv = 4;
+    const auto wide = c.model_dir / "moescope-bench-batching-wide.gguf";
+    tools::write_synthetic_moe(spec, wide);
+    run("synthetic-wide", wide, c);
+    std::filesystem::remove(wide);
+  }
   return 0;
 }
