@@ -72,8 +72,10 @@ void add_batch_options(QCommandLineParser& parser) {
       {"ctx", "Context length of every request (default: min(training context, 4096)).", "N"},
       {"capacity",
        "LOSSY: capacity-aware gating, at most ceil(G*k*T/E) tokens per expert per step.", "G"},
-      {"expand", "With --capacity: Expanded Drop over each token's top-(k*M) (default 1 = Token "
-                 "Drop).", "M"},
+      {"expand",
+       "With --capacity: Expanded Drop over each token's top-(k*M) (default 1 = Token "
+       "Drop).",
+       "M"},
       {"json", "Print one JSON object: the requests (prompt, text, token ids) and statistics."},
   });
   add_offload_options(parser);
@@ -90,19 +92,18 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
   QString error;
   double temp = sp.temperature, top_p = sp.top_p, min_p = sp.min_p, gamma = 0;
   int expand = 1, seed = int(sp.seed);
-  const bool ok =
-      parse_int(parser, "max-batch", 1, 4096, s.batch.limits.max_batch, error) &&
-      parse_int(parser, "n", -1, 1 << 30, s.generation.max_new_tokens, error) &&
-      parse_int(parser, "batch", 1, 1 << 20, s.generation.n_batch, error) &&
-      parse_int(parser, "top-k", 0, 1 << 30, sp.top_k, error) &&
-      parse_int(parser, "seed", 0, 1 << 30, seed, error) &&
-      parse_int(parser, "threads", 1, 1024, s.threads, error) &&
-      parse_int(parser, "ctx", 1, 1 << 24, s.ctx, error) &&
-      parse_int(parser, "expand", 1, 64, expand, error) &&
-      parse_real(parser, "temp", 0, 100, temp, error) &&
-      parse_real(parser, "top-p", 0, 1, top_p, error) &&
-      parse_real(parser, "min-p", 0, 1, min_p, error) &&
-      parse_real(parser, "capacity", 1e-3, 1e3, gamma, error);
+  const bool ok = parse_int(parser, "max-batch", 1, 4096, s.batch.limits.max_batch, error) &&
+                  parse_int(parser, "n", -1, 1 << 30, s.generation.max_new_tokens, error) &&
+                  parse_int(parser, "batch", 1, 1 << 20, s.generation.n_batch, error) &&
+                  parse_int(parser, "top-k", 0, 1 << 30, sp.top_k, error) &&
+                  parse_int(parser, "seed", 0, 1 << 30, seed, error) &&
+                  parse_int(parser, "threads", 1, 1024, s.threads, error) &&
+                  parse_int(parser, "ctx", 1, 1 << 24, s.ctx, error) &&
+                  parse_int(parser, "expand", 1, 64, expand, error) &&
+                  parse_real(parser, "temp", 0, 100, temp, error) &&
+                  parse_real(parser, "top-p", 0, 1, top_p, error) &&
+                  parse_real(parser, "min-p", 0, 1, min_p, error) &&
+                  parse_real(parser, "capacity", 1e-3, 1e3, gamma, error);
   int max_tokens = 512;
   if (!ok || !parse_int(parser, "max-tokens", 1, 1 << 20, max_tokens, error)) {
     fail("{}", error.toStdString());
@@ -134,8 +135,8 @@ std::vector<std::vector<int32_t>> tokenize_workload(const std::vector<WorkloadPr
   for (const WorkloadPrompt& p : prompts) {
     std::vector<int32_t> ids = generator.tokenize_prompt(p.text);
     if (int64_t(ids.size()) > model.n_ctx()) {
-      fail("{}:{}: prompt has {} tokens but the context holds {} (--ctx)", file, p.line,
-           ids.size(), model.n_ctx());
+      fail("{}:{}: prompt has {} tokens but the context holds {} (--ctx)", file, p.line, ids.size(),
+           model.n_ctx());
     }
     out.push_back(std::move(ids));
   }
@@ -257,8 +258,8 @@ int run(const BatchSettings& s, const QString& model_path) {
   if (offload_request.active()) offload = std::make_unique<OffloadRun>(*model, offload_request);
   std::unique_ptr<batching::CapacityGating> capacity;
   if (s.capacity) {
-    capacity = std::make_unique<batching::CapacityGating>(*s.capacity,
-                                                          routing_params(model->hparams()));
+    capacity =
+        std::make_unique<batching::CapacityGating>(*s.capacity, routing_params(model->hparams()));
     model->set_routing_override(capacity.get());
   }
   std::vector<RequestResult> results;
@@ -273,8 +274,8 @@ int run(const BatchSettings& s, const QString& model_path) {
     steps = engine.steps();
   }
   if (capacity) model->set_routing_override(nullptr);
-  const WorkloadSummary w =
-      batching::summarize(results, steps, total_ms, std::max<int64_t>(model->hparams().n_expert, 1));
+  const WorkloadSummary w = batching::summarize(results, steps, total_ms,
+                                                std::max<int64_t>(model->hparams().n_expert, 1));
   if (s.json) {
     QJsonObject out{{"requests", requests_json(results, prompts)},
                     {"stats", summary_json(w, total_ms, steps.size())},

@@ -64,8 +64,7 @@ std::string read_text_file(const QString& path, const char* command, qint64 max_
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) fail("{} is a device, not a text file", name);
   if (S_ISSOCK(st.st_mode)) fail("{} is a socket, not a text file", name);
   if (st.st_size > max_bytes) {
-    fail("{} is {} bytes; {} reads at most {} bytes of text", name, st.st_size, command,
-         max_bytes);
+    fail("{} is {} bytes; {} reads at most {} bytes of text", name, st.st_size, command, max_bytes);
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a pipe's writer may be slow
   // Never trust the size (pipes, /proc files report 0): read at most one byte past the limit.

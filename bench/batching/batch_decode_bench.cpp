@@ -101,12 +101,18 @@ Config parse(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (flag == "--rounds") c.rounds = std::max(1, v);
-    else if (flag == "--steps") c.steps = std::max(1, v);
-    else if (flag == "--requests") c.requests = std::max(2, v);
-    else if (flag == "--threads") c.threads = std::max(1, v);
-    else if (flag == "--wide") c.wide = v != 0;
-    else if (flag == "--model-dir") c.model_dir = argv[i + 1];
+    if (flag == "--rounds")
+      c.rounds = std::max(1, v);
+    else if (flag == "--steps")
+      c.steps = std::max(1, v);
+    else if (flag == "--requests")
+      c.requests = std::max(2, v);
+    else if (flag == "--threads")
+      c.threads = std::max(1, v);
+    else if (flag == "--wide")
+      c.wide = v != 0;
+    else if (flag == "--model-dir")
+      c.model_dir = argv[i + 1];
     else {
       std::fprintf(stderr, "bench_batching: unknown flag %s\n", flag.c_str());
       std::exit(2);
@@ -133,9 +139,10 @@ int main(int argc, char** argv) {
   spec.n_ctx = 256;
   const auto synthetic = c.model_dir / "moescope-bench-batching-64x.gguf";
   tools::write_synthetic_moe(spec, synthetic);
-  std::printf("decode tokens/s, median of %d interleaved rounds of %d steps, %d threads\n\n"
-              "| model | shape | 1 request | %d requests | ratio |\n|---|---|---|---|---|\n",
-              c.rounds, c.steps, c.threads, c.requests);
+  std::printf(
+      "decode tokens/s, median of %d interleaved rounds of %d steps, %d threads\n\n"
+      "| model | shape | 1 request | %d requests | ratio |\n|---|---|---|---|---|\n",
+      c.rounds, c.steps, c.threads, c.requests);
   run("default", MOESCOPE_SOURCE_DIR "/resources/models/moescope-default-q8_0.gguf", c);
   run("synthetic-64x", synthetic, c);
   std::filesystem::remove(synthetic);

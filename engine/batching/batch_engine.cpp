@@ -28,7 +28,10 @@ double RequestResult::tpot_ms() const {
 // One request's sequence: its KV cache, sampler and text, and where it is.
 struct BatchEngine::Sequence {
   Sequence(Model& model, RequestResult r, const GenerationOptions& o)
-      : state(model.new_state()), options(o), sampler(o.sampling), text(o.stop),
+      : state(model.new_state()),
+        options(o),
+        sampler(o.sampling),
+        text(o.stop),
         result(std::move(r)) {}
 
   std::unique_ptr<InferenceState> state;
@@ -36,8 +39,8 @@ struct BatchEngine::Sequence {
   Sampler sampler;
   TextStream text;
   RequestResult result;
-  size_t prefilled = 0;    // prompt tokens forwarded
-  int32_t pending = -1;    // the sampled token to forward next (decode)
+  size_t prefilled = 0;  // prompt tokens forwarded
+  int32_t pending = -1;  // the sampled token to forward next (decode)
   int64_t waiting_since = 0;
   std::vector<uint8_t> route;  // [n_layer * n_expert] experts its rows used in its last step
 
@@ -182,7 +185,7 @@ bool BatchEngine::step() {
     Sequence* s = batch[i];
     s->waiting_since = stats.step + 1;
     ++s->result.steps;
-    if (s->prefilling()) continue;  // more prompt chunks to go
+    if (s->prefilling()) continue;                            // more prompt chunks to go
     if (s->pending < 0) s->sampler.accept(s->result.prompt);  // the prompt just completed
     sample_next(*s, std::span<const float>(logits_).subspan(i * n_vocab, n_vocab));
   }

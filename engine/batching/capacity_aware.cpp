@@ -29,9 +29,8 @@ int64_t expert_capacity(double gamma, int64_t k, int64_t n_tokens, int64_t n_exp
   return std::max<int64_t>(1, static_cast<int64_t>(c));
 }
 
-CapacitySelection capacity_select(std::span<const float> probs, int64_t n_tokens,
-                                  int64_t n_expert, int64_t k, int64_t candidates_per_token,
-                                  int64_t capacity) {
+CapacitySelection capacity_select(std::span<const float> probs, int64_t n_tokens, int64_t n_expert,
+                                  int64_t k, int64_t candidates_per_token, int64_t capacity) {
   if (int64_t(probs.size()) != n_tokens * n_expert) fail("capacity: probabilities of wrong size");
   if (k < 1 || k > n_expert) fail("capacity: k {} out of 1..{}", k, n_expert);
   const int64_t m = std::clamp(candidates_per_token, k, n_expert);

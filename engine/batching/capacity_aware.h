@@ -25,16 +25,15 @@ struct CapacitySelection {
   int64_t n_tokens = 0, k = 0;
   std::vector<int32_t> experts;  // [n_tokens][k], best first; -1 pads a token that kept fewer
   std::vector<int32_t> n_kept;   // [n_tokens] 1 .. k
-  int64_t dropped = 0;    // top-k routings (token, expert) not in the result
-  int64_t rerouted = 0;   // result routings outside the token's top-k (expanded drop)
-  int64_t fallbacks = 0;  // tokens that kept only their argmax fallback
+  int64_t dropped = 0;           // top-k routings (token, expert) not in the result
+  int64_t rerouted = 0;          // result routings outside the token's top-k (expanded drop)
+  int64_t fallbacks = 0;         // tokens that kept only their argmax fallback
 };
 
 // probs[n_tokens][n_expert] (row-major). candidates_per_token = k for Token Drop, k·m for
 // Expanded Drop (clamped to n_expert). capacity 0 = no limit.
-CapacitySelection capacity_select(std::span<const float> probs, int64_t n_tokens,
-                                  int64_t n_expert, int64_t k, int64_t candidates_per_token,
-                                  int64_t capacity);
+CapacitySelection capacity_select(std::span<const float> probs, int64_t n_tokens, int64_t n_expert,
+                                  int64_t k, int64_t candidates_per_token, int64_t capacity);
 
 // Tokens per expert of a selection (pads skipped).
 std::vector<int64_t> expert_loads(const CapacitySelection& s, int64_t n_expert);

@@ -14,7 +14,8 @@ template <typename Less>
 std::vector<size_t> ordered(std::span<const Candidate> c, Less less) {
   std::vector<size_t> order(c.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return less(c[a], c[b]); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return less(c[a], c[b]); });
   return order;
 }
 
@@ -24,9 +25,8 @@ class FifoScheduler final : public Scheduler {
   std::vector<size_t> pick(std::span<const Candidate> c, const StepLimits& limits) override {
     std::vector<size_t> picked;
     int64_t tokens = 0;
-    for (size_t i : ordered(c, [](const Candidate& a, const Candidate& b) {
-           return a.arrival < b.arrival;
-         })) {
+    for (size_t i :
+         ordered(c, [](const Candidate&a, const Candidate&b) { return a.arrival < b.arrival; })) {
       if (static_cast<int>(picked.size()) == limits.max_batch) break;
       if (tokens + c[i].n_tokens > limits.max_tokens) continue;
       tokens += c[i].n_tokens;

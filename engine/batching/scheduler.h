@@ -23,17 +23,17 @@ namespace moescope::batching {
 // One active request as the scheduler sees it.
 struct Candidate {
   RequestId id;
-  int64_t n_tokens = 0;      // rows it would add to the step (a prompt chunk, or 1)
-  int64_t arrival = 0;       // arrival order (0 = first)
-  int64_t waiting_since = 0; // the step after the last one it ran in (its arrival step if never)
+  int64_t n_tokens = 0;       // rows it would add to the step (a prompt chunk, or 1)
+  int64_t arrival = 0;        // arrival order (0 = first)
+  int64_t waiting_since = 0;  // the step after the last one it ran in (its arrival step if never)
   // [n_layer * n_expert]: 1 where its route is predicted to use (layer, expert); empty when
   // there is no prediction yet.
   std::span<const uint8_t> predicted;
 };
 
 struct StepLimits {
-  int max_batch = 16;         // requests per step
-  int64_t max_tokens = 512;   // rows per step
+  int max_batch = 16;        // requests per step
+  int64_t max_tokens = 512;  // rows per step
 };
 
 class Scheduler {

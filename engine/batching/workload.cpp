@@ -70,8 +70,8 @@ double percentile(std::vector<double> values, double p) {
   return values[lo] + (values[hi] - values[lo]) * (rank - double(lo));
 }
 
-WorkloadSummary summarize(std::span<const RequestResult> requests,
-                          std::span<const StepStats> steps, double total_ms, int64_t n_expert) {
+WorkloadSummary summarize(std::span<const RequestResult> requests, std::span<const StepStats> steps,
+                          double total_ms, int64_t n_expert) {
   WorkloadSummary s;
   std::vector<double> ttft, tpot;
   for (const RequestResult& r : requests) {

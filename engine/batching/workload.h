@@ -35,10 +35,10 @@ double percentile(std::vector<double> values, double p);
 
 struct WorkloadSummary {
   int64_t generated_tokens = 0;
-  int64_t decode_rows = 0;   // rows forwarded as decode tokens
-  double decode_ms = 0;      // wall time of steps without prompt rows
+  int64_t decode_rows = 0;  // rows forwarded as decode tokens
+  double decode_ms = 0;     // wall time of steps without prompt rows
   int64_t decode_steps = 0;
-  double tokens_per_s = 0;   // generated tokens over the whole run
+  double tokens_per_s = 0;         // generated tokens over the whole run
   double decode_tokens_per_s = 0;  // decode rows over decode-only steps' time
   double ttft_p50 = 0, ttft_p95 = 0, tpot_p50 = 0, tpot_p95 = 0;
   // Per model layer: mean over steps of the distinct experts run, and of the straggler factor
@@ -47,7 +47,7 @@ struct WorkloadSummary {
   std::vector<double> mean_straggler;
 };
 
-WorkloadSummary summarize(std::span<const RequestResult> requests,
-                          std::span<const StepStats> steps, double total_ms, int64_t n_expert);
+WorkloadSummary summarize(std::span<const RequestResult> requests, std::span<const StepStats> steps,
+                          double total_ms, int64_t n_expert);
 
 }  // namespace moescope::batching

@@ -89,8 +89,8 @@ void attention(const AttentionParams& p, const float* q, int64_t q_stride, int64
   attention_batch(p, {&seq, 1}, q_stride, out_stride, pool);
 }
 
-void attention_batch(const AttentionParams& p, std::span<const AttentionSeq> seqs,
-                     int64_t q_stride, int64_t out_stride, ThreadPool& pool) {
+void attention_batch(const AttentionParams& p, std::span<const AttentionSeq> seqs, int64_t q_stride,
+                     int64_t out_stride, ThreadPool& pool) {
   single_threaded_blas();
   // Tasks: per sequence, n_head × its query blocks; first_task[i] = where sequence i's begin.
   std::vector<int64_t> first_task(seqs.size() + 1, 0);

@@ -45,7 +45,7 @@ struct AttentionSeq {
 
 // attention() for several sequences in one parallel loop over (sequence, head, query block);
 // every sequence gets exactly what attention() gives it alone.
-void attention_batch(const AttentionParams& p, std::span<const AttentionSeq> seqs,
-                     int64_t q_stride, int64_t out_stride, ThreadPool& pool);
+void attention_batch(const AttentionParams& p, std::span<const AttentionSeq> seqs, int64_t q_stride,
+                     int64_t out_stride, ThreadPool& pool);
 
 }  // namespace moescope

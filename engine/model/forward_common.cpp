@@ -116,8 +116,8 @@ void attention_block(const ModelHParams& hp, const ModelWeights& w, int64_t il, 
   float* o = env.ws.get(kAttnOut, n * o_width);
   std::vector<AttentionSeq> seqs;
   for (const SequenceRows& s : batch.sequences) {
-    seqs.push_back({q + s.row0 * dq, s.n, s.first_pos, KvView{s.state->k(il), dk, s.state->v(il), dv},
-                    o + s.row0 * o_width});
+    seqs.push_back({q + s.row0 * dq, s.n, s.first_pos,
+                    KvView{s.state->k(il), dk, s.state->v(il), dv}, o + s.row0 * o_width});
   }
   attention_batch(p, seqs, dq, o_width, env.pool);
   linear(L.wo, o, n, out, env);
@@ -158,7 +158,8 @@ void output_head(const ModelHParams& hp, const ModelWeights& w, const float* x,
   // of a batched call is one sequence's only row, so where the product's rounding depends on the
   // batch size it is computed row by row, as for that sequence alone.
   rms_norm(kept, rows, E, E, hp.rms_eps, w.output_norm.data(), data_or_null(w.output_norm_b), h);
-  if (batch.all_logits || n_seq == 1 || matmul_batch_invariant(w.output.w.type, rows, env.precision)) {
+  if (batch.all_logits || n_seq == 1 ||
+      matmul_batch_invariant(w.output.w.type, rows, env.precision)) {
     linear(w.output, h, rows, batch.logits, env);
   } else {
     for (int64_t i = 0; i < rows; ++i) {

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "engine/common/error.h"
-#include "engine/tensor/matmul_rowwise.h"
 #include "engine/tensor/dequantize.h"
+#include "engine/tensor/matmul_rowwise.h"
 
 namespace moescope {
 

@@ -41,8 +41,7 @@ std::unique_ptr<Model> Model::load(gguf::GgufFile file, const ModelOptions& opti
   return std::unique_ptr<Model>(new Model(std::move(file), options));
 }
 
-Model::Model(gguf::GgufFile file, const ModelOptions& options)
-    : file_(std::move(file)) {
+Model::Model(gguf::GgufFile file, const ModelOptions& options) : file_(std::move(file)) {
   CheckedModel checked = check_model(file_);
   hp_ = std::move(checked.hp);
   weights_ = std::make_unique<ModelWeights>(std::move(checked.weights));
@@ -117,8 +116,7 @@ void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std:
 void Model::forward_batch(std::span<const SequenceTokens> sequences, std::span<float> logits) {
   if (sequences.empty()) fail("forward needs at least one sequence");
   if (sequences.size() > 1 && hp_.arch == Architecture::Deepseek2) {
-    fail("batched forward supports the llama family and gpt-oss, not {}",
-         hp_.architecture);
+    fail("batched forward supports the llama family and gpt-oss, not {}", hp_.architecture);
   }
   const auto n_seq = static_cast<int64_t>(sequences.size());
   if (static_cast<int64_t>(logits.size()) < n_seq * hp_.n_vocab) {

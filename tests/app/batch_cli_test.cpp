@@ -50,8 +50,8 @@ const std::vector<std::string>& solo_texts() {
 }
 
 json batch(const std::vector<std::string>& extra, const std::string& file) {
-  std::vector<std::string> args = {"batch", "--prompts", file, "--temp", "0", "-n", "12",
-                                   "--threads", "2", "--json"};
+  std::vector<std::string> args = {"batch", "--prompts", file,        "--temp", "0",
+                                   "-n",    "12",        "--threads", "2",      "--json"};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto r = run_moescope(args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -109,11 +109,19 @@ TEST(BatchCli, MalformedWorkloadsNameTheLine) {
   };
   const std::vector<Case> cases = {
       {"bad.jsonl", "{\"prompt\": \"a\"}\n{\"prompt\": \n", "bad.jsonl:2: not a JSON object", {}},
-      {"nostring.jsonl", "{\"prompt\": \"a\"}\n{\"text\": \"b\"}\n", "nostring.jsonl:2: no string", {}},
-      {"empty.jsonl", "{\"prompt\": \"a\"}\n{\"prompt\": \"\"}\n", "empty.jsonl:2: empty prompt", {}},
+      {"nostring.jsonl",
+       "{\"prompt\": \"a\"}\n{\"text\": \"b\"}\n",
+       "nostring.jsonl:2: no string",
+       {}},
+      {"empty.jsonl",
+       "{\"prompt\": \"a\"}\n{\"prompt\": \"\"}\n",
+       "empty.jsonl:2: empty prompt",
+       {}},
       {"empty.txt", "one\ntwo\n\nthree\n", "empty.txt:3: empty prompt", {}},
-      {"long.txt", "short\n" + std::string(400, 'x') + " and more words here\n",
-       "long.txt:2: prompt has", {"--ctx", "16"}},
+      {"long.txt",
+       "short\n" + std::string(400, 'x') + " and more words here\n",
+       "long.txt:2: prompt has",
+       {"--ctx", "16"}},
       {"none.txt", "", "none.txt: no prompts", {}},
   };
   for (const Case& c : cases) {
@@ -129,12 +137,12 @@ TEST(BatchCli, MalformedWorkloadsNameTheLine) {
 }
 
 TEST(BatchCli, UsageErrors) {
-  for (const std::vector<std::string>& args :
-       std::vector<std::vector<std::string>>{{"batch"},
-                                             {"batch", "--prompts", text_file(), "--scheduler", "lifo"},
-                                             {"batch", "--prompts", text_file(), "--arrival", "poisson:0"},
-                                             {"batch", "--prompts", text_file(), "--max-batch", "0"},
-                                             {"batch", "--prompts", text_file(), "--expand", "2"}}) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"batch"},
+           {"batch", "--prompts", text_file(), "--scheduler", "lifo"},
+           {"batch", "--prompts", text_file(), "--arrival", "poisson:0"},
+           {"batch", "--prompts", text_file(), "--max-batch", "0"},
+           {"batch", "--prompts", text_file(), "--expand", "2"}}) {
     const auto r = run_moescope(args);
     EXPECT_EQ(r.exit_code, 2) << args.back();
     EXPECT_EQ(test::count_lines(r.err), 1) << r.err;

@@ -77,7 +77,8 @@ std::vector<RequestResult> batched(const BatchOptions& options, size_t late = 99
                                    int join_after = 0) {
   Fixture& f = fixture();
   BatchEngine engine(*f.model, *f.tokenizer, options);
-  for (size_t i = 0; i < std::min(late, f.prompts.size()); ++i) engine.submit(f.prompts[i], f.options);
+  for (size_t i = 0; i < std::min(late, f.prompts.size()); ++i)
+    engine.submit(f.prompts[i], f.options);
   for (int s = 0; s < join_after && engine.step(); ++s) {
   }
   for (size_t i = late; i < f.prompts.size(); ++i) engine.submit(f.prompts[i], f.options);

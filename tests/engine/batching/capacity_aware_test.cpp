@@ -11,11 +11,11 @@ namespace moescope::batching {
 namespace {
 
 TEST(CapacityAware, CapacityIsCeilGammaKTOverE) {
-  EXPECT_EQ(expert_capacity(1.0, 2, 4, 4), 2);     // 2·4/4
-  EXPECT_EQ(expert_capacity(1.5, 2, 16, 16), 3);   // 1.5·2·16/16
-  EXPECT_EQ(expert_capacity(1.25, 2, 10, 8), 4);   // ceil(3.125)
-  EXPECT_EQ(expert_capacity(1.0, 1, 3, 64), 1);    // ceil(0.047), at least 1
-  EXPECT_EQ(expert_capacity(1.0, 2, 1, 16), 0);    // one token: no limit
+  EXPECT_EQ(expert_capacity(1.0, 2, 4, 4), 2);    // 2·4/4
+  EXPECT_EQ(expert_capacity(1.5, 2, 16, 16), 3);  // 1.5·2·16/16
+  EXPECT_EQ(expert_capacity(1.25, 2, 10, 8), 4);  // ceil(3.125)
+  EXPECT_EQ(expert_capacity(1.0, 1, 3, 64), 1);   // ceil(0.047), at least 1
+  EXPECT_EQ(expert_capacity(1.0, 2, 1, 16), 0);   // one token: no limit
   EXPECT_THROW(expert_capacity(0.0, 2, 4, 4), Error);
 }
 

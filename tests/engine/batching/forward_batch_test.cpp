@@ -32,8 +32,8 @@ std::vector<int32_t> ids(const Model& m, int n, int seed) {
 const std::vector<std::vector<int>> kChunks = {{20, 1, 1}, {3, 16, 1}, {17, 1}, {0, 5, 1}};
 
 TEST(ForwardBatch, EachSequenceGetsItsSoloLogitsBitForBit) {
-  for (const std::string name : {"llama-moe-f32", "qwen2moe-f32", "gpt-oss-f32", "olmoe-f32",
-                                 "llama-moe-q8_0"}) {
+  for (const std::string name :
+       {"llama-moe-f32", "qwen2moe-f32", "gpt-oss-f32", "olmoe-f32", "llama-moe-q8_0"}) {
     SCOPED_TRACE(name);
     auto m = open(name);
     const auto V = static_cast<size_t>(m->n_vocab());

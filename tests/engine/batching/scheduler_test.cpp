@@ -16,8 +16,8 @@ Candidate cand(int id, int64_t tokens, int64_t waiting_since, const std::vector<
 TEST(Scheduler, FifoTakesTheOldestThatFit) {
   const std::vector<uint8_t> none;
   // Arrival order is the id; listed out of order on purpose.
-  const std::vector<Candidate> c = {cand(2, 1, 0, none), cand(0, 10, 0, none),
-                                    cand(1, 30, 0, none), cand(3, 1, 0, none)};
+  const std::vector<Candidate> c = {cand(2, 1, 0, none), cand(0, 10, 0, none), cand(1, 30, 0, none),
+                                    cand(3, 1, 0, none)};
   auto fifo = make_scheduler("fifo");
   EXPECT_EQ(fifo->pick(c, {3, 64}), (std::vector<size_t>{1, 2, 0}));
   // 32 tokens: 0 (10) fits, 1 (30) does not, 2 and 3 do.

@@ -12,7 +12,8 @@ namespace {
 TEST(Workload, ArrivalsParseAndFollowTheRate) {
   EXPECT_EQ(parse_arrival("all", 1).rate, 0.0);
   EXPECT_EQ(parse_arrival("poisson:2.5", 1).rate, 2.5);
-  for (const char* bad : {"poisson:", "poisson:0", "poisson:-1", "poisson:x", "burst", "poisson:1x"}) {
+  for (const char* bad :
+       {"poisson:", "poisson:0", "poisson:-1", "poisson:x", "burst", "poisson:1x"}) {
     EXPECT_THROW(parse_arrival(bad, 1), Error) << bad;
   }
   const auto all = arrival_times(parse_arrival("all", 1), 5);
