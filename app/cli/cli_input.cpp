@@ -1,5 +1,7 @@
 #include "app/cli/cli_input.h"
 
+#include <cmath>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +31,24 @@ bool parse_int(const QCommandLineParser& parser, const QString& name, int min, i
   return true;
 }
 
+bool parse_real(const QCommandLineParser& parser, const QString& name, double min, double max,
+                double& value, QString& error) {
+  if (!parser.isSet(name)) return true;
+  bool ok = false;
+  const QString text = parser.value(name);
+  const double v = text.toDouble(&ok);
+  if (!ok || !std::isfinite(v) || v < min || v > max) {
+    error = QString("%1%2 expects a number from %3 to %4, got '%5'")
+                .arg(name.size() == 1 ? "-" : "--", name)
+                .arg(min)
+                .arg(max)
+                .arg(text);
+    return false;
+  }
+  value = v;
+  return true;
+}
+
 std::string read_text_file(const QString& path, const char* command, qint64 max_bytes) {
   const std::string name = path.toLocal8Bit().toStdString();
   // O_NONBLOCK: opening a FIFO without a writer must not hang (it reads as empty then).
@@ -44,8 +64,7 @@ std::string read_text_file(const QString& path, const char* command, qint64 max_
   if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) fail("{} is a device, not a text file", name);
   if (S_ISSOCK(st.st_mode)) fail("{} is a socket, not a text file", name);
   if (st.st_size > max_bytes) {
-    fail("{} is {} bytes; {} reads at most {} bytes of text", name, st.st_size, command,
-         max_bytes);
+    fail("{} is {} bytes; {} reads at most {} bytes of text", name, st.st_size, command, max_bytes);
   }
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);  // a pipe's writer may be slow
   // Never trust the size (pipes, /proc files report 0): read at most one byte past the limit.

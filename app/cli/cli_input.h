@@ -12,6 +12,10 @@ namespace moescope::cli {
 bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
                QString& error);
 
+// The same for a real number from min to max.
+bool parse_real(const QCommandLineParser& parser, const QString& name, double min, double max,
+                double& value, QString& error);
+
 // A text file (or pipe) read whole. The size limit keeps a mistaken path (a model, a disk image,
 // a pipe that never ends) from exhausting memory: at most max_bytes + 1 bytes are ever read.
 // Directories, devices and sockets are refused; `command` names who refuses. Throws

@@ -31,6 +31,8 @@ const std::vector<Command>& commands() {
        run_placement},
       {"policies", "List the cache policies and prefetchers, or their tables (--markdown)",
        run_policies},
+      {"batch", "Run many prompts at once (continuous batching): throughput, TTFT, experts/step",
+       run_batch},
   };
   return all;
 }

@@ -20,5 +20,6 @@ int run_report(const QStringList& args);
 int run_import(const QStringList& args);
 int run_placement(const QStringList& args);
 int run_policies(const QStringList& args);
+int run_batch(const QStringList& args);
 
 }  // namespace moescope::cli

@@ -1,6 +1,6 @@
 #pragma once
-// Strong ids for the three indices that are easiest to mix up when profiling routing: a layer, an
-// expert within a layer, and a token position within a sequence.
+// Strong ids for the indices that are easiest to mix up when profiling routing: a layer, an
+// expert within a layer, a token position within a sequence, and a request of a batch.
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -18,6 +18,8 @@ struct StrongId {
 using LayerId = StrongId<struct LayerTag>;
 using ExpertId = StrongId<struct ExpertTag>;
 using TokenPos = StrongId<struct TokenPosTag>;
+// A request of a batched workload (engine/batching): one sequence with its own KV cache.
+using RequestId = StrongId<struct RequestTag>;
 
 // The unit of expert caching: expert e of layer l.
 struct ExpertKey {

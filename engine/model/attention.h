@@ -2,6 +2,7 @@
 // Scaled dot-product attention over the F32 KV cache: causal, grouped-query heads, optional
 // sliding window and per-head attention sinks (ggml_soft_max_ext semantics, flash attention off).
 #include <cstdint>
+#include <span>
 
 #include "engine/tensor/thread_pool.h"
 
@@ -32,5 +33,19 @@ struct KvView {
 void attention(const AttentionParams& p, const float* q, int64_t q_stride, int64_t n_tokens,
                int64_t first_pos, const KvView& kv, float* out, int64_t out_stride,
                ThreadPool& pool);
+
+// One sequence's queries, cache and output for attention_batch.
+struct AttentionSeq {
+  const float* q = nullptr;
+  int64_t n_tokens = 0;
+  int64_t first_pos = 0;
+  KvView kv;
+  float* out = nullptr;
+};
+
+// attention() for several sequences in one parallel loop over (sequence, head, query block);
+// every sequence gets exactly what attention() gives it alone.
+void attention_batch(const AttentionParams& p, std::span<const AttentionSeq> seqs, int64_t q_stride,
+                     int64_t out_stride, ThreadPool& pool);
 
 }  // namespace moescope

@@ -12,13 +12,17 @@
 
 namespace moescope {
 
-// One call of Model::forward: tokens at positions first_pos.. (first_pos = state.n_past()).
+// One call of Model::forward (one sequence) or Model::forward_batch (several): the tokens of each
+// sequence are consecutive rows, at that sequence's positions first_pos.. (= state.n_past()).
 struct ForwardBatch {
-  std::span<const int32_t> tokens;
-  int64_t first_pos = 0;
-  InferenceState& state;
+  std::span<const int32_t> tokens;          // [n] all rows
+  std::span<const SequenceRows> sequences;  // in row order, covering every row
   bool all_logits = true;
-  float* logits = nullptr;  // [all_logits ? n : 1][n_vocab]
+  float* logits = nullptr;  // [all_logits ? n : n_sequences][n_vocab]
+
+  // The position the MoE block reports for row 0: a single sequence's first position; in a
+  // batched call 0, so that routing events number the call's rows (MoeObserver).
+  int64_t event_pos0() const { return sequences.size() == 1 ? sequences[0].first_pos : 0; }
 };
 
 // llama (Mixtral), granitemoe, phimoe, qwen2moe, qwen3moe, olmoe.
@@ -44,7 +48,8 @@ void attention_block(const ModelHParams& hp, const ModelWeights& w, int64_t il, 
 MoeLayer moe_layer(const ModelHParams& hp, const ModelWeights& w, int64_t il,
                    ExpertActivation activation);
 
-// Final norm and output projection of the kept rows of x[n][n_embd] into batch.logits.
+// Final norm and output projection of the kept rows of x[n][n_embd] into batch.logits: every row,
+// or the last row of each sequence.
 void output_head(const ModelHParams& hp, const ModelWeights& w, const float* x,
                  const ForwardBatch& batch, const ForwardEnv& env);
 

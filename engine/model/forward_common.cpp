@@ -1,5 +1,6 @@
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "engine/model/attention.h"
 #include "engine/model/forward.h"
@@ -58,13 +59,14 @@ void attention_block(const ModelHParams& hp, const ModelWeights& w, int64_t il, 
   const int64_t dq = H * hd_k;
   const int64_t dk = Hkv * hd_k;
   const int64_t dv = Hkv * hd_v;
-  const int64_t pos0 = batch.first_pos;
-  InferenceState& cache = batch.state;
+  const bool single = batch.sequences.size() == 1;
 
-  // q[n][H*hd_k]; this batch's k[n][Hkv*hd_k] and v[n][Hkv*hd_v] go straight into the cache.
+  // q[n][H*hd_k]; k[n][Hkv*hd_k] and v[n][Hkv*hd_v]: one sequence's go straight into its cache, a
+  // batched call's into scratch and then each sequence's rows into its own cache.
   float* q = env.ws.get(kQ, n * dq);
-  float* k = cache.k(il) + pos0 * dk;
-  float* v = cache.v(il) + pos0 * dv;
+  const SequenceRows& first = batch.sequences[0];
+  float* k = single ? first.state->k(il) + first.first_pos * dk : env.ws.get(kBatchK, n * dk);
+  float* v = single ? first.state->v(il) + first.first_pos * dv : env.ws.get(kBatchV, n * dv);
   project_qkv(L, a, n, q, k, v, dq, dk, dv, env);
 
   if (hp.arch == Architecture::Olmoe) {
@@ -79,8 +81,16 @@ void attention_block(const ModelHParams& hp, const ModelWeights& w, int64_t il, 
 
   if (hp.use_rope) {
     const RopeParams rope = rope_params(hp, il, hp.n_rot, data_or_null(w.rope_freqs));
-    rope_rows(rope, q, n, dq, H, hd_k, pos0);
-    rope_rows(rope, k, n, dk, Hkv, hd_k, pos0);
+    for (const SequenceRows& s : batch.sequences) {
+      rope_rows(rope, q + s.row0 * dq, s.n, dq, H, hd_k, s.first_pos);
+      rope_rows(rope, k + s.row0 * dk, s.n, dk, Hkv, hd_k, s.first_pos);
+    }
+  }
+  if (!single) {
+    for (const SequenceRows& s : batch.sequences) {
+      std::memcpy(s.state->k(il) + s.first_pos * dk, k + s.row0 * dk, s.n * dk * sizeof(float));
+      std::memcpy(s.state->v(il) + s.first_pos * dv, v + s.row0 * dv, s.n * dv * sizeof(float));
+    }
   }
 
   AttentionParams p;
@@ -100,10 +110,16 @@ void attention_block(const ModelHParams& hp, const ModelWeights& w, int64_t il, 
     if (hp.is_swa(il)) p.n_swa = hp.n_swa;
   }
 
-  // o[n][H*hd_v] = softmax(q·Kᵀ)·V over the cache, then out[n][n_embd] = Wo o (+ bo).
-  float* o = env.ws.get(kAttnOut, n * H * hd_v);
-  const KvView kv{cache.k(il), dk, cache.v(il), dv};
-  attention(p, q, dq, n, pos0, kv, o, H * hd_v, env.pool);
+  // o[n][H*hd_v] = softmax(q·Kᵀ)·V over each sequence's own cache, then out[n][n_embd] = Wo o
+  // (+ bo).
+  const int64_t o_width = H * hd_v;
+  float* o = env.ws.get(kAttnOut, n * o_width);
+  std::vector<AttentionSeq> seqs;
+  for (const SequenceRows& s : batch.sequences) {
+    seqs.push_back({q + s.row0 * dq, s.n, s.first_pos,
+                    KvView{s.state->k(il), dk, s.state->v(il), dv}, o + s.row0 * o_width});
+  }
+  attention_batch(p, seqs, dq, o_width, env.pool);
   linear(L.wo, o, n, out, env);
 }
 
@@ -125,13 +141,31 @@ void output_head(const ModelHParams& hp, const ModelWeights& w, const float* x,
                  const ForwardBatch& batch, const ForwardEnv& env) {
   const int64_t E = hp.n_embd;
   const int64_t n = static_cast<int64_t>(batch.tokens.size());
-  const int64_t rows = batch.all_logits ? n : 1;
-  const float* kept = x + (n - rows) * E;
+  const auto n_seq = static_cast<int64_t>(batch.sequences.size());
+  const int64_t rows = batch.all_logits ? n : n_seq;
 
-  // h[rows][n_embd] = output_norm(x), logits[rows][n_vocab] = W_out h (+ b_out)
+  // kept[rows][n_embd]: every row, or the last row of each sequence.
   float* h = env.ws.get(kOutRows, rows * E);
+  const float* kept = x;
+  if (!batch.all_logits) {
+    for (int64_t i = 0; i < n_seq; ++i) {
+      const SequenceRows& s = batch.sequences[i];
+      std::memcpy(h + i * E, x + (s.row0 + s.n - 1) * E, E * sizeof(float));
+    }
+    kept = h;
+  }
+  // h[rows][n_embd] = output_norm(kept), logits[rows][n_vocab] = W_out h (+ b_out). Each kept row
+  // of a batched call is one sequence's only row, so where the product's rounding depends on the
+  // batch size it is computed row by row, as for that sequence alone.
   rms_norm(kept, rows, E, E, hp.rms_eps, w.output_norm.data(), data_or_null(w.output_norm_b), h);
-  linear(w.output, h, rows, batch.logits, env);
+  if (batch.all_logits || n_seq == 1 ||
+      matmul_batch_invariant(w.output.w.type, rows, env.precision)) {
+    linear(w.output, h, rows, batch.logits, env);
+  } else {
+    for (int64_t i = 0; i < rows; ++i) {
+      linear(w.output, h + i * E, 1, batch.logits + i * hp.n_vocab, env);
+    }
+  }
   if (hp.logit_scale != 0.0f) scale(batch.logits, rows * hp.n_vocab, 1.0f / hp.logit_scale);
 }
 

@@ -41,8 +41,9 @@ void mla_attention(const ModelHParams& hp, const ModelWeights& w, int64_t il, co
   const int64_t qk = hp.is_mla() ? hp.head_dim_k_mla : hp.head_dim_k;  // nope + rope
   const int64_t nope = qk - rope;
   const int64_t dv = hp.is_mla() ? hp.head_dim_v_mla : hp.head_dim_v;
-  const int64_t pos0 = batch.first_pos;
-  InferenceState& cache = batch.state;
+  // One sequence: Model::forward_batch does not batch this family.
+  const int64_t pos0 = batch.sequences[0].first_pos;
+  InferenceState& cache = *batch.sequences[0].state;
   const RopeParams rope_p = rope_params(hp, il, rope, nullptr);
 
   // q[n][H][nope | rope]
@@ -144,7 +145,7 @@ void forward_deepseek2(const ModelHParams& hp, const ModelWeights& w, const Forw
     // ffn[n][E] = dense SwiGLU (leading layers) or MoE(f) + shared experts(f)
     float* ffn = ws.get(kFfnOut, n * E);
     if (hp.is_moe_layer(il)) {
-      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.first_pos, x, ffn,
+      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), x, ffn,
                       env);
       if (L.shexp_up.present()) {
         float* shared = ws.get(kShared, n * E);

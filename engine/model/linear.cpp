@@ -1,12 +1,36 @@
 #include "engine/model/linear.h"
 
+#include <algorithm>
+
 #include "engine/common/error.h"
 #include "engine/tensor/dequantize.h"
+#include "engine/tensor/matmul_rowwise.h"
 
 namespace moescope {
 
+void matmul_rows(const WeightView& w, const float* x, int64_t n, float* y, const ForwardEnv& env) {
+  const auto& seqs = env.sequences;
+  const bool whole_call = seqs.size() > 1 && n == seqs.back().row0 + seqs.back().n;
+  if (!whole_call || matmul_batch_invariant(w.type, n, env.precision)) {
+    matmul(w, x, n, y, env.pool, env.precision);
+    return;
+  }
+  // When every sequence alone takes the dot kernels (decode tokens, short chunks), all rows go
+  // through them together; otherwise one product per sequence.
+  const bool rowwise = std::all_of(seqs.begin(), seqs.end(), [&](const SequenceRows& s) {
+    return matmul_batch_invariant(w.type, s.n, env.precision);
+  });
+  if (rowwise) {
+    matmul_rowwise(w, x, n, y, env.pool, env.precision);
+    return;
+  }
+  for (const SequenceRows& s : seqs) {
+    matmul(w, x + s.row0 * w.cols, s.n, y + s.row0 * w.rows, env.pool, env.precision);
+  }
+}
+
 void linear(const Linear& l, const float* x, int64_t n, float* y, const ForwardEnv& env) {
-  matmul(l.w, x, n, y, env.pool, env.precision);
+  matmul_rows(l.w, x, n, y, env);
   if (l.bias.empty()) return;
   for (int64_t t = 0; t < n; ++t) {
     float* yt = y + t * l.rows();

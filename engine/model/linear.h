@@ -19,7 +19,11 @@ struct Linear {
   int64_t cols() const { return w.cols; }
 };
 
-// y[n][rows] = x[n][cols] · Wᵀ + bias.
+// y[n][rows] = x[n][cols] · Wᵀ. When x holds every row of a batched call (env.sequences) and the
+// kernel's rounding depends on the batch size, one product per sequence, as each runs alone.
+void matmul_rows(const WeightView& w, const float* x, int64_t n, float* y, const ForwardEnv& env);
+
+// y[n][rows] = x[n][cols] · Wᵀ + bias (matmul_rows).
 void linear(const Linear& l, const float* x, int64_t n, float* y, const ForwardEnv& env);
 
 // y[n][rows] = x[n][cols] · Wᵀ (+ bias row, which may be in any dequantizable format).

@@ -41,8 +41,7 @@ std::unique_ptr<Model> Model::load(gguf::GgufFile file, const ModelOptions& opti
   return std::unique_ptr<Model>(new Model(std::move(file), options));
 }
 
-Model::Model(gguf::GgufFile file, const ModelOptions& options)
-    : file_(std::move(file)) {
+Model::Model(gguf::GgufFile file, const ModelOptions& options) : file_(std::move(file)) {
   CheckedModel checked = check_model(file_);
   hp_ = std::move(checked.hp);
   weights_ = std::make_unique<ModelWeights>(std::move(checked.weights));
@@ -85,8 +84,7 @@ const ModelWeights& Model::weights() const {
   return *weights_;
 }
 
-void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std::span<float> logits,
-                    bool all_logits) {
+void Model::check_tokens(std::span<const int32_t> tokens, const InferenceState& state) const {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) fail("forward needs at least one token");
   if (state.n_ctx() != n_ctx_ || state.k_width(0) != kv_k_width0_) {
@@ -95,22 +93,56 @@ void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std:
   if (state.n_past() + n > n_ctx_) {
     fail("context overflow: {} cached + {} new tokens exceed n_ctx {}", state.n_past(), n, n_ctx_);
   }
-  const int64_t rows = all_logits ? n : 1;
-  if (static_cast<int64_t>(logits.size()) < rows * hp_.n_vocab) {
-    fail("logits buffer holds {} floats, {} needed", logits.size(), rows * hp_.n_vocab);
-  }
   for (int32_t id : tokens) {
     if (id < 0 || id >= hp_.n_vocab) {
       fail("token id {} is out of range (the vocabulary has {} tokens)", id, hp_.n_vocab);
     }
   }
+}
 
-  state.reserve(state.n_past() + n);
-  const ForwardBatch batch{tokens, state.n_past(), state, all_logits, logits.data()};
-  const ForwardEnv env{*pool_, precision_, *experts_, observer_, *workspace_, *moe_, routing_};
-  if (observer_ != nullptr) {
-    observer_->on_forward_begin(TokenPos(state.n_past()), static_cast<int>(n));
+void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std::span<float> logits,
+                    bool all_logits) {
+  check_tokens(tokens, state);
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  const int64_t rows = all_logits ? n : 1;
+  if (static_cast<int64_t>(logits.size()) < rows * hp_.n_vocab) {
+    fail("logits buffer holds {} floats, {} needed", logits.size(), rows * hp_.n_vocab);
   }
+  state.reserve(state.n_past() + n);
+  const SequenceRows seq{0, n, state.n_past(), &state};
+  run_forward(ForwardBatch{tokens, {&seq, 1}, all_logits, logits.data()});
+}
+
+void Model::forward_batch(std::span<const SequenceTokens> sequences, std::span<float> logits) {
+  if (sequences.empty()) fail("forward needs at least one sequence");
+  if (sequences.size() > 1 && hp_.arch == Architecture::Deepseek2) {
+    fail("batched forward supports the llama family and gpt-oss, not {}", hp_.architecture);
+  }
+  const auto n_seq = static_cast<int64_t>(sequences.size());
+  if (static_cast<int64_t>(logits.size()) < n_seq * hp_.n_vocab) {
+    fail("logits buffer holds {} floats, {} needed", logits.size(), n_seq * hp_.n_vocab);
+  }
+  std::vector<SequenceRows> rows;
+  std::vector<int32_t> tokens;
+  for (const SequenceTokens& s : sequences) {
+    if (s.state == nullptr) fail("a sequence of the batch has no state");
+    check_tokens(s.tokens, *s.state);
+    for (const SequenceRows& r : rows) {
+      if (r.state == s.state) fail("a sequence appears twice in one batched forward call");
+    }
+    const auto n = static_cast<int64_t>(s.tokens.size());
+    rows.push_back({static_cast<int64_t>(tokens.size()), n, s.state->n_past(), s.state});
+    tokens.insert(tokens.end(), s.tokens.begin(), s.tokens.end());
+  }
+  for (const SequenceRows& r : rows) r.state->reserve(r.first_pos + r.n);
+  run_forward(ForwardBatch{tokens, rows, /*all_logits=*/false, logits.data()});
+}
+
+void Model::run_forward(const ForwardBatch& batch) {
+  const auto n = static_cast<int>(batch.tokens.size());
+  ForwardEnv env{*pool_, precision_, *experts_, observer_, *workspace_, *moe_, routing_};
+  if (batch.sequences.size() > 1) env.sequences = batch.sequences;
+  if (observer_ != nullptr) observer_->on_forward_begin(TokenPos(int32_t(batch.event_pos0())), n);
   switch (hp_.arch) {
     case Architecture::Deepseek2:
       forward_deepseek2(hp_, *weights_, batch, env);
@@ -122,7 +154,7 @@ void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std:
       forward_llama(hp_, *weights_, batch, env);
       break;
   }
-  state.advance(static_cast<int>(n));
+  for (const SequenceRows& s : batch.sequences) s.state->advance(static_cast<int>(s.n));
   if (observer_ != nullptr) observer_->on_forward_end();
 }
 

@@ -18,6 +18,7 @@
 namespace moescope {
 
 struct ModelWeights;
+struct ForwardBatch;
 class MoeBlock;
 class Workspace;
 
@@ -27,6 +28,12 @@ struct ModelOptions {
   int n_ctx = 0;                                      // 0 = min(context_length, 4096)
   ExpertProvider* experts = nullptr;  // nullptr = serve experts from the mapped file
   MoeObserver* observer = nullptr;    // per-token/layer routing callbacks, may be null
+};
+
+// One sequence's part of a batched forward call: its new tokens and its own state.
+struct SequenceTokens {
+  std::span<const int32_t> tokens;
+  InferenceState* state = nullptr;
 };
 
 class Model {
@@ -55,6 +62,17 @@ class Model {
   void forward(std::span<const int32_t> tokens, InferenceState& state, std::span<float> logits,
                bool all_logits);
 
+  // Continuous batching: several sequences in one call, each sequence's tokens at its own
+  // positions and appended to its own KV cache. Attention stays within a sequence; projections and
+  // the MoE block see every row together (each expert runs once over all the rows that chose it).
+  // logits: [n_sequences][n_vocab], each sequence's last token. Each sequence gets bit-identical
+  // logits to Model::forward of the same tokens on its state alone (products whose rounding
+  // depends on the batch size are computed per sequence). The observer hears one forward call:
+  // on_forward_begin(TokenPos(0), total rows) and routing events whose pos is the row in the
+  // call. The llama family and gpt-oss; deepseek2 throws. Throws like forward (state unchanged),
+  // also for a state given twice.
+  void forward_batch(std::span<const SequenceTokens> sequences, std::span<float> logits);
+
   void set_observer(MoeObserver* observer) { observer_ = observer; }
   MoeObserver* observer() const { return observer_; }
   // Lossy gating variants (routing_override.h); nullptr = the model's own routing.
@@ -70,6 +88,8 @@ class Model {
 
  private:
   Model(gguf::GgufFile file, const ModelOptions& options);
+  void check_tokens(std::span<const int32_t> tokens, const InferenceState& state) const;
+  void run_forward(const ForwardBatch& batch);
 
   gguf::GgufFile file_;
   ModelHParams hp_;

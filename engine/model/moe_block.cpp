@@ -39,18 +39,19 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
                 &scores_[t * K], scratch_);
     const TokenPos pos(static_cast<int32_t>(first_pos + t));
     if (env.routing != nullptr) n_kept_[t] = override_routing(layer, pos, n, t, env);
+  }
+  if (env.routing != nullptr) override_batch(layer, n, env);
+  for (int64_t t = 0; t < n && env.observer != nullptr; ++t) {
     const auto kept = static_cast<size_t>(n_kept_[t]);
-    if (env.observer != nullptr) {
-      env.observer->on_routing(MoeRoutingEvent{
-          layer.layer,
-          pos,
-          {hidden + t * E, static_cast<size_t>(E)},
-          {&logits_[t * X], static_cast<size_t>(X)},
-          {&selected_[t * K], kept},
-          {&weights_[t * K], kept},
-          {&scores_[t * K], kept},
-      });
-    }
+    env.observer->on_routing(MoeRoutingEvent{
+        layer.layer,
+        TokenPos(static_cast<int32_t>(first_pos + t)),
+        {hidden + t * E, static_cast<size_t>(E)},
+        {&logits_[t * X], static_cast<size_t>(X)},
+        {&selected_[t * K], kept},
+        {&weights_[t * K], kept},
+        {&scores_[t * K], kept},
+    });
   }
 
   // Group the uses by expert; process experts in ascending id order.
@@ -93,19 +94,43 @@ int64_t MoeBlock::override_routing(const MoeLayer& layer, TokenPos pos, int64_t 
       {&weights_[t * K], k},
       {&scores_[t * K], k},
   });
+  check_override(layer, t, kept);
+  return kept;
+}
+
+void MoeBlock::override_batch(const MoeLayer& layer, int64_t n, const ForwardEnv& env) {
+  const int64_t X = layer.routing.n_expert;
+  const int64_t K = layer.routing.n_used;
+  const auto nk = static_cast<size_t>(n * K);
+  env.routing->adjust_batch(BatchRoutingChoice{
+      layer.layer,
+      static_cast<int32_t>(n),
+      static_cast<int32_t>(K),
+      static_cast<int32_t>(X),
+      {logits_.data(), static_cast<size_t>(n * X)},
+      {selected_.data(), nk},
+      {weights_.data(), nk},
+      {scores_.data(), nk},
+      {n_kept_.data(), static_cast<size_t>(n)},
+  });
+  for (int64_t t = 0; t < n; ++t) check_override(layer, t, n_kept_[t]);
+}
+
+void MoeBlock::check_override(const MoeLayer& layer, int64_t t, int64_t kept) const {
+  const int64_t X = layer.routing.n_expert;
+  const int64_t K = layer.routing.n_used;
   if (kept < 1 || kept > K) {
     fail("the routing override kept {} of {} experts at layer {}", kept, K, layer.layer.value);
   }
-  for (int32_t j = 0; j < kept; ++j) {
+  for (int64_t j = 0; j < kept; ++j) {
     const ExpertId e = selected_[t * K + j];
     bool repeated = false;
-    for (int32_t i = 0; i < j; ++i) repeated = repeated || selected_[t * K + i] == e;
+    for (int64_t i = 0; i < j; ++i) repeated = repeated || selected_[t * K + i] == e;
     if (e.value < 0 || e.value >= X || repeated) {
       fail("the routing override chose expert {} at layer {}, which is not a new expert", e.value,
            layer.layer.value);
     }
   }
-  return kept;
 }
 
 void MoeBlock::run_expert(const MoeLayer& layer, ExpertId expert, const std::vector<int32_t>& uses,
@@ -126,37 +151,23 @@ void MoeBlock::run_expert(const MoeLayer& layer, ExpertId expert, const std::vec
 
   const ExpertWeights w = env.experts.acquire(layer.layer, expert);
   try {
-    // gate[m][F], up[m][F]
-    const float* gate = nullptr;
-    if (w.gate_up.data != nullptr) {
-      check_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
-      matmul(w.gate_up, xe_.data(), m, gate_.data(), env.pool, env.precision);
-      for (int64_t r = 0; r < m; ++r) {
-        std::memcpy(&up_[r * F], &gate_[r * 2 * F + F], F * sizeof(float));
-        std::memmove(&gate_[r * F], &gate_[r * 2 * F], F * sizeof(float));
+    // A batched call: where the products' rounding depends on the batch size, the rows of each
+    // sequence (uses are in row order, so sequences are runs) go through the expert on their own.
+    const GgmlType type = w.gate_up.data != nullptr ? w.gate_up.type : w.up.type;
+    if (env.sequences.size() > 1 && !(matmul_batch_invariant(type, m, env.precision) &&
+                                      matmul_batch_invariant(w.down.type, m, env.precision))) {
+      size_t s = 0;
+      for (int64_t r0 = 0; r0 < m;) {
+        auto row_end = [&] { return env.sequences[s].row0 + env.sequences[s].n; };
+        while (uses[r0] / K >= row_end()) ++s;
+        int64_t r1 = r0;
+        while (r1 < m && uses[r1] / K < row_end()) ++r1;
+        expert_rows(layer, expert, w, r0, r1 - r0, env);
+        r0 = r1;
       }
-      gate = gate_.data();
     } else {
-      check_view(w.up, F, E, "up", layer.layer, expert);
-      matmul_bias(w.up, w.up_bias, xe_.data(), m, up_.data(), env);
-      if (w.gate.data != nullptr) {
-        check_view(w.gate, F, E, "gate", layer.layer, expert);
-        matmul_bias(w.gate, w.gate_bias, xe_.data(), m, gate_.data(), env);
-        gate = gate_.data();
-      }
+      expert_rows(layer, expert, w, 0, m, env);
     }
-    // act[m][F] (in up_)
-    if (layer.activation == ExpertActivation::SwigluOai) {
-      if (gate == nullptr) fail("layer {} experts have no gate projection", layer.layer.value);
-      swiglu_oai(gate, up_.data(), up_.data(), m * F);
-    } else if (gate != nullptr) {
-      swiglu(gate, up_.data(), up_.data(), m * F);
-    } else {
-      for (int64_t i = 0; i < m * F; ++i) up_[i] = silu(up_[i]);
-    }
-    // down[m][E]
-    check_view(w.down, E, F, "down", layer.layer, expert);
-    matmul_bias(w.down, w.down_bias, up_.data(), m, down_.data(), env);
   } catch (...) {
     env.experts.release(layer.layer, expert);
     throw;
@@ -170,6 +181,46 @@ void MoeBlock::run_expert(const MoeLayer& layer, ExpertId expert, const std::vec
     const float* src = &down_[r * E];
     for (int64_t i = 0; i < E; ++i) dst[i] = src[i] * weight;
   }
+}
+
+void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertWeights& w,
+                           int64_t r0, int64_t m, const ForwardEnv& env) {
+  const int64_t E = layer.n_embd;
+  const int64_t F = layer.n_ff;
+  const float* xe = &xe_[r0 * E];
+  float* gate_rows = &gate_[r0 * 2 * F];
+  float* up_rows = &up_[r0 * F];
+  // gate[m][F], up[m][F]
+  const float* gate = nullptr;
+  if (w.gate_up.data != nullptr) {
+    check_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
+    matmul(w.gate_up, xe, m, gate_rows, env.pool, env.precision);
+    for (int64_t r = 0; r < m; ++r) {
+      std::memcpy(&up_rows[r * F], &gate_rows[r * 2 * F + F], F * sizeof(float));
+      std::memmove(&gate_rows[r * F], &gate_rows[r * 2 * F], F * sizeof(float));
+    }
+    gate = gate_rows;
+  } else {
+    check_view(w.up, F, E, "up", layer.layer, expert);
+    matmul_bias(w.up, w.up_bias, xe, m, up_rows, env);
+    if (w.gate.data != nullptr) {
+      check_view(w.gate, F, E, "gate", layer.layer, expert);
+      matmul_bias(w.gate, w.gate_bias, xe, m, gate_rows, env);
+      gate = gate_rows;
+    }
+  }
+  // act[m][F] (in up)
+  if (layer.activation == ExpertActivation::SwigluOai) {
+    if (gate == nullptr) fail("layer {} experts have no gate projection", layer.layer.value);
+    swiglu_oai(gate, up_rows, up_rows, m * F);
+  } else if (gate != nullptr) {
+    swiglu(gate, up_rows, up_rows, m * F);
+  } else {
+    for (int64_t i = 0; i < m * F; ++i) up_rows[i] = silu(up_rows[i]);
+  }
+  // down[m][E]
+  check_view(w.down, E, F, "down", layer.layer, expert);
+  matmul_bias(w.down, w.down_bias, up_rows, m, &down_[r0 * E], env);
 }
 
 }  // namespace moescope

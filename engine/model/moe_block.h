@@ -33,9 +33,16 @@ class MoeBlock {
  private:
   void run_expert(const MoeLayer& layer, ExpertId expert, const std::vector<int32_t>& uses,
                   const float* x, const ForwardEnv& env);
+  // Rows r0 .. r0 + m - 1 of xe_ through the expert into the same rows of down_.
+  void expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertWeights& w, int64_t r0,
+                   int64_t m, const ForwardEnv& env);
   // Lets env.routing edit token t's choice; returns the slots kept.
   int64_t override_routing(const MoeLayer& layer, TokenPos pos, int64_t n, int64_t t,
                            const ForwardEnv& env);
+  // Lets env.routing edit the whole call's choices at once (capacity-aware gating).
+  void override_batch(const MoeLayer& layer, int64_t n, const ForwardEnv& env);
+  // Throws unless token t's first `kept` slots are distinct experts in range, 1 <= kept <= k.
+  void check_override(const MoeLayer& layer, int64_t t, int64_t kept) const;
 
   std::vector<float> logits_;                 // [n][n_expert]
   std::vector<ExpertId> selected_;            // [n][k]

@@ -11,7 +11,7 @@ namespace moescope {
 // the callback.
 struct MoeRoutingEvent {
   LayerId layer;
-  TokenPos pos;
+  TokenPos pos;  // the token's position; in a Model::forward_batch call its row in the call
   std::span<const float> hidden;         // [n_embd] residual stream entering the layer
   std::span<const float> router_logits;  // [n_expert] router output (+ router bias)
   std::span<const ExpertId> experts;     // [n_expert_used] selected experts, best first

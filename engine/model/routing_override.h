@@ -23,11 +23,29 @@ struct RoutingChoice {
   std::span<float> scores;               // [k] selection scores
 };
 
+// A whole forward call's routing at one MoE layer, for variants that decide over the batch
+// (capacity-aware gating): row t's slots are experts[t * k ..], of which the first n_kept[t] run.
+// The override may edit every row as adjust() may edit one, and set n_kept[t] to 1 .. k.
+struct BatchRoutingChoice {
+  LayerId layer;
+  int32_t n_tokens = 0;
+  int32_t k = 0;
+  int32_t n_expert = 0;
+  std::span<const float> router_logits;  // [n_tokens][n_expert]
+  std::span<ExpertId> experts;           // [n_tokens][k] best first
+  std::span<float> weights;              // [n_tokens][k]
+  std::span<float> scores;               // [n_tokens][k]
+  std::span<int64_t> n_kept;             // [n_tokens]
+};
+
 class RoutingOverride {
  public:
   virtual ~RoutingOverride() = default;
   // Called on the forward pass's thread, token by token, before the observer hears of the choice.
   virtual int32_t adjust(const RoutingChoice& choice) = 0;
+  // Called once per MoE layer of a forward call, after adjust() has seen every token and before
+  // the observer hears of any. The default keeps the choices.
+  virtual void adjust_batch(const BatchRoutingChoice& choice) { (void)choice; }
 };
 
 }  // namespace moescope

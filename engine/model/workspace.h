@@ -26,6 +26,8 @@ enum Scratch : size_t {
   kFfnGate,  // dense FFN (swiglu_ffn)
   kFfnUp,
   kBiasRow,  // matmul_bias
+  kBatchK,   // a batched call's keys and values before they go to each sequence's cache
+  kBatchV,
   kScratchCount
 };
 

@@ -1,4 +1,5 @@
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/matmul_rowwise.h"
 
 #include <cblas.h>
 
@@ -379,6 +380,22 @@ void matmul(const WeightView& w, const float* x, int64_t n_tokens, float* y, Thr
       matmul_exact(w, x, n_tokens, y, pool);
     }
   }
+}
+
+void matmul_rowwise(const WeightView& w, const float* x, int64_t n_tokens, float* y,
+                    ThreadPool& pool, MatmulPrecision precision) {
+  check_view(w, n_tokens, x, y);
+  if (n_tokens == 0 || w.rows == 0) return;
+  if (precision == MatmulPrecision::Fast) {
+    matmul_fast(w, x, n_tokens, y, pool);
+  } else {
+    matmul_exact(w, x, n_tokens, y, pool);
+  }
+}
+
+bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision) {
+  const GgmlType math_type = precision == MatmulPrecision::Fast ? type : GgmlType::F32;
+  return n_tokens <= 1 || !use_sgemm(math_type, n_tokens);
 }
 
 void set_batch_method(BatchMethod method) {

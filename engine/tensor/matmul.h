@@ -58,6 +58,12 @@ enum class BatchMethod {
 };
 void set_batch_method(BatchMethod method);
 
+// True when matmul over n_tokens rows computes every row exactly as a call with that row alone
+// would (the dot kernels); false when the batch goes through sgemm, whose rounding may depend on
+// the batch. The batched engine splits such products per sequence, so that a request's results
+// do not depend on what it is batched with.
+bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision);
+
 // Dot product of two f32 vectors with the active SIMD level (f32 accumulation).
 float dot_f32(const float* a, const float* b, int64_t n);
 

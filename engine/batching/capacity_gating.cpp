@@ -1,0 +1,75 @@
+#include "engine/batching/capacity_gating.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/batching/capacity_aware.h"
+#include "engine/common/error.h"
+#include "engine/model/routing_trace_recorder.h"
+
+namespace moescope::batching {
+
+std::string CapacityOptions::describe() const {
+  return expand > 1 ? fmt::format("capacity expanded-drop γ={} m={}", gamma, expand)
+                    : fmt::format("capacity token-drop γ={}", gamma);
+}
+
+CapacityGating::CapacityGating(CapacityOptions options, const RoutingParams& routing)
+    : options_(options), routing_(routing) {
+  if (!(options_.gamma > 0)) fail("--capacity expects a factor above 0, got {}", options_.gamma);
+  if (options_.expand < 1) fail("--expand expects m >= 1, got {}", options_.expand);
+}
+
+int32_t CapacityGating::adjust(const RoutingChoice& choice) {
+  return static_cast<int32_t>(choice.experts.size());  // the batch decides (adjust_batch)
+}
+
+void CapacityGating::adjust_batch(const BatchRoutingChoice& c) {
+  const int64_t n = c.n_tokens, k = c.k, X = c.n_expert;
+  probs_.resize(n * X);
+  for (int64_t t = 0; t < n; ++t) {
+    router_distribution(routing_.gating, c.router_logits.subspan(t * X, X),
+                        std::span<float>(probs_).subspan(t * X, X));
+  }
+  CapacityRecord rec;
+  rec.layer = c.layer;
+  rec.n_tokens = static_cast<int32_t>(n);
+  rec.capacity = expert_capacity(options_.gamma, k, n, X);
+  std::vector<int64_t> before(X, 0);
+  for (int64_t t = 0; t < n; ++t) {
+    for (int64_t j = 0; j < c.n_kept[t]; ++j) ++before[c.experts[t * k + j].value];
+    rec.routings += c.n_kept[t];
+  }
+  rec.straggler_before = straggler_factor(before);
+  const CapacitySelection sel = capacity_select(probs_, n, X, k, k * options_.expand, rec.capacity);
+  rec.dropped = sel.dropped;
+  rec.rerouted = sel.rerouted;
+  rec.straggler_after = straggler_factor(expert_loads(sel, X));
+  for (int64_t t = 0; t < n; ++t) {
+    const int32_t* chosen = &sel.experts[t * k];
+    const int64_t kept = sel.n_kept[t];
+    bool same = kept == c.n_kept[t];
+    for (int64_t j = 0; j < kept && same; ++j) {
+      same = std::any_of(&c.experts[t * k], &c.experts[t * k] + c.n_kept[t],
+                         [&](ExpertId e) { return e.value == chosen[j]; });
+    }
+    if (same) continue;  // untouched tokens keep the model's exact weights
+    float sum = 0;
+    for (int64_t j = 0; j < kept; ++j) sum += probs_[t * X + chosen[j]];
+    for (int64_t j = 0; j < kept; ++j) {
+      const float p = probs_[t * X + chosen[j]];
+      float w = routing_.norm_weights && sum > 0 ? p / sum : p;
+      if (routing_.weights_scale != 0.0f && routing_.weights_scale != 1.0f) {
+        w *= routing_.weights_scale;
+      }
+      c.experts[t * k + j] = ExpertId(chosen[j]);
+      c.weights[t * k + j] = w;
+      c.scores[t * k + j] = p;
+    }
+    c.n_kept[t] = kept;
+  }
+  records_.push_back(rec);
+}
+
+}  // namespace moescope::batching

@@ -1,0 +1,53 @@
+#pragma once
+// Capacity-aware gating (capacity_aware.h) installed in the forward pass: a RoutingOverride that
+// rewrites each forward call's routing per MoE layer, so one step's tokens share each expert's
+// capacity. LOSSY: the model computes something else; labelled so wherever it runs.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/common/ids.h"
+#include "engine/model/routing.h"
+#include "engine/model/routing_override.h"
+
+namespace moescope::batching {
+
+struct CapacityOptions {
+  double gamma = 1.0;  // capacity factor γ
+  int64_t expand = 1;  // m: 1 = Token Drop, > 1 = Expanded Drop over the top-(k·m)
+  // "capacity token-drop γ=1" / "capacity expanded-drop γ=1.5 m=2"
+  std::string describe() const;
+};
+
+// One (forward call, MoE layer): the balance before and after the capacity rule.
+struct CapacityRecord {
+  LayerId layer;
+  int32_t n_tokens = 0;
+  int64_t capacity = 0;  // 0: no limit (one token)
+  double straggler_before = 0, straggler_after = 0;
+  int64_t routings = 0;  // top-k routings before the rule (token-expert pairs)
+  int64_t dropped = 0;   // of which not run
+  int64_t rerouted = 0;  // routings to candidates beyond a token's top-k
+};
+
+class CapacityGating final : public RoutingOverride {
+ public:
+  // routing: the model's (routing_params): how logits become probabilities and whether the kept
+  // experts' weights are renormalised. Throws for gamma <= 0 or expand < 1.
+  CapacityGating(CapacityOptions options, const RoutingParams& routing);
+
+  int32_t adjust(const RoutingChoice& choice) override;
+  void adjust_batch(const BatchRoutingChoice& choice) override;
+
+  const CapacityOptions& options() const { return options_; }
+  // In call order: one per (forward call, MoE layer).
+  const std::vector<CapacityRecord>& records() const { return records_; }
+
+ private:
+  CapacityOptions options_;
+  RoutingParams routing_;
+  std::vector<float> probs_;  // [n][n_expert]
+  std::vector<CapacityRecord> records_;
+};
+
+}  // namespace moescope::batching
