@@ -35,7 +35,7 @@ QStringList items(const QComboBox* c) {
 
 class PolicyChoicesTest : public QObject {
   Q_OBJECT
- private slots:
+ private Q_SLOTS:
   void listsAreTheRegistrys() {
     using policy::EntryKind;
     using policy::Offer;
