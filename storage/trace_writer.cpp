@@ -5,12 +5,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "engine/common/error.h"
 #include "engine/model/generator.h"
@@ -29,6 +31,24 @@ using detail::Message;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// Switching to WAL takes the file to itself for a moment, and SQLite does not call the busy
+// handler for every lock of the switch: another process may be switching its finished trace back
+// to DELETE at that instant. So the switch is retried while the file is busy, as long as a
+// commit may wait.
+void switch_to_wal(Database& db) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {
+    const int rc =
+        sqlite3_exec(db.handle(), "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) return;
+    const bool busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+    if (!busy || std::chrono::steady_clock::now() > deadline) {
+      db.fail_sqlite(rc, "running PRAGMA journal_mode = WAL");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 size_t message_bytes(const Message& m) {
   if (const auto* f = std::get_if<ForwardRecord>(&m)) {
@@ -230,7 +250,7 @@ TraceWriter::TraceWriter(const std::filesystem::path& path, WriterOptions option
   prepare_for_writing(*db);
   // WAL: readers (the GUI) see committed runs while recording goes on, and a killed writer
   // leaves a file that opens. NORMAL: commits survive a process crash (not a power cut).
-  db->exec("PRAGMA journal_mode = WAL");
+  switch_to_wal(*db);
   db->exec("PRAGMA synchronous = NORMAL");
   db->exec("PRAGMA busy_timeout = 5000");
   impl_ = std::make_unique<Impl>(std::move(db), options_);
