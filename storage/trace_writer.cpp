@@ -11,8 +11,8 @@
 #include <mutex>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <sqlite3.h>
+#include <nlohmann/json.hpp>
 
 #include "engine/common/error.h"
 #include "engine/model/generator.h"

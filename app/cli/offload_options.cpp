@@ -146,7 +146,8 @@ void add_offload_options(QCommandLineParser& parser) {
       {"expert-pack", "Load experts from a pack written by `moescope pack`.", "FILE"},
       {"compare",
        QString::fromStdString("Policies to run as shadows on the same stream and budget; "
-                              "oracles (" + cli_names(kPolicy, true) +
+                              "oracles (" +
+                              cli_names(kPolicy, true) +
                               ") are evaluated after the run. POLICY@PREFETCH sets a "
                               "shadow's prefetcher."),
        "LIST"},

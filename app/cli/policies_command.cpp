@@ -26,13 +26,14 @@ int run_policies(const QStringList& args) {
   using policy::EntryKind;
   const bool markdown = parser.isSet("markdown");
   for (EntryKind kind : {EntryKind::kPolicy, EntryKind::kPrefetcher}) {
-    const char* title = kind == EntryKind::kPolicy ? "Policies (--policy, --compare)"
-                                                   : "Prefetchers (--prefetch)";
+    const char* title =
+        kind == EntryKind::kPolicy ? "Policies (--policy, --compare)" : "Prefetchers (--prefetch)";
     std::printf("%s%s\n\n", kind == EntryKind::kPolicy ? "" : "\n", title);
     if (markdown) {
       std::fputs(policy::registry_markdown(kind).c_str(), stdout);
     } else {
-      for (const std::string& line : policy::registry_help(kind)) std::printf("  %s\n", line.c_str());
+      for (const std::string& line : policy::registry_help(kind))
+        std::printf("  %s\n", line.c_str());
     }
   }
   return kSuccess;

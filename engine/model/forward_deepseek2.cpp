@@ -145,8 +145,8 @@ void forward_deepseek2(const ModelHParams& hp, const ModelWeights& w, const Forw
     // ffn[n][E] = dense SwiGLU (leading layers) or MoE(f) + shared experts(f)
     float* ffn = ws.get(kFfnOut, n * E);
     if (hp.is_moe_layer(il)) {
-      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), x, ffn,
-                      env);
+      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), x,
+                      ffn, env);
       if (L.shexp_up.present()) {
         float* shared = ws.get(kShared, n * E);
         swiglu_ffn(L.shexp_gate, L.shexp_up, L.shexp_down, f, n, shared, env);

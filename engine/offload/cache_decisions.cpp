@@ -39,10 +39,10 @@ int64_t StepChanges::touch(ExpertKey key) {
 CacheDecisions::CacheDecisions(const policy::MoeShape& shape, const OffloadConfig& config) {
   // The same objects a replay builds.
   const policy::PolicySpec spec = policy::parse_policy_spec(config.policy);
-  policy::CacheCapacity capacity =
-      config.capacity
-          ? *config.capacity
-          : policy::make_capacity(spec.pool, config.budget, shape, config.allocator, config.history);
+  policy::CacheCapacity capacity = config.capacity
+                                       ? *config.capacity
+                                       : policy::make_capacity(spec.pool, config.budget, shape,
+                                                               config.allocator, config.history);
   if (capacity.pool != spec.pool) {
     fail("policy '{}' runs over {} but the capacity given is {}", spec.text,
          spec.pool == policy::PoolKind::kGlobal ? "one global pool" : "per-layer partitions",

@@ -273,7 +273,7 @@ void ExpertLoader::loader_main() {
 }
 
 void ExpertLoader::finish_load(int64_t key, const std::string& error, const ReadCost& cost,
-                              int64_t start_ns, int64_t pace_ns) {
+                               int64_t start_ns, int64_t pace_ns) {
   Entry& e = entries_[size_t(key)];
   --loading_;
   const int64_t end_ns = now_ns();

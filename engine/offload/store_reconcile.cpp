@@ -47,8 +47,8 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
   policy::StepBuilder builder;
   const policy::StepInput& in = builder.make_step(
       TokenPos(tokens[0].pos), LayerId(m),
-      phase_override_.value_or(prefill ? policy::Phase::kPrefill : policy::Phase::kDecode),
-      routing, layout_.n_expert(m));
+      phase_override_.value_or(prefill ? policy::Phase::kPrefill : policy::Phase::kDecode), routing,
+      layout_.n_expert(m));
   bool same = in.experts.size() == experts.size();
   for (ExpertId e : experts) {
     same = same && std::find(in.experts.begin(), in.experts.end(), e) != in.experts.end();

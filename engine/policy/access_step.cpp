@@ -21,8 +21,8 @@ const StepInput& StepBuilder::make_step(TokenPos first_token, LayerId layer, Pha
     }
   }
   for (ExpertId e : experts_) seen_[size_t(e.value)] = 0;  // O(k), not O(n_experts), per step
-  step_ = StepInput{first_token, int32_t(routing.size()), layer, phase, experts_, routing,
-                    compute_ns};
+  step_ =
+      StepInput{first_token, int32_t(routing.size()), layer, phase, experts_, routing, compute_ns};
   return step_;
 }
 

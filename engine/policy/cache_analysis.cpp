@@ -20,7 +20,7 @@ CacheReport replay_chosen(const RoutingTrace& trace, const AccessStream& stream,
   const MoeShape& shape = trace.shape;
   const size_t L = size_t(trace.n_layers());
   std::vector<int64_t> since(size_t(shape.total_experts()), -1);  // resident from this token
-  std::vector<AnalysisOutcome> step_outcome;                       // [n_experts of the layer]
+  std::vector<AnalysisOutcome> step_outcome;                      // [n_experts of the layer]
   replay_with_outcomes(trace, stream, sim, [&](const StepInput& in, const StepOutcomes& step) {
     const int64_t now = in.first_token.value;
     for (const StepOutcomes::Op& op : step.ops()) {
@@ -57,7 +57,7 @@ CacheReport replay_chosen(const RoutingTrace& trace, const AccessStream& stream,
 
 // The prefetcher of a spec; one that asks for router probes replays the run's recorded ones.
 std::unique_ptr<Prefetcher> make_replay_prefetcher(const std::string& spec,
-                                                           const GatePredictions* predictions) {
+                                                   const GatePredictions* predictions) {
   auto prefetcher = make_prefetcher(spec, {});
   if (prefetcher->inputs().router_probe && predictions) {
     prefetcher->set_probe_source(
@@ -69,8 +69,7 @@ std::unique_ptr<Prefetcher> make_replay_prefetcher(const std::string& spec,
   return prefetcher;
 }
 
-PolicyRun run_chosen(const RoutingTrace& trace,
-                     const std::shared_ptr<const AccessStream>& stream,
+PolicyRun run_chosen(const RoutingTrace& trace, const std::shared_ptr<const AccessStream>& stream,
                      const AnalysisRequest& request, const GatePredictions* predictions,
                      CacheAnalysis& out) {
   PolicyRun run;
@@ -81,8 +80,8 @@ PolicyRun run_chosen(const RoutingTrace& trace,
     run.spec = spec.text;
     run.oracle = spec.oracle;
     const Budget budget = Budget::slots(out.budget_slots);
-    out.capacity = make_capacity(spec.pool, budget, trace.shape,
-                                 parse_allocator(request.allocator), &trace);
+    out.capacity =
+        make_capacity(spec.pool, budget, trace.shape, parse_allocator(request.allocator), &trace);
     TimingModel timing;
     timing.link = LinkModel::preset(request.link);
     CacheSimulator sim(trace.shape, out.capacity, make_policy(spec, {stream, nullptr}),
@@ -95,8 +94,7 @@ PolicyRun run_chosen(const RoutingTrace& trace,
   return run;
 }
 
-PolicyRun run_other(const RoutingTrace& trace,
-                    const std::shared_ptr<const AccessStream>& stream,
+PolicyRun run_other(const RoutingTrace& trace, const std::shared_ptr<const AccessStream>& stream,
                     const std::string& spec_text, PolicyRun::Role role,
                     const AnalysisRequest& request, const GatePredictions* predictions) {
   PolicyRun run;
@@ -123,8 +121,7 @@ PolicyRun run_other(const RoutingTrace& trace,
 }
 
 // Whether `ref` is at least as good as `other` at every token from `first` on, cumulatively.
-bool dominates_from(const CacheReport& ref, const CacheReport& other,
-                    size_t first) {
+bool dominates_from(const CacheReport& ref, const CacheReport& other, size_t first) {
   int64_t hits = 0, bytes = 0, stall = 0;
   const size_t n = std::min(ref.token.size(), other.token.size());
   for (size_t t = first; t < n; ++t) {
@@ -193,8 +190,8 @@ void analyse_cache(const RoutingTrace& trace, const AnalysisRequest& request,
   out.key_hits.assign(n_keys, 0);
   out.resident_tokens.assign(n_keys, 0);
 
-  auto stream = std::make_shared<const AccessStream>(
-      AccessStream::build(trace, {kAnalysisPrefillChunk}));
+  auto stream =
+      std::make_shared<const AccessStream>(AccessStream::build(trace, {kAnalysisPrefillChunk}));
   out.policies.push_back(run_chosen(trace, stream, request, predictions, out));
   for (const std::string& spec : request.compare) {
     if (spec == request.policy) continue;

@@ -167,7 +167,9 @@ std::vector<std::string> RegistryEntry::gui_list() const {
   return out;
 }
 
-std::span<const RegistryEntry> registry() { return kEntries; }
+std::span<const RegistryEntry> registry() {
+  return kEntries;
+}
 
 std::vector<const RegistryEntry*> registry_entries(EntryKind kind) {
   std::vector<const RegistryEntry*> out;

@@ -37,7 +37,9 @@ void StepOutcomes::on_load(ExpertKey key, bool prefetch, bool admitted) {
   ops_.push_back({prefetch ? Op::kPrefetch : admitted ? Op::kDemand : Op::kBypassLoad, key});
 }
 
-void StepOutcomes::on_evict(ExpertKey key) { ops_.push_back({Op::kEvict, key}); }
+void StepOutcomes::on_evict(ExpertKey key) {
+  ops_.push_back({Op::kEvict, key});
+}
 
 void StepOutcomes::end_step(const CacheSimulator& sim) {
   const CacheCounters& after = sim.report().phase[size_t(phase_)];

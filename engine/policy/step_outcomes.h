@@ -26,7 +26,9 @@
 namespace moescope::policy {
 
 enum class Outcome : uint8_t { kHit, kMiss, kBypass, kPrefetchHit, kLateHit };
-inline bool is_miss(Outcome o) { return o == Outcome::kMiss || o == Outcome::kBypass; }
+inline bool is_miss(Outcome o) {
+  return o == Outcome::kMiss || o == Outcome::kBypass;
+}
 inline bool is_prefetch_hit(Outcome o) {
   return o == Outcome::kPrefetchHit || o == Outcome::kLateHit;
 }

@@ -11,8 +11,8 @@
 namespace moescope::storage {
 
 struct GenerationRequest {
-  int64_t id = 0;      // the caller's name for it, echoed in every event and its result
-  std::string prompt;  // the text, a chat template already applied
+  int64_t id = 0;             // the caller's name for it, echoed in every event and its result
+  std::string prompt;         // the text, a chat template already applied
   bool parse_special = true;  // special tokens written in the text are parsed (as llama-cli)
   GenerationOptions options;
 };

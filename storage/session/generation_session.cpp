@@ -31,17 +31,16 @@ std::vector<std::string> PromptText::closed_pieces() const {
 }
 
 std::string generation_summary_json(const GenerationStats& st) {
-  const nlohmann::json summary{
-      {"stop_reason", std::string(stop_reason_name(st.stop_reason))},
-      {"stopped_by_user", st.stop_reason == StopReason::kCancelled},
-      {"prompt_tokens", st.n_prompt},
-      {"generated_tokens", st.n_generated},
-      {"decoded_tokens", st.n_decoded},
-      {"prefill_ms", st.prefill_ms},
-      {"decode_ms", st.decode_ms},
-      {"prefill_tokens_per_s", st.prefill_tokens_per_second()},
-      {"decode_tokens_per_s", st.decode_tokens_per_second()},
-      {"first_token_ms", st.first_token_ms}};
+  const nlohmann::json summary{{"stop_reason", std::string(stop_reason_name(st.stop_reason))},
+                               {"stopped_by_user", st.stop_reason == StopReason::kCancelled},
+                               {"prompt_tokens", st.n_prompt},
+                               {"generated_tokens", st.n_generated},
+                               {"decoded_tokens", st.n_decoded},
+                               {"prefill_ms", st.prefill_ms},
+                               {"decode_ms", st.decode_ms},
+                               {"prefill_tokens_per_s", st.prefill_tokens_per_second()},
+                               {"decode_tokens_per_s", st.decode_tokens_per_second()},
+                               {"first_token_ms", st.first_token_ms}};
   return summary.dump();
 }
 
@@ -81,8 +80,8 @@ PromptText GenerationSession::tokenize(const GenerationRequest& request) const {
 void GenerationSession::attach(SessionListener& listener) {
   attachment_.reset();  // a previous run's
   relay_.set_target(listener.routing_observer());
-  attachment_ = std::make_unique<offload::OffloadAttachment>(model_, config_.offload,
-                                                             config_.lossy, &relay_);
+  attachment_ =
+      std::make_unique<offload::OffloadAttachment>(model_, config_.offload, config_.lossy, &relay_);
   if (attachment_->store() != nullptr) listener.on_store(*attachment_->store());
 }
 
@@ -121,13 +120,14 @@ GenerationResult GenerationSession::generate(const GenerationRequest& request,
                                              SessionListener& listener,
                                              const std::atomic<bool>* cancel) {
   listener.on_prompt(request.id, prompt);
-  GenerationResult result = Generator(model_, tok_).generate(
-      prompt.ids, request.options,
-      [&](const TokenEvent& event) {
-        if (recording != nullptr) recording->token(event);
-        listener.on_token(request.id, event);
-      },
-      cancel);
+  GenerationResult result = Generator(model_, tok_)
+                                .generate(
+                                    prompt.ids, request.options,
+                                    [&](const TokenEvent& event) {
+                                      if (recording != nullptr) recording->token(event);
+                                      listener.on_token(request.id, event);
+                                    },
+                                    cancel);
   const GenerationStats& st = result.stats;
   if (st.stop_reason == StopReason::kEndOfGeneration && !result.tokens.empty()) {
     // The generator does not stream the end-of-generation token; the trace has its row.
@@ -144,8 +144,7 @@ SessionResult GenerationSession::run(const GenerationRequest& request, SessionLi
   out.request.id = request.id;
   out.request.prompt = tokenize(request);
   attach(listener);
-  std::unique_ptr<TraceRecording> recording =
-      open_recording(request, out.request.prompt, listener);
+  std::unique_ptr<TraceRecording> recording = open_recording(request, out.request.prompt, listener);
   try {
     out.request.generation =
         generate(request, out.request.prompt, recording.get(), listener, cancel);

@@ -6,7 +6,8 @@
 //
 //   1. tokenize and check the request's prompt (empty, longer than the context): nothing exists
 //      yet, so a bad prompt leaves no file;
-//   2. attach the expert store or the lossy gating to the model (engine/offload/offload_attachment);
+//   2. attach the expert store or the lossy gating to the model
+//   (engine/offload/offload_attachment);
 //      the listener's routing observer behind it;
 //   3. open the trace and begin the run (trace_recording.h): the trace observer goes between the
 //      store and the listener's observer, the store's policy and shadows (or the simulated
@@ -95,9 +96,7 @@ class GenerationSession {
   // After run(): what was attached (the store's counters, the lossy counters), until the session
   // goes or runs again. Null before the first run.
   const offload::OffloadAttachment* attachment() const { return attachment_.get(); }
-  const offload::ExpertStore* store() const {
-    return attachment_ ? attachment_->store() : nullptr;
-  }
+  const offload::ExpertStore* store() const { return attachment_ ? attachment_->store() : nullptr; }
   const SessionConfig& config() const { return config_; }
 
  private:
@@ -114,14 +113,14 @@ class GenerationSession {
     MoeObserver* target_ = nullptr;
   };
 
-  PromptText tokenize(const GenerationRequest& request) const;                // step 1
-  void attach(SessionListener& listener);                                     // step 2
+  PromptText tokenize(const GenerationRequest& request) const;  // step 1
+  void attach(SessionListener& listener);                       // step 2
   std::unique_ptr<TraceRecording> open_recording(const GenerationRequest& request,
                                                  const PromptText& prompt,
                                                  SessionListener& listener);  // step 3
   GenerationResult generate(const GenerationRequest& request, const PromptText& prompt,
                             TraceRecording* recording, SessionListener& listener,
-                            const std::atomic<bool>* cancel);                 // steps 4, 5
+                            const std::atomic<bool>* cancel);  // steps 4, 5
 
   Model& model_;
   const tokenizer::Tokenizer& tok_;

@@ -43,8 +43,7 @@ bool create_exclusively(const fs::path& path) {
 
 TraceRecording::TraceRecording(const fs::path& path, RunInfo info, bool router_logits,
                                std::string_view prompt, std::span<const int32_t> ids,
-                               std::span<const std::string> pieces,
-                               const tokenizer::Tokenizer& tok)
+                               std::span<const std::string> pieces, const tokenizer::Tokenizer& tok)
     : path_(path), tok_(tok) {
   created_ = create_exclusively(path_);
   try {
@@ -122,8 +121,7 @@ void TraceRecording::start() {
 
 void TraceRecording::token(const TokenEvent& event) {
   start();  // in case the caller did not
-  writer_->generated(event,
-                     event.id < 0 ? TokenKind::kNotRecorded : token_kind(tok_, event.id));
+  writer_->generated(event, event.id < 0 ? TokenKind::kNotRecorded : token_kind(tok_, event.id));
   // StoreRecording::progress is O(tokens so far): about once a second keeps it negligible.
   const int64_t now = writer_->now_ns();
   if (store_recording_ && now - last_progress_ns_ >= 1'000'000'000) {

@@ -10,9 +10,9 @@
 #include "storage/trace_reader.h"
 #include "tests/views/test_support.h"
 #include "views/session/analysis.h"
+#include "views/session/trace_loading.h"
 #include "views/traces/run_compare_model.h"
 #include "views/traces/run_list_model.h"
-#include "views/session/trace_loading.h"
 #include "views/traces/trace_panel.h"
 
 using namespace moescope;

@@ -108,8 +108,8 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const L
                                                                       : info.model.name));
   out.cache = recorded_cache(reader, run, out.shape);
   const bool same_vocab = same_model(model, info, out.shape);
-  out.model_name = QString::fromStdString(info.model.name.empty() ? info.model.architecture
-                                                                   : info.model.name);
+  out.model_name =
+      QString::fromStdString(info.model.name.empty() ? info.model.architecture : info.model.name);
   out.other_model = model && !same_vocab;
 
   // The measured layer compute the suitability judges with, chosen as the report chooses it: the

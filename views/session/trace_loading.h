@@ -24,8 +24,8 @@ struct LoadedRun {
   // analysis replays with it.
   std::optional<CacheSettings> cache;
   int64_t run_id = 0;
-  QString model_name;         // the model the run was recorded with
-  bool other_model = false;   // a model is loaded and it is not the one the run used
+  QString model_name;        // the model the run was recorded with
+  bool other_model = false;  // a model is loaded and it is not the one the run used
 };
 
 struct LoadedModel;

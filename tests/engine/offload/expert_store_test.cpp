@@ -176,10 +176,11 @@ TEST(ExpertStore, DemandLoadsGoBeforeQueuedPrefetches) {
   config.record_loads = true;
   auto store = make_store(*model, config);
   ASSERT_EQ(store->prediction_inputs().router_probe, (policy::RouterProbeRequest{1, 3}));
-  store->prefetcher()->set_probe_source([](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
-    out.clear();
-    if (target.layer.value == 1) out = {ExpertId(4), ExpertId(5), ExpertId(6)};
-  });
+  store->prefetcher()->set_probe_source(
+      [](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
+        out.clear();
+        if (target.layer.value == 1) out = {ExpertId(4), ExpertId(5), ExpertId(6)};
+      });
   // Layer 0 needs expert 0 and queues prefetches of 4, 5, 6 for layer 1; layer 1 then needs 7.
   const LayerId l0(0), l1(1);
   const ExpertId e0(0), e7(7);

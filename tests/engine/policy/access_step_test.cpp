@@ -67,7 +67,8 @@ TEST(MakeStep, TheAccessStreamIsMadeOfIt) {
       routing.push_back(t.routing(TokenPos(st.first_token.value + u), st.layer));
     const StepInput& in = b.make_step(st.first_token, st.layer, st.phase, routing, 8);
     std::vector<int> stream;
-    for (int64_t i = st.begin; i < st.end; ++i) stream.push_back(s.accesses[size_t(i)].expert.value);
+    for (int64_t i = st.begin; i < st.end; ++i)
+      stream.push_back(s.accesses[size_t(i)].expert.value);
     EXPECT_EQ(ids(in.experts), stream);
   }
 }

@@ -29,8 +29,7 @@ void perfect_probe(const RoutingTrace& t, const RouterProbeRequest& probe, Prefe
   out.clear();
   if (target.layer.value < probe.distance || target.token.value >= t.n_tokens()) return;
   if (t.phase[size_t(target.token.value)] != Phase::kDecode) return;
-  const int32_t k =
-      probe.k_prime > 0 ? probe.k_prime : t.shape.top_k[size_t(target.layer.value)];
+  const int32_t k = probe.k_prime > 0 ? probe.k_prime : t.shape.top_k[size_t(target.layer.value)];
   for (ExpertId e : t.experts(target.token, target.layer))
     if (int32_t(out.size()) < k) out.push_back(e);
 }
@@ -84,8 +83,8 @@ TEST(PredictionSeam, ProbesReachLiveShadowsAndOraclesAsAReplayWouldGiveThem) {
           });
     }
     CacheSimulator sim(t.shape, make_capacity(spec.pool, setup.budget, t.shape),
-                       make_policy(spec, {stream, nullptr}), std::move(prefetcher),
-                       setup.timing, spec.text);
+                       make_policy(spec, {stream, nullptr}), std::move(prefetcher), setup.timing,
+                       spec.text);
     EXPECT_TRUE(replay(t, *stream, sim) == results[i].report);
   }
   // The probes did reach the next-gate shadows: perfect predictions are all used.

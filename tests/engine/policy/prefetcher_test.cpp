@@ -12,8 +12,8 @@ using testing::make_trace;
 using testing::run;
 
 // Replays t with LRU and a next-gate prefetcher whose "gate" is the given function.
-CacheReport run_next_gate(const RoutingTrace& t, const CacheCapacity& cap,
-                          ProbeSource source, TimingModel timing = {}) {
+CacheReport run_next_gate(const RoutingTrace& t, const CacheCapacity& cap, ProbeSource source,
+                          TimingModel timing = {}) {
   auto pf = std::make_unique<NextGatePrefetcher>(1, 0);
   pf->set_probe_source(std::move(source));
   CacheSimulator sim(t.shape, cap, make_lru(), std::move(pf), timing);

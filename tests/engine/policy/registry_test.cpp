@@ -93,8 +93,7 @@ TEST(Registry, DocumentShowsTheRegistry) {
   doc << in.rdbuf();
   // Regenerate with `moescope policies --markdown` and paste each table between its markers.
   EXPECT_EQ(generated_section(doc.str(), "policies"), registry_markdown(EntryKind::kPolicy));
-  EXPECT_EQ(generated_section(doc.str(), "prefetchers"),
-            registry_markdown(EntryKind::kPrefetcher));
+  EXPECT_EQ(generated_section(doc.str(), "prefetchers"), registry_markdown(EntryKind::kPrefetcher));
 }
 
 }  // namespace

@@ -44,7 +44,9 @@ using test::slurp;
 constexpr const char* kHostilePrompt =
     "The package <script>alert(1)</script> & \"quotes\" 'apostrophes' were installed";
 
-const fs::path& scratch() { return test::scratch_dir("moescope-report-test"); }
+const fs::path& scratch() {
+  return test::scratch_dir("moescope-report-test");
+}
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;

@@ -94,18 +94,30 @@ class SessionFrontEnds : public ::testing::Test {
   // Records through the CLI's command with the same settings spelled as flags.
   int64_t record_cli(const fs::path& trace) {
     const QStringList args = {"moescope record",
-                              "--model", QString::fromStdString(model_path_.string()),
-                              "--prompt", kPrompt,
-                              "-n", QString::number(kTokens),
-                              "--temp", "0",
-                              "--threads", QString::number(kThreads),
-                              "--trace", QString::fromStdString(trace.string()),
-                              "--expert-slots", QString::number(slots_),
-                              "--policy", "lru",
-                              "--prefetch", "next-gate",
-                              "--link", "none",
-                              "--allocator", "uniform",
-                              "--compare", "lfu,fifo",
+                              "--model",
+                              QString::fromStdString(model_path_.string()),
+                              "--prompt",
+                              kPrompt,
+                              "-n",
+                              QString::number(kTokens),
+                              "--temp",
+                              "0",
+                              "--threads",
+                              QString::number(kThreads),
+                              "--trace",
+                              QString::fromStdString(trace.string()),
+                              "--expert-slots",
+                              QString::number(slots_),
+                              "--policy",
+                              "lru",
+                              "--prefetch",
+                              "next-gate",
+                              "--link",
+                              "none",
+                              "--allocator",
+                              "uniform",
+                              "--compare",
+                              "lfu,fifo",
                               "--router-logits",
                               "--quiet"};
     EXPECT_EQ(cli::run_generation_command(args, /*record=*/true), 0);
@@ -132,8 +144,8 @@ TEST_F(SessionFrontEnds, CliAndGuiRecordIdenticalTraces) {
   EXPECT_TRUE(gui.shape(gui_run) == cli.shape(cli_run));
   const auto gui_summary = nlohmann::json::parse(gi.summary_json);
   const auto cli_summary = nlohmann::json::parse(ci.summary_json);
-  for (const char* key : {"stop_reason", "stopped_by_user", "prompt_tokens", "generated_tokens",
-                          "decoded_tokens"}) {
+  for (const char* key :
+       {"stop_reason", "stopped_by_user", "prompt_tokens", "generated_tokens", "decoded_tokens"}) {
     ASSERT_TRUE(gui_summary.contains(key)) << key;
     EXPECT_EQ(gui_summary[key], cli_summary[key]) << key;
   }

@@ -18,8 +18,8 @@
 #include "engine/model/model.h"
 #include "engine/model/routing_trace_recorder.h"
 #include "engine/tokenizer/tokenizer.h"
-#include "storage/session/generation_session.h"
 #include "storage/run_info.h"
+#include "storage/session/generation_session.h"
 #include "storage/session/trace_recording.h"
 #include "storage/trace_reader.h"
 
@@ -28,7 +28,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kModel = fs::path(MOESCOPE_SOURCE_DIR) / "resources/models/moescope-default-q8_0.gguf";
+const fs::path kModel =
+    fs::path(MOESCOPE_SOURCE_DIR) / "resources/models/moescope-default-q8_0.gguf";
 
 // Collects what the session streams.
 class Collector : public SessionListener {
@@ -150,8 +151,7 @@ TEST_F(GenerationSessionTest, TheListenerHearsWhatTheResultAndTheTraceHold) {
   ASSERT_EQ(tokens.size(), n_prompt + 6);
   std::string recorded_text;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    const int32_t expected =
-        i < n_prompt ? result.request.prompt.ids[i] : streamed[i - n_prompt];
+    const int32_t expected = i < n_prompt ? result.request.prompt.ids[i] : streamed[i - n_prompt];
     EXPECT_EQ(tokens[i].token_id, expected) << i;
     if (i >= n_prompt) recorded_text += tokens[i].text;
   }
@@ -185,8 +185,8 @@ TEST_F(GenerationSessionTest, ACancelledRunCompletesItsRecording) {
   Collector listener;
   listener.cancel_after = 2;
   GenerationSession session(*model_, *tok_, recorded(trace));
-  const SessionResult result = session.run(request("Once upon a time", 20), listener,
-                                           &listener.cancel);
+  const SessionResult result =
+      session.run(request("Once upon a time", 20), listener, &listener.cancel);
   EXPECT_TRUE(result.request.cancelled());
   EXPECT_EQ(result.request.generation.tokens.size(), 2u);
   ASSERT_TRUE(result.recording);
