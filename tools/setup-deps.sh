@@ -11,6 +11,7 @@ MOESCOPE_PACKAGES=(
   clang poppler-utils sqlite3
   clang-format clang-tidy  # tools/check_format.sh, tools/tidy.sh
   python3  # tools/make_import_samples.py (import tests cross-check with Python's pickle)
+  python3-numpy  # tools/train/check.py: the built-in model's parity test (numpy forward)
 )
 
 "$(dirname "$0")/apt-install-missing.sh" "${MOESCOPE_PACKAGES[@]}"

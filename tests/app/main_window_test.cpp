@@ -276,6 +276,36 @@ class MainWindowTest : public QObject {
     QVERIFY(w.windowTitle().contains(w.session()->model()->display_name()));
   }
 
+  // Issue #17: the built-in model generates 1,500 tokens in one run of the window (its context
+  // holds them; the max-tokens box allows them), and every token reaches the text, the
+  // token × expert heatmap and the cache analysis.
+  void builtInModelGeneratesFifteenHundredTokensInOneRun() {
+    constexpr int kTokens = 1500;
+    QVERIFY(QFile::exists(QString(MOESCOPE_SOURCE_DIR) +
+                          "/resources/models/moescope-default-q8_0.gguf"));
+    gui::MainWindow w;
+    w.show();
+    SessionController* s = w.session();
+    QSignalSpy loaded(s, &SessionController::modelLoaded);
+    w.openStartModel(QString());
+    QVERIFY(loaded.wait(30000));
+    w.promptPanel()->editor()->setPlainText("It is a truth universally acknowledged");
+    w.findChild<QSpinBox*>("maxTokens")->setValue(kTokens);
+    QCOMPARE(s->settings().generation.max_new_tokens, kTokens);  // not clamped to the context
+
+    QSignalSpy finished(s, &SessionController::runFinished);
+    QTest::mouseClick(w.promptPanel()->generateButton(), Qt::LeftButton);
+    QVERIFY(finished.wait(600000));
+    QCOMPARE(s->last_stats().stop_reason, StopReason::kLength);
+    QCOMPARE(s->last_stats().n_generated, kTokens);
+    const RunData& run = s->run();
+    QCOMPARE(run.token_count(), run.prompt_count() + kTokens);
+    QCOMPARE(w.textPanel()->textView()->laidOutTokens(), run.token_count());
+    QCOMPARE(w.tokenExpertPanel()->model()->rowCount(), run.routed_count());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        s->run().analysis() && s->run().analysis()->n_tokens == s->run().routed_count(), 120000);
+  }
+
   void darkThemeKeepsUncheckedBoxesVisible() {
     auto light_pixels = [] {
       QCheckBox box("x");

@@ -119,10 +119,13 @@ def self_test(shared, name):
     return diff < 1e-3 and same_routing
 
 
-def engine_parity(moescope, path, n_tokens, seed=7):
+def engine_parity(moescope, path, n_tokens, seed=7, threads=2, exact=False):
     """MoEScope's engine (`moescope eval --dump-logits`) vs this forward on the same file, on BOS +
     n_tokens - 1 random token ids (the function, not the text, is compared; a long sequence checks
-    the RoPE positions too). Returns max |dlogit| and the logit standard deviation."""
+    the RoPE positions too). `exact`: the engine dequantizes the weights exactly and computes in
+    float (`--exact`), as this forward does; otherwise a quantized file is compared on the engine's
+    fast path, which also quantizes the activations (as llama.cpp does) and differs by more.
+    Returns max |dlogit| and the logit standard deviation."""
     r = gguf.Reader(path)
     a = r.kv["general.architecture"]
     rng = np.random.default_rng(seed)
@@ -135,7 +138,8 @@ def engine_parity(moescope, path, n_tokens, seed=7):
             f.write(" ".join(map(str, tokens)))
         out = os.path.join(tmp, "logits.f32")
         subprocess.run([moescope, "eval", "--model", path, "--tokens", ids, "--dump-logits", out,
-                        "--threads", "2"], check=True, stdout=subprocess.DEVNULL)
+                        "--threads", str(threads)] + (["--exact"] if exact else []), check=True,
+                       stdout=subprocess.DEVNULL)
         got = np.fromfile(out, dtype="<f4").reshape(len(tokens), -1)
     return float(np.abs(got - want).max()), float(want.std())
 
@@ -148,11 +152,15 @@ if __name__ == "__main__":
                     "on --model with this forward")
     ap.add_argument("--model", help="GGUF file for --engine")
     ap.add_argument("--tokens", type=int, default=300, help="sequence length for --engine")
+    ap.add_argument("--exact", action="store_true",
+                    help="--engine: the engine's exact path (weights dequantized, float compute)")
+    ap.add_argument("--threads", type=int, default=2, help="engine threads for --engine")
     args = ap.parse_args()
     if args.engine:
-        diff, std = engine_parity(args.engine, args.model, args.tokens)
-        print("engine vs numpy forward on %s, %d tokens: max |dlogit| %.2e (logit std %.2f)"
-              % (args.model, args.tokens, diff, std))
+        diff, std = engine_parity(args.engine, args.model, args.tokens, threads=args.threads,
+                                  exact=args.exact)
+        print("engine%s vs numpy forward on %s, %d tokens: max |dlogit| %.2e (logit std %.2f)"
+              % (" (--exact)" if args.exact else "", args.model, args.tokens, diff, std))
         sys.exit(0 if diff < 1e-3 * max(1.0, std) else 1)
     if args.self_test:
         ok = [self_test(args.shared, name) for name in ("llama-moe-f32", "qwen2moe-f32")]
