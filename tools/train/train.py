@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Trains MoEScope's default model: corpus -> tokenizer -> MoE transformer -> GGUF (F32 + Q8_0).
 
-  /usr/bin/python3 tools/train/train.py --minutes 55            # v2 default (resumable: --resume)
+  /usr/bin/python3 tools/train/train.py --minutes 75            # v2 default (resumable: --resume)
+  /usr/bin/python3 tools/train/train.py --config stage2 --minutes 65  # stage 2: upcycled v1
   /usr/bin/python3 tools/train/train.py --config v1 --minutes 85  # stage 1: the v1 model
   /usr/bin/python3 tools/train/train.py --config smoke --minutes 4
 
@@ -16,15 +17,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 
 # name -> (model config, batch rows, peak learning rate, initialisation)
-# "v1" is the first default model (trained from scratch, shipped until v2); "default" (v2) starts
-# from v1's file by upcycling (upcycle.py) and trains on 2048-token windows.
+# "v1" is the first default model (trained from scratch, shipped until v2); "stage2" starts from
+# v1's file by upcycling (upcycle.py) and trains on 2048-token windows; "default" (v2) continues
+# stage 2's final weights on a mix of 2048-token windows and BOS-led 256-token windows (the
+# short windows are what a chunked perplexity and a short prompt look like: BOS, then text that
+# starts mid-document; stage 2 trained on them only by accident).
+V2 = dict(arch="qwen2moe", d_model=192, n_layer=8, n_head=4, n_head_kv=2, n_expert=32,
+          n_expert_used=4, d_expert=96, d_shared=192, ctx=2048)
+# The "default" config's batch: per step LONG_ROWS windows of ctx plus SHORT_ROWS BOS-led windows
+# of SHORT_CTX tokens (half the step's tokens each).
+LONG_ROWS, SHORT_ROWS, SHORT_CTX = 2, 16, 256
 CONFIGS = {
     "smoke": (dict(arch="qwen2moe", d_model=64, n_layer=2, n_head=4, n_head_kv=2, n_expert=8,
                    n_expert_used=4, d_expert=32, d_shared=64, ctx=128), 16, 3e-3, "scratch"),
     "v1": (dict(d_model=192, n_layer=6, n_head=4, n_head_kv=2, n_expert=16, n_expert_used=2,
                 d_expert=192, ctx=256), 16, 2.5e-3, "scratch"),
-    "default": (dict(arch="qwen2moe", d_model=192, n_layer=8, n_head=4, n_head_kv=2, n_expert=32,
-                     n_expert_used=4, d_expert=96, d_shared=192, ctx=2048), 4, 5e-4, "upcycle-v1"),
+    "stage2": (V2, 4, 5e-4, "upcycle-v1"),
+    "default": (V2, LONG_ROWS, 3e-4, "continue-stage2"),
     "upcycle-smoke": (dict(arch="qwen2moe", d_model=192, n_layer=8, n_head=4, n_head_kv=2,
                            n_expert=32, n_expert_used=4, d_expert=96, d_shared=192, ctx=256), 2,
                       5e-4, "upcycle-v1"),
@@ -119,8 +128,8 @@ def prepare_data(work, vocab):
 class Batches:
     """Random windows of ctx+1 tokens; the source of each row is drawn by SOURCE_WEIGHTS."""
 
-    def __init__(self, data, rows, ctx, seed):
-        self.data, self.rows, self.ctx = data, rows, ctx
+    def __init__(self, data, rows, ctx, seed, bos=None):
+        self.data, self.rows, self.ctx, self.bos = data, rows, ctx, bos
         self.names = sorted(data)
         w = np.array([SOURCE_WEIGHTS[n] for n in self.names])
         self.p = w / w.sum()
@@ -132,6 +141,8 @@ class Batches:
             arr = self.data[self.names[src]]
             o = self.rng.integers(0, len(arr) - self.ctx - 1)
             x[i] = arr[o:o + self.ctx + 1]
+        if self.bos is not None:
+            x[:, 0] = self.bos  # as a chunked perplexity does: BOS replaces the first token
         x = torch.from_numpy(x)
         return x[:, :-1], x[:, 1:]
 
@@ -175,7 +186,8 @@ def lr_at(progress, peak):
 def save_checkpoint(path, model, opt, batches, state):
     tmp = path + ".tmp"
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                "batch_rng": batches.rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "batch_rng": [b.rng.bit_generator.state for b in batches],
+                "torch_rng": torch.get_rng_state(),
                 "state": state, "config": model.cfg.dict()}, tmp)
     os.replace(tmp, path)
 
@@ -200,6 +212,17 @@ def initialise(model, init, data, sp, rows):
     """Random init (done by Transformer) or upcycling from the v1 model's file."""
     if init == "scratch":
         return
+    if init == "continue-stage2":
+        path = os.path.join(ARGS.work, "runs", "stage2", "checkpoint.pt")
+        if not os.path.exists(path):
+            raise SystemExit("error: %s is missing; run --config stage2 first" % path)
+        saved = torch.load(path)
+        if saved["config"] != model.cfg.dict() or not saved["state"].get("done"):
+            raise SystemExit("error: %s is not a finished stage-2 run of this model" % path)
+        model.load_state_dict(saved["model"])
+        log("continuing stage 2's weights (step %d, %.2fM tokens)"
+            % (saved["state"]["step"], saved["state"]["tokens"] / 1e6))
+        return
     v1 = upcycle.read_v1(v1_file(ARGS.work), sp)
     sample = Batches(data["train"], 8, v1.cfg.ctx, ARGS.seed + 1).next()[0]
     scales = upcycle.upcycle(model, v1, sample)
@@ -218,7 +241,10 @@ def train(run_dir, data, cfg, rows, peak_lr, init, sp):
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=peak_lr, betas=(0.9, 0.95), eps=1e-8)
-    batches = Batches(data["train"], rows, cfg.ctx, ARGS.seed)
+    # One or two batch streams per step (see CONFIGS): their losses are averaged per token.
+    batches = [Batches(data["train"], rows, cfg.ctx, ARGS.seed)]
+    if init == "continue-stage2":
+        batches.append(Batches(data["train"], SHORT_ROWS, SHORT_CTX, ARGS.seed + 2, sp.bos_id()))
     state = {"step": 0, "elapsed": 0.0, "tokens": 0, "budget_minutes": ARGS.minutes,
              "steps_target": ARGS.steps, "evals": []}
     if os.path.exists(ckpt):
@@ -229,7 +255,9 @@ def train(run_dir, data, cfg, rows, peak_lr, init, sp):
             raise SystemExit("error: checkpoint config differs from --config %s" % ARGS.config)
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
-        batches.rng.bit_generator.state = saved["batch_rng"]
+        rngs = saved["batch_rng"]
+        for b, r in zip(batches, rngs if isinstance(rngs, list) else [rngs]):
+            b.rng.bit_generator.state = r
         torch.set_rng_state(saved["torch_rng"])
         state = saved["state"]
         log("resumed at step %d, %.1f min elapsed" % (state["step"], state["elapsed"] / 60))
@@ -278,10 +306,14 @@ def train(run_dir, data, cfg, rows, peak_lr, init, sp):
         lr = lr_at(progress(), peak_lr)
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y = batches.next()
-        logits, routing = model(x)
-        ce = torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1))
-        aux = balance_loss(routing, cfg)
+        ce, aux, n_tokens = 0.0, 0.0, sum(b.rows * b.ctx for b in batches)
+        for b in batches:
+            x, y = b.next()
+            logits, routing = model(x)
+            share = x.numel() / n_tokens
+            ce = ce + share * torch.nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab),
+                                                                y.reshape(-1))
+            aux = aux + share * balance_loss(routing, cfg)
         loss = ce + ARGS.balance * aux
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -291,8 +323,8 @@ def train(run_dir, data, cfg, rows, peak_lr, init, sp):
         dt, t_last = now - t_last, now
         state["elapsed"] += dt
         state["step"] += 1
-        state["tokens"] += x.numel()
-        window_tokens += x.numel()
+        state["tokens"] += n_tokens
+        window_tokens += n_tokens
         window_time += dt
         if state["step"] % ARGS.log_steps == 0:
             log("step %d  %.1f%%  loss %.3f  balance %.3f  lr %.2e  %.0f tok/s  %.1f min" % (
