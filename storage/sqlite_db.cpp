@@ -3,9 +3,11 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <system_error>
+#include <thread>
 
 #include "engine/common/error.h"
 
@@ -21,28 +23,49 @@ uint32_t big_endian(const unsigned char* p, int n) {
 
 // SQLite reads a database cut short at a page boundary without complaint until a query reaches
 // a missing page. The header says how many pages the file has (when its "valid-for" counter
-// matches the change counter); a file shorter than that lost its tail. With a non-empty WAL
-// beside it the header may be ahead of the file (a checkpoint was interrupted) and SQLite will
-// redo it, so the check is left to SQLite then.
-void check_not_truncated(const std::filesystem::path& path) {
+// matches the change counter); a file shorter than that lost its tail.
+//
+// Another process may be committing to the file right now: its rollback journal or WAL exists
+// for the whole write, and while it writes, the header can be ahead of the file's length (page 1
+// is written before the pages that extend the file). A journal or a non-empty WAL beside the file
+// leaves the check to SQLite (which rolls back or redoes it), and an apparent shortfall is only
+// believed when it is still there after the file has had time to settle.
+bool journal_beside(const std::filesystem::path& path) {
   std::error_code ec;
   const auto wal_size = std::filesystem::file_size(path.string() + "-wal", ec);
-  if (!ec && wal_size > 0) return;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec || size < 100) return;
+  if (!ec && wal_size > 0) return true;
+  return std::filesystem::exists(path.string() + "-journal", ec);
+}
+
+// Bytes the header says the file has, or 0 when it does not say (not SQLite, unreadable, stale).
+uint64_t bytes_in_header(const std::filesystem::path& path) {
   std::ifstream f(path, std::ios::binary);
   unsigned char header[100];
-  if (!f.read(reinterpret_cast<char*>(header), sizeof header)) return;
-  if (std::memcmp(header, "SQLite format 3", 16) != 0) return;
+  if (!f.read(reinterpret_cast<char*>(header), sizeof header)) return 0;
+  if (std::memcmp(header, "SQLite format 3", 16) != 0) return 0;
   uint64_t page_size = big_endian(header + 16, 2);
   if (page_size == 1) page_size = 65536;
   const uint32_t change_counter = big_endian(header + 24, 4);
   const uint64_t pages = big_endian(header + 28, 4);
   const uint32_t valid_for = big_endian(header + 92, 4);
-  if (pages == 0 || valid_for != change_counter) return;
-  if (size < pages * page_size) {
-    fail("trace {} is truncated ({} of {} bytes)", path.string(), size, pages * page_size);
+  if (valid_for != change_counter) return 0;
+  return pages * page_size;
+}
+
+void check_not_truncated(const std::filesystem::path& path) {
+  constexpr int kLooks = 5;
+  uint64_t size = 0;
+  uint64_t expected = 0;
+  for (int look = 0; look < kLooks; ++look) {
+    if (look > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20 << look));
+    if (journal_beside(path)) return;
+    expected = bytes_in_header(path);
+    std::error_code ec;
+    size = std::filesystem::file_size(path, ec);
+    if (ec || size < 100 || expected == 0 || size >= expected) return;
+    if (journal_beside(path)) return;
   }
+  fail("trace {} is truncated ({} of {} bytes)", path.string(), size, expected);
 }
 
 // Opening a FIFO blocks until a writer appears, and a device never ends: anything but a regular
