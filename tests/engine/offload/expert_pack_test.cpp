@@ -35,7 +35,7 @@ std::string open_and_read_all(const ExpertLayout& layout, const std::filesystem:
     for (int32_t m = 0; m < layout.n_layers(); ++m) {
       for (int32_t e = 0; e < layout.n_expert(MoeLayerId(m)); ++e) {
         const uint64_t n = layout.packed_bytes(MoeLayerId(m));
-        source.read(m, e, {buf.data(), n});
+        source.read(MoeLayerId(m), e, {buf.data(), n});
         const auto want = expected_image(layout, m, e);
         EXPECT_EQ(std::memcmp(buf.data(), want.data(), n), 0) << "layer " << m << " expert " << e;
       }

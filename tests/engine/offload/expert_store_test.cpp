@@ -281,7 +281,8 @@ TEST(ExpertStore, LoadsArePacedToTheLink) {
   config.link.bandwidth_bytes_per_s = 20e6;  // an expert of ~26 KB takes ~1.3 ms more
   config.record_loads = true;
   auto store = make_store(*model, config);
-  const int64_t transfer = config.link.transfer_ns(GgufExpertSource(layout).link_bytes(0, 0));
+  const int64_t transfer =
+      config.link.transfer_ns(GgufExpertSource(layout).link_bytes(MoeLayerId(0), 0));
   const int64_t modelled = config.link.transfer_ns(layout.packed_bytes(MoeLayerId(0)));
   const LayerId l0(0);
   const ExpertId e(5);
