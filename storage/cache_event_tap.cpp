@@ -14,7 +14,7 @@ void CacheEventTap::end_step(const policy::CacheSimulator& sim, std::vector<Cach
   using policy::Outcome;
   using Op = policy::StepOutcomes::Op;
   outcomes_.end_step(sim);
-  const LayerId layer = outcomes_.layer();
+  const MoeLayerId layer = outcomes_.layer();
   const size_t first_event = out.size();
   int64_t last_wait_event = -1;
   for (const policy::StepOutcomes::Access& a : outcomes_.accesses()) {

@@ -92,7 +92,7 @@ const TraceReader::RowAggregates& TraceReader::row_aggregates(int64_t run) {
     for (int32_t l = 0; l < L; ++l) {
       for (int64_t i = d.offset[size_t(l)]; i < d.offset[size_t(l) + 1]; ++i) {
         const auto at = size_t(i);
-        const size_t key = size_t(s.key_index({LayerId(l), d.experts[at]}));
+        const size_t key = size_t(s.key_index({MoeLayerId(l), d.experts[at]}));
         ++a.activations[size_t(ph)][key];
         if (i == d.offset[size_t(l)]) ++a.top1[size_t(ph)][key];
         if (!std::isnan(d.weights[at])) a.weight_sum[size_t(ph)][key] += double(d.weights[at]);
@@ -196,7 +196,7 @@ std::vector<LayerAggregate> TraceReader::layer_aggregates(int64_t run, policy::P
   std::vector<LayerAggregate> out(size_t(s.n_layers()));
   for (int32_t l = 0; l < s.n_layers(); ++l) {
     LayerAggregate& a = out[size_t(l)];
-    a.layer = LayerId(l);
+    a.layer = MoeLayerId(l);
     a.model_layer = s.model_layer[size_t(l)];
     a.n_experts = s.n_experts[size_t(l)];
     std::vector<int64_t> load(size_t(a.n_experts));
@@ -251,7 +251,7 @@ std::vector<LayerAggregate> TraceReader::layer_aggregates(int64_t run, policy::P
   return out;
 }
 
-AffinityMatrix TraceReader::affinity(int64_t run, LayerId layer, policy::PhaseFilter phase,
+AffinityMatrix TraceReader::affinity(int64_t run, MoeLayerId layer, policy::PhaseFilter phase,
                                      bool from_rows) {
   const policy::MoeShape s = shape(run);
   if (layer.value < 0 || layer.value + 1 >= s.n_layers()) {

@@ -31,11 +31,11 @@ void play_routing_trace(TraceWriter& writer, const policy::RoutingTrace& trace,
     for (int32_t l = 0; l < L; ++l) {
       logits.assign(size_t(trace.shape.n_experts[size_t(l)]), -30.0f);
       for (int32_t u = t; u < end; ++u) {
-        const policy::TokenLayerRouting r = trace.routing(TokenPos(u), LayerId(l));
+        const policy::TokenLayerRouting r = trace.routing(TokenPos(u), MoeLayerId(l));
         for (size_t i = 0; i < r.experts.size(); ++i) {
           logits[size_t(r.experts[i].value)] = std::log(std::max(r.weights[i], 1e-12f));
         }
-        observer.on_routing(MoeRoutingEvent{LayerId(trace.shape.model_layer[size_t(l)]),
+        observer.on_routing(MoeRoutingEvent{trace.shape.block(MoeLayerId(l)),
                                             TokenPos(u),
                                             {},
                                             logits,

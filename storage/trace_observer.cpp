@@ -24,16 +24,13 @@ void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
   if (active_) {
     const policy::MoeShape& shape = writer_.shape();
     if (shape.n_layers() != n_layers_ || shape.total_experts() != total_experts_ ||
-        moe_index_.empty()) {
+        key_base_.empty()) {
       n_layers_ = shape.n_layers();
       total_experts_ = shape.total_experts();
       k_max_ = std::max(1, *std::max_element(shape.top_k.begin(), shape.top_k.end()));
-      const int32_t blocks = *std::max_element(shape.model_layer.begin(), shape.model_layer.end());
-      moe_index_.assign(size_t(blocks) + 1, -1);
       key_base_.assign(size_t(n_layers_), 0);
       int64_t base = 0;
       for (int32_t m = 0; m < n_layers_; ++m) {
-        moe_index_[size_t(shape.model_layer[size_t(m)])] = m;
         key_base_[size_t(m)] = base;
         base += shape.n_experts[size_t(m)];
       }
@@ -61,9 +58,10 @@ void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
 }
 
 void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
-  if (active_ && ev.layer.value >= 0 && size_t(ev.layer.value) < moe_index_.size() &&
-      moe_index_[size_t(ev.layer.value)] >= 0) {
-    const int32_t m = moe_index_[size_t(ev.layer.value)];
+  const std::optional<MoeLayerId> moe =
+      active_ ? writer_.shape().moe_layer(ev.layer) : std::nullopt;
+  if (moe) {
+    const int32_t m = moe->value;
     const int32_t t = ev.pos.value - rec_.first_pos;
     if (t < 0 || t >= rec_.n_tokens) {
       fail("trace: routing for position {} outside the forward call [{}, {})", ev.pos.value,
@@ -97,9 +95,9 @@ void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
       const policy::MoeShape& shape = writer_.shape();
       GatePrediction& g = rec_.gate_predictions.emplace_back();
       g.pos = ev.pos.value;
-      g.layer = LayerId(target);
+      g.layer = MoeLayerId(target);
       const int32_t k = gate_k_prime_ > 0 ? gate_k_prime_ : shape.top_k[size_t(target)];
-      probe_->top_experts(LayerId(shape.model_layer[size_t(target)]), ev.hidden, k, g.experts);
+      probe_->top_experts(shape.block(g.layer), ev.hidden, k, g.experts);
     }
   }
   if (next_ != nullptr) next_->on_routing(ev);

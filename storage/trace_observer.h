@@ -58,7 +58,6 @@ class TraceObserver final : public MoeObserver {
   std::function<int64_t()> stall_clock_;
   MoeObserver* next_ = nullptr;
   std::optional<Phase> phase_override_;
-  std::vector<int32_t> moe_index_;  // [model blocks] MoE layer, -1 for dense blocks
   std::vector<int64_t> key_base_;   // [n_layers] first dense key of each layer
   int32_t n_layers_ = 0;
   int32_t k_max_ = 1;

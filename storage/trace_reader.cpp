@@ -351,7 +351,7 @@ std::vector<GatePrediction> TraceReader::gate_predictions(int64_t run, TokenRang
       }
       GatePrediction& g = out.emplace_back();
       g.pos = pos;
-      g.layer = LayerId(l);
+      g.layer = MoeLayerId(l);
       for (size_t i = 0; i < n; ++i, ++at) {
         int32_t e = 0;
         for (int b = 0; b < width; ++b)
@@ -373,12 +373,12 @@ std::vector<GatePrediction> TraceReader::gate_predictions(int64_t run, TokenRang
 GatePredictionMap TraceReader::gate_prediction_map(int64_t run) {
   GatePredictionMap out;
   for (GatePrediction& g : gate_predictions(run))
-    out[{g.pos, g.layer.value}] = std::move(g.experts);
+    out[{TokenPos(g.pos), g.layer}] = std::move(g.experts);
   return out;
 }
 
 std::vector<RoutingEntry> TraceReader::routing(int64_t run, TokenRange range,
-                                               std::optional<LayerId> layer) {
+                                               std::optional<MoeLayerId> layer) {
   const policy::MoeShape s = shape(run);
   std::vector<RoutingEntry> out;
   for_each_routing(run, s, range, [&](int32_t pos, const DecodedRouting& d) {
@@ -386,7 +386,7 @@ std::vector<RoutingEntry> TraceReader::routing(int64_t run, TokenRange range,
       if (layer && layer->value != l) continue;
       for (int64_t i = d.offset[size_t(l)]; i < d.offset[size_t(l) + 1]; ++i) {
         const auto at = size_t(i);
-        out.push_back({pos, LayerId(l), int32_t(i - d.offset[size_t(l)]), d.experts[at],
+        out.push_back({pos, MoeLayerId(l), int32_t(i - d.offset[size_t(l)]), d.experts[at],
                        d.weights[at], d.logits[at], AccessOutcome(d.cache[at])});
       }
     }
@@ -414,7 +414,8 @@ std::vector<LayerTiming> TraceReader::layer_timings(int64_t run, TokenRange rang
     for (int32_t l = 0; l < L; ++l) {
       check_not_negative(path_, "layer_timings", row, "compute_ns", compute[size_t(l)]);
       check_not_negative(path_, "layer_timings", row, "stall_ns", stall[size_t(l)]);
-      out.push_back({st.int32(0), LayerId(l), st.int32(1), compute[size_t(l)], stall[size_t(l)]});
+      out.push_back(
+          {st.int32(0), MoeLayerId(l), st.int32(1), compute[size_t(l)], stall[size_t(l)]});
     }
   }
   return out;
@@ -441,8 +442,8 @@ std::vector<CacheEvent> TraceReader::cache_events(int64_t run, TokenRange range,
          st.int64(3) >= shape.n_experts[size_t(st.int64(1))])) {
       fail_damaged(path_, "cache_events", row, "no such MoE layer or expert");
     }
-    out.push_back({CacheEventKind(kind), st.int32(0), LayerId(st.int32(1)), ExpertId(st.int32(3)),
-                   st.int64(4), st.int64(5), st.int64(6)});
+    out.push_back({CacheEventKind(kind), st.int32(0), MoeLayerId(st.int32(1)),
+                   ExpertId(st.int32(3)), st.int64(4), st.int64(5), st.int64(6)});
   }
   if (!with_accesses) return out;
   // The accesses kept only as outcomes, unless a row of their own says more.
@@ -498,7 +499,7 @@ std::vector<int32_t> TraceReader::forward_calls(int64_t run) {
 
 // ---- matrices ---------------------------------------------------------------------------------
 
-TokenExpertMatrix TraceReader::token_expert(int64_t run, LayerId layer, TokenRange range) {
+TokenExpertMatrix TraceReader::token_expert(int64_t run, MoeLayerId layer, TokenRange range) {
   const policy::MoeShape s = shape(run);
   if (layer.value < 0 || layer.value >= s.n_layers()) {
     fail("run {} has MoE layers 0 to {}, not {}", run, s.n_layers() - 1, layer.value);

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/policy/cache_counters.h"
+#include "engine/policy/prefetcher.h"
 #include "engine/policy/routing_trace.h"
 #include "storage/trace_types.h"
 
@@ -68,7 +69,7 @@ struct PromptRecord {
 
 struct LayerTiming {
   int32_t pos = 0;  // first position of the forward call
-  LayerId layer;
+  MoeLayerId layer;
   int32_t n_tokens = 0;
   int64_t compute_ns = 0;
   int64_t stall_ns = 0;
@@ -76,7 +77,7 @@ struct LayerTiming {
 
 // One MoE layer over a run (one phase or both).
 struct LayerAggregate {
-  LayerId layer;
+  MoeLayerId layer;
   int32_t model_layer = 0;
   int32_t n_experts = 0;
   int64_t tokens = 0;       // forwarded tokens
@@ -105,14 +106,14 @@ struct ExpertMatrices {
 };
 
 struct AffinityMatrix {
-  LayerId layer;               // from this layer to the next
+  MoeLayerId layer;            // from this layer to the next
   Matrix<int64_t> counts;      // [n_experts(l)][n_experts(l+1)]: pairs of selected experts
   Matrix<double> conditional;  // P(e' at l+1 | e at l): rows of counts normalised (0 if empty)
 };
 
 // A token x expert matrix of one layer: the mixing weight of every selected expert, 0 elsewhere.
 struct TokenExpertMatrix {
-  LayerId layer;
+  MoeLayerId layer;
   std::vector<int32_t> positions;  // [rows]
   Matrix<float> weights;           // [rows][n_experts(l)]
 };
@@ -144,7 +145,7 @@ struct RoutingTraceOptions {
 
 // (target token, target MoE layer) -> the experts next-gate speculation predicted for it, most
 // likely first: the form the GUI's analysis replays (views/session/run_data.h GatePredictions).
-using GatePredictionMap = std::map<std::pair<int32_t, int32_t>, std::vector<ExpertId>>;
+using GatePredictionMap = std::map<policy::PrefetchTarget, std::vector<ExpertId>>;
 
 struct ReaderOptions {
   // Upgrade an older schema in place before reading. Without (or when the file cannot be
@@ -197,7 +198,7 @@ class TraceReader {
   std::vector<TokenRecord> tokens(int64_t run, TokenRange range = {});
   // Routing entries in (pos, layer, rank) order, optionally of one layer only.
   std::vector<RoutingEntry> routing(int64_t run, TokenRange range = {},
-                                    std::optional<LayerId> layer = std::nullopt);
+                                    std::optional<MoeLayerId> layer = std::nullopt);
   std::vector<LayerTiming> layer_timings(int64_t run, TokenRange range = {});
   // The cache's events by position. with_accesses: also the accesses kept only as routing
   // outcomes (hits, plain misses, prefetch uses), so the list is complete.
@@ -215,10 +216,10 @@ class TraceReader {
       int64_t run, policy::PhaseFilter phase = policy::PhaseFilter::kAll, bool from_rows = false);
   ExpertMatrices expert_matrices(int64_t run, policy::PhaseFilter phase = policy::PhaseFilter::kAll,
                                  bool from_rows = false);
-  AffinityMatrix affinity(int64_t run, LayerId layer,
+  AffinityMatrix affinity(int64_t run, MoeLayerId layer,
                           policy::PhaseFilter phase = policy::PhaseFilter::kAll,
                           bool from_rows = false);
-  TokenExpertMatrix token_expert(int64_t run, LayerId layer, TokenRange range = {});
+  TokenExpertMatrix token_expert(int64_t run, MoeLayerId layer, TokenRange range = {});
 
   std::vector<PolicyDescription> policies(int64_t run);
   PolicyDescription policy(int64_t run, int32_t policy);

@@ -95,7 +95,7 @@ policy::CacheReport replay_recorded_policy(TraceReader& reader, int64_t run, int
     auto predicted = std::make_shared<const GatePredictionMap>(reader.gate_prediction_map(run));
     prefetcher->set_probe_source(
         [predicted](policy::PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
-          auto it = predicted->find({target.token.value, target.layer.value});
+          auto it = predicted->find(target);
           if (it != predicted->end()) out = it->second;
         });
   }

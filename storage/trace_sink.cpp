@@ -27,7 +27,7 @@ int64_t unix_now_ns() {
       .count();
 }
 
-uint64_t outcome_key(int32_t pos, LayerId layer, ExpertId expert) {
+uint64_t outcome_key(int32_t pos, MoeLayerId layer, ExpertId expert) {
   return (uint64_t(uint32_t(pos)) << 32) | (uint64_t(uint16_t(layer.value)) << 16) |
          uint64_t(uint16_t(expert.value));
 }
@@ -345,7 +345,7 @@ void TraceSink::step_counts(const StepCountsMsg& m) {
   for (int32_t l = 0; l < r.n_layers; ++l) {
     int64_t sum = 0;
     for (int32_t e = 0; e < r.shape.n_experts[size_t(l)]; ++e) {
-      const int64_t key = r.shape.key_index({LayerId(l), ExpertId(e)});
+      const int64_t key = r.shape.key_index({MoeLayerId(l), ExpertId(e)});
       r.activations[0][size_t(key)] += m.counts.counts[size_t(key)];
       sum += m.counts.counts[size_t(key)];
     }
@@ -426,7 +426,7 @@ void TraceSink::forward(ForwardRecord& rec) {
       const int n = rec.count[size_t(t) * L + l];
       r.layer_tokens[ph][l] += 1;
       for (int i = 0; i < n; ++i) {
-        const int64_t key = r.shape.key_index({LayerId(l), rec.experts[at + i]});
+        const int64_t key = r.shape.key_index({MoeLayerId(l), rec.experts[at + i]});
         r.activations[ph][key] += 1;
         if (i == 0) r.top1[ph][key] += 1;
         if (!std::isnan(rec.weights[at + i])) r.weight_sum[ph][key] += double(rec.weights[at + i]);
@@ -480,7 +480,7 @@ void TraceSink::forward(ForwardRecord& rec) {
         const size_t at = (size_t(t) * L + l) * K;
         for (int i = 0; i < rec.count[size_t(t) * L + l]; ++i) {
           auto it = r.pending_outcomes.find(
-              outcome_key(rec.first_pos + t, LayerId(l), rec.experts[at + i]));
+              outcome_key(rec.first_pos + t, MoeLayerId(l), rec.experts[at + i]));
           if (it == r.pending_outcomes.end()) continue;
           s.outcome[at + i] = it->second;
           r.pending_outcomes.erase(it);
@@ -510,7 +510,7 @@ void TraceSink::simulate(Run& r, SimPolicy& p, const Staged& s) {
       routing[size_t(t)] = {{rec.experts.data() + at, n}, {rec.weights.data() + at, n}, {}};
     }
     const policy::StepInput& in = step_builder_.make_step(
-        TokenPos(rec.first_pos), LayerId(l), rec.phase, routing, r.shape.n_experts[size_t(l)]);
+        TokenPos(rec.first_pos), MoeLayerId(l), rec.phase, routing, r.shape.n_experts[size_t(l)]);
     if (p.tap) p.tap->begin_step(*p.sim, in);
     p.sim->step(in);
     if (p.tap) p.tap->end_step(*p.sim, events);  // modelled: no wall time of their own
@@ -607,8 +607,8 @@ void TraceSink::set_outcome(Run& r, const CacheEvent& e) {
   count_outcome(r, e.pos, e.layer, e.expert, now, +1);
 }
 
-void TraceSink::count_outcome(Run& r, int32_t pos, LayerId layer, ExpertId expert, uint8_t outcome,
-                              int sign) {
+void TraceSink::count_outcome(Run& r, int32_t pos, MoeLayerId layer, ExpertId expert,
+                              uint8_t outcome, int sign) {
   const auto o = AccessOutcome(outcome);
   if (!is_hit(o) && !is_miss(o)) return;
   const int ph = r.phase_of_pos[size_t(pos)];
@@ -632,7 +632,7 @@ void TraceSink::write_staged() {
                          {rec.weights.data() + at, n}, {rec.logits.data() + at, n},
                          {s.outcome.data() + at, n});
         for (size_t i = 0; i < n; ++i) {
-          count_outcome(r, pos, LayerId(l), rec.experts[at + i], s.outcome[at + i], +1);
+          count_outcome(r, pos, MoeLayerId(l), rec.experts[at + i], s.outcome[at + i], +1);
         }
         r.routing_rows += int64_t(n);
       }

@@ -103,7 +103,7 @@ class TraceSink {
                      int64_t stall_ns, int32_t request, int32_t step);
   void write_gate_predictions(const Run& r, const ForwardRecord& rec);
   void write_aggregates(Run& run);
-  void count_outcome(Run& run, int32_t pos, LayerId layer, ExpertId expert, uint8_t outcome,
+  void count_outcome(Run& run, int32_t pos, MoeLayerId layer, ExpertId expert, uint8_t outcome,
                      int sign);
 
   std::unique_ptr<Database> db_;

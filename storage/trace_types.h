@@ -123,7 +123,7 @@ struct StepExpertCounts {
 // ran (the engine's router probe on an earlier layer's hidden state), most likely first.
 struct GatePrediction {
   int32_t pos = 0;
-  LayerId layer;  // the target MoE layer
+  MoeLayerId layer;  // the target MoE layer
   std::vector<ExpertId> experts;
   bool operator==(const GatePrediction&) const = default;
 };
@@ -150,7 +150,7 @@ inline bool is_miss(AccessOutcome o) {
 
 struct RoutingEntry {
   int32_t pos = 0;
-  LayerId layer;  // MoE layer
+  MoeLayerId layer;  // MoE layer
   int32_t rank = 0;
   ExpertId expert;
   float weight = 0;
@@ -178,7 +178,7 @@ bool is_access_event(CacheEventKind kind);
 struct CacheEvent {
   CacheEventKind kind = CacheEventKind::kMiss;
   int32_t pos = 0;  // token of the step (for accesses: the token whose entry it serves)
-  LayerId layer;    // MoE layer of the expert
+  MoeLayerId layer;  // MoE layer of the expert
   ExpertId expert;
   int64_t bytes = 0;    // loaded / wasted bytes
   int64_t wait_ns = 0;  // time compute waited for it

@@ -100,10 +100,10 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
                   parse_int(parser, "threads", 1, 1024, s.threads, error) &&
                   parse_int(parser, "ctx", 1, 1 << 24, s.ctx, error) &&
                   parse_int(parser, "expand", 1, 64, expand, error) &&
-                  parse_real(parser, "temp", 0, 100, temp, error) &&
-                  parse_real(parser, "top-p", 0, 1, top_p, error) &&
-                  parse_real(parser, "min-p", 0, 1, min_p, error) &&
-                  parse_real(parser, "capacity", 1e-3, 1e3, gamma, error);
+                  parse_number(parser, "temp", 0.0, 100.0, temp, error) &&
+                  parse_number(parser, "top-p", 0.0, 1.0, top_p, error) &&
+                  parse_number(parser, "min-p", 0.0, 1.0, min_p, error) &&
+                  parse_number(parser, "capacity", 1e-3, 1e3, gamma, error);
   int max_tokens = 512;
   if (!ok || !parse_int(parser, "max-tokens", 1, 1 << 20, max_tokens, error)) {
     fail("{}", error.toStdString());

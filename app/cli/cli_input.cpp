@@ -1,7 +1,5 @@
 #include "app/cli/cli_input.h"
 
-#include <cmath>
-
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,42 +10,6 @@
 #include "engine/common/error.h"
 
 namespace moescope::cli {
-
-bool parse_int(const QCommandLineParser& parser, const QString& name, int min, int max, int& value,
-               QString& error) {
-  if (!parser.isSet(name)) return true;
-  bool ok = false;
-  const QString text = parser.value(name);
-  const long long v = text.toLongLong(&ok);
-  if (!ok || v < min || v > max) {
-    error = QString("%1%2 expects a whole number from %3 to %4, got '%5'")
-                .arg(name.size() == 1 ? "-" : "--", name)
-                .arg(min)
-                .arg(max)
-                .arg(text);
-    return false;
-  }
-  value = static_cast<int>(v);
-  return true;
-}
-
-bool parse_real(const QCommandLineParser& parser, const QString& name, double min, double max,
-                double& value, QString& error) {
-  if (!parser.isSet(name)) return true;
-  bool ok = false;
-  const QString text = parser.value(name);
-  const double v = text.toDouble(&ok);
-  if (!ok || !std::isfinite(v) || v < min || v > max) {
-    error = QString("%1%2 expects a number from %3 to %4, got '%5'")
-                .arg(name.size() == 1 ? "-" : "--", name)
-                .arg(min)
-                .arg(max)
-                .arg(text);
-    return false;
-  }
-  value = v;
-  return true;
-}
 
 std::string read_text_file(const QString& path, const char* command, qint64 max_bytes) {
   const std::string name = path.toLocal8Bit().toStdString();

@@ -76,28 +76,6 @@ class InterruptGuard {
   void (*previous_term_)(int);
 };
 
-// Reads a numeric option into `value` (left alone when the option is absent). Returns false with
-// `error` set when it is not a number within [min, max].
-template <typename T>
-bool number(const QCommandLineParser& parser, const QString& name, T min, T max, T& value,
-            QString& error) {
-  if (!parser.isSet(name)) return true;
-  const QString text = parser.value(name);
-  bool ok = false;
-  const double v = text.toDouble(&ok);
-  if (!ok || !std::isfinite(v) || v < min || v > max ||
-      (std::is_integral_v<T> && v != std::floor(v))) {
-    error = QString("%1%2 expects a number from %3 to %4, got '%5'")
-                .arg(name.size() == 1 ? "-" : "--", name)
-                .arg(min)
-                .arg(max)
-                .arg(text);
-    return false;
-  }
-  value = static_cast<T>(v);
-  return true;
-}
-
 bool parse_seed(const QCommandLineParser& parser, uint64_t& seed, QString& error) {
   if (!parser.isSet("seed")) return true;
   const QString text = parser.value("seed");
@@ -230,16 +208,16 @@ QString check_flag_combinations(const QCommandLineParser& parser, GenerateArgs& 
 QString parse_numbers(const QCommandLineParser& parser, GenerateArgs& a) {
   QString error;
   SamplingParams& sp = a.options.sampling;
-  const bool ok = number(parser, "n", -1, 1 << 30, a.options.max_new_tokens, error) &&
-                  number(parser, "temp", 0.0f, 100.0f, sp.temperature, error) &&
-                  number(parser, "top-k", 0, 1 << 30, sp.top_k, error) &&
-                  number(parser, "top-p", 0.0f, 1.0f, sp.top_p, error) &&
-                  number(parser, "min-p", 0.0f, 1.0f, sp.min_p, error) &&
-                  number(parser, "repeat-penalty", 1e-3f, 1e3f, sp.repeat_penalty, error) &&
-                  number(parser, "repeat-last-n", -1, 1 << 30, sp.repeat_last_n, error) &&
-                  number(parser, "threads", 1, 1024, a.model.n_threads, error) &&
-                  number(parser, "ctx", 1, 1 << 24, a.model.n_ctx, error) &&
-                  number(parser, "batch", 1, 1 << 20, a.options.n_batch, error) &&
+  const bool ok = parse_number(parser, "n", -1, 1 << 30, a.options.max_new_tokens, error) &&
+                  parse_number(parser, "temp", 0.0f, 100.0f, sp.temperature, error) &&
+                  parse_number(parser, "top-k", 0, 1 << 30, sp.top_k, error) &&
+                  parse_number(parser, "top-p", 0.0f, 1.0f, sp.top_p, error) &&
+                  parse_number(parser, "min-p", 0.0f, 1.0f, sp.min_p, error) &&
+                  parse_number(parser, "repeat-penalty", 1e-3f, 1e3f, sp.repeat_penalty, error) &&
+                  parse_number(parser, "repeat-last-n", -1, 1 << 30, sp.repeat_last_n, error) &&
+                  parse_number(parser, "threads", 1, 1024, a.model.n_threads, error) &&
+                  parse_number(parser, "ctx", 1, 1 << 24, a.model.n_ctx, error) &&
+                  parse_number(parser, "batch", 1, 1 << 20, a.options.n_batch, error) &&
                   parse_seed(parser, sp.seed, error);
   return ok ? QString() : error;
 }

@@ -118,7 +118,7 @@ GridRow curve_row(const policy::CurveSet& curves, const policy::MoeShape& shape,
       k.accesses = h.accesses[size_t(p)];
       k.hits = h.hits[size_t(p)][c];
       k.misses = k.accesses - k.hits;
-      k.bytes_loaded = k.misses * int64_t(shape.bytes(LayerId(l)));
+      k.bytes_loaded = k.misses * int64_t(shape.bytes(MoeLayerId(l)));
       row.report.phase[size_t(p)] += k;
     }
   }

@@ -58,8 +58,8 @@ std::vector<LayerRow> layer_rows(const policy::RoutingTrace& trace) {
     r.max_load = *hi;
     r.idle = static_cast<int32_t>(std::count(r.stats.load.begin(), r.stats.load.end(), 0));
     if (r.min_load > 0) r.max_min_ratio = double(r.max_load) / double(r.min_load);
-    r.top1_entropy = policy::top1_entropy(trace, LayerId(m));
-    if (m + 1 < trace.n_layers()) r.mi_next = policy::top1_mutual_information(trace, LayerId(m));
+    r.top1_entropy = policy::top1_entropy(trace, MoeLayerId(m));
+    if (m + 1 < trace.n_layers()) r.mi_next = policy::top1_mutual_information(trace, MoeLayerId(m));
     rows.push_back(std::move(r));
   }
   return rows;

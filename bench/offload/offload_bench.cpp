@@ -138,7 +138,8 @@ int main_impl(int argc, char** argv) {
   const offload::ExpertLayout layout(model->file(), model->expert_tensors(),
                                      int32_t(model->hparams().n_expert_used));
   std::printf("model: %s, %d MoE layers x %d experts, top-%lld, experts %s\n", model_path.c_str(),
-              layout.n_layers(), layout.n_expert(0), (long long)model->hparams().n_expert_used,
+              layout.n_layers(), layout.n_expert(MoeLayerId(0)),
+              (long long)model->hparams().n_expert_used,
               offload::format_bytes(layout.total_bytes()).c_str());
   std::printf("decode of %d tokens after a %d-token prompt, %d threads, policy %s%s\n\n", n_decode,
               n_prompt, n_threads, policy.c_str(), pack.empty() ? "" : ", expert pack");

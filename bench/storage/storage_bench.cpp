@@ -300,10 +300,10 @@ void register_all() {
     }
   })->Unit(benchmark::kMillisecond);
   QUERY("layer_aggregates", benchmark::DoNotOptimize(r.layer_aggregates(run)));
-  QUERY("affinity", benchmark::DoNotOptimize(r.affinity(run, LayerId(10))));
+  QUERY("affinity", benchmark::DoNotOptimize(r.affinity(run, MoeLayerId(10))));
   QUERY("token_expert_2k",
-        benchmark::DoNotOptimize(r.token_expert(run, LayerId(10), {50'000, 52'000})));
-  QUERY("token_expert_all", benchmark::DoNotOptimize(r.token_expert(run, LayerId(10))));
+        benchmark::DoNotOptimize(r.token_expert(run, MoeLayerId(10), {50'000, 52'000})));
+  QUERY("token_expert_all", benchmark::DoNotOptimize(r.token_expert(run, MoeLayerId(10))));
   QUERY("policy_tokens", benchmark::DoNotOptimize(r.policy_tokens(run, 0)));
   QUERY("policy_report", benchmark::DoNotOptimize(r.policy_report(run, 0)));
   QUERY("cache_events_2k", benchmark::DoNotOptimize(r.cache_events(run, {50'000, 52'000})));

@@ -1,6 +1,7 @@
 #pragma once
-// Strong ids for the indices that are easiest to mix up when profiling routing: a layer, an
-// expert within a layer, a token position within a sequence, and a request of a batch.
+// Strong ids for the indices that are easiest to mix up when profiling routing: a layer (a model
+// block, or a MoE layer: the two differ when a model's first blocks are dense), an expert within a
+// layer, a token position within a sequence, and a request of a batch.
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -15,15 +16,19 @@ struct StrongId {
   constexpr auto operator<=>(const StrongId&) const = default;
 };
 
+// A block of the model (engine/model): dense and MoE blocks alike.
 using LayerId = StrongId<struct LayerTag>;
+// A MoE layer: the index among the blocks that have routed experts (the cache, its policies, the
+// trace count in these). policy::MoeShape converts between the two (moe_layer, block).
+using MoeLayerId = StrongId<struct MoeLayerTag>;
 using ExpertId = StrongId<struct ExpertTag>;
 using TokenPos = StrongId<struct TokenPosTag>;
 // A request of a batched workload (engine/batching): one sequence with its own KV cache.
 using RequestId = StrongId<struct RequestTag>;
 
-// The unit of expert caching: expert e of layer l.
+// The unit of expert caching: expert e of MoE layer l.
 struct ExpertKey {
-  LayerId layer;
+  MoeLayerId layer;
   ExpertId expert;
   constexpr auto operator<=>(const ExpertKey&) const = default;
 };

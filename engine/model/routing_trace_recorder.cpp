@@ -55,11 +55,9 @@ RoutingTraceRecorder::RoutingTraceRecorder(const Model& model, bool with_probs)
     : shape_(routed_expert_shape(model)),
       gating_(model.hparams().gating),
       with_probs_(with_probs),
-      moe_index_(model.expert_tensors().size(), -1),
       builder_(shape_, with_probs) {
   int64_t base = 0;
   for (int32_t m = 0; m < shape_.n_layers(); ++m) {
-    moe_index_[shape_.model_layer[m]] = m;
     probs_base_.push_back(base);
     base += shape_.n_experts[m];
   }
@@ -92,7 +90,8 @@ void RoutingTraceRecorder::on_forward_begin(TokenPos first, int n_tokens) {
 
 void RoutingTraceRecorder::on_routing(const MoeRoutingEvent& event) {
   const int32_t il = event.layer.value;
-  const int32_t m = il >= 0 && il < static_cast<int32_t>(moe_index_.size()) ? moe_index_[il] : -1;
+  const std::optional<MoeLayerId> moe = shape_.moe_layer(event.layer);
+  const int32_t m = moe ? moe->value : -1;
   const int64_t t = static_cast<int64_t>(event.pos.value) - first_;
   if (m < 0 || t < 0 || t >= n_) {
     fail("routing event for layer {} position {} is outside the forward call (positions {}..{})",
@@ -130,7 +129,7 @@ void RoutingTraceRecorder::on_forward_end() {
       const size_t row = static_cast<size_t>(t) * static_cast<size_t>(L) + static_cast<size_t>(m);
       if (count_[row] < 0) {
         fail("the forward pass reported no routing for position {} at layer {}", first_ + t,
-             shape_.model_layer[m]);
+             shape_.block(MoeLayerId(m)).value);
       }
       const size_t at = row * static_cast<size_t>(k_max_);
       std::span<const float> probs;

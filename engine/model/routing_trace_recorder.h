@@ -51,7 +51,6 @@ class RoutingTraceRecorder final : public MoeObserver {
   policy::MoeShape shape_;
   GatingFunc gating_;
   bool with_probs_;
-  std::vector<int32_t> moe_index_;   // [n_model_layers] MoE layer of a block, -1 for dense ones
   std::vector<int64_t> probs_base_;  // [n_moe_layers] offset of the layer in a token's probs
   policy::RoutingTraceBuilder builder_;
   int64_t n_tokens_ = 0;

@@ -41,7 +41,7 @@ Digest digest_experts(const ExpertLayout& layout) {
   GgufExpertSource source(layout);
   ExpertDigest digest;
   std::vector<std::byte> raw(layout.max_packed_bytes());
-  for (int32_t m = 0; m < layout.n_layers(); ++m) {
+  for (MoeLayerId m(0); m.value < layout.n_layers(); ++m.value) {
     const std::span<std::byte> image(raw.data(), layout.packed_bytes(m));
     for (int32_t e = 0; e < layout.n_expert(m); ++e) {
       source.read(m, e, image);

@@ -4,6 +4,7 @@
 // packed_bytes() laid out by LayerExpertTensors::packed_offset. MoE layer m is model block
 // model_layer[m]; the cache, its policy and its counters count in MoE layers.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,26 +44,24 @@ class ExpertLayout {
 
   const gguf::GgufFile& file() const { return *file_; }
   int32_t n_layers() const { return static_cast<int32_t>(tensors_.size()); }
-  int32_t n_model_layers() const { return static_cast<int32_t>(moe_index_.size()); }
-  const LayerExpertTensors& tensors(int32_t moe_layer) const { return tensors_[moe_layer]; }
-  int32_t model_layer(int32_t moe_layer) const { return model_layer_[moe_layer]; }
-  // MoE index of a model block, -1 for dense blocks and ids out of range.
-  int32_t moe_index(LayerId model_layer) const;
-  int32_t n_expert(int32_t moe_layer) const { return n_expert_[moe_layer]; }
-  uint64_t packed_bytes(int32_t moe_layer) const { return packed_bytes_[moe_layer]; }
+  int32_t n_model_layers() const { return n_model_layers_; }
+  const LayerExpertTensors& tensors(MoeLayerId l) const { return tensors_[size_t(l.value)]; }
+  // The conversion between model blocks and MoE layers is the shape's (policy::MoeShape).
+  LayerId block(MoeLayerId l) const { return shape_.block(l); }
+  std::optional<MoeLayerId> moe_layer(LayerId block) const { return shape_.moe_layer(block); }
+  int32_t n_expert(MoeLayerId l) const { return shape_.experts(l); }
+  uint64_t packed_bytes(MoeLayerId l) const { return shape_.bytes(l); }
   uint64_t max_packed_bytes() const { return max_packed_bytes_; }
   uint64_t min_packed_bytes() const { return min_packed_bytes_; }
   int64_t total_experts() const { return shape_.total_experts(); }
   uint64_t total_bytes() const { return shape_.total_bytes(); }
 
-  // Dense expert index (layers concatenated) and back, as the policy's MoeShape counts them.
-  int64_t key_index(int32_t moe_layer, int32_t expert) const {
-    return shape_.key_index({LayerId(moe_layer), ExpertId(expert)});
-  }
+  // Dense expert index (layers concatenated), as the policy's MoeShape counts them.
+  int64_t key_index(ExpertKey k) const { return shape_.key_index(k); }
   const policy::MoeShape& shape() const { return shape_; }
 
   // Absolute file offset of expert e's slice of part p.
-  uint64_t slice_file_offset(int32_t moe_layer, ExpertPart p, int32_t expert) const;
+  uint64_t slice_file_offset(MoeLayerId l, ExpertPart p, int32_t expert) const;
 
   // What an expert pack records about the model, to refuse packs of other models.
   std::vector<LayerRecord> records() const;
@@ -70,10 +69,7 @@ class ExpertLayout {
  private:
   const gguf::GgufFile* file_;
   std::vector<LayerExpertTensors> tensors_;  // [n_moe_layers]
-  std::vector<int32_t> model_layer_;         // [n_moe_layers]
-  std::vector<int32_t> moe_index_;           // [n_model_layers]
-  std::vector<int32_t> n_expert_;            // [n_moe_layers]
-  std::vector<uint64_t> packed_bytes_;       // [n_moe_layers]
+  int32_t n_model_layers_ = 0;
   uint64_t max_packed_bytes_ = 0;
   uint64_t min_packed_bytes_ = 0;
   policy::MoeShape shape_;

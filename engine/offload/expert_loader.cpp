@@ -21,7 +21,7 @@ int32_t max_residents(const policy::CacheCapacity& c, const ExpertLayout& layout
   uint64_t n = 0;
   if (c.pool == policy::PoolKind::kPerLayer) {
     for (int32_t m = 0; m < layout.n_layers(); ++m) {
-      n += uint64_t(std::clamp(c.layer_slots[size_t(m)], 0, layout.n_expert(m)));
+      n += uint64_t(std::clamp(c.layer_slots[size_t(m)], 0, layout.n_expert(MoeLayerId(m))));
     }
   } else if (c.in_bytes) {
     n = c.global / layout.min_packed_bytes();
@@ -74,7 +74,7 @@ ExpertLoader::~ExpertLoader() {
 
 // ---- the step ---------------------------------------------------------------------------------
 
-void ExpertLoader::begin_step(int32_t moe_layer, int32_t first_token, int32_t n_tokens,
+void ExpertLoader::begin_step(MoeLayerId moe_layer, int32_t first_token, int32_t n_tokens,
                               policy::Phase phase, std::span<const ExpertId> use_order) {
   step_.active = true;
   step_.moe_layer = moe_layer;
@@ -83,7 +83,7 @@ void ExpertLoader::begin_step(int32_t moe_layer, int32_t first_token, int32_t n_
   step_.phase = phase;
   step_.keys.clear();
   for (size_t i = 0; i < use_order.size(); ++i) {
-    const int64_t key = layout_.key_index(moe_layer, use_order[i].value);
+    const int64_t key = layout_.key_index({moe_layer, use_order[i]});
     step_.keys.push_back(key);
     entries_[size_t(key)].step_slot = int32_t(i);
   }
@@ -105,7 +105,7 @@ int64_t ExpertLoader::step_compute_ns() {
   const size_t L = size_t(layout_.n_layers());
   const size_t end = (size_t(step_.first_token) + size_t(step_.n_tokens)) * L;
   if (compute_ns_.size() < end) compute_ns_.resize(end, 0);
-  compute_ns_[size_t(step_.first_token) * L + size_t(step_.moe_layer)] = compute;
+  compute_ns_[size_t(step_.first_token) * L + size_t(step_.moe_layer.value)] = compute;
   return compute;
 }
 
@@ -121,9 +121,9 @@ void ExpertLoader::end_step() {
 
 // ---- the forward pass's use -------------------------------------------------------------------
 
-ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, int32_t m, ExpertId expert,
-                                    LayerId block) {
-  Entry& e = entries_[size_t(layout_.key_index(m, expert.value))];
+ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m,
+                                    ExpertId expert, LayerId block) {
+  Entry& e = entries_[size_t(layout_.key_index({m, expert}))];
   if (!step_.active || step_.moe_layer != m || e.step_slot < 0) {
     fail("expert {} of block {} was acquired without hint_upcoming announcing it", expert.value,
          block.value);
@@ -155,8 +155,8 @@ ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, int32_t 
                              arena_->buffer(e.buffer, layout_.packed_bytes(m)).data());
 }
 
-void ExpertLoader::release(int32_t m, ExpertId expert, LayerId block) {
-  Entry& e = entries_[size_t(layout_.key_index(m, expert.value))];
+void ExpertLoader::release(MoeLayerId m, ExpertId expert, LayerId block) {
+  Entry& e = entries_[size_t(layout_.key_index({m, expert}))];
   if (e.in_use <= 0)
     fail("expert {} of block {} was released but not acquired", expert.value, block.value);
   if (--e.in_use > 0) return;
@@ -173,7 +173,7 @@ void ExpertLoader::book_stall(int64_t ns) {
   stats_.stall_ns += ns;
   const int p = int(step_.phase);
   stall_phase_[size_t(p)] += ns;
-  stall_layer_[size_t(p)][size_t(step_.moe_layer)] += ns;
+  stall_layer_[size_t(p)][size_t(step_.moe_layer.value)] += ns;
   const auto t = size_t(step_.first_token);
   if (stall_token_.size() <= t) stall_token_.resize(t + 1, 0);
   stall_token_[t] += ns;
@@ -244,7 +244,7 @@ void ExpertLoader::loader_main() {
 
     Entry& e = entries_[size_t(key)];
     const ExpertKey k = layout_.shape().key_at(key);
-    const int32_t m = k.layer.value;
+    const MoeLayerId m = k.layer;
     const uint64_t bytes = layout_.packed_bytes(m);
     e.buffer = arena_->allocate(bytes);
     if (e.role == Role::kScratch) ++scratch_held_;
@@ -279,14 +279,14 @@ void ExpertLoader::finish_load(int64_t key, const std::string& error, const Read
   const int64_t end_ns = now_ns();
   ++stats_.loads;
   stats_.link_bytes += int64_t(cost.link_bytes);
-  stats_.raw_bytes += int64_t(layout_.packed_bytes(layout_.shape().key_at(key).layer.value));
+  stats_.raw_bytes += int64_t(layout_.packed_bytes(layout_.shape().key_at(key).layer));
   stats_.load_ns += end_ns - start_ns;
   stats_.pace_ns += pace_ns;
   stats_.decompress_ns += cost.decompress_ns;
   if (record_loads_) {
     const ExpertKey k = layout_.shape().key_at(key);
-    log_.push_back(LoadRecord{LayerId(layout_.model_layer(k.layer.value)), k.expert, e.kind,
-                              e.queued_ns, start_ns, end_ns, e.discard});
+    log_.push_back(LoadRecord{layout_.block(k.layer), k.expert, e.kind, e.queued_ns, start_ns,
+                              end_ns, e.discard});
   }
 
   if (e.discard) {

@@ -81,7 +81,7 @@ class ExpertLoader {
   ExpertLoader& operator=(const ExpertLoader&) = delete;
 
   // The step the MoE block announced: its experts in use order (the acquire order).
-  void begin_step(int32_t moe_layer, int32_t first_token, int32_t n_tokens, policy::Phase phase,
+  void begin_step(MoeLayerId moe_layer, int32_t first_token, int32_t n_tokens, policy::Phase phase,
                   std::span<const ExpertId> use_order);
   // Makes the physical state follow what the decisions changed during the step
   // (loader_mirror.cpp).
@@ -97,9 +97,9 @@ class ExpertLoader {
 
   // The forward pass's use of one expert of the running step (layer m, expert checked by the
   // caller; `block` names it in errors). acquire waits for the expert and books the stall.
-  ExpertWeights acquire(std::unique_lock<std::mutex>& lock, int32_t m, ExpertId expert,
+  ExpertWeights acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m, ExpertId expert,
                         LayerId block);
-  void release(int32_t m, ExpertId expert, LayerId block);
+  void release(MoeLayerId m, ExpertId expert, LayerId block);
   // Until no load is running and none queued could start (a scratch load waiting for its step's
   // earlier experts to be released does not count).
   void wait_idle(std::unique_lock<std::mutex>& lock);
@@ -139,7 +139,7 @@ class ExpertLoader {
   // The running step, as the MoE block announced it.
   struct Step {
     bool active = false;
-    int32_t moe_layer = 0;
+    MoeLayerId moe_layer;
     int32_t first_token = 0;
     int32_t n_tokens = 0;
     policy::Phase phase = policy::Phase::kDecode;

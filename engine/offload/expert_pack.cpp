@@ -86,8 +86,8 @@ void decompress_frame(ZSTD_DCtx* dctx, std::span<const std::byte> frame, std::sp
   if (n != raw_bytes) fail("{} decompressed to {} bytes, expected {}", what, n, raw_bytes);
 }
 
-std::string expert_name(const ExpertLayout& layout, int32_t moe_layer, int32_t expert) {
-  return fmt::format("expert {} of block {}", expert, layout.model_layer(moe_layer));
+std::string expert_name(const ExpertLayout& layout, MoeLayerId moe_layer, int32_t expert) {
+  return fmt::format("expert {} of block {}", expert, layout.block(moe_layer).value);
 }
 
 }  // namespace
@@ -115,7 +115,7 @@ PackSummary write_expert_pack(const ExpertLayout& layout, const std::filesystem:
     std::vector<std::byte> raw(layout.max_packed_bytes());
     std::vector<std::byte> frame;
     uint64_t offset = kHeaderBytes;
-    for (int32_t m = 0; m < layout.n_layers(); ++m) {
+    for (MoeLayerId m(0); m.value < layout.n_layers(); ++m.value) {
       const std::span<std::byte> image(raw.data(), layout.packed_bytes(m));
       for (int32_t e = 0; e < layout.n_expert(m); ++e) {
         source.read(m, e, image);
@@ -213,10 +213,10 @@ std::unique_ptr<ExpertPack> ExpertPack::open(const std::filesystem::path& path,
          layout.total_experts());
   }
   auto pack = std::unique_ptr<ExpertPack>(new ExpertPack());
-  for (int32_t m = 0; m < layout.n_layers(); ++m) {
+  for (MoeLayerId m(0); m.value < layout.n_layers(); ++m.value) {
     const uint64_t bound = ZSTD_compressBound(layout.packed_bytes(m));
     for (int32_t e = 0; e < layout.n_expert(m); ++e) {
-      const PackFrame& f = index.frames[static_cast<size_t>(layout.key_index(m, e))];
+      const PackFrame& f = index.frames[static_cast<size_t>(layout.key_index({m, ExpertId(e)}))];
       if (f.offset < kHeaderBytes || f.offset > h.index_offset || f.bytes == 0 ||
           f.bytes > h.index_offset - f.offset || f.bytes > bound) {
         fail("{}: the frame of {} is out of range", what, expert_name(layout, m, e));
@@ -249,19 +249,19 @@ PackExpertSource::~PackExpertSource() {
   ZSTD_freeDCtx(static_cast<ZSTD_DCtx*>(dctx_));
 }
 
-uint64_t PackExpertSource::link_bytes(int32_t moe_layer, int32_t expert) const {
-  return pack_->frame(layout_.key_index(moe_layer, expert)).bytes;
+uint64_t PackExpertSource::link_bytes(MoeLayerId moe_layer, int32_t expert) const {
+  return pack_->frame(layout_.key_index({moe_layer, ExpertId(expert)})).bytes;
 }
 
-uint64_t PackExpertSource::fetch(int32_t moe_layer, int32_t expert, std::span<std::byte>) {
-  const PackFrame& f = pack_->frame(layout_.key_index(moe_layer, expert));
+uint64_t PackExpertSource::fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte>) {
+  const PackFrame& f = pack_->frame(layout_.key_index({moe_layer, ExpertId(expert)}));
   pread_exact(pack_->fd(), {staging_.data(), f.bytes}, f.offset, pack_->path().string());
   return f.bytes;
 }
 
-int64_t PackExpertSource::decode(int32_t moe_layer, int32_t expert, std::span<std::byte> out) {
+int64_t PackExpertSource::decode(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) {
   const auto t0 = std::chrono::steady_clock::now();
-  const PackFrame& f = pack_->frame(layout_.key_index(moe_layer, expert));
+  const PackFrame& f = pack_->frame(layout_.key_index({moe_layer, ExpertId(expert)}));
   const uint64_t raw = layout_.packed_bytes(moe_layer);
   if (out.size() < raw) fail("expert buffer of {} bytes is smaller than {}", out.size(), raw);
   decompress_frame(static_cast<ZSTD_DCtx*>(dctx_), {staging_.data(), f.bytes}, out, raw,
@@ -275,7 +275,7 @@ void verify_expert_pack(const ExpertLayout& layout, const std::filesystem::path&
   PackExpertSource packed(layout, ExpertPack::open(pack, layout));
   GgufExpertSource direct(layout);
   std::vector<std::byte> a(layout.max_packed_bytes()), b(layout.max_packed_bytes());
-  for (int32_t m = 0; m < layout.n_layers(); ++m) {
+  for (MoeLayerId m(0); m.value < layout.n_layers(); ++m.value) {
     const uint64_t n = layout.packed_bytes(m);
     for (int32_t e = 0; e < layout.n_expert(m); ++e) {
       packed.read(m, e, {a.data(), n});

@@ -73,9 +73,9 @@ class PackExpertSource final : public ExpertSource {
   PackExpertSource(const ExpertLayout& layout, std::unique_ptr<ExpertPack> pack);
   ~PackExpertSource() override;
 
-  uint64_t link_bytes(int32_t moe_layer, int32_t expert) const override;
-  uint64_t fetch(int32_t moe_layer, int32_t expert, std::span<std::byte> out) override;
-  int64_t decode(int32_t moe_layer, int32_t expert, std::span<std::byte> out) override;
+  uint64_t link_bytes(MoeLayerId moe_layer, int32_t expert) const override;
+  uint64_t fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) override;
+  int64_t decode(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) override;
   const ExpertPack& pack() const { return *pack_; }
 
  private:

@@ -30,7 +30,7 @@ void pread_exact(int fd, std::span<std::byte> out, uint64_t offset, const std::s
 void release_mapped_experts(const ExpertLayout& layout) {
   const gguf::GgufFile& file = layout.file();
   const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  for (int32_t m = 0; m < layout.n_layers(); ++m) {
+  for (MoeLayerId m(0); m.value < layout.n_layers(); ++m.value) {
     for (const gguf::TensorInfo* t : layout.tensors(m).parts) {
       if (t == nullptr) continue;
       const std::span<const std::byte> bytes = file.tensor_data(*t);
@@ -52,18 +52,18 @@ GgufExpertSource::GgufExpertSource(const ExpertLayout& layout)
   }
 }
 
-uint64_t GgufExpertSource::link_bytes(int32_t moe_layer, int32_t /*expert*/) const {
+uint64_t GgufExpertSource::link_bytes(MoeLayerId moe_layer, int32_t /*expert*/) const {
   uint64_t bytes = 0;
   const LayerExpertTensors& t = layout_.tensors(moe_layer);
   for (size_t i = 0; i < kExpertPartCount; ++i) bytes += t.slice_bytes(static_cast<ExpertPart>(i));
   return bytes;
 }
 
-uint64_t GgufExpertSource::fetch(int32_t moe_layer, int32_t expert, std::span<std::byte> out) {
+uint64_t GgufExpertSource::fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) {
   const LayerExpertTensors& t = layout_.tensors(moe_layer);
   if (out.size() < t.packed_bytes()) {
     fail("expert buffer of {} bytes is smaller than layer {}'s experts ({} bytes)", out.size(),
-         layout_.model_layer(moe_layer), t.packed_bytes());
+         layout_.block(moe_layer).value, t.packed_bytes());
   }
   uint64_t bytes = 0;
   uint64_t cursor = 0;  // end of the last part written, to zero the padding after it

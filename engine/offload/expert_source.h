@@ -19,18 +19,18 @@ class ExpertSource {
  public:
   virtual ~ExpertSource() = default;
   // Bytes one load of (moe_layer, expert) moves over the link; the pacer charges this.
-  virtual uint64_t link_bytes(int32_t moe_layer, int32_t expert) const = 0;
+  virtual uint64_t link_bytes(MoeLayerId moe_layer, int32_t expert) const = 0;
   // Moves the expert's stored bytes over the link (into `out` for raw sources, into the source's
   // own staging buffer for compressed ones) and returns how many bytes that was.
-  virtual uint64_t fetch(int32_t moe_layer, int32_t expert, std::span<std::byte> out) = 0;
+  virtual uint64_t fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) = 0;
   // Finishes the load: `out` then holds the packed image of the expert (exactly
   // layout.packed_bytes(moe_layer) bytes, padding between parts zeroed). Returns the CPU time it
   // took (decompression), 0 for raw sources. Split from fetch() so that the loader can pace the
   // transfer before it spends CPU on decoding.
-  virtual int64_t decode(int32_t moe_layer, int32_t expert, std::span<std::byte> out) = 0;
+  virtual int64_t decode(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) = 0;
   // Both halves. Errors (I/O, corrupt data) throw moescope::Error naming the file. Sources are
   // used from one thread at a time.
-  ReadCost read(int32_t moe_layer, int32_t expert, std::span<std::byte> out) {
+  ReadCost read(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) {
     ReadCost cost;
     cost.link_bytes = fetch(moe_layer, expert, out);
     cost.decompress_ns = decode(moe_layer, expert, out);
@@ -45,9 +45,9 @@ class GgufExpertSource final : public ExpertSource {
  public:
   explicit GgufExpertSource(const ExpertLayout& layout);
 
-  uint64_t link_bytes(int32_t moe_layer, int32_t expert) const override;
-  uint64_t fetch(int32_t moe_layer, int32_t expert, std::span<std::byte> out) override;
-  int64_t decode(int32_t, int32_t, std::span<std::byte>) override { return 0; }
+  uint64_t link_bytes(MoeLayerId moe_layer, int32_t expert) const override;
+  uint64_t fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) override;
+  int64_t decode(MoeLayerId, int32_t, std::span<std::byte>) override { return 0; }
 
  private:
   const ExpertLayout& layout_;

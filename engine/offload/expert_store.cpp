@@ -18,13 +18,10 @@ ExpertStore::ExpertStore(const gguf::GgufFile& file, const std::vector<LayerExpe
   }
   decisions_ = std::make_unique<CacheDecisions>(layout_.shape(), config);
   if (config.lossy.any()) {
-    std::vector<int32_t> moe_index(size_t(layout_.n_model_layers()));
-    for (int32_t il = 0; il < layout_.n_model_layers(); ++il)
-      moe_index[size_t(il)] = layout_.moe_index(LayerId(il));
     // Residency is read on the forward thread, the only one that changes it.
-    lossy_ = std::make_unique<LossyGating>(config.lossy, std::move(moe_index), gating,
-                                           [this](int32_t m, ExpertId e) {
-                                             return decisions_->resident({LayerId(m), e});
+    lossy_ = std::make_unique<LossyGating>(config.lossy, layout_.shape(), gating,
+                                           [this](MoeLayerId m, ExpertId e) {
+                                             return decisions_->resident({m, e});
                                            });
   }
   loader_ = std::make_unique<ExpertLoader>(layout_, config, decisions_->capacity(), mu_, epoch_);
@@ -70,15 +67,14 @@ void ExpertStore::on_forward_begin(TokenPos first, int n_tokens) {
 }
 
 void ExpertStore::on_routing(const MoeRoutingEvent& event) {
-  const int32_t m = layout_.moe_index(event.layer);
-  if (m >= 0) {
+  if (const std::optional<MoeLayerId> m = layout_.moe_layer(event.layer)) {
     const int32_t pos = stream_base_ + (event.pos.value - forward_first_pos_);
-    if (probe_ != nullptr) feed_router_probes(m, pos, event.hidden);
+    if (probe_ != nullptr) feed_router_probes(*m, pos, event.hidden);
     TokenRouting t{pos,
                    {event.experts.begin(), event.experts.end()},
                    {event.weights.begin(), event.weights.end()},
                    {}};
-    if (config_.router_probs && event.router_logits.size() == size_t(layout_.n_expert(m))) {
+    if (config_.router_probs && event.router_logits.size() == size_t(layout_.n_expert(*m))) {
       t.probs.resize(event.router_logits.size());
       router_distribution(gating_, event.router_logits, t.probs);
     }
@@ -95,7 +91,7 @@ void ExpertStore::on_forward_end() {
   if (next_ != nullptr) next_->on_forward_end();
 }
 
-void ExpertStore::feed_router_probes(int32_t m, int32_t pos, std::span<const float> hidden) {
+void ExpertStore::feed_router_probes(MoeLayerId m, int32_t pos, std::span<const float> hidden) {
   // Predictions are used in decode only, and a target in the next token would need that token's
   // hidden state, which does not exist yet.
   const bool decode = phase_override_.value_or(forward_tokens_ > 1 ? policy::Phase::kPrefill
@@ -103,11 +99,12 @@ void ExpertStore::feed_router_probes(int32_t m, int32_t pos, std::span<const flo
                       policy::Phase::kDecode;
   if (!decode) return;
   for (const policy::RouterProbeRequest& probe : decisions_->router_probes()) {
-    const int32_t target = m + probe.distance;
-    if (target >= layout_.n_layers()) continue;
-    const int32_t k = probe.k_prime > 0 ? probe.k_prime : layout_.shape().top_k[size_t(target)];
-    probe_->top_experts(LayerId(layout_.model_layer(target)), hidden, k, predicted_);
-    const policy::PrefetchTarget at{TokenPos(pos), LayerId(target)};
+    const MoeLayerId target(m.value + probe.distance);
+    if (target.value >= layout_.n_layers()) continue;
+    const int32_t k =
+        probe.k_prime > 0 ? probe.k_prime : layout_.shape().top_k[size_t(target.value)];
+    probe_->top_experts(layout_.block(target), hidden, k, predicted_);
+    const policy::PrefetchTarget at{TokenPos(pos), target};
     std::lock_guard lock(mu_);
     decisions_->supply_probe(probe, at, predicted_);
   }
@@ -121,21 +118,21 @@ policy::PredictionInputs ExpertStore::prediction_inputs() const {
 // ---- provider ---------------------------------------------------------------------------------
 
 ExpertWeights ExpertStore::acquire(LayerId layer, ExpertId expert) {
-  const int32_t m = layout_.moe_index(layer);
-  if (m < 0 || expert.value < 0 || expert.value >= layout_.n_expert(m)) {
+  const std::optional<MoeLayerId> m = layout_.moe_layer(layer);
+  if (!m || expert.value < 0 || expert.value >= layout_.n_expert(*m)) {
     fail("the expert store has no expert {} in block {}", expert.value, layer.value);
   }
   std::unique_lock lock(mu_);
-  return loader_->acquire(lock, m, expert, layer);
+  return loader_->acquire(lock, *m, expert, layer);
 }
 
 void ExpertStore::release(LayerId layer, ExpertId expert) {
-  const int32_t m = layout_.moe_index(layer);
-  if (m < 0 || expert.value < 0 || expert.value >= layout_.n_expert(m)) {
+  const std::optional<MoeLayerId> m = layout_.moe_layer(layer);
+  if (!m || expert.value < 0 || expert.value >= layout_.n_expert(*m)) {
     fail("the expert store has no expert {} in block {}", expert.value, layer.value);
   }
   std::lock_guard lock(mu_);
-  loader_->release(m, expert, layer);
+  loader_->release(*m, expert, layer);
 }
 
 void ExpertStore::wait_idle() {

@@ -129,7 +129,7 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
 
   // store_reconcile.cpp: the step, the decisions and their mirror.
   void end_previous_step();
-  void feed_router_probes(int32_t moe_layer, int32_t pos, std::span<const float> hidden);
+  void feed_router_probes(MoeLayerId moe_layer, int32_t pos, std::span<const float> hidden);
 
   ExpertLayout layout_;
   OffloadConfig config_;

@@ -51,14 +51,13 @@ LossyOptions parse_lossy(std::string_view adaptive_topk, std::string_view substi
   return o;
 }
 
-LossyGating::LossyGating(LossyOptions options, std::vector<int32_t> moe_index, GatingFunc gating,
+LossyGating::LossyGating(LossyOptions options, policy::MoeShape shape, GatingFunc gating,
                          Resident resident)
     : options_(std::move(options)),
-      moe_index_(std::move(moe_index)),
+      shape_(std::move(shape)),
       gating_(gating),
       resident_(std::move(resident)) {
-  int32_t n_moe = 0;
-  for (int32_t m : moe_index_) n_moe = std::max(n_moe, m + 1);
+  const int32_t n_moe = shape_.n_layers();
   const size_t n_thresholds = options_.adaptive_topk.size();
   if (n_thresholds > 1 && n_thresholds != size_t(n_moe)) {
     fail(
@@ -75,18 +74,17 @@ LossyGating::LossyGating(LossyOptions options, std::vector<int32_t> moe_index, G
 
 int32_t LossyGating::adjust(const RoutingChoice& c) {
   const auto k = static_cast<int32_t>(c.experts.size());
-  const int32_t il = c.layer.value;
-  const int32_t m = il >= 0 && il < int32_t(moe_index_.size()) ? moe_index_[size_t(il)] : -1;
-  if (m < 0) return k;
+  const std::optional<MoeLayerId> m = shape_.moe_layer(c.layer);
+  if (!m) return k;
   ++choices_;
-  const int32_t kept = options_.adaptive() ? drop_trailing(m, c) : k;
-  if (options_.substitute()) substitute(m, c, kept);
+  const int32_t kept = options_.adaptive() ? drop_trailing(*m, c) : k;
+  if (options_.substitute()) substitute(*m, c, kept);
   return kept;
 }
 
-int32_t LossyGating::drop_trailing(int32_t m, const RoutingChoice& c) {
+int32_t LossyGating::drop_trailing(MoeLayerId m, const RoutingChoice& c) {
   const float threshold =
-      options_.adaptive_topk[options_.adaptive_topk.size() == 1 ? 0 : size_t(m)];
+      options_.adaptive_topk[options_.adaptive_topk.size() == 1 ? 0 : size_t(m.value)];
   auto kept = static_cast<int32_t>(c.weights.size());
   double total = 0.0;
   for (int32_t j = 0; j < kept; ++j) total += c.weights[size_t(j)];
@@ -104,7 +102,7 @@ int32_t LossyGating::drop_trailing(int32_t m, const RoutingChoice& c) {
   return kept;
 }
 
-void LossyGating::substitute(int32_t m, const RoutingChoice& c, int32_t kept) {
+void LossyGating::substitute(MoeLayerId m, const RoutingChoice& c, int32_t kept) {
   const size_t X = c.router_logits.size();
   probs_.resize(X);
   router_distribution(gating_, c.router_logits, probs_);

@@ -21,6 +21,7 @@
 #include "engine/common/ids.h"
 #include "engine/model/hparams.h"
 #include "engine/model/routing_override.h"
+#include "engine/policy/moe_shape.h"
 
 namespace moescope::offload {
 
@@ -49,11 +50,12 @@ struct LossyCounters {
 class LossyGating final : public RoutingOverride {
  public:
   // Whether expert e of MoE layer m is resident in the driving cache; needed for substitution.
-  using Resident = std::function<bool(int32_t moe_layer, ExpertId e)>;
+  using Resident = std::function<bool(MoeLayerId moe_layer, ExpertId e)>;
 
-  // moe_index[block] = the block's MoE layer, -1 for dense blocks. Throws when a per-layer
-  // threshold list does not have one value per MoE layer, or substitution has no residency.
-  LossyGating(LossyOptions options, std::vector<int32_t> moe_index, GatingFunc gating,
+  // `shape` names the MoE layer of each block (dense blocks are left alone). Throws when a
+  // per-layer threshold list does not have one value per MoE layer, or substitution has no
+  // residency.
+  LossyGating(LossyOptions options, policy::MoeShape shape, GatingFunc gating,
               Resident resident = {});
 
   int32_t adjust(const RoutingChoice& choice) override;
@@ -62,11 +64,11 @@ class LossyGating final : public RoutingOverride {
   LossyCounters counters() const;
 
  private:
-  int32_t drop_trailing(int32_t moe_layer, const RoutingChoice& c);
-  void substitute(int32_t moe_layer, const RoutingChoice& c, int32_t kept);
+  int32_t drop_trailing(MoeLayerId moe_layer, const RoutingChoice& c);
+  void substitute(MoeLayerId moe_layer, const RoutingChoice& c, int32_t kept);
 
   LossyOptions options_;
-  std::vector<int32_t> moe_index_;
+  policy::MoeShape shape_;
   GatingFunc gating_;
   Resident resident_;
   std::vector<float> probs_;  // [n_expert]

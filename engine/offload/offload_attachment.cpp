@@ -15,10 +15,8 @@ OffloadAttachment::OffloadAttachment(Model& model, const std::optional<OffloadCo
     return;
   }
   if (lossy.any()) {
-    const policy::MoeShape shape = routed_expert_shape(model_);
-    std::vector<int32_t> moe_index(size_t(model_.hparams().n_layer), -1);
-    for (int32_t m = 0; m < shape.n_layers(); ++m) moe_index[size_t(shape.model_layer[m])] = m;
-    lossy_ = std::make_unique<LossyGating>(lossy, std::move(moe_index), model_.hparams().gating);
+    lossy_ =
+        std::make_unique<LossyGating>(lossy, routed_expert_shape(model_), model_.hparams().gating);
     model_.set_routing_override(lossy_.get());
   }
   if (downstream != nullptr) model_.set_observer(downstream);

@@ -1,6 +1,7 @@
 // The expert store's steps: the MoE block's announcement becomes a step of the access stream;
 // the decision core decides it, then the loader makes the physical state follow.
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -10,8 +11,9 @@
 namespace moescope::offload {
 
 void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts) {
-  const int32_t m = layout_.moe_index(layer);
-  if (m < 0) fail("block {} has no routed experts to load", layer.value);
+  const std::optional<MoeLayerId> moe = layout_.moe_layer(layer);
+  if (!moe) fail("block {} has no routed experts to load", layer.value);
+  const MoeLayerId m = *moe;
   for (ExpertId e : experts) {
     if (e.value < 0 || e.value >= layout_.n_expert(m)) {
       fail("block {} has no expert {}", layer.value, e.value);
@@ -23,12 +25,12 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
   if (tokens.empty()) {
     // No observer events (the store is used as a bare provider): one token per pass over the
     // layers, the experts in the order given, equal weights.
-    if (m <= last_hint_layer_ || synthetic_token_ < 0) ++synthetic_token_;
+    if (m.value <= last_hint_layer_ || synthetic_token_ < 0) ++synthetic_token_;
     TokenRouting t{synthetic_token_, {experts.begin(), experts.end()}, {}, {}};
     t.weights.assign(experts.size(), experts.empty() ? 0.0f : 1.0f / float(experts.size()));
     tokens.push_back(std::move(t));
   }
-  last_hint_layer_ = m;
+  last_hint_layer_ = m.value;
 
   std::vector<policy::TokenLayerRouting> routing;
   for (size_t i = 0; i < tokens.size(); ++i) {
@@ -46,7 +48,7 @@ void ExpertStore::hint_upcoming(LayerId layer, std::span<const ExpertId> experts
   const bool prefill = forward_tokens_ > 1 || tokens.size() > 1;
   policy::StepBuilder builder;
   const policy::StepInput& in = builder.make_step(
-      TokenPos(tokens[0].pos), LayerId(m),
+      TokenPos(tokens[0].pos), m,
       phase_override_.value_or(prefill ? policy::Phase::kPrefill : policy::Phase::kDecode), routing,
       layout_.n_expert(m));
   bool same = in.experts.size() == experts.size();

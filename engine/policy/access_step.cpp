@@ -4,7 +4,7 @@
 
 namespace moescope::policy {
 
-const StepInput& StepBuilder::make_step(TokenPos first_token, LayerId layer, Phase phase,
+const StepInput& StepBuilder::make_step(TokenPos first_token, MoeLayerId layer, Phase phase,
                                         std::span<const TokenLayerRouting> routing,
                                         int32_t n_experts, int64_t compute_ns) {
   if (seen_.size() < size_t(n_experts)) seen_.resize(size_t(n_experts), 0);
@@ -27,7 +27,7 @@ const StepInput& StepBuilder::make_step(TokenPos first_token, LayerId layer, Pha
 }
 
 const StepInput& StepBuilder::trace_step(const RoutingTrace& trace, TokenPos first_token,
-                                         int32_t n_tokens, LayerId layer, Phase phase,
+                                         int32_t n_tokens, MoeLayerId layer, Phase phase,
                                          int64_t compute_ns) {
   routing_.clear();
   for (int32_t u = 0; u < n_tokens; ++u)

@@ -19,13 +19,13 @@ class StepBuilder {
   // at that layer is `routing` (one entry per token); the layer has `n_experts` experts. The
   // returned step points into this builder (its experts) and into `routing`: it is valid until
   // the next make_step. Throws moescope::Error for an expert outside the layer.
-  const StepInput& make_step(TokenPos first_token, LayerId layer, Phase phase,
+  const StepInput& make_step(TokenPos first_token, MoeLayerId layer, Phase phase,
                              std::span<const TokenLayerRouting> routing, int32_t n_experts,
                              int64_t compute_ns = -1);
   // The same for tokens [first_token, first_token + n_tokens) of a trace: their routing at
   // `layer` is the trace's.
   const StepInput& trace_step(const RoutingTrace& trace, TokenPos first_token, int32_t n_tokens,
-                              LayerId layer, Phase phase, int64_t compute_ns = -1);
+                              MoeLayerId layer, Phase phase, int64_t compute_ns = -1);
 
  private:
   std::vector<uint8_t> seen_;  // [n_experts] all zero between calls

@@ -12,9 +12,9 @@ void AccessStream::append_chunk(const RoutingTrace& trace, int64_t first, int64_
   const TokenPos t{int32_t(first)};
   const Phase phase = trace.phase[size_t(first)];
   for (int32_t l = 0; l < trace.n_layers(); ++l) {
-    const StepInput& in = builder.trace_step(trace, t, int32_t(end - first), LayerId(l), phase);
-    AccessStep step{t, in.n_tokens, LayerId(l), phase, size(), 0};
-    for (ExpertId e : in.experts) accesses.push_back({LayerId(l), e});
+    const StepInput& in = builder.trace_step(trace, t, int32_t(end - first), MoeLayerId(l), phase);
+    AccessStep step{t, in.n_tokens, MoeLayerId(l), phase, size(), 0};
+    for (ExpertId e : in.experts) accesses.push_back({MoeLayerId(l), e});
     step.end = size();
     steps.push_back(step);
   }

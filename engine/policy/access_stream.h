@@ -22,7 +22,7 @@ struct StreamOptions {
 struct AccessStep {
   TokenPos first_token;
   int32_t n_tokens = 1;
-  LayerId layer;
+  MoeLayerId layer;
   Phase phase = Phase::kDecode;
   int64_t begin = 0;  // accesses [begin, end) of the stream
   int64_t end = 0;

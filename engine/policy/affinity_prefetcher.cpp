@@ -44,18 +44,18 @@ class Affinity : public Prefetcher {
       std::vector<ExpertId> prev;
       for (int64_t t = 0; t < fit_->n_tokens(); ++t)
         for (int32_t l = 0; l < L; ++l) {
-          const auto now = fit_->experts(TokenPos(int32_t(t)), LayerId(l));
-          if (t > 0 || l > 0) learn(LayerId((l + L - 1) % L), prev, now);
-          count(LayerId(l), now);
+          const auto now = fit_->experts(TokenPos(int32_t(t)), MoeLayerId(l));
+          if (t > 0 || l > 0) learn(MoeLayerId((l + L - 1) % L), prev, now);
+          count(MoeLayerId(l), now);
           prev.assign(now.begin(), now.end());
         }
     }
   }
 
-  void observe(TokenPos t, LayerId l, const TokenLayerRouting& r) override {
+  void observe(TokenPos t, MoeLayerId l, const TokenLayerRouting& r) override {
     if (!fit_) {
       if (have_last_)
-        learn(LayerId((l.value + shape_.n_layers() - 1) % shape_.n_layers()), last_, r.experts);
+        learn(MoeLayerId((l.value + shape_.n_layers() - 1) % shape_.n_layers()), last_, r.experts);
       count(l, r.experts);
     }
     last_.assign(r.experts.begin(), r.experts.end());
@@ -92,7 +92,7 @@ class Affinity : public Prefetcher {
   }
 
  private:
-  void learn(LayerId from, std::span<const ExpertId> a, std::span<const ExpertId> b) {
+  void learn(MoeLayerId from, std::span<const ExpertId> a, std::span<const ExpertId> b) {
     const int32_t cols = shape_.n_experts[(from.value + 1) % shape_.n_layers()];
     for (ExpertId i : a) {
       for (ExpertId j : b)
@@ -100,7 +100,7 @@ class Affinity : public Prefetcher {
       row_sum_[from.value][i.value] += double(b.size());
     }
   }
-  void count(LayerId l, std::span<const ExpertId> r) {
+  void count(MoeLayerId l, std::span<const ExpertId> r) {
     for (ExpertId e : r) freq_[l.value][e.value] += 1;
   }
 

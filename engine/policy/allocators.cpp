@@ -48,12 +48,12 @@ std::vector<double> traffic(const RoutingTrace& trace) {
   std::vector<double> switches(size_t(L), 0.0);
   for (int64_t t = 0; t < trace.n_tokens(); ++t)
     for (int32_t l = 0; l < L; ++l) {
-      const auto now = trace.experts(TokenPos(int32_t(t)), LayerId(l));
+      const auto now = trace.experts(TokenPos(int32_t(t)), MoeLayerId(l));
       if (t == 0) {
         switches[l] += double(now.size());
         continue;
       }
-      const auto before = trace.experts(TokenPos(int32_t(t - 1)), LayerId(l));
+      const auto before = trace.experts(TokenPos(int32_t(t - 1)), MoeLayerId(l));
       for (ExpertId e : now)
         if (std::find(before.begin(), before.end(), e) == before.end()) switches[l] += 1;
     }

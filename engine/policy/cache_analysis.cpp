@@ -62,7 +62,7 @@ std::unique_ptr<Prefetcher> make_replay_prefetcher(const std::string& spec,
   if (prefetcher->inputs().router_probe && predictions) {
     prefetcher->set_probe_source(
         [predictions](PrefetchTarget target, int32_t, std::vector<ExpertId>& out) {
-          const auto it = predictions->find({target.token.value, target.layer.value});
+          const auto it = predictions->find(target);
           if (it != predictions->end()) out = it->second;
         });
   }
@@ -159,7 +159,7 @@ std::vector<std::vector<double>> coactivation(const RoutingTrace& trace) {
     std::vector<double> pair(n * n, 0.0);
     std::vector<double> single(n, 0.0);
     for (int64_t t = 0; t < trace.n_tokens(); ++t) {
-      const auto sel = trace.experts(TokenPos(int32_t(t)), LayerId(l));
+      const auto sel = trace.experts(TokenPos(int32_t(t)), MoeLayerId(l));
       for (ExpertId i : sel) {
         single[size_t(i.value)] += 1;
         for (ExpertId j : sel) {
@@ -208,7 +208,7 @@ void analyse_cache(const RoutingTrace& trace, const AnalysisRequest& request,
   out.opt_curves = opt_curves(*stream, shape);
   out.stats = routing_stats(trace);
   for (int32_t l = 0; l + 1 < trace.n_layers(); ++l) {
-    out.affinity.push_back(affinity_matrix(trace, LayerId(l)));
+    out.affinity.push_back(affinity_matrix(trace, MoeLayerId(l)));
   }
   out.coactivation = coactivation(trace);
 }

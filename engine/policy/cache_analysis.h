@@ -13,6 +13,7 @@
 
 #include "engine/policy/cache_counters.h"
 #include "engine/policy/capacity.h"
+#include "engine/policy/prefetcher.h"
 #include "engine/policy/routing_stats.h"
 #include "engine/policy/routing_trace.h"
 #include "engine/policy/stack_curves.h"
@@ -23,7 +24,7 @@ namespace moescope::policy {
 enum class AnalysisOutcome : uint8_t { kMiss = 0, kHit = 1, kPrefetchHit = 2 };
 
 // Next-gate predictions the engine made during a run: (token, MoE layer) -> experts.
-using GatePredictions = std::map<std::pair<int32_t, int32_t>, std::vector<ExpertId>>;
+using GatePredictions = std::map<PrefetchTarget, std::vector<ExpertId>>;
 
 struct PolicyRun {
   enum class Role : uint8_t { kChosen, kCompared, kBound };

@@ -47,9 +47,11 @@ struct CacheCapacity {
   int32_t n_partitions(const MoeShape& shape) const {
     return pool == PoolKind::kPerLayer ? shape.n_layers() : 1;
   }
-  int32_t partition_of(LayerId l) const { return pool == PoolKind::kPerLayer ? l.value : 0; }
+  int32_t partition_of(MoeLayerId l) const { return pool == PoolKind::kPerLayer ? l.value : 0; }
   // Units one expert of layer l occupies.
-  uint64_t weight(const MoeShape& shape, LayerId l) const { return in_bytes ? shape.bytes(l) : 1; }
+  uint64_t weight(const MoeShape& shape, MoeLayerId l) const {
+    return in_bytes ? shape.bytes(l) : 1;
+  }
   uint64_t partition_capacity(int32_t partition) const {
     return pool == PoolKind::kPerLayer ? uint64_t(layer_slots[partition]) : global;
   }

@@ -19,7 +19,7 @@ std::vector<int64_t> selected_tokens(const RoutingTrace& trace, PhaseFilter filt
 // c = 0..m, over the T - m + 1 segments of `tokens`. Each count keeps the segment index from
 // which it holds, so a slide costs O(k) instead of O(n_experts).
 std::vector<int64_t> count_histogram(const RoutingTrace& trace, const std::vector<int64_t>& tokens,
-                                     LayerId l, int32_t m) {
+                                     MoeLayerId l, int32_t m) {
   const size_t n = size_t(trace.shape.n_experts[size_t(l.value)]);
   const int64_t segments = int64_t(tokens.size()) - m + 1;
   std::vector<int64_t> hist(size_t(m) + 1, 0);
@@ -134,7 +134,7 @@ SrpScore segment_routing_performance(const RoutingTrace& trace, int32_t m, Phase
       out.per_layer_threshold.push_back(-1);
       continue;
     }
-    const std::vector<int64_t> hist = count_histogram(trace, tokens, LayerId(l), m);
+    const std::vector<int64_t> hist = count_histogram(trace, tokens, MoeLayerId(l), m);
     const BestF1 b = best_f1(hist, m);
     out.per_layer.push_back(b.f1);
     out.per_layer_threshold.push_back(b.threshold);
@@ -174,7 +174,7 @@ WindowCoverage best_k_window_coverage(const RoutingTrace& trace, int32_t m, Phas
     TopCounts counts(trace.shape.n_experts[size_t(l)], trace.shape.top_k[size_t(l)], m + 1);
     int64_t activations = 0;
     auto slide = [&](int64_t t, int32_t delta) {
-      for (ExpertId e : trace.experts(TokenPos(int32_t(t)), LayerId(l))) {
+      for (ExpertId e : trace.experts(TokenPos(int32_t(t)), MoeLayerId(l))) {
         if (delta > 0) {
           counts.increment(e.value);
         } else {

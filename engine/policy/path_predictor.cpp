@@ -45,7 +45,7 @@ class PathPredictor : public Prefetcher {
     history_.clear();
   }
 
-  void observe(TokenPos, LayerId, const TokenLayerRouting& r) override {
+  void observe(TokenPos, MoeLayerId, const TokenLayerRouting& r) override {
     history_.emplace_back(r.experts.begin(), r.experts.end());
     if (history_.size() > 2) history_.erase(history_.begin());
   }
@@ -90,7 +90,7 @@ class PathPredictor : public Prefetcher {
     freq_sum_.assign(size_t(L), 0.0);
     const int64_t n_pos = fit_->n_tokens() * L;
     auto at = [&](int64_t p) {
-      return fit_->experts(TokenPos(int32_t(p / L)), LayerId(int32_t(p % L)));
+      return fit_->experts(TokenPos(int32_t(p / L)), MoeLayerId(int32_t(p % L)));
     };
     for (int64_t p = 0; p < n_pos; ++p) {
       const int32_t l = int32_t(p % L), n = shape_.n_experts[l];

@@ -27,14 +27,14 @@ namespace moescope::policy {
 struct StepInfo {
   TokenPos first_token;
   int32_t n_tokens = 1;
-  LayerId layer;
+  MoeLayerId layer;
   Phase phase = Phase::kDecode;
   int64_t first_access = 0;  // stream position of the step's first access
 };
 
 struct VictimQuery {
   ExpertKey incoming;
-  std::optional<LayerId> scope;       // the layer's partition, or nullopt for the global pool
+  std::optional<MoeLayerId> scope;    // the layer's partition, or nullopt for the global pool
   std::span<const ExpertKey> pinned;  // must stay: the experts of the layer that is running
   bool for_prefetch = false;
 };
@@ -53,7 +53,7 @@ class CachePolicy {
   virtual void reset(const MoeShape& shape, const CacheCapacity& capacity) = 0;
 
   virtual void on_step(const StepInfo& /*step*/) {}
-  virtual void on_router(TokenPos /*t*/, LayerId /*l*/, const TokenLayerRouting& /*r*/) {}
+  virtual void on_router(TokenPos /*t*/, MoeLayerId /*l*/, const TokenLayerRouting& /*r*/) {}
 
   virtual void on_access(ExpertKey key, int64_t seq, bool resident) = 0;
   virtual bool admit(ExpertKey /*key*/, bool /*for_prefetch*/) { return true; }

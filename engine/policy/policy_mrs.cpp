@@ -23,7 +23,7 @@ class Mrs : public RankedPolicy {
     scale_.assign(size_t(shape_.n_layers()), 1.0);
   }
 
-  void on_router(TokenPos, LayerId l, const TokenLayerRouting& r) override {
+  void on_router(TokenPos, MoeLayerId l, const TokenLayerRouting& r) override {
     decay(l);
     const int32_t n = shape_.experts(l);
     if (!r.probs.empty()) {
@@ -54,7 +54,7 @@ class Mrs : public RankedPolicy {
 
  private:
   // True score = stored_ * scale_[layer].
-  void decay(LayerId l) {
+  void decay(MoeLayerId l) {
     double& s = scale_[l.value];
     s *= 1 - alpha_;
     if (s > 1e-200) return;
@@ -66,7 +66,7 @@ class Mrs : public RankedPolicy {
       if (ranks_.contains({l, ExpertId(e)}))
         rerank({l, ExpertId(e)}, ranks_.rank({l, ExpertId(e)}).secondary);
   }
-  void add(LayerId l, int32_t e, float p) {
+  void add(MoeLayerId l, int32_t e, float p) {
     const ExpertKey key{l, ExpertId(e)};
     stored_[shape_.key_index(key)] += alpha_ * double(p) / scale_[l.value];
     if (ranks_.contains(key)) rerank(key, ranks_.rank(key).secondary);

@@ -40,7 +40,7 @@ class PinnedPolicy : public CachePolicy {
     for (size_t p = 0; p < room.size(); ++p) room[p] = capacity.partition_capacity(int32_t(p));
     for (int64_t i : order) {
       if (count[i] == 0) break;
-      const LayerId l = shape_.key_at(i).layer;
+      const MoeLayerId l = shape_.key_at(i).layer;
       uint64_t& r = room[size_t(capacity.partition_of(l))];
       const uint64_t w = capacity.weight(shape_, l);
       if (w > r) continue;
@@ -79,7 +79,7 @@ class StaticLayers : public PinnedPolicy {
     const int32_t L = shape_.n_layers();
     uint64_t global_room = capacity.global;
     for (int32_t i = 0; i < L; ++i) {
-      const LayerId l(back_ ? L - 1 - i : i);
+      const MoeLayerId l(back_ ? L - 1 - i : i);
       const uint64_t need = capacity.weight(shape_, l) * uint64_t(shape_.experts(l));
       if (capacity.pool == PoolKind::kGlobal) {
         if (need > global_room) break;  // whole layers only, contiguous from the chosen end
@@ -117,8 +117,8 @@ std::unique_ptr<CachePolicy> make_static_freq(const RoutingTrace& history) {
   std::vector<int64_t> count(size_t(history.shape.total_experts()), 0);
   for (int64_t t = 0; t < history.n_tokens(); ++t)
     for (int32_t l = 0; l < history.n_layers(); ++l)
-      for (ExpertId e : history.experts(TokenPos(int32_t(t)), LayerId(l)))
-        ++count[history.shape.key_index({LayerId(l), e})];
+      for (ExpertId e : history.experts(TokenPos(int32_t(t)), MoeLayerId(l)))
+        ++count[history.shape.key_index({MoeLayerId(l), e})];
   return std::make_unique<StaticFreq>(std::move(count), history.shape);
 }
 

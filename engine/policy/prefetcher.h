@@ -27,7 +27,7 @@ namespace moescope::policy {
 
 struct PrefetchTarget {
   TokenPos token;
-  LayerId layer;
+  MoeLayerId layer;
   auto operator<=>(const PrefetchTarget&) const = default;
 };
 
@@ -58,7 +58,7 @@ class Prefetcher {
   virtual int32_t distance() const = 0;
   virtual void reset(const MoeShape& shape) = 0;
   // Token t's routing at layer l is known. Layers of a token arrive in order, tokens in order.
-  virtual void observe(TokenPos t, LayerId l, const TokenLayerRouting& r) = 0;
+  virtual void observe(TokenPos t, MoeLayerId l, const TokenLayerRouting& r) = 0;
   // Experts expected at target, most likely first, at most the prefetcher's k'.
   virtual void predict(PrefetchTarget target, std::vector<ExpertId>& out) = 0;
 
@@ -96,7 +96,7 @@ class NextGatePrefetcher : public Prefetcher {
   std::string name() const override;
   int32_t distance() const override { return probe_.distance; }
   void reset(const MoeShape& shape) override;
-  void observe(TokenPos, LayerId, const TokenLayerRouting&) override {}
+  void observe(TokenPos, MoeLayerId, const TokenLayerRouting&) override {}
   void predict(PrefetchTarget target, std::vector<ExpertId>& out) override;
 
   PredictionInputs inputs() const override { return {probe_}; }
@@ -123,6 +123,6 @@ std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const Prefetc
 PredictionInputs prediction_inputs(std::string_view spec);
 
 // The position d layers after (t, l), wrapping into later tokens.
-PrefetchTarget advance(TokenPos t, LayerId l, int32_t d, int32_t n_layers);
+PrefetchTarget advance(TokenPos t, MoeLayerId l, int32_t d, int32_t n_layers);
 
 }  // namespace moescope::policy

@@ -12,7 +12,7 @@ namespace moescope::policy {
 
 namespace {
 
-int32_t k_or_top_k(int32_t k_prime, const MoeShape& shape, LayerId l) {
+int32_t k_or_top_k(int32_t k_prime, const MoeShape& shape, MoeLayerId l) {
   return k_prime > 0 ? k_prime : shape.top_k[l.value];
 }
 
@@ -21,7 +21,7 @@ class NoPrefetch : public Prefetcher {
   std::string name() const override { return "none"; }
   int32_t distance() const override { return 1; }
   void reset(const MoeShape&) override {}
-  void observe(TokenPos, LayerId, const TokenLayerRouting&) override {}
+  void observe(TokenPos, MoeLayerId, const TokenLayerRouting&) override {}
   void predict(PrefetchTarget, std::vector<ExpertId>& out) override { out.clear(); }
 };
 
@@ -31,7 +31,7 @@ class SameAsPrevious : public Prefetcher {
   std::string name() const override { return fmt::format("same-prev:{}", d_); }
   int32_t distance() const override { return d_; }
   void reset(const MoeShape& shape) override { last_.assign(size_t(shape.n_layers()), {}); }
-  void observe(TokenPos, LayerId l, const TokenLayerRouting& r) override {
+  void observe(TokenPos, MoeLayerId l, const TokenLayerRouting& r) override {
     last_[l.value].assign(r.experts.begin(), r.experts.end());
   }
   // The target layer last ran for the previous token (d <= n_layers).
@@ -55,7 +55,7 @@ class Frequency : public Prefetcher {
     recent_.assign(size_t(shape.n_layers()), {});
     for (int32_t l = 0; l < shape.n_layers(); ++l) count_[l].assign(size_t(shape.n_experts[l]), 0);
   }
-  void observe(TokenPos, LayerId l, const TokenLayerRouting& r) override {
+  void observe(TokenPos, MoeLayerId l, const TokenLayerRouting& r) override {
     auto& ring = recent_[l.value];
     auto& count = count_[l.value];
     ring.emplace_back(r.experts.begin(), r.experts.end());
@@ -97,9 +97,9 @@ int32_t check_distance(int32_t d) {
 
 }  // namespace
 
-PrefetchTarget advance(TokenPos t, LayerId l, int32_t d, int32_t n_layers) {
+PrefetchTarget advance(TokenPos t, MoeLayerId l, int32_t d, int32_t n_layers) {
   const int64_t pos = int64_t(t.value) * n_layers + l.value + d;
-  return {TokenPos(int32_t(pos / n_layers)), LayerId(int32_t(pos % n_layers))};
+  return {TokenPos(int32_t(pos / n_layers)), MoeLayerId(int32_t(pos % n_layers))};
 }
 
 NextGatePrefetcher::NextGatePrefetcher(int32_t distance, int32_t k_prime)

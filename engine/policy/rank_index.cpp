@@ -31,7 +31,7 @@ void RankIndex::erase(ExpertKey k) {
   --count_[k.layer.value];
 }
 
-std::optional<ExpertKey> RankIndex::min_in_layer(LayerId l,
+std::optional<ExpertKey> RankIndex::min_in_layer(MoeLayerId l,
                                                  std::span<const ExpertKey> pinned) const {
   for (const Item& item : sets_[l.value]) {
     const ExpertKey k{l, ExpertId(std::get<2>(item))};

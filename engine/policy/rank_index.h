@@ -32,7 +32,7 @@ class RankIndex {
   std::span<const int64_t> residents_per_layer() const { return count_; }
 
   // Lowest-ranked entry of layer l that is not pinned.
-  std::optional<ExpertKey> min_in_layer(LayerId l, std::span<const ExpertKey> pinned) const;
+  std::optional<ExpertKey> min_in_layer(MoeLayerId l, std::span<const ExpertKey> pinned) const;
 
   // Lowest over the layers for which ok(l) holds. With scale, layer l's primary is compared
   // multiplied by scale[l] (for scores kept in per-layer units). Ties: secondary, then key.
@@ -43,7 +43,7 @@ class RankIndex {
     Rank best_rank;
     for (int32_t l = 0; l < int32_t(sets_.size()); ++l) {
       if (count_[l] == 0 || !ok(l)) continue;
-      const std::optional<ExpertKey> c = min_in_layer(LayerId(l), pinned);
+      const std::optional<ExpertKey> c = min_in_layer(MoeLayerId(l), pinned);
       if (!c) continue;
       Rank r = rank(*c);
       if (!scale.empty()) r.primary *= scale[l];
@@ -56,7 +56,7 @@ class RankIndex {
   }
 
   // The minimum in a partition: one layer, or every layer for the global pool.
-  std::optional<ExpertKey> min_in_scope(std::optional<LayerId> scope,
+  std::optional<ExpertKey> min_in_scope(std::optional<MoeLayerId> scope,
                                         std::span<const ExpertKey> pinned,
                                         std::span<const double> scale = {}) const {
     if (scope) return min_in_layer(*scope, pinned);

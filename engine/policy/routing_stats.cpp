@@ -34,17 +34,17 @@ std::vector<int64_t> selected_tokens(const RoutingTrace& trace, PhaseFilter filt
 }
 
 // Layers [0, end) are valid for the statistic.
-void check_layer(LayerId l, int32_t end) {
+void check_layer(MoeLayerId l, int32_t end) {
   if (l.value < 0 || l.value >= end) fail("layer {} is out of range for this statistic", l.value);
 }
 
 // Joint counts of the top-1 experts at layers l and l+1.
-std::vector<double> top1_joint(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+std::vector<double> top1_joint(const RoutingTrace& trace, MoeLayerId l, PhaseFilter filter) {
   const int32_t a_n = trace.shape.n_experts[l.value], b_n = trace.shape.n_experts[l.value + 1];
   std::vector<double> joint(size_t(a_n) * size_t(b_n), 0.0);
   for (int64_t t : selected_tokens(trace, filter)) {
     const auto a = trace.experts(TokenPos(int32_t(t)), l);
-    const auto b = trace.experts(TokenPos(int32_t(t)), LayerId(l.value + 1));
+    const auto b = trace.experts(TokenPos(int32_t(t)), MoeLayerId(l.value + 1));
     if (!a.empty() && !b.empty()) joint[size_t(a[0].value) * size_t(b_n) + size_t(b[0].value)] += 1;
   }
   return joint;
@@ -63,7 +63,7 @@ RoutingStats routing_stats(const RoutingTrace& trace, PhaseFilter filter) {
     s.tokens = int64_t(tokens.size());
     double router_entropy = 0;
     for (int64_t t : tokens) {
-      const TokenLayerRouting r = trace.routing(TokenPos(int32_t(t)), LayerId(l));
+      const TokenLayerRouting r = trace.routing(TokenPos(int32_t(t)), MoeLayerId(l));
       for (ExpertId e : r.experts) ++s.load[e.value];
       if (!r.probs.empty()) router_entropy += entropy_bits({r.probs.begin(), r.probs.end()});
     }
@@ -92,13 +92,13 @@ RoutingStats routing_stats(const RoutingTrace& trace, PhaseFilter filter) {
   return out;
 }
 
-std::vector<double> affinity_matrix(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+std::vector<double> affinity_matrix(const RoutingTrace& trace, MoeLayerId l, PhaseFilter filter) {
   check_layer(l, trace.n_layers() - 1);
   const int32_t a_n = trace.shape.n_experts[l.value], b_n = trace.shape.n_experts[l.value + 1];
   std::vector<double> m(size_t(a_n) * size_t(b_n), 0.0);
   for (int64_t t : selected_tokens(trace, filter)) {
     const auto a = trace.experts(TokenPos(int32_t(t)), l);
-    const auto b = trace.experts(TokenPos(int32_t(t)), LayerId(l.value + 1));
+    const auto b = trace.experts(TokenPos(int32_t(t)), MoeLayerId(l.value + 1));
     for (ExpertId i : a)
       for (ExpertId j : b) m[size_t(i.value) * size_t(b_n) + size_t(j.value)] += 1;
   }
@@ -111,7 +111,7 @@ std::vector<double> affinity_matrix(const RoutingTrace& trace, LayerId l, PhaseF
   return m;
 }
 
-double top1_entropy(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+double top1_entropy(const RoutingTrace& trace, MoeLayerId l, PhaseFilter filter) {
   check_layer(l, trace.n_layers());
   std::vector<double> count(size_t(trace.shape.n_experts[l.value]), 0.0);
   for (int64_t t : selected_tokens(trace, filter)) {
@@ -121,7 +121,7 @@ double top1_entropy(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
   return entropy_bits(count);
 }
 
-double top1_mutual_information(const RoutingTrace& trace, LayerId l, PhaseFilter filter) {
+double top1_mutual_information(const RoutingTrace& trace, MoeLayerId l, PhaseFilter filter) {
   check_layer(l, trace.n_layers() - 1);
   const int32_t a_n = trace.shape.n_experts[l.value], b_n = trace.shape.n_experts[l.value + 1];
   const std::vector<double> joint = top1_joint(trace, l, filter);

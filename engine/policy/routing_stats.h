@@ -29,13 +29,14 @@ RoutingStats routing_stats(const RoutingTrace& trace, PhaseFilter filter = Phase
 
 // P(e' at l+1 | e at l) over all pairs of selected experts of one token: row-major
 // [n_experts[l]][n_experts[l+1]]; a row never observed is all zero. l < n_layers - 1.
-std::vector<double> affinity_matrix(const RoutingTrace& trace, LayerId l,
+std::vector<double> affinity_matrix(const RoutingTrace& trace, MoeLayerId l,
                                     PhaseFilter filter = PhaseFilter::kAll);
 
 // Plug-in estimates, in bits, over tokens with at least one expert at both layers. Top-1 only:
 // each token contributes its highest-weight expert of each layer, not its whole top-k set.
-double top1_entropy(const RoutingTrace& trace, LayerId l, PhaseFilter filter = PhaseFilter::kAll);
-double top1_mutual_information(const RoutingTrace& trace, LayerId l,
+double top1_entropy(const RoutingTrace& trace, MoeLayerId l,
+                    PhaseFilter filter = PhaseFilter::kAll);
+double top1_mutual_information(const RoutingTrace& trace, MoeLayerId l,
                                PhaseFilter filter = PhaseFilter::kAll);  // layers l and l+1
 
 }  // namespace moescope::policy

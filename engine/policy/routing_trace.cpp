@@ -36,7 +36,7 @@ const char* phase_name(Phase phase) {
   return phase == Phase::kPrefill ? "prefill" : "decode";
 }
 
-TokenLayerRouting RoutingTrace::routing(TokenPos t, LayerId l) const {
+TokenLayerRouting RoutingTrace::routing(TokenPos t, MoeLayerId l) const {
   const size_t i = size_t(t.value) * size_t(n_layers()) + size_t(l.value);
   TokenLayerRouting r;
   r.experts = {selected.data() + offsets[i], selected.data() + offsets[i + 1]};
@@ -77,7 +77,7 @@ void RoutingTrace::validate() {
     if (p != Phase::kPrefill && p != Phase::kDecode) fail("the routing trace has an unknown phase");
   for (int64_t t = 0; t < n; ++t) {
     for (int32_t l = 0; l < L; ++l) {
-      const TokenLayerRouting r = routing(TokenPos(int32_t(t)), LayerId(l));
+      const TokenLayerRouting r = routing(TokenPos(int32_t(t)), MoeLayerId(l));
       check_layer_routing(shape, t, l, r.experts, r.weights);
       check_probs(t, l, r.probs);
     }

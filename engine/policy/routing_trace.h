@@ -41,11 +41,11 @@ struct RoutingTrace {
   int32_t n_layers() const { return shape.n_layers(); }
   bool has_probs() const { return !probs.empty(); }
 
-  std::span<const ExpertId> experts(TokenPos t, LayerId l) const {
+  std::span<const ExpertId> experts(TokenPos t, MoeLayerId l) const {
     const size_t i = size_t(t.value) * size_t(n_layers()) + size_t(l.value);
     return {selected.data() + offsets[i], selected.data() + offsets[i + 1]};
   }
-  TokenLayerRouting routing(TokenPos t, LayerId l) const;
+  TokenLayerRouting routing(TokenPos t, MoeLayerId l) const;
 
   // Full consistency check for traces read from disk: sizes, ids in range, no repeated expert in
   // one (token, layer), finite weights and probabilities. Throws moescope::Error.

@@ -110,15 +110,15 @@ struct SchCaches {
   }
 
   // The rank of a resident key changed (a use entered the segment ahead).
-  void rerank(LayerId l, ExpertId e, int64_t g, uint64_t rank) {
+  void rerank(MoeLayerId l, ExpertId e, int64_t g, uint64_t rank) {
     SchPool& p = per_layer[size_t(l.value)];
     if (p.resident(e.value)) p.set_rank(e.value, rank);
     if (global.resident(int32_t(g))) global.set_rank(int32_t(g), rank);
   }
   // A step's resident keys may not leave before the step has used them.
-  void pin(LayerId l, ExpertId e, int64_t g) { rerank(l, e, g, kPinned); }
+  void pin(MoeLayerId l, ExpertId e, int64_t g) { rerank(l, e, g, kPinned); }
 
-  void access(LayerId l, ExpertId e, int64_t g, uint64_t rank, int phase) {
+  void access(MoeLayerId l, ExpertId e, int64_t g, uint64_t rank, int phase) {
     ++accesses[size_t(l.value)][size_t(phase)];
     SchPool& p = per_layer[size_t(l.value)];
     if (p.resident(e.value)) {
@@ -191,25 +191,25 @@ std::vector<SchScore> segment_cache_hit_rates(const RoutingTrace& trace, int32_t
     // The segment of token t reaches token t + m - 1 (no step is pinning anything here).
     for (; entered < std::min(T, t + m); ++entered) {
       for (int32_t l = 0; l < L; ++l) {
-        for (ExpertId e : trace.experts(TokenPos(int32_t(entered)), LayerId(l))) {
-          const int64_t g = shape.key_index({LayerId(l), e});
+        for (ExpertId e : trace.experts(TokenPos(int32_t(entered)), MoeLayerId(l))) {
+          const int64_t g = shape.key_index({MoeLayerId(l), e});
           ++uses[size_t(g)];
-          for (SchCaches& c : caches) c.rerank(LayerId(l), e, g, rank_of(g));
+          for (SchCaches& c : caches) c.rerank(MoeLayerId(l), e, g, rank_of(g));
         }
       }
     }
     const int phase = int(trace.phase[size_t(t)]);
     for (int32_t l = 0; l < L; ++l) {
-      const auto experts = trace.experts(TokenPos(int32_t(t)), LayerId(l));
+      const auto experts = trace.experts(TokenPos(int32_t(t)), MoeLayerId(l));
       for (ExpertId e : experts) {
-        const int64_t g = shape.key_index({LayerId(l), e});
-        for (SchCaches& c : caches) c.pin(LayerId(l), e, g);
+        const int64_t g = shape.key_index({MoeLayerId(l), e});
+        for (SchCaches& c : caches) c.pin(MoeLayerId(l), e, g);
       }
       for (ExpertId e : experts) {
-        const int64_t g = shape.key_index({LayerId(l), e});
+        const int64_t g = shape.key_index({MoeLayerId(l), e});
         --uses[size_t(g)];  // it leaves the segment ahead
         last_use[size_t(g)] = ++tick;
-        for (SchCaches& c : caches) c.access(LayerId(l), e, g, rank_of(g), phase);
+        for (SchCaches& c : caches) c.access(MoeLayerId(l), e, g, rank_of(g), phase);
       }
     }
   }

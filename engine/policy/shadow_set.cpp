@@ -52,7 +52,7 @@ struct ShadowSet::LoggedStep {
   };
   TokenPos first_token;
   int32_t n_tokens = 1;
-  LayerId layer;
+  MoeLayerId layer;
   Phase phase = Phase::kDecode;
   std::vector<ExpertId> experts;
   std::vector<Token> routing;

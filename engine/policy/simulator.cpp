@@ -40,7 +40,7 @@ CacheSimulator::CacheSimulator(MoeShape shape, CacheCapacity capacity,
   for (auto& layers : report_.layer) layers.assign(size_t(shape_.n_layers()), CacheCounters{});
 }
 
-void CacheSimulator::add(int64_t CacheCounters::*field, LayerId layer, int64_t amount) {
+void CacheSimulator::add(int64_t CacheCounters::*field, MoeLayerId layer, int64_t amount) {
   const int p = int(phase_);
   report_.phase[p].*field += amount;
   report_.layer[p][size_t(layer.value)].*field += amount;
@@ -146,8 +146,8 @@ bool CacheSimulator::try_insert(ExpertKey key, std::span<const ExpertKey> pinned
   const uint64_t cap = capacity_.partition_capacity(part);
   if (w > cap) return false;
   if (!prefetch && !policy_->admit(key, false)) return false;
-  const std::optional<LayerId> scope =
-      capacity_.pool == PoolKind::kPerLayer ? std::optional<LayerId>(key.layer) : std::nullopt;
+  const std::optional<MoeLayerId> scope =
+      capacity_.pool == PoolKind::kPerLayer ? std::optional<MoeLayerId>(key.layer) : std::nullopt;
   while (used_[size_t(part)] + w > cap) {
     const std::optional<ExpertKey> victim = policy_->choose_victim({key, scope, pinned, prefetch});
     if (!victim) return false;

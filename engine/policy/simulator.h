@@ -44,7 +44,7 @@ struct TimingModel {
 struct StepInput {
   TokenPos first_token;
   int32_t n_tokens = 1;
-  LayerId layer;
+  MoeLayerId layer;
   Phase phase = Phase::kDecode;
   std::span<const ExpertId> experts;           // distinct experts the step uses, in use order
   std::span<const TokenLayerRouting> routing;  // [n_tokens] each token's routing at this layer
@@ -105,7 +105,7 @@ class CacheSimulator {
   int64_t completion(uint64_t load_id);
   void take_started();
   uint64_t new_load_id(ExpertKey key);
-  void add(int64_t CacheCounters::*field, LayerId layer, int64_t amount);
+  void add(int64_t CacheCounters::*field, MoeLayerId layer, int64_t amount);
 
   MoeShape shape_;
   CacheCapacity capacity_;
@@ -126,7 +126,7 @@ class CacheSimulator {
   bool open_ = false;  // between begin_step and end_step
   Phase phase_ = Phase::kDecode;
   int64_t token_ = 0;
-  LayerId layer_;
+  MoeLayerId layer_;
   int32_t n_tokens_ = 1;
   std::vector<ExpertKey> step_keys_;
   std::vector<ExpertKey> prefetch_pinned_;

@@ -194,7 +194,7 @@ struct Partitions {
         global_hist(int32_t(shape.total_experts())) {
     for (int32_t l = 0; l < shape.n_layers(); ++l) {
       const int32_t n = shape.n_experts[size_t(l)];
-      layer.push_back(make(n, shape.key_index({LayerId(l), ExpertId(0)})));
+      layer.push_back(make(n, shape.key_index({MoeLayerId(l), ExpertId(0)})));
       layer_hist.emplace_back(n);
     }
   }

@@ -54,7 +54,7 @@ class StepOutcomes final : public CacheListener {
   void step(CacheSimulator& sim, const StepInput& in);
 
   // The last ended step.
-  LayerId layer() const { return layer_; }
+  MoeLayerId layer() const { return layer_; }
   std::span<const Access> accesses() const { return accesses_; }
   // Accesses whose prefetched expert was still loading, indices into accesses(), latest issued
   // first (their outcome is kLateHit).
@@ -72,7 +72,7 @@ class StepOutcomes final : public CacheListener {
   uint64_t next_seq_ = 1;
 
   Phase phase_ = Phase::kDecode;
-  LayerId layer_;
+  MoeLayerId layer_;
   std::vector<Access> accesses_;
   std::vector<size_t> late_;
   std::vector<Op> ops_;

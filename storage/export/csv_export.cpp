@@ -69,8 +69,8 @@ int64_t layers_table(TraceReader& reader, int64_t run, const ExportOptions& opti
   int64_t rows = 0;
   for_each_chunk(reader, run, options, [&](TokenRange range) {
     for (const LayerTiming& t : reader.layer_timings(run, range)) {
-      out.print("{},{},{},{},{},{},{}\n", run, t.pos, t.layer.value,
-                shape.model_layer[size_t(t.layer.value)], t.n_tokens, t.compute_ns, t.stall_ns);
+      out.print("{},{},{},{},{},{},{}\n", run, t.pos, t.layer.value, shape.block(t.layer).value,
+                t.n_tokens, t.compute_ns, t.stall_ns);
       ++rows;
     }
   });

@@ -267,7 +267,7 @@ ReportData gather_report(TraceReader& reader, int64_t run, const ReportOptions& 
   for (int32_t l = 0; l + 1 < shape.n_layers(); ++l) {
     AffinityGrid g;
     g.layer = l;
-    g.matrix = reader.affinity(run, LayerId(l));
+    g.matrix = reader.affinity(run, MoeLayerId(l));
     const int32_t limit = options.max_affinity_experts;
     g.rows = busiest(g.matrix.counts, true, shape.n_experts[size_t(l)], limit);
     g.cols = busiest(g.matrix.counts, false, shape.n_experts[size_t(l + 1)], limit);

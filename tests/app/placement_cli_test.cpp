@@ -55,7 +55,8 @@ TEST_F(PlacementCli, JsonMatchesAnIndependentContiguousSimulation) {
     const int32_t per = routing.shape.n_experts[size_t(l)] / 4;
     std::vector<double> load(4, 0);
     for (int64_t t = eval_begin; t < eval_end; ++t)
-      for (ExpertId e : routing.experts(TokenPos(int32_t(t)), LayerId(l))) load[size_t(e.value / per)] += 1;
+      for (ExpertId e : routing.experts(TokenPos(int32_t(t)), MoeLayerId(l)))
+        load[size_t(e.value / per)] += 1;
     const double max = *std::max_element(load.begin(), load.end());
     const double b = (load[0] + load[1] + load[2] + load[3]) / 4 / max;
     EXPECT_NEAR(contiguous.at("layers")[size_t(l)].at("balancedness").get<double>(), b, 1e-12);

@@ -151,7 +151,7 @@ TEST(StorageCrash, SigkillLeavesAnInterruptedRunWithEveryCommittedToken) {
   for (int32_t t = 0; t < int32_t(n); ++t) {
     ASSERT_EQ(trace.token_id[size_t(t)], t % 4096);
     for (int32_t l = 0; l < test::kCrashLayers; ++l) {
-      const auto r = trace.routing(TokenPos(t), LayerId(l));
+      const auto r = trace.routing(TokenPos(t), MoeLayerId(l));
       ASSERT_EQ(r.experts.size(), 2u);
       for (int32_t k = 0; k < 2; ++k) {
         ASSERT_EQ(r.experts[size_t(k)], test::crash_expert(t, l, k)) << t << " " << l;

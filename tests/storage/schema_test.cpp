@@ -204,7 +204,7 @@ TEST(StorageBadInput, UnknownRunsAndPolicies) {
   expect_error([&] { reader.tokens(0); }, "has no run 0");
   expect_error([&] { reader.routing_trace(-4); }, "has no run -4");
   expect_error([&] { reader.policy_report(1, 5); }, "has no policy 5 (policies 0 to 0)");
-  expect_error([&] { reader.token_expert(1, LayerId(9)); }, "has MoE layers 0 to 2, not 9");
+  expect_error([&] { reader.token_expert(1, MoeLayerId(9)); }, "has MoE layers 0 to 2, not 9");
 
   const auto none = test::temp_path("no-runs.sqlite");
   { TraceWriter w(none); }
@@ -225,8 +225,8 @@ void read_everything(TraceReader& reader) {
     reader.layer_aggregates(s.id);
     reader.layer_aggregates(s.id, policy::PhaseFilter::kDecode, true);
     reader.expert_matrices(s.id);
-    reader.affinity(s.id, LayerId(0));
-    reader.token_expert(s.id, LayerId(1));
+    reader.affinity(s.id, MoeLayerId(0));
+    reader.token_expert(s.id, MoeLayerId(1));
     for (const PolicyDescription& p : reader.policies(s.id)) {
       reader.policy_report(s.id, p.id);
       replay_recorded_policy(reader, s.id, p.id);

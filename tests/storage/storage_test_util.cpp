@@ -88,10 +88,10 @@ void play(TraceWriter& writer, TraceObserver& observer, const policy::RoutingTra
     observer.on_forward_begin(TokenPos(first), end - first);
     for (int32_t l = 0; l < L; ++l) {
       for (int32_t t = first; t < end; ++t) {
-        const policy::TokenLayerRouting r = trace.routing(TokenPos(t), LayerId(l));
+        const policy::TokenLayerRouting r = trace.routing(TokenPos(t), MoeLayerId(l));
         logits.resize(size_t(trace.shape.n_experts[size_t(l)]));
         for (size_t e = 0; e < logits.size(); ++e) logits[e] = fake_logit(t, l, int32_t(e));
-        observer.on_routing(MoeRoutingEvent{LayerId(trace.shape.model_layer[size_t(l)]),
+        observer.on_routing(MoeRoutingEvent{trace.shape.block(MoeLayerId(l)),
                                             TokenPos(t),
                                             {},
                                             logits,

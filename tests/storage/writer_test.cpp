@@ -194,7 +194,7 @@ TEST_F(StorageRoundTrip, TokensRoutingAndTimings) {
     EXPECT_EQ(e.weight, weights[size_t(e.rank)]);
     EXPECT_EQ(e.logit, test::fake_logit(e.pos, e.layer.value, e.expert.value));
   }
-  EXPECT_EQ(reader.routing(run_, {10, 20}, LayerId(2)).size(), size_t(10 * 2));
+  EXPECT_EQ(reader.routing(run_, {10, 20}, MoeLayerId(2)).size(), size_t(10 * 2));
 
   // The routing trace comes back bit for bit.
   const policy::RoutingTrace back = reader.routing_trace(run_);
@@ -213,7 +213,7 @@ TEST_F(StorageRoundTrip, TokensRoutingAndTimings) {
     for (int32_t l = 0; l < 4; ++l) {
       for (int32_t e = 0; e < 8; ++e) logits[size_t(e)] = test::fake_logit(t, l, e);
       router_distribution(GatingFunc::Softmax, logits, probs);
-      const auto got = with_probs.routing(TokenPos(t), LayerId(l)).probs;
+      const auto got = with_probs.routing(TokenPos(t), MoeLayerId(l)).probs;
       EXPECT_TRUE(std::equal(got.begin(), got.end(), probs.begin())) << t << " " << l;
     }
   }
@@ -226,12 +226,12 @@ TEST_F(StorageRoundTrip, TokensRoutingAndTimings) {
       reader.routing_trace(run_, {.compute = ComputeSource::kLayerTimings});
   ASSERT_EQ(timed.compute_ns.size(), size_t(300 * 4));
 
-  const TokenExpertMatrix m = reader.token_expert(run_, LayerId(2), {50, 120});
+  const TokenExpertMatrix m = reader.token_expert(run_, MoeLayerId(2), {50, 120});
   ASSERT_EQ(m.positions.size(), 70u);
   for (int32_t r = 0; r < m.weights.rows; ++r) {
     const int32_t pos = m.positions[size_t(r)];
     EXPECT_EQ(pos, 50 + r);
-    const auto route = trace_.routing(TokenPos(pos), LayerId(2));
+    const auto route = trace_.routing(TokenPos(pos), MoeLayerId(2));
     for (int32_t e = 0; e < 8; ++e) {
       float want = 0;
       for (size_t i = 0; i < route.experts.size(); ++i)
@@ -352,13 +352,13 @@ TEST_F(StorageRoundTrip, AggregatesEqualTheRowsAndTheLibrary) {
       EXPECT_EQ(a.stall_ns, b.stall_ns);
     }
     for (int32_t l = 0; l + 1 < 4; ++l) {
-      const AffinityMatrix s = reader.affinity(run_, LayerId(l), f);
-      const AffinityMatrix r = reader.affinity(run_, LayerId(l), f, true);
+      const AffinityMatrix s = reader.affinity(run_, MoeLayerId(l), f);
+      const AffinityMatrix r = reader.affinity(run_, MoeLayerId(l), f, true);
       EXPECT_EQ(s.counts.values, r.counts.values);
-      EXPECT_EQ(s.conditional.values, policy::affinity_matrix(trace_, LayerId(l), f));
+      EXPECT_EQ(s.conditional.values, policy::affinity_matrix(trace_, MoeLayerId(l), f));
     }
   }
-  EXPECT_THROW(reader.affinity(run_, LayerId(3)), Error);
+  EXPECT_THROW(reader.affinity(run_, MoeLayerId(3)), Error);
 }
 
 // Outcomes reported before their routing arrives, in the same transaction, and after it was
@@ -367,12 +367,12 @@ TEST(StorageWriter, CacheOutcomesArriveBeforeOrAfterTheirRouting) {
   const policy::RoutingTrace trace = make_trace(60, 0);
   const auto path = test::temp_path("outcomes.sqlite");
   auto hit_of = [&](int32_t pos) {
-    const ExpertId e = trace.experts(TokenPos(pos), LayerId(1))[0];
-    return CacheEvent{CacheEventKind::kHit, pos, LayerId(1), e};
+    const ExpertId e = trace.experts(TokenPos(pos), MoeLayerId(1))[0];
+    return CacheEvent{CacheEventKind::kHit, pos, MoeLayerId(1), e};
   };
   auto miss_of = [&](int32_t pos) {
-    const ExpertId e = trace.experts(TokenPos(pos), LayerId(1))[1];
-    return CacheEvent{CacheEventKind::kMiss, pos, LayerId(1), e, 4096, 1000, 5};
+    const ExpertId e = trace.experts(TokenPos(pos), MoeLayerId(1))[1];
+    return CacheEvent{CacheEventKind::kMiss, pos, MoeLayerId(1), e, 4096, 1000, 5};
   };
   int64_t run = 0;
   {
@@ -391,18 +391,18 @@ TEST(StorageWriter, CacheOutcomesArriveBeforeOrAfterTheirRouting) {
         writer.cache_events(late);
       }
     });
-    const CacheEvent nowhere[] = {{CacheEventKind::kHit, 1000, LayerId(1), ExpertId(0)}};
+    const CacheEvent nowhere[] = {{CacheEventKind::kHit, 1000, MoeLayerId(1), ExpertId(0)}};
     writer.cache_events(nowhere);
     writer.finish_run();
   }
   TraceReader reader(path);
   for (int32_t pos : {2, 5, 50}) {
-    const auto rows = reader.routing(run, {pos, pos + 1}, LayerId(1));
+    const auto rows = reader.routing(run, {pos, pos + 1}, MoeLayerId(1));
     ASSERT_EQ(rows.size(), 2u);
     EXPECT_EQ(rows[0].cache, AccessOutcome::kHit) << pos;
     EXPECT_EQ(rows[1].cache, AccessOutcome::kMiss) << pos;
   }
-  EXPECT_EQ(reader.routing(run, {3, 4}, LayerId(1))[0].cache, AccessOutcome::kNone);
+  EXPECT_EQ(reader.routing(run, {3, 4}, MoeLayerId(1))[0].cache, AccessOutcome::kNone);
   const auto rows_only = reader.cache_events(run, {}, false);
   ASSERT_EQ(rows_only.size(), 3u);  // the three misses: they waited
   EXPECT_EQ(rows_only[0], miss_of(2));
@@ -410,7 +410,7 @@ TEST(StorageWriter, CacheOutcomesArriveBeforeOrAfterTheirRouting) {
   ASSERT_EQ(events.size(), 2u);  // with the hit from the routing row
   EXPECT_EQ(events[0], miss_of(50));
   EXPECT_EQ(events[1],
-            (CacheEvent{CacheEventKind::kHit, 50, LayerId(1), hit_of(50).expert, 0, 0, -1}));
+            (CacheEvent{CacheEventKind::kHit, 50, MoeLayerId(1), hit_of(50).expert, 0, 0, -1}));
   const ExpertMatrices stored = reader.expert_matrices(run);
   const ExpertMatrices rows = reader.expert_matrices(run, PhaseFilter::kAll, true);
   EXPECT_EQ(stored.hits.values, rows.hits.values);
@@ -462,8 +462,8 @@ TEST(StorageWriter, AppendsRunsAndLeavesUnfinishedOnesInterrupted) {
   EXPECT_EQ(runs[1].n_forwarded, 80);
   EXPECT_EQ(reader.routing_trace(b).selected, trace.selected);
   EXPECT_EQ(reader.layer_aggregates(b)[0].activations, reader.layer_aggregates(a)[0].activations);
-  EXPECT_EQ(reader.affinity(b, LayerId(0)).counts.values,
-            reader.affinity(a, LayerId(0)).counts.values);
+  EXPECT_EQ(reader.affinity(b, MoeLayerId(0)).counts.values,
+            reader.affinity(a, MoeLayerId(0)).counts.values);
   // Its policy report is the token counters (no per-layer table), which sum to the replay's.
   const policy::CacheReport partial = reader.policy_report(b, 0);
   const policy::CacheReport replayed = replay_recorded_policy(reader, b, 0);
@@ -574,7 +574,7 @@ TEST(StorageWriter, ConcurrentProducersWithBackpressure) {
         for (int i = 0; i < kEventsPerThread; ++i) {
           const int32_t pos = (i * 7 + k) % 400;
           const CacheEvent e{
-              CacheEventKind::kEviction, pos, LayerId(i % 4), ExpertId(i % 8), 0, 0, i};
+              CacheEventKind::kEviction, pos, MoeLayerId(i % 4), ExpertId(i % 8), 0, 0, i};
           writer.cache_events({&e, 1});
           if (i % 100 == 0) {
             policy::CacheCounters c;

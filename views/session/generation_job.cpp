@@ -70,7 +70,7 @@ GenerationJob::GenerationJob(uint64_t job_id, std::shared_ptr<LoadedModel> loade
     : id(job_id),
       model(std::move(loaded)),
       settings(std::move(run_settings)),
-      recorder(model->moe_index, model->shape.n_layers(), model->gating) {}
+      recorder(model->shape, model->gating) {}
 
 void GenerationJob::run() {
   try {

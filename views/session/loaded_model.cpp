@@ -22,10 +22,6 @@ std::shared_ptr<LoadedModel> LoadedModel::load(const std::filesystem::path& path
   const offload::ExpertLayout layout(out->model->file(), out->model->expert_tensors(),
                                      int32_t(hp.n_expert_used));
   out->shape = layout.shape();
-  out->moe_index.resize(size_t(layout.n_model_layers()));
-  for (int32_t b = 0; b < layout.n_model_layers(); ++b) {
-    out->moe_index[size_t(b)] = layout.moe_index(LayerId(b));
-  }
   return out;
 }
 

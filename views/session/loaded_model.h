@@ -22,8 +22,7 @@ struct LoadedModel {
   std::unique_ptr<Model> model;
   std::unique_ptr<tokenizer::Tokenizer> tokenizer;
   ModelSummary summary;
-  policy::MoeShape shape;          // MoE layers only
-  std::vector<int32_t> moe_index;  // [model blocks] MoE layer of each block, -1 for dense ones
+  policy::MoeShape shape;  // MoE layers only (moe_layer / block convert to model blocks)
   GatingFunc gating = GatingFunc::Softmax;
 
   QString display_name() const;

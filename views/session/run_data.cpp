@@ -40,7 +40,7 @@ void RunData::apply(const RunDelta& d) {
   if (!d.tail_text.isEmpty() && !tokens_.empty()) tokens_.back().text += d.tail_text;
   if (d.entropy_from_topk) entropy_from_topk_ = true;
   for (const GatePrediction& g : d.gate_predictions) {
-    gate_predictions_[{g.token, g.layer}] = g.experts;
+    gate_predictions_[{TokenPos(g.token), g.layer}] = g.experts;
   }
 
   const int L = n_layers();

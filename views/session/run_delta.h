@@ -36,7 +36,7 @@ struct TokenInfo {
 // router_probe.h). Only the engine can compute it, so a run keeps it for the analysis' replay.
 struct GatePrediction {
   int32_t token = 0;
-  int32_t layer = 0;  // the target MoE layer
+  MoeLayerId layer;  // the target MoE layer
   std::vector<ExpertId> experts;
 };
 

@@ -18,8 +18,8 @@ int64_t now_ns() {
 
 }  // namespace
 
-RunRecorder::RunRecorder(std::vector<int32_t> moe_index, int n_moe_layers, GatingFunc gating)
-    : moe_index_(std::move(moe_index)), n_layers_(n_moe_layers), gating_(gating) {}
+RunRecorder::RunRecorder(policy::MoeShape shape, GatingFunc gating)
+    : shape_(std::move(shape)), n_layers_(shape_.n_layers()), gating_(gating) {}
 
 RunRecorder::~RunRecorder() = default;
 
@@ -29,10 +29,6 @@ void RunRecorder::enable_next_gate(Model& model, int32_t distance, int32_t k_pri
   probe_ = std::make_unique<RouterProbe>(model);
   gate_distance_ = distance;
   gate_k_prime_ = k_prime;
-  moe_block_.assign(size_t(n_layers_), -1);
-  for (size_t b = 0; b < moe_index_.size(); ++b) {
-    if (moe_index_[b] >= 0) moe_block_[size_t(moe_index_[b])] = int32_t(b);
-  }
 }
 
 void RunRecorder::add_token(TokenInfo token) {
@@ -57,11 +53,10 @@ void RunRecorder::on_forward_begin(TokenPos first, int n_tokens) {
 }
 
 void RunRecorder::on_routing(const MoeRoutingEvent& ev) {
-  const int block = ev.layer.value;
-  if (block < 0 || block >= int(moe_index_.size())) return;
-  const int l = moe_index_[size_t(block)];
+  const std::optional<MoeLayerId> moe = shape_.moe_layer(ev.layer);
   const int u = ev.pos.value - forward_first_;
-  if (l < 0 || u < 0 || u >= forward_tokens_) return;
+  if (!moe || u < 0 || u >= forward_tokens_) return;
+  const int l = moe->value;
   if (u == 0) clock_.layer(l, now_ns(), stall_source_ ? stall_source_() : 0);
   Cell& c = cells_[size_t(u) * size_t(n_layers_) + size_t(l)];
   c.experts.assign(ev.experts.begin(), ev.experts.end());
@@ -78,9 +73,9 @@ void RunRecorder::on_routing(const MoeRoutingEvent& ev) {
   if (probe_ && forward_tokens_ == 1 && target < n_layers_ && !ev.hidden.empty()) {
     GatePrediction g;
     g.token = ev.pos.value;
-    g.layer = target;
+    g.layer = MoeLayerId(target);
     const int32_t k = gate_k_prime_ > 0 ? gate_k_prime_ : top_k_[size_t(target)];
-    probe_->top_experts(LayerId(moe_block_[size_t(target)]), ev.hidden, k, g.experts);
+    probe_->top_experts(shape_.block(g.layer), ev.hidden, k, g.experts);
     forward_predictions_.push_back(std::move(g));
   }
 }

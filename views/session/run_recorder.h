@@ -12,6 +12,7 @@
 #include "engine/model/hparams.h"
 #include "engine/model/layer_clock.h"
 #include "engine/model/moe_observer.h"
+#include "engine/policy/moe_shape.h"
 #include "views/session/run_delta.h"
 
 namespace moescope {
@@ -23,8 +24,8 @@ namespace moescope::views {
 
 class RunRecorder final : public MoeObserver {
  public:
-  // moe_index: [n_model_layers] the MoE layer of each model block, -1 for dense blocks.
-  RunRecorder(std::vector<int32_t> moe_index, int n_moe_layers, GatingFunc gating);
+  // shape: the model's MoE layers (which block each one is; dense blocks are not recorded).
+  RunRecorder(policy::MoeShape shape, GatingFunc gating);
   ~RunRecorder() override;
 
   // Records next-gate(d, k') predictions for decode tokens, computed from each routing event's
@@ -58,7 +59,7 @@ class RunRecorder final : public MoeObserver {
     bool seen = false;
   };
 
-  std::vector<int32_t> moe_index_;
+  policy::MoeShape shape_;
   int n_layers_;
   GatingFunc gating_;
   std::function<int64_t()> stall_source_;
@@ -66,8 +67,7 @@ class RunRecorder final : public MoeObserver {
   bool topk_entropy_ = false;  // an event came without router logits
   std::unique_ptr<RouterProbe> probe_;
   int32_t gate_distance_ = 0, gate_k_prime_ = 0;
-  std::vector<int32_t> top_k_;      // [n_layers]
-  std::vector<int32_t> moe_block_;  // [n_layers] model block of each MoE layer
+  std::vector<int32_t> top_k_;  // [n_layers]
   std::vector<GatePrediction> forward_predictions_;
 
   // The forward in progress (engine thread only).

@@ -153,7 +153,7 @@ LoadedRun load_trace_run(const std::filesystem::path& path, int64_t run, const L
   d.experts = trace.selected;
   // What next-gate speculation predicted during the run: the analysis replays it.
   for (storage::GatePrediction& g : reader.gate_predictions(run)) {
-    d.gate_predictions.push_back({g.pos, g.layer.value, std::move(g.experts)});
+    d.gate_predictions.push_back({g.pos, g.layer, std::move(g.experts)});
   }
   d.weights = trace.weights;
   d.compute_ns = trace.compute_ns;
@@ -228,8 +228,8 @@ RunComparison compare_trace_runs(const std::filesystem::path& path, int64_t run_
     if (int64_t(i) < ra.n_tokens() && int64_t(i) < rb.n_tokens()) {
       row.layers_differ = 0;
       for (int32_t l = 0; l < ra.n_layers(); ++l) {
-        const auto ea = ra.experts(TokenPos(int32_t(i)), LayerId(l));
-        const auto eb = rb.experts(TokenPos(int32_t(i)), LayerId(l));
+        const auto ea = ra.experts(TokenPos(int32_t(i)), MoeLayerId(l));
+        const auto eb = rb.experts(TokenPos(int32_t(i)), MoeLayerId(l));
         const std::set<ExpertId> sa(ea.begin(), ea.end()), sb(eb.begin(), eb.end());
         row.layers_differ += sa != sb;
       }

@@ -82,7 +82,7 @@ TEST_P(RecorderMatchesLlamaCpp, OnePrefill) {
     EXPECT_EQ(trace.shape.top_k[m], model->hparams().n_expert_used);
     for (int t = 0; t < n; ++t) {
       EXPECT_EQ(trace.phase[t], policy::Phase::kPrefill);
-      const policy::TokenLayerRouting r = trace.routing(TokenPos(t), LayerId(m));
+      const policy::TokenLayerRouting r = trace.routing(TokenPos(t), MoeLayerId(m));
       EXPECT_EQ(ids(r.experts), expected[t]) << "layer " << m << " position " << t;
       // The router distribution sums to 1 and puts the top-1 expert first.
       ASSERT_EQ(r.probs.size(), static_cast<size_t>(trace.shape.n_experts[m]));
@@ -137,7 +137,7 @@ TEST(RoutingTraceRecorder, HoldsTheRawEventsOfPrefillAndDecodeCalls) {
     EXPECT_EQ(trace.token_id[t], tokens[t]);
     for (int32_t m = 0; m < trace.n_layers(); ++m) {
       const Tee::Raw& raw = tee.raw.at({trace.shape.model_layer[m], t});
-      const policy::TokenLayerRouting r = trace.routing(TokenPos(t), LayerId(m));
+      const policy::TokenLayerRouting r = trace.routing(TokenPos(t), MoeLayerId(m));
       EXPECT_EQ(ids(r.experts), raw.experts);
       EXPECT_EQ(std::vector<float>(r.weights.begin(), r.weights.end()), raw.weights);
       // softmax of the raw logits, computed here in double

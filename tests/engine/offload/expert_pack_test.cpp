@@ -33,9 +33,9 @@ std::string open_and_read_all(const ExpertLayout& layout, const std::filesystem:
     PackExpertSource source(layout, ExpertPack::open(pack, layout));
     std::vector<std::byte> buf(layout.max_packed_bytes());
     for (int32_t m = 0; m < layout.n_layers(); ++m) {
-      for (int32_t e = 0; e < layout.n_expert(m); ++e) {
-        const uint64_t n = layout.packed_bytes(m);
-        source.read(m, e, {buf.data(), n});
+      for (int32_t e = 0; e < layout.n_expert(MoeLayerId(m)); ++e) {
+        const uint64_t n = layout.packed_bytes(MoeLayerId(m));
+        source.read(MoeLayerId(m), e, {buf.data(), n});
         const auto want = expected_image(layout, m, e);
         EXPECT_EQ(std::memcmp(buf.data(), want.data(), n), 0) << "layer " << m << " expert " << e;
       }
@@ -179,7 +179,7 @@ TEST_F(CorruptPack, PackOfAChangedModelIsRefused) {
   }
   {
     std::vector<char> bytes = read_all(copy);
-    bytes[layout_->slice_file_offset(1, ExpertPart::Gate, 3) + 5] ^= 0x10;
+    bytes[layout_->slice_file_offset(MoeLayerId(1), ExpertPart::Gate, 3) + 5] ^= 0x10;
     write_all(copy, bytes);
   }
   ModelOptions options;

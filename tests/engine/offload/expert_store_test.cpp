@@ -30,7 +30,7 @@ void run_step(ExpertStore& store, const ExpertLayout& layout, int32_t m,
   std::sort(experts.begin(), experts.end());
   std::vector<ExpertId> ids;
   for (int32_t e : experts) ids.push_back(ExpertId(e));
-  const LayerId layer(layout.model_layer(m));
+  const LayerId layer = layout.block(MoeLayerId(m));
   store.hint_upcoming(layer, ids);
   for (ExpertId e : ids) {
     const ExpertWeights w = store.acquire(layer, e);
@@ -94,7 +94,7 @@ TEST_P(StoreChurn, ServesExactBytesAndCountsEveryLoad) {
   int64_t acquires = 0;
   for (int t = 0; t < 40; ++t) {
     for (int32_t m = 0; m < layout.n_layers(); ++m) {
-      run_step(*store, layout, m, pick(rng, layout.n_expert(m), c.k));
+      run_step(*store, layout, m, pick(rng, layout.n_expert(MoeLayerId(m)), c.k));
       acquires += c.k;
     }
   }
@@ -115,7 +115,7 @@ TEST_P(StoreChurn, ServesExactBytesAndCountsEveryLoad) {
   EXPECT_EQ(s.loads, total.misses);
   EXPECT_EQ(s.saved_loads, 0);
   EXPECT_EQ(s.reloads, 0);
-  EXPECT_EQ(s.raw_bytes, s.loads * int64_t(layout.packed_bytes(0)));
+  EXPECT_EQ(s.raw_bytes, s.loads * int64_t(layout.packed_bytes(MoeLayerId(0))));
   EXPECT_LE(s.max_buffers_in_use, s.buffers);
 }
 
@@ -161,7 +161,7 @@ TEST(ExpertStore, ArenaIsBudgetPlusScratch) {
   auto store = make_store(*model, config);
   const StoreStats s = store->stats();
   EXPECT_EQ(s.buffers, 5 + 2);
-  EXPECT_LE(uint64_t(s.buffers - s.scratch_buffers) * layout.packed_bytes(0), budget);
+  EXPECT_LE(uint64_t(s.buffers - s.scratch_buffers) * layout.packed_bytes(MoeLayerId(0)), budget);
   EXPECT_LT(s.buffer_bytes, layout.max_packed_bytes() + 4096);
 }
 
@@ -281,8 +281,9 @@ TEST(ExpertStore, LoadsArePacedToTheLink) {
   config.link.bandwidth_bytes_per_s = 20e6;  // an expert of ~26 KB takes ~1.3 ms more
   config.record_loads = true;
   auto store = make_store(*model, config);
-  const int64_t transfer = config.link.transfer_ns(GgufExpertSource(layout).link_bytes(0, 0));
-  const int64_t modelled = config.link.transfer_ns(layout.packed_bytes(0));
+  const int64_t transfer =
+      config.link.transfer_ns(GgufExpertSource(layout).link_bytes(MoeLayerId(0), 0));
+  const int64_t modelled = config.link.transfer_ns(layout.packed_bytes(MoeLayerId(0)));
   const LayerId l0(0);
   const ExpertId e(5);
   const auto t0 = std::chrono::steady_clock::now();
@@ -308,11 +309,12 @@ TEST(ExpertStore, LoadsArePacedToTheLink) {
 TEST(ExpertStore, MisuseIsAnError) {
   auto model = load_model("deepseek2-lite-f32");
   const ExpertLayout layout = layout_of(*model);
-  ASSERT_GT(layout.model_layer(0), 0) << "deepseek2-lite should start with a dense block";
+  ASSERT_GT(layout.block(MoeLayerId(0)).value, 0)
+      << "deepseek2-lite should start with a dense block";
   OffloadConfig config;
   config.capacity = policy::CacheCapacity::uniform(layout.n_layers(), 1);
   auto store = make_store(*model, config);
-  const LayerId dense(0), moe(layout.model_layer(0));
+  const LayerId dense(0), moe = layout.block(MoeLayerId(0));
   const ExpertId e(1), bad(1000);
   EXPECT_THROW(store->hint_upcoming(dense, std::span(&e, 1)), Error);
   EXPECT_THROW(store->hint_upcoming(moe, std::span(&bad, 1)), Error);

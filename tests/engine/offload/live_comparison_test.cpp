@@ -206,16 +206,16 @@ TEST(NextGate, PredictsWhatTheLaterRouterSaysAndScoresSanely) {
     for (size_t i = 0; i < hs.hidden.size(); ++i) {
       const int32_t m = int32_t(i % size_t(L));
       if (m + 1 >= L) continue;
-      const std::vector<int32_t> want =
-          reference_next_gate(*model, layout.model_layer(m + 1), hs.hidden[i].second, k_prime);
+      const std::vector<int32_t> want = reference_next_gate(
+          *model, layout.block(MoeLayerId(m + 1)).value, hs.hidden[i].second, k_prime);
       const TokenPos t(int32_t(trace.n_tokens() - n_decode + int64_t(i / size_t(L))));
-      for (ExpertId e : trace.experts(t, LayerId(m + 1)))
+      for (ExpertId e : trace.experts(t, MoeLayerId(m + 1)))
         correct += std::count(want.begin(), want.end(), e.value);
     }
     // Up to a near-tie or two between float and double ranking.
     EXPECT_NEAR(double(decode.prefetch_correct), double(correct), 2.0);
     // Sane: clearly better than guessing k' of the 8 experts.
-    const double chance = double(k) / double(layout.n_expert(0));
+    const double chance = double(k) / double(layout.n_expert(MoeLayerId(0)));
     EXPECT_GT(decode.precision(), chance + 0.1);
     EXPECT_LE(decode.precision(), 1.0);
     EXPECT_GT(decode.recall(), 0.0);

@@ -52,7 +52,7 @@ offload::ExpertLayout layout_of(const Model& model) {
 }
 
 std::vector<std::byte> expected_image(const offload::ExpertLayout& layout, int32_t m, int32_t e) {
-  const LayerExpertTensors& t = layout.tensors(m);
+  const LayerExpertTensors& t = layout.tensors(MoeLayerId(m));
   std::vector<std::byte> out(t.packed_bytes(), std::byte{0});
   for (size_t i = 0; i < kExpertPartCount; ++i) {
     const auto p = static_cast<ExpertPart>(i);
@@ -65,7 +65,7 @@ std::vector<std::byte> expected_image(const offload::ExpertLayout& layout, int32
 }
 
 bool views_hold(const offload::ExpertLayout& layout, int32_t m, int32_t e, const ExpertWeights& w) {
-  const LayerExpertTensors& t = layout.tensors(m);
+  const LayerExpertTensors& t = layout.tensors(MoeLayerId(m));
   const std::vector<std::byte> image = expected_image(layout, m, e);
   const WeightView* views[kExpertPartCount] = {&w.gate,      &w.up,      &w.down,     &w.gate_up,
                                                &w.gate_bias, &w.up_bias, &w.down_bias};

@@ -20,8 +20,8 @@ double kept_pairs(const policy::RoutingTrace& trace, const std::vector<std::vect
   double kept = 0;
   for (int64_t t = 0; t < trace.n_tokens(); ++t)
     for (int32_t l = 0; l + 1 < trace.n_layers(); ++l)
-      for (ExpertId i : trace.experts(TokenPos(int32_t(t)), LayerId(l)))
-        for (ExpertId p : trace.experts(TokenPos(int32_t(t)), LayerId(l + 1)))
+      for (ExpertId i : trace.experts(TokenPos(int32_t(t)), MoeLayerId(l)))
+        for (ExpertId p : trace.experts(TokenPos(int32_t(t)), MoeLayerId(l + 1)))
           kept += dev[size_t(l)][size_t(i.value)] == dev[size_t(l + 1)][size_t(p.value)];
   return kept;
 }

@@ -23,20 +23,20 @@ TEST(MakeStep, DistinctExpertsInOrderOfFirstUse) {
   // Three prefill tokens at layer 1 of a 2-layer trace: {2,0}, {0,3}, {1,2}.
   const RoutingTrace t = make_trace({{{0}, {2, 0}}, {{0}, {0, 3}}, {{0}, {1, 2}}}, 4, 3);
   std::vector<TokenLayerRouting> routing;
-  for (int u = 0; u < 3; ++u) routing.push_back(t.routing(TokenPos(u), LayerId(1)));
+  for (int u = 0; u < 3; ++u) routing.push_back(t.routing(TokenPos(u), MoeLayerId(1)));
   StepBuilder b;
-  const StepInput& in = b.make_step(TokenPos(0), LayerId(1), Phase::kPrefill, routing, 4, 7);
+  const StepInput& in = b.make_step(TokenPos(0), MoeLayerId(1), Phase::kPrefill, routing, 4, 7);
   EXPECT_EQ(ids(in.experts), (std::vector<int>{2, 0, 3, 1}));
   EXPECT_EQ(in.first_token, TokenPos(0));
   EXPECT_EQ(in.n_tokens, 3);
-  EXPECT_EQ(in.layer, LayerId(1));
+  EXPECT_EQ(in.layer, MoeLayerId(1));
   EXPECT_EQ(in.phase, Phase::kPrefill);
   EXPECT_EQ(in.routing.size(), 3u);
   EXPECT_EQ(in.compute_ns, 7);
 
   // One decode token keeps its top-k order, and nothing of the previous step lingers.
-  const std::vector<TokenLayerRouting> one{t.routing(TokenPos(2), LayerId(1))};
-  const StepInput& d = b.make_step(TokenPos(2), LayerId(1), Phase::kDecode, one, 4);
+  const std::vector<TokenLayerRouting> one{t.routing(TokenPos(2), MoeLayerId(1))};
+  const StepInput& d = b.make_step(TokenPos(2), MoeLayerId(1), Phase::kDecode, one, 4);
   EXPECT_EQ(ids(d.experts), (std::vector<int>{1, 2}));
   EXPECT_EQ(d.compute_ns, -1);
 }
@@ -46,11 +46,11 @@ TEST(MakeStep, RefusesAnExpertTheLayerDoesNotHave) {
   const std::vector<float> weights{0.5f, 0.5f};
   const std::vector<TokenLayerRouting> routing{{experts, weights, {}}};
   StepBuilder b;
-  EXPECT_THROW(b.make_step(TokenPos(0), LayerId(0), Phase::kDecode, routing, 4), Error);
+  EXPECT_THROW(b.make_step(TokenPos(0), MoeLayerId(0), Phase::kDecode, routing, 4), Error);
   // The builder is still usable after the refusal.
   const std::vector<ExpertId> ok{ExpertId(1), ExpertId(3)};
   const std::vector<TokenLayerRouting> good{{ok, weights, {}}};
-  EXPECT_EQ(ids(b.make_step(TokenPos(0), LayerId(0), Phase::kDecode, good, 4).experts),
+  EXPECT_EQ(ids(b.make_step(TokenPos(0), MoeLayerId(0), Phase::kDecode, good, 4).experts),
             (std::vector<int>{1, 3}));
 }
 

@@ -23,7 +23,7 @@ inline double reference_srp(const RoutingTrace& trace, int m, const std::vector<
     for (int s = 0; s + m <= T; ++s) {
       std::vector<int> c(size_t(trace.shape.n_experts[size_t(l)]), 0);
       for (int t = s; t < s + m; ++t)
-        for (ExpertId e : trace.experts(TokenPos(t), LayerId(l))) ++c[size_t(e.value)];
+        for (ExpertId e : trace.experts(TokenPos(t), MoeLayerId(l))) ++c[size_t(e.value)];
       per_segment.push_back(c);
     }
     counts.push_back(per_segment);
@@ -58,7 +58,8 @@ inline double reference_sch(const RoutingTrace& trace, int m, const std::vector<
   std::vector<Access> stream;
   for (int t = 0; t < int(trace.n_tokens()); ++t)
     for (int l = 0; l < trace.n_layers(); ++l)
-      for (ExpertId e : trace.experts(TokenPos(t), LayerId(l))) stream.push_back({t, l, e.value});
+      for (ExpertId e : trace.experts(TokenPos(t), MoeLayerId(l)))
+        stream.push_back({t, l, e.value});
   using Key = std::pair<int, int>;                 // (layer, expert)
   std::vector<std::map<Key, long long>> resident;  // per pool: key -> last use
   resident.resize(global ? 1 : size_t(trace.n_layers()));

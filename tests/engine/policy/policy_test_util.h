@@ -87,7 +87,7 @@ inline RoutingTrace slice(const RoutingTrace& t, int64_t begin, int64_t end) {
   for (int64_t u = begin; u < end; ++u) {
     b.begin_token(t.phase[u], t.token_id.empty() ? -1 : t.token_id[u]);
     for (int32_t l = 0; l < t.n_layers(); ++l) {
-      const TokenLayerRouting r = t.routing(TokenPos(int32_t(u)), LayerId(l));
+      const TokenLayerRouting r = t.routing(TokenPos(int32_t(u)), MoeLayerId(l));
       b.add_layer(r.experts, r.weights, r.probs);
     }
   }

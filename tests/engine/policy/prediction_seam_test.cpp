@@ -60,7 +60,7 @@ TEST(PredictionSeam, ProbesReachLiveShadowsAndOraclesAsAReplayWouldGiveThem) {
   for (const AccessStep& st : stream->steps) {
     if (st.phase == Phase::kDecode) {
       for (const RouterProbeRequest& probe : asked) {
-        const PrefetchTarget target{st.first_token, LayerId(st.layer.value + probe.distance)};
+        const PrefetchTarget target{st.first_token, MoeLayerId(st.layer.value + probe.distance)};
         if (target.layer.value >= t.n_layers()) continue;
         perfect_probe(t, probe, target, probed);
         set.supply_probe(probe, target, probed);

@@ -127,12 +127,12 @@ TEST(PolicyProperties, ReplayEqualsALiveFeedAndTheMirrorStaysInSync) {
             std::vector<TokenLayerRouting> routing;
             std::vector<ExpertId> used;
             for (int64_t u = t0; u < t1; ++u) {
-              routing.push_back(t.routing(TokenPos(int32_t(u)), LayerId(l)));
+              routing.push_back(t.routing(TokenPos(int32_t(u)), MoeLayerId(l)));
               for (ExpertId e : routing.back().experts)
                 if (std::find(used.begin(), used.end(), e) == used.end()) used.push_back(e);
             }
-            live.step(
-                {TokenPos(int32_t(t0)), int32_t(t1 - t0), LayerId(l), t.phase[t0], used, routing});
+            live.step({TokenPos(int32_t(t0)), int32_t(t1 - t0), MoeLayerId(l), t.phase[t0], used,
+                       routing});
           }
           t0 = t1;
         }

@@ -53,8 +53,8 @@ TEST(RoutingStats, MutualInformationOfIndependentAndDeterministicLayers) {
                                                     .top_k = 1,
                                                     .n_tokens = 20000,
                                                     .seed = 3});
-  EXPECT_LT(top1_mutual_information(independent, LayerId(0)), 0.01);
-  EXPECT_NEAR(top1_entropy(independent, LayerId(0)), 3.0, 0.01);
+  EXPECT_LT(top1_mutual_information(independent, MoeLayerId(0)), 0.01);
+  EXPECT_NEAR(top1_entropy(independent, MoeLayerId(0)), 3.0, 0.01);
   // Top-1 at layer 1 a fixed permutation of layer 0's: MI = H(layer 0) exactly.
   const RoutingTrace mapped = synthetic_trace({.kind = SyntheticSpec::Kind::kZipf,
                                                .n_layers = 2,
@@ -63,10 +63,11 @@ TEST(RoutingStats, MutualInformationOfIndependentAndDeterministicLayers) {
                                                .n_tokens = 3000,
                                                .seed = 4,
                                                .affinity = 1.0});
-  EXPECT_NEAR(top1_mutual_information(mapped, LayerId(0)), top1_entropy(mapped, LayerId(0)), 1e-9);
-  EXPECT_GT(top1_entropy(mapped, LayerId(0)), 2.0);
+  EXPECT_NEAR(top1_mutual_information(mapped, MoeLayerId(0)), top1_entropy(mapped, MoeLayerId(0)),
+              1e-9);
+  EXPECT_GT(top1_entropy(mapped, MoeLayerId(0)), 2.0);
   // ... and each row of the top-1 part of the affinity matrix has its mass on the successor.
-  const std::vector<double> a = affinity_matrix(mapped, LayerId(0));
+  const std::vector<double> a = affinity_matrix(mapped, MoeLayerId(0));
   for (int i = 0; i < 8; ++i) {
     double row = 0;
     for (int j = 0; j < 8; ++j) row += a[i * 8 + j];
@@ -260,7 +261,7 @@ TEST(RoutingStats, WindowCoverageEqualsSortingEveryWindow) {
         std::vector<int64_t> c(10, 0);
         int64_t all = 0;
         for (int u = s; u < s + m; ++u)
-          for (ExpertId e : t.experts(TokenPos(u), LayerId(l))) {
+          for (ExpertId e : t.experts(TokenPos(u), MoeLayerId(l))) {
             ++c[size_t(e.value)];
             ++all;
           }

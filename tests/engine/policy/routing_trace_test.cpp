@@ -20,7 +20,7 @@ TEST(RoutingTrace, BuilderRecordsRoutingAndProbabilities) {
   RoutingTrace t = b.finish();
   t.validate();
   ASSERT_EQ(t.n_tokens(), 1);
-  const TokenLayerRouting r = t.routing(TokenPos(0), LayerId(1));
+  const TokenLayerRouting r = t.routing(TokenPos(0), MoeLayerId(1));
   EXPECT_EQ(std::vector<ExpertId>(r.experts.begin(), r.experts.end()), e1);
   EXPECT_EQ(std::vector<float>(r.probs.begin(), r.probs.end()), p1);
   EXPECT_EQ(t.token_id, std::vector<int32_t>{7});
@@ -61,12 +61,12 @@ TEST(AccessStream, DecodeIsOneStepPerTokenAndLayerInTopKOrder) {
   const RoutingTrace t = make_trace({{{3, 1}, {0, 2}}, {{1, 0}, {2, 3}}}, 4);
   const AccessStream s = AccessStream::build(t);
   ASSERT_EQ(s.steps.size(), 4u);
-  EXPECT_EQ(s.steps[1].layer, LayerId(1));
+  EXPECT_EQ(s.steps[1].layer, MoeLayerId(1));
   EXPECT_EQ(s.steps[2].first_token, TokenPos(1));
-  const std::vector<ExpertKey> want{{LayerId(0), ExpertId(3)}, {LayerId(0), ExpertId(1)},
-                                    {LayerId(1), ExpertId(0)}, {LayerId(1), ExpertId(2)},
-                                    {LayerId(0), ExpertId(1)}, {LayerId(0), ExpertId(0)},
-                                    {LayerId(1), ExpertId(2)}, {LayerId(1), ExpertId(3)}};
+  const std::vector<ExpertKey> want{{MoeLayerId(0), ExpertId(3)}, {MoeLayerId(0), ExpertId(1)},
+                                    {MoeLayerId(1), ExpertId(0)}, {MoeLayerId(1), ExpertId(2)},
+                                    {MoeLayerId(0), ExpertId(1)}, {MoeLayerId(0), ExpertId(0)},
+                                    {MoeLayerId(1), ExpertId(2)}, {MoeLayerId(1), ExpertId(3)}};
   EXPECT_EQ(s.accesses, want);
 }
 

@@ -64,10 +64,10 @@ TEST(SimulatorStep, HalvesMustAlternate) {
   CacheSimulator sim = make_sim(t, "lru", CacheCapacity::uniform(1, 2));
   EXPECT_THROW(sim.end_step(0), Error);
   const std::vector<ExpertId> experts{ExpertId(0), ExpertId(1)};
-  const std::vector<TokenLayerRouting> routing{t.routing(TokenPos(0), LayerId(0))};
-  sim.begin_step({TokenPos(0), 1, LayerId(0), Phase::kDecode, experts, routing});
+  const std::vector<TokenLayerRouting> routing{t.routing(TokenPos(0), MoeLayerId(0))};
+  sim.begin_step({TokenPos(0), 1, MoeLayerId(0), Phase::kDecode, experts, routing});
   EXPECT_TRUE(sim.in_step());
-  EXPECT_THROW(sim.begin_step({TokenPos(0), 1, LayerId(0), Phase::kDecode, experts, routing}),
+  EXPECT_THROW(sim.begin_step({TokenPos(0), 1, MoeLayerId(0), Phase::kDecode, experts, routing}),
                Error);
   sim.end_step(-1);
   EXPECT_FALSE(sim.in_step());

@@ -80,8 +80,8 @@ TEST(TextbookPolicies, RandomIsSeededAndUniform) {
     auto policy = make_random(uint64_t(seed));
     const MoeShape shape = MoeShape::uniform(1, 5, 1, 1);
     policy->reset(shape, CacheCapacity::uniform(1, 4));
-    for (int e = 0; e < 4; ++e) policy->on_insert({LayerId(0), ExpertId(e)}, false);
-    const auto v = policy->choose_victim({{LayerId(0), ExpertId(4)}, LayerId(0), {}, false});
+    for (int e = 0; e < 4; ++e) policy->on_insert({MoeLayerId(0), ExpertId(e)}, false);
+    const auto v = policy->choose_victim({{MoeLayerId(0), ExpertId(4)}, MoeLayerId(0), {}, false});
     ASSERT_TRUE(v.has_value());
     ++evicted[v->expert.value];
   }
@@ -177,8 +177,8 @@ TEST(TextbookPolicies, LeastStaleEvictsLayersThatAlreadyRan) {
   const MoeShape shape = MoeShape::uniform(2, 2, 1, 1);
   auto policy = make_least_stale();
   policy->reset(shape, CacheCapacity::global_slots(2));
-  const ExpertKey a{LayerId(0), ExpertId(0)}, b{LayerId(1), ExpertId(0)};
-  const ExpertKey c{LayerId(1), ExpertId(1)};
+  const ExpertKey a{MoeLayerId(0), ExpertId(0)}, b{MoeLayerId(1), ExpertId(0)};
+  const ExpertKey c{MoeLayerId(1), ExpertId(1)};
   int64_t seq = 0;
   auto access = [&](int t, ExpertKey k, bool resident) {
     policy->on_step({TokenPos(t), 1, k.layer, Phase::kDecode, seq});
@@ -189,10 +189,10 @@ TEST(TextbookPolicies, LeastStaleEvictsLayersThatAlreadyRan) {
   access(0, b, false);
   access(1, a, true);  // a is now the most recent entry
   // At layer 1, layer 0 has already run for this token: a goes although LRU would pick b.
-  policy->on_step({TokenPos(1), 1, LayerId(1), Phase::kDecode, seq});
+  policy->on_step({TokenPos(1), 1, MoeLayerId(1), Phase::kDecode, seq});
   EXPECT_EQ(policy->choose_victim({c, std::nullopt, {}, false}), a);
   // At layer 0 nothing is stale: plain LRU.
-  policy->on_step({TokenPos(2), 1, LayerId(0), Phase::kDecode, seq});
+  policy->on_step({TokenPos(2), 1, MoeLayerId(0), Phase::kDecode, seq});
   EXPECT_EQ(policy->choose_victim({c, std::nullopt, {}, false}), b);
 
   // The same through the simulator: layer 0's expert is lost at token 1 and misses at token 2.
@@ -235,17 +235,17 @@ TEST(TextbookPolicies, StaticPoliciesPinAFixedSet) {
   testing::RunOptions o;
   o.history = &history;
   // Per-layer quota of 1: layer 0 pins 0 (3 uses), layer 1 pins 2 (4 uses).
-  const std::set<ExpertKey> quota{{LayerId(0), ExpertId(0)}, {LayerId(1), ExpertId(2)}};
+  const std::set<ExpertKey> quota{{MoeLayerId(0), ExpertId(0)}, {MoeLayerId(1), ExpertId(2)}};
   EXPECT_EQ(hits(t, "static-freq", CacheCapacity::uniform(2, 1), o), pinned_hits(t, quota));
   // Global top 3: (1,2):4, (0,0):3, (0,1):3.
   const std::set<ExpertKey> top3{
-      {LayerId(1), ExpertId(2)}, {LayerId(0), ExpertId(0)}, {LayerId(0), ExpertId(1)}};
+      {MoeLayerId(1), ExpertId(2)}, {MoeLayerId(0), ExpertId(0)}, {MoeLayerId(0), ExpertId(1)}};
   EXPECT_EQ(hits(t, "static-freq-global", CacheCapacity::global_slots(3), o), pinned_hits(t, top3));
   // Whole layers: 5 slots hold one layer of 4 experts.
   std::set<ExpertKey> front, back;
   for (int e = 0; e < 4; ++e) {
-    front.insert({LayerId(0), ExpertId(e)});
-    back.insert({LayerId(1), ExpertId(e)});
+    front.insert({MoeLayerId(0), ExpertId(e)});
+    back.insert({MoeLayerId(1), ExpertId(e)});
   }
   EXPECT_EQ(hits(t, "static-front", CacheCapacity::global_slots(5)), pinned_hits(t, front));
   EXPECT_EQ(hits(t, "static-back", CacheCapacity::global_slots(5)), pinned_hits(t, back));
