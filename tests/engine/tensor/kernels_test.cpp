@@ -198,8 +198,8 @@ struct BatchMethodGuard {
 std::vector<Shape> shapes_for(GgmlType type) {
   const int64_t block = ggml_type_traits(type).block_size;
   // The last crosses the fast path's 64-row and 64-token tiles.
-  std::vector<Shape> shapes = {{37, 512, 1}, {1, 256, 1}, {67, 256, 5}, {130, 1024, 17},
-                               {70, 256, 133}};
+  std::vector<Shape> shapes = {
+      {37, 512, 1}, {1, 256, 1}, {67, 256, 5}, {130, 1024, 17}, {70, 256, 133}};
   if (block <= 32) {
     shapes.push_back({5, 32, 3});
     // An odd number of blocks: the one-token kernels pair blocks and finish with a single one.
