@@ -20,6 +20,7 @@
 #include "engine/tensor/dequantize.h"
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/matmul_rowwise.h"
 #include "engine/tensor/quantize.h"
 
 namespace moescope {
@@ -197,8 +198,8 @@ struct BatchMethodGuard {
 std::vector<Shape> shapes_for(GgmlType type) {
   const int64_t block = ggml_type_traits(type).block_size;
   // The last crosses the fast path's 64-row and 64-token tiles.
-  std::vector<Shape> shapes = {{37, 512, 1}, {1, 256, 1}, {67, 256, 5}, {130, 1024, 17},
-                               {70, 256, 133}};
+  std::vector<Shape> shapes = {
+      {37, 512, 1}, {1, 256, 1}, {67, 256, 5}, {130, 1024, 17}, {70, 256, 133}};
   if (block <= 32) {
     shapes.push_back({5, 32, 3});
     // An odd number of blocks: the one-token kernels pair blocks and finish with a single one.
@@ -307,6 +308,40 @@ TEST(Matmul, ResultsDoNotDependOnThreadsOrBatching) {
                                  (p == MatmulPrecision::Fast ? " fast" : " exact");
         EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(float))) << what;
         EXPECT_EQ(0, std::memcmp(a.data(), c.data(), a.size() * sizeof(float))) << what;
+      }
+    }
+  }
+}
+
+// The multi-token kernels (row x token tiles, or the strips of a weight block shared by several
+// tokens) give every token exactly what the one-token kernel gives it alone: for every format and
+// level, N = 1..17 tokens (every tile remainder) over an odd number of rows (every row remainder),
+// with one and two threads (different tile splits). This is what lets the batched engine put many
+// sequences' decode tokens through one product.
+TEST(Matmul, MultiTokenKernelsEqualTheOneTokenKernelBitForBit) {
+  LevelGuard guard;
+  ThreadPool one(1), two(2);
+  constexpr int64_t kRows = 37, kCols = 512, kMaxTokens = 17;
+  for (GgmlType type : kWeightTypes) {
+    const Matrix m = make_matrix(type, kRows, kCols, 53, /*pad=*/type == GgmlType::F32 ? 8 : 6);
+    const std::vector<float> x = random_values(kMaxTokens * kCols, 59, 1.0f);
+    for (SimdLevel level : available_levels()) {
+      set_simd_level(level);
+      for (MatmulPrecision p : {MatmulPrecision::Fast, MatmulPrecision::Exact}) {
+        std::vector<float> alone(kMaxTokens * kRows);  // [token][row], each token on its own
+        for (int64_t t = 0; t < kMaxTokens; ++t) {
+          matmul(m.view(), x.data() + t * kCols, 1, alone.data() + t * kRows, one, p);
+        }
+        for (int64_t n = 1; n <= kMaxTokens; ++n) {
+          for (ThreadPool* pool : {&one, &two}) {
+            std::vector<float> batch(n * kRows, -1.0f);
+            matmul_rowwise(m.view(), x.data(), n, batch.data(), *pool, p);
+            EXPECT_EQ(0, std::memcmp(batch.data(), alone.data(), batch.size() * sizeof(float)))
+                << ggml_type_name(type) << " " << simd_level_name(level)
+                << (p == MatmulPrecision::Fast ? " fast" : " exact") << " n=" << n
+                << " threads=" << pool->size();
+          }
+        }
       }
     }
   }
