@@ -199,7 +199,9 @@ TEST_F(BatchSessionTest, ABatchedTraceReplaysToTheStoresLiveCounters) {
       TraceReader reader(trace);
       const int64_t run = r.recording->run;
       expect_trace_holds(reader, run, r, reqs, heard);
-      if (prefetcher == "none") EXPECT_EQ(live.total().accesses, union_accesses(r));
+      if (prefetcher == "none") {
+        EXPECT_EQ(live.total().accesses, union_accesses(r));
+      }
       EXPECT_GT(live.total().misses, 0);
       EXPECT_GT(live.total().bytes_loaded, 0);
       EXPECT_TRUE(reader.policy_report(run, r.recording->primary_policy) == live);
