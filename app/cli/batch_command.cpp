@@ -169,12 +169,6 @@ QJsonArray int_array(const std::vector<int32_t>& v) {
   return a;
 }
 
-QJsonArray real_array(const std::vector<double>& v) {
-  QJsonArray a;
-  for (double x : v) a.append(x);
-  return a;
-}
-
 QJsonObject capacity_json(const batching::CapacityOptions& options,
                           std::span<const batching::CapacityRecord> records) {
   const batching::CapacityTotals t = batching::capacity_totals(records);
@@ -184,20 +178,6 @@ QJsonObject capacity_json(const batching::CapacityOptions& options,
                      {"rerouted_fraction", t.rerouted_fraction()},
                      {"mean_straggler_before", t.mean_straggler_before},
                      {"mean_straggler_after", t.mean_straggler_after}};
-}
-
-QJsonObject summary_json(const WorkloadSummary& w, double total_ms, size_t n_steps) {
-  return QJsonObject{{"total_ms", total_ms},
-                     {"steps", qint64(n_steps)},
-                     {"generated_tokens", qint64(w.generated_tokens)},
-                     {"tokens_per_s", w.tokens_per_s},
-                     {"decode_tokens_per_s", w.decode_tokens_per_s},
-                     {"ttft_ms_p50", w.ttft_p50},
-                     {"ttft_ms_p95", w.ttft_p95},
-                     {"tpot_ms_p50", w.tpot_p50},
-                     {"tpot_ms_p95", w.tpot_p95},
-                     {"distinct_experts_per_layer", real_array(w.mean_distinct_experts)},
-                     {"straggler_per_layer", real_array(w.mean_straggler)}};
 }
 
 QJsonArray requests_json(const std::vector<RequestResult>& results,
@@ -333,8 +313,14 @@ int run(BatchSettings& s, const QString& model_path) {
   const WorkloadSummary w = batching::summarize(r.requests, r.steps, r.total_ms,
                                                 std::max<int64_t>(model->hparams().n_expert, 1));
   if (s.json) {
+    // The statistics are the trace summary's (one source for both), without its per-request part.
+    QJsonObject stats =
+        QJsonDocument::fromJson(QByteArray::fromStdString(storage::batch_summary_json(
+                                    r, std::max<int64_t>(model->hparams().n_expert, 1))))
+            .object();
+    for (const char* key : {"requests", "batched", "capacity"}) stats.remove(key);
     QJsonObject out{{"requests", requests_json(r.requests, prompts)},
-                    {"stats", summary_json(w, r.total_ms, r.steps.size())},
+                    {"stats", stats},
                     {"scheduler", QString::fromStdString(s.batch.scheduler)},
                     {"max_batch", s.batch.limits.max_batch},
                     {"arrival", QString::fromStdString(s.arrival)},
