@@ -1,6 +1,7 @@
 #include "storage/trace_observer.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "engine/common/error.h"
 #include "engine/model/router_probe.h"
@@ -19,8 +20,15 @@ void TraceObserver::enable_next_gate(Model& model, int32_t distance, int32_t k_p
   writer_.set_records_gate_predictions(true);
 }
 
+void TraceObserver::set_next_step(int32_t first_pos, std::vector<int32_t> requests) {
+  step_first_pos_ = first_pos;
+  step_requests_ = std::move(requests);
+}
+
 void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
   active_ = writer_.recording() && n_tokens > 0;
+  call_first_ = first.value;
+  const std::optional<int32_t> step_first = std::exchange(step_first_pos_, std::nullopt);
   if (active_) {
     const policy::MoeShape& shape = writer_.shape();
     if (shape.n_layers() != n_layers_ || shape.total_experts() != total_experts_ ||
@@ -37,8 +45,15 @@ void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
     }
     full_logits_ = writer_.options().router_logits;
     const size_t cells = size_t(n_tokens) * size_t(n_layers_);
-    rec_.first_pos = first.value;
+    rec_.first_pos = step_first.value_or(first.value);
     rec_.n_tokens = n_tokens;
+    rec_.requests.clear();
+    if (step_first) {
+      if (step_requests_.size() != size_t(n_tokens)) {
+        fail("trace: a batched step of {} rows names {} requests", n_tokens, step_requests_.size());
+      }
+      rec_.requests = std::move(step_requests_);
+    }
     rec_.phase = phase_override_ ? *phase_override_
                  : n_tokens > 1  ? Phase::kPrefill
                                  : Phase::kDecode;
@@ -62,10 +77,10 @@ void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
       active_ ? writer_.shape().moe_layer(ev.layer) : std::nullopt;
   if (moe) {
     const int32_t m = moe->value;
-    const int32_t t = ev.pos.value - rec_.first_pos;
+    const int32_t t = ev.pos.value - call_first_;
     if (t < 0 || t >= rec_.n_tokens) {
       fail("trace: routing for position {} outside the forward call [{}, {})", ev.pos.value,
-           rec_.first_pos, rec_.first_pos + rec_.n_tokens);
+           call_first_, call_first_ + rec_.n_tokens);
     }
     if (t == 0) clock_.layer(m, writer_.now_ns(), stall_now());
     const size_t n = ev.experts.size();
@@ -94,7 +109,7 @@ void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
     if (probe_ && rec_.phase == Phase::kDecode && target < n_layers_ && !ev.hidden.empty()) {
       const policy::MoeShape& shape = writer_.shape();
       GatePrediction& g = rec_.gate_predictions.emplace_back();
-      g.pos = ev.pos.value;
+      g.pos = rec_.first_pos + t;
       g.layer = MoeLayerId(target);
       const int32_t k = gate_k_prime_ > 0 ? gate_k_prime_ : shape.top_k[size_t(target)];
       probe_->top_experts(shape.block(g.layer), ev.hidden, k, g.experts);

@@ -46,6 +46,11 @@ class TraceObserver final : public MoeObserver {
   void set_next(MoeObserver* next) { next_ = next; }
   // Forward calls of one token are decode, of several prefill, unless overridden.
   void set_phase_override(std::optional<Phase> phase) { phase_override_ = phase; }
+  // The next forward call is a step of a batched run (Model::forward_batch numbers its events by
+  // row): its rows become trace positions first_pos, first_pos + 1, ..., row r of request
+  // requests[r]. A run's positions then count forwarded rows in step order, as the expert store's
+  // stream does.
+  void set_next_step(int32_t first_pos, std::vector<int32_t> requests);
 
   void on_forward_begin(TokenPos first, int n_tokens) override;
   void on_routing(const MoeRoutingEvent& event) override;
@@ -66,8 +71,13 @@ class TraceObserver final : public MoeObserver {
   std::unique_ptr<RouterProbe> probe_;
   int32_t gate_distance_ = 0, gate_k_prime_ = 0;
 
+  // The next batched step (set_next_step), taken by its forward call.
+  std::optional<int32_t> step_first_pos_;
+  std::vector<int32_t> step_requests_;
+
   // The forward call being recorded.
   bool active_ = false;
+  int32_t call_first_ = 0;  // the position its events name its first row by
   ForwardRecord rec_;
   int64_t stall_begin_ = 0;
   LayerClock clock_;

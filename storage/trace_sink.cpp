@@ -292,6 +292,7 @@ void TraceSink::token(const TokenMsg& m) {
     info.text = m.text;
     info.kind = m.kind;
   }
+  if (m.request >= 0) info.request = m.request;
 }
 
 void TraceSink::add_token_row(const Run& r, int32_t pos, const TokenInfo& info, Phase phase,
@@ -764,7 +765,8 @@ void TraceSink::finish(const std::string& summary, bool complete) {
   std::sort(rest.begin(), rest.end());
   for (int32_t pos : rest) {
     const TokenInfo& info = r.token_info[pos];
-    add_token_row(r, pos, info, Phase::kDecode, false, pos, 0, 0, 0, 0, r.last_request, -1);
+    const int32_t request = info.request >= 0 ? info.request : r.last_request;
+    add_token_row(r, pos, info, Phase::kDecode, false, pos, 0, 0, 0, 0, request, -1);
   }
   r.token_info.clear();
   r.unmatched_outcomes += int64_t(r.pending_outcomes.size());

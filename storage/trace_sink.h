@@ -45,6 +45,7 @@ class TraceSink {
     int32_t id = -1;
     std::string text;
     TokenKind kind = TokenKind::kNotRecorded;
+    int32_t request = -1;  // for a token never forwarded; -1: the last forwarded token's
   };
   struct Staged {
     ForwardRecord record;

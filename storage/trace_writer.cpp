@@ -321,10 +321,11 @@ void TraceWriter::prompt(std::string_view text, std::span<const int32_t> ids,
   impl_->push(std::move(m));
 }
 
-void TraceWriter::token(int32_t pos, int32_t id, std::string_view text, TokenKind kind) {
+void TraceWriter::token(int32_t pos, int32_t id, std::string_view text, TokenKind kind,
+                        int32_t request) {
   require_run("a token");
   if (pos < 0) fail("trace writer: token position {} is negative", pos);
-  impl_->push(detail::TokenMsg{pos, id, std::string(text), kind});
+  impl_->push(detail::TokenMsg{pos, id, std::string(text), kind, request});
 }
 
 void TraceWriter::request(RequestRecord request) {

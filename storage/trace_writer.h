@@ -83,8 +83,10 @@ class TraceWriter {
   void prompt(std::string_view text, std::span<const int32_t> ids,
               std::span<const std::string> pieces = {}, std::span<const TokenKind> kinds = {});
   // The id, visible text and kind of position `pos` (id -1 appends `text` to what pos has).
+  // request: the request of a token that is never forwarded (a batched run's last sampled
+  // tokens); -1: the last forwarded token's. A forwarded token's request is its forward record's.
   void token(int32_t pos, int32_t id, std::string_view text,
-             TokenKind kind = TokenKind::kNotRecorded);
+             TokenKind kind = TokenKind::kNotRecorded, int32_t request = -1);
   // Describes a request of the run (an imported run's response or sequence). A recorded run has
   // request 0 without asking; its prompt text is the prompts' text.
   void request(RequestRecord request);

@@ -33,6 +33,7 @@ struct TokenMsg {
   int32_t id = -1;  // -1: append text
   std::string text;
   TokenKind kind = TokenKind::kNotRecorded;
+  int32_t request = -1;  // -1: the run's last forwarded token's (a run of one request)
 };
 struct RequestMsg {
   RequestRecord request;

@@ -1,19 +1,24 @@
 // moescope batch --prompts FILE [--model M] [--max-batch N] [--max-tokens N] [--batch N]
 //                [--scheduler fifo|expert-aware] [--arrival all|poisson:RATE] [-n N]
-//                [sampling flags] [--capacity G [--expand M]] [offloading flags] [--json]
-// Runs a workload of many requests through the continuous-batching engine (engine/batching) and
-// prints throughput, per-request TTFT/TPOT percentiles, distinct experts per step and layer, the
-// straggler factor and, when offloading, bytes moved and hit rate. Every request decodes exactly
-// what `moescope generate` gives it alone with the same flags (unless a LOSSY variant runs).
-// Recording a batched run into a trace (--trace) is not there yet.
+//                [sampling flags] [--capacity G [--expand M]] [offloading flags]
+//                [--trace T [--label L] [--router-logits]] [--json]
+// Runs a workload of many requests through the session pipeline's batched run
+// (storage/session/generation_session.h: GenerationSession::run_batch, the continuous-batching
+// engine of engine/batching) and prints throughput, per-request TTFT/TPOT percentiles, distinct
+// experts per step and layer, the straggler factor and, when offloading, bytes moved and hit
+// rate. Every request decodes exactly what `moescope generate` gives it alone with the same flags
+// (unless a LOSSY variant runs). --trace records the run like `generate --trace`: every request's
+// routing under its request id, one cache step per (step, MoE layer), the batch settings.
 #include <QCommandLineParser>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +37,9 @@
 #include "engine/model/routing.h"
 #include "engine/model/routing_trace_recorder.h"
 #include "engine/tokenizer/tokenizer.h"
+#include "storage/run_info.h"
+#include "storage/session/generation_session.h"
+#include "storage/session/trace_recording.h"
 
 namespace moescope::cli {
 namespace {
@@ -50,6 +58,9 @@ struct BatchSettings {
   std::optional<batching::CapacityOptions> capacity;
   OffloadRequest offload;
   bool json = false;
+  std::string trace;  // empty: not recorded
+  std::string label;
+  bool router_logits = false;
 };
 
 void add_batch_options(QCommandLineParser& parser) {
@@ -77,6 +88,12 @@ void add_batch_options(QCommandLineParser& parser) {
        "Drop).",
        "M"},
       {"json", "Print one JSON object: the requests (prompt, text, token ids) and statistics."},
+      {"trace",
+       "Record the run into trace T (created, or a run appended): every request's routing and "
+       "tokens, the cache, the batch settings. Offloads by default as `record` does.",
+       "T"},
+      {"label", "With --trace: the run's label.", "L"},
+      {"router-logits", "With --trace: record every token's full router logits."},
   });
   add_offload_options(parser);
 }
@@ -119,7 +136,13 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
   batching::parse_arrival(s.arrival, sp.seed);
   if (parser.isSet("expand") && !parser.isSet("capacity")) fail("--expand needs --capacity");
   if (parser.isSet("capacity")) s.capacity = batching::CapacityOptions{gamma, expand};
-  s.offload = parse_offload_options(parser);
+  if (parser.isSet("trace")) s.trace = parser.value("trace").toLocal8Bit().toStdString();
+  for (const char* flag : {"label", "router-logits"}) {
+    if (parser.isSet(flag) && s.trace.empty()) fail("--{} needs --trace", flag);
+  }
+  s.label = parser.value("label").toStdString();
+  s.router_logits = parser.isSet("router-logits");
+  s.offload = parse_offload_options(parser, /*profiling=*/!s.trace.empty());
   if (s.capacity && s.offload.lossy.any()) {
     fail("--capacity does not combine with --adaptive-topk or --substitute");
   }
@@ -127,20 +150,17 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
   return s;
 }
 
-// The workload's prompts as token ids; a prompt the context cannot hold names its line.
-std::vector<std::vector<int32_t>> tokenize_workload(const std::vector<WorkloadPrompt>& prompts,
-                                                    const Generator& generator, const Model& model,
-                                                    const std::string& file) {
-  std::vector<std::vector<int32_t>> out;
+// A prompt the context cannot hold names its line (the session would only name its request).
+void check_workload(const std::vector<WorkloadPrompt>& prompts, const Generator& generator,
+                    const Model& model, const std::string& file) {
   for (const WorkloadPrompt& p : prompts) {
-    std::vector<int32_t> ids = generator.tokenize_prompt(p.text);
-    if (int64_t(ids.size()) > model.n_ctx()) {
-      fail("{}:{}: prompt has {} tokens but the context holds {} (--ctx)", file, p.line, ids.size(),
+    const size_t n = generator.tokenize_prompt(p.text).size();
+    if (n == 0) fail("{}:{}: the prompt has no tokens", file, p.line);
+    if (int64_t(n) > model.n_ctx()) {
+      fail("{}:{}: prompt has {} tokens but the context holds {} (--ctx)", file, p.line, n,
            model.n_ctx());
     }
-    out.push_back(std::move(ids));
   }
-  return out;
 }
 
 QJsonArray int_array(const std::vector<int32_t>& v) {
@@ -149,43 +169,15 @@ QJsonArray int_array(const std::vector<int32_t>& v) {
   return a;
 }
 
-QJsonArray real_array(const std::vector<double>& v) {
-  QJsonArray a;
-  for (double x : v) a.append(x);
-  return a;
-}
-
-QJsonObject capacity_json(const batching::CapacityGating& gating) {
-  int64_t routings = 0, dropped = 0, rerouted = 0;
-  double before = 0, after = 0;
-  for (const auto& r : gating.records()) {
-    routings += r.routings;
-    dropped += r.dropped;
-    rerouted += r.rerouted;
-    before += r.straggler_before;
-    after += r.straggler_after;
-  }
-  const double n = double(std::max<size_t>(gating.records().size(), 1));
-  return QJsonObject{{"variant", QString::fromStdString(gating.options().describe())},
+QJsonObject capacity_json(const batching::CapacityOptions& options,
+                          std::span<const batching::CapacityRecord> records) {
+  const batching::CapacityTotals t = batching::capacity_totals(records);
+  return QJsonObject{{"variant", QString::fromStdString(options.describe())},
                      {"lossy", true},
-                     {"dropped_fraction", routings ? double(dropped) / double(routings) : 0.0},
-                     {"rerouted_fraction", routings ? double(rerouted) / double(routings) : 0.0},
-                     {"mean_straggler_before", before / n},
-                     {"mean_straggler_after", after / n}};
-}
-
-QJsonObject summary_json(const WorkloadSummary& w, double total_ms, size_t n_steps) {
-  return QJsonObject{{"total_ms", total_ms},
-                     {"steps", qint64(n_steps)},
-                     {"generated_tokens", qint64(w.generated_tokens)},
-                     {"tokens_per_s", w.tokens_per_s},
-                     {"decode_tokens_per_s", w.decode_tokens_per_s},
-                     {"ttft_ms_p50", w.ttft_p50},
-                     {"ttft_ms_p95", w.ttft_p95},
-                     {"tpot_ms_p50", w.tpot_p50},
-                     {"tpot_ms_p95", w.tpot_p95},
-                     {"distinct_experts_per_layer", real_array(w.mean_distinct_experts)},
-                     {"straggler_per_layer", real_array(w.mean_straggler)}};
+                     {"dropped_fraction", t.dropped_fraction()},
+                     {"rerouted_fraction", t.rerouted_fraction()},
+                     {"mean_straggler_before", t.mean_straggler_before},
+                     {"mean_straggler_after", t.mean_straggler_after}};
 }
 
 QJsonArray requests_json(const std::vector<RequestResult>& results,
@@ -240,63 +232,122 @@ void print_text(const BatchSettings& s, const std::vector<RequestResult>& result
                per_layer(w.mean_distinct_experts).c_str(), per_layer(w.mean_straggler).c_str());
 }
 
-int run(const BatchSettings& s, const QString& model_path) {
+// The run's description in the trace: the model, seed and every setting, the batch ones under
+// "batch" (scheduler, step limits, arrival, capacity variant, workload file).
+storage::RecordingConfig recording_config(const BatchSettings& s, const Model& model,
+                                          const std::string& model_path,
+                                          const ModelOptions& model_options, size_t n_requests) {
+  storage::RecordingConfig rc;
+  rc.trace = s.trace;
+  rc.router_logits = s.router_logits || (s.offload.config && s.offload.config->router_probs);
+  storage::RunInfo& info = rc.info;
+  info.label = s.label;
+  info.model = storage::describe_model(model);
+  info.model.path = std::filesystem::absolute(model_path).string();
+  info.seed = s.generation.sampling.seed;
+  const QJsonObject batch{
+      {"scheduler", QString::fromStdString(s.batch.scheduler)},
+      {"max_batch", s.batch.limits.max_batch},
+      {"max_tokens", qint64(s.batch.limits.max_tokens)},
+      {"arrival", QString::fromStdString(s.arrival)},
+      {"capacity",
+       s.capacity ? QJsonValue(QString::fromStdString(s.capacity->describe())) : QJsonValue()},
+      {"lossy", bool(s.capacity)},
+      {"requests", qint64(n_requests)},
+      {"workload", s.prompts_file}};
+  const QJsonObject extra{{"command", "batch"},
+                          {"default_budget", s.offload.default_budget},
+                          {"router_logits", rc.router_logits},
+                          {"batch", batch}};
+  info.settings_json = storage::settings_json(
+      model_options, s.generation, s.offload.config ? &*s.offload.config : nullptr,
+      QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
+  return rc;
+}
+
+int run(BatchSettings& s, const QString& model_path) {
   ModelOptions model_options;
   model_options.n_threads = s.threads;
   model_options.n_ctx = s.ctx;
   const std::string file = s.prompts_file.toLocal8Bit().toStdString();
+  // Everything that can be wrong with the workload or the trace's place is found before the
+  // trace exists: a bad file leaves nothing behind.
   const std::vector<WorkloadPrompt> prompts =
       parse_workload(read_text_file(s.prompts_file, "batch"), file);
-  auto model = Model::load(model_path.toLocal8Bit().toStdString(), model_options);
+  if (!s.trace.empty()) storage::check_trace_destination(s.trace);
+  const std::string path = model_path.toLocal8Bit().toStdString();
+  auto model = Model::load(path, model_options);
   auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
-  Generator generator(*model, *tokenizer);
-  const auto tokens = tokenize_workload(prompts, generator, *model, file);
+  check_workload(prompts, Generator(*model, *tokenizer), *model, file);
 
-  OffloadRequest offload_request = s.offload;
-  offload_request.fit_budget(routed_expert_shape(*model));
-  std::unique_ptr<OffloadRun> offload;
-  if (offload_request.active()) offload = std::make_unique<OffloadRun>(*model, offload_request);
-  std::unique_ptr<batching::CapacityGating> capacity;
-  if (s.capacity) {
-    capacity =
-        std::make_unique<batching::CapacityGating>(*s.capacity, routing_params(model->hparams()));
-    model->set_routing_override(capacity.get());
+  std::vector<storage::GenerationRequest> requests;
+  for (const WorkloadPrompt& p : prompts) {
+    storage::GenerationRequest r;
+    r.id = int64_t(requests.size());
+    r.prompt = p.text;
+    r.parse_special = true;  // as Generator::tokenize_prompt
+    r.options = s.generation;
+    r.source_json = QJsonDocument(QJsonObject{{"workload", s.prompts_file}, {"line", p.line}})
+                        .toJson(QJsonDocument::Compact)
+                        .toStdString();
+    requests.push_back(std::move(r));
   }
-  std::vector<RequestResult> results;
-  std::vector<StepStats> steps;
-  double total_ms = 0;
-  {
-    batching::BatchEngine engine(*model, *tokenizer, s.batch);
-    const auto arrivals = batching::arrival_times(
-        batching::parse_arrival(s.arrival, s.generation.sampling.seed), tokens.size());
-    total_ms = batching::run_workload(engine, tokens, arrivals, s.generation);
-    results = engine.results();
-    steps = engine.steps();
-  }
-  if (capacity) model->set_routing_override(nullptr);
-  const WorkloadSummary w = batching::summarize(results, steps, total_ms,
+  s.offload.fit_budget(routed_expert_shape(*model));
+  storage::SessionConfig config;
+  config.offload = s.offload.config;
+  config.lossy = s.offload.lossy;
+  if (!s.trace.empty())
+    config.recording = recording_config(s, *model, path, model_options, requests.size());
+  storage::BatchConfig batch;
+  batch.engine = s.batch;
+  batch.arrival_s = batching::arrival_times(
+      batching::parse_arrival(s.arrival, s.generation.sampling.seed), requests.size());
+  batch.capacity = s.capacity;
+
+  storage::GenerationSession session(*model, *tokenizer, std::move(config));
+  storage::SessionListener quiet;
+  const storage::BatchSessionResult r = session.run_batch(requests, batch, quiet);
+  std::optional<OffloadRun> offload;
+  if (s.offload.active()) offload.emplace(s.offload, *session.attachment());
+
+  const WorkloadSummary w = batching::summarize(r.requests, r.steps, r.total_ms,
                                                 std::max<int64_t>(model->hparams().n_expert, 1));
   if (s.json) {
-    QJsonObject out{{"requests", requests_json(results, prompts)},
-                    {"stats", summary_json(w, total_ms, steps.size())},
+    // The statistics are the trace summary's (one source for both), without its per-request part.
+    QJsonObject stats =
+        QJsonDocument::fromJson(QByteArray::fromStdString(storage::batch_summary_json(
+                                    r, std::max<int64_t>(model->hparams().n_expert, 1))))
+            .object();
+    for (const char* key : {"requests", "batched", "capacity"}) stats.remove(key);
+    QJsonObject out{{"requests", requests_json(r.requests, prompts)},
+                    {"stats", stats},
                     {"scheduler", QString::fromStdString(s.batch.scheduler)},
                     {"max_batch", s.batch.limits.max_batch},
                     {"arrival", QString::fromStdString(s.arrival)},
-                    {"lossy", bool(capacity) || (offload && offload->lossy())}};
-    if (capacity) out["capacity"] = capacity_json(*capacity);
+                    {"lossy", bool(s.capacity) || (offload && offload->lossy())}};
+    if (s.capacity) out["capacity"] = capacity_json(*s.capacity, r.capacity);
     if (offload) out["offload"] = offload->summary_json();
+    if (r.recording) {
+      out["run_id"] = qint64(r.recording->run);
+      out["trace"] = QString::fromStdString(r.recording->trace.string());
+    }
     std::printf("%s", QJsonDocument(out).toJson().constData());
     return kSuccess;
   }
-  print_text(s, results, w, total_ms, steps.size());
-  if (capacity) {
-    const QJsonObject c = capacity_json(*capacity);
+  print_text(s, r.requests, w, r.total_ms, r.steps.size());
+  if (s.capacity) {
+    const QJsonObject c = capacity_json(*s.capacity, r.capacity);
     std::fprintf(stderr,
                  "capacity:  LOSSY %s: %.2f %% of routings dropped, %.2f %% rerouted; straggler "
                  "%.2f before, %.2f after (mean over steps and layers)\n",
-                 capacity->options().describe().c_str(), 100 * c["dropped_fraction"].toDouble(),
+                 s.capacity->describe().c_str(), 100 * c["dropped_fraction"].toDouble(),
                  100 * c["rerouted_fraction"].toDouble(), c["mean_straggler_before"].toDouble(),
                  c["mean_straggler_after"].toDouble());
+  }
+  if (r.recording) {
+    std::fprintf(stderr, "recorded:  run %lld in %s (%zu requests, %zu steps)\n",
+                 static_cast<long long>(r.recording->run), r.recording->trace.c_str(),
+                 r.requests.size(), r.steps.size());
   }
   if (offload) std::fputs(offload->summary_text().c_str(), stderr);
   return kSuccess;
@@ -312,8 +363,8 @@ int run_batch(const QStringList& args) {
       "layer runs each expert once over all the step's tokens that chose it. Prints throughput, "
       "TTFT/TPOT percentiles, distinct experts per step and layer, the straggler factor and, "
       "with offloading, bytes moved and hit rate. Each request's output equals `generate` alone "
-      "with the same flags, unless --capacity (LOSSY) runs. Recording (--trace) is not "
-      "supported yet.");
+      "with the same flags, unless --capacity (LOSSY) runs. --trace records the run (every "
+      "request's routing under its request id) for replay, report and export.");
   parser.addHelpOption();
   add_batch_options(parser);
   if (const auto done = parse_command_line(parser, args)) return *done;

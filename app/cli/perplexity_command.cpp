@@ -1,13 +1,17 @@
 // moescope perplexity [--model M] --file TEXT [--ctx N] [--chunks N] [--threads N] [--exact]
 //                     [offloading flags as generate's] [--adaptive-topk T] [--substitute EPS]
+//                     [--capacity G [--expand M]]
 // llama-perplexity's method and output ("[1]x,[2]y,..." then "Final estimate: PPL = X +/- Y"), so
 // the numbers compare with llama.cpp's. With offloading the number is the resident one exactly;
-// the lossy gating flags change it, which is how their quality cost is measured. The cache
-// summary goes to stderr.
+// the lossy gating flags change it, which is how their quality cost is measured. --capacity runs
+// Capacity-Aware Inference's gating (engine/batching/capacity_gating.h) over each forward call:
+// a chunk is one call of --ctx tokens, so C = ceil(G*k*ctx/E) per expert. The cache summary and
+// the capacity totals go to stderr.
 #include <QCommandLineParser>
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "app/cli/cli_input.h"
@@ -16,9 +20,11 @@
 #include "app/cli/default_model.h"
 #include "app/cli/offload_options.h"
 #include "app/cli/special_tokens_option.h"
+#include "engine/batching/capacity_gating.h"
 #include "engine/common/error.h"
 #include "engine/model/model.h"
 #include "engine/model/perplexity.h"
+#include "engine/model/routing.h"
 #include "engine/tokenizer/tokenizer.h"
 
 namespace moescope::cli {
@@ -37,6 +43,14 @@ int run_perplexity(const QStringList& args) {
       {"chunks", "Evaluate at most N chunks (default: all).", "N"},
       {"threads", "Worker threads (default: physical cores).", "N"},
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
+      {"capacity",
+       "LOSSY: capacity-aware gating, at most ceil(G*k*T/E) tokens per expert per forward call "
+       "(T = --ctx: a chunk is one call).",
+       "G"},
+      {"expand",
+       "With --capacity: Expanded Drop over each token's top-(k*M) (default 1 = Token "
+       "Drop).",
+       "M"},
   });
   add_offload_options(parser);
   parser.addOptions(special_tokens_options(/*parse_by_default=*/false));  // as llama-perplexity
@@ -58,19 +72,32 @@ int run_perplexity(const QStringList& args) {
     print_error("perplexity: give at most one of --parse-special and --no-parse-special");
     return kUsage;
   }
-  int threads = 0;
+  int threads = 0, expand = 1;
+  double gamma = 0;
   QString error;
   if (!parse_int(parser, "ctx", 4, 1 << 20, options.n_ctx, error) ||
       !parse_int(parser, "chunks", 1, 1 << 30, options.n_chunks, error) ||
-      !parse_int(parser, "threads", 1, 1024, threads, error)) {
+      !parse_int(parser, "threads", 1, 1024, threads, error) ||
+      !parse_int(parser, "expand", 1, 64, expand, error) ||
+      !parse_real(parser, "capacity", 1e-3, 1e3, gamma, error)) {
     print_error("perplexity: " + error);
     return kUsage;
   }
+  if (parser.isSet("expand") && !parser.isSet("capacity")) {
+    print_error("perplexity: --expand needs --capacity");
+    return kUsage;
+  }
+  std::optional<batching::CapacityOptions> capacity;
+  if (parser.isSet("capacity")) capacity = batching::CapacityOptions{gamma, expand};
   OffloadRequest offload_request;
   try {
     offload_request = parse_offload_options(parser);
   } catch (const Error& e) {
     print_error(QString("perplexity: ") + e.what());
+    return kUsage;
+  }
+  if (capacity && offload_request.lossy.any()) {
+    print_error("perplexity: --capacity does not combine with --adaptive-topk or --substitute");
     return kUsage;
   }
 
@@ -85,6 +112,12 @@ int run_perplexity(const QStringList& args) {
     auto tokenizer = tokenizer::Tokenizer::from_gguf(model->file());
     std::unique_ptr<OffloadRun> offload;
     if (offload_request.active()) offload = std::make_unique<OffloadRun>(*model, offload_request);
+    std::unique_ptr<batching::CapacityGating> gating;
+    if (capacity) {
+      gating =
+          std::make_unique<batching::CapacityGating>(*capacity, routing_params(model->hparams()));
+      model->set_routing_override(gating.get());
+    }
 
     const PerplexityResult result =
         compute_perplexity(*model, *tokenizer, text, options, [](int chunk, double running) {
@@ -97,6 +130,15 @@ int run_perplexity(const QStringList& args) {
                  "(%.1f tokens/s)\n",
                  result.n_tokens, result.n_chunks, options.n_ctx, result.n_scored, result.seconds,
                  result.seconds > 0 ? result.n_chunks * options.n_ctx / result.seconds : 0.0);
+    if (gating) {
+      model->set_routing_override(nullptr);
+      const batching::CapacityTotals t = batching::capacity_totals(gating->records());
+      std::fprintf(stderr,
+                   "capacity:  LOSSY %s: %.2f %% of routings dropped, %.2f %% rerouted; straggler "
+                   "%.3f before, %.3f after (mean over forward calls and layers)\n",
+                   capacity->describe().c_str(), 100 * t.dropped_fraction(),
+                   100 * t.rerouted_fraction(), t.mean_straggler_before, t.mean_straggler_after);
+    }
     if (offload) std::fputs(offload->summary_text().c_str(), stderr);
   } catch (const Error& e) {
     print_error(e.what());

@@ -197,17 +197,20 @@ bool BatchEngine::step() {
 void BatchEngine::forward(const std::vector<Sequence*>& batch, StepStats& stats) {
   std::vector<SequenceTokens> seqs;
   std::vector<std::vector<uint8_t>*> rows;
+  std::vector<StepRow> plan;
   for (Sequence* s : batch) {
     const size_t n = s->chunk();
     std::span<const int32_t> tokens =
         s->prefilling() ? std::span<const int32_t>(s->result.prompt).subspan(s->prefilled, n)
                         : std::span<const int32_t>(&s->pending, 1);
     seqs.push_back({tokens, s->state.get()});
+    for (int32_t t : tokens) plan.push_back({s->result.id, t, s->prefilling()});
     rows.insert(rows.end(), n, &s->route);
     stats.rows += static_cast<int32_t>(n);
     if (s->prefilling()) stats.prefill_rows += static_cast<int32_t>(n);
   }
   stats.requests = static_cast<int32_t>(batch.size());
+  if (listener_ != nullptr) listener_->on_step(stats.step, plan);
   collector_->begin_step(std::move(rows));
   logits_.resize(batch.size() * size_t(model_.n_vocab()));
   model_.forward_batch(seqs, logits_);
@@ -228,20 +231,35 @@ void BatchEngine::sample_next(Sequence& s, std::span<const float> logits) {
   r.tokens.push_back(token);
   r.last_token_ms = now_ms();
   if (r.tokens.size() == 1) r.first_token_ms = r.last_token_ms;
-  if (tokenizer_.is_eog(token)) return finish(s, StopReason::kEndOfGeneration);
+  const int index = static_cast<int>(r.tokens.size()) - 1;
+  if (tokenizer_.is_eog(token)) {
+    emit(s, token, index, {});
+    return finish(s, StopReason::kEndOfGeneration);
+  }
   // Control tokens show as nothing, as in generate.
-  r.text += s.text.push(tokenizer_.token_piece(token, false));
+  const std::string visible = s.text.push(tokenizer_.token_piece(token, false));
+  r.text += visible;
+  emit(s, token, index, visible);
   if (s.text.stopped()) return finish(s, StopReason::kStopString);
   if (reached_length()) return finish(s, StopReason::kLength);
   if (s.state->n_past() >= model_.n_ctx()) return finish(s, StopReason::kContextFull);
   s.pending = token;
 }
 
+void BatchEngine::emit(const Sequence& s, int32_t token, int index, std::string_view text) {
+  if (listener_ == nullptr) return;
+  listener_->on_token(s.result.id,
+                      TokenEvent{token, index, text, s.result.last_token_ms - s.result.arrival_ms});
+}
+
 void BatchEngine::finish(Sequence& s, StopReason reason) {
-  s.result.text += s.text.finish();
+  const std::string rest = s.text.finish();
+  s.result.text += rest;
+  if (!rest.empty()) emit(s, -1, static_cast<int>(s.result.tokens.size()), rest);
   s.result.stop_reason = reason;
   s.result.finished = true;
   s.route.clear();
+  if (listener_ != nullptr) listener_->on_finished(s.result);
 }
 
 std::vector<RequestResult> BatchEngine::results() const {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/batching/scheduler.h"
@@ -73,6 +74,29 @@ struct StepStats {
   std::vector<int32_t> routings;  // token-expert pairs run
 };
 
+// One row of a step, as the engine forwards it.
+struct StepRow {
+  RequestId request;
+  int32_t token = -1;
+  bool prompt = false;  // a prompt token; else the request's last sampled token (decode)
+};
+
+// Hears a BatchEngine as it runs, on the thread that steps it (the session pipeline's recording,
+// a front end). Every method has an empty default.
+class BatchListener {
+ public:
+  virtual ~BatchListener() = default;
+  // Before step `step`'s forward call: its rows in order (the rows the model's observer will
+  // number 0, 1, ...).
+  virtual void on_step(int64_t /*step*/, std::span<const StepRow> /*rows*/) {}
+  // A request's sampled token and the text it makes visible, as Generator::generate streams it
+  // (id -1: the final flush of held-back text). Unlike the generator's stream, an
+  // end-of-generation token comes too (with no text): every sampled token is heard.
+  virtual void on_token(RequestId /*request*/, const TokenEvent& /*event*/) {}
+  // A request finished; `result` is final.
+  virtual void on_finished(const RequestResult& /*result*/) {}
+};
+
 class BatchEngine {
  public:
   // The model and tokenizer must outlive the engine. Throws for bad limits or scheduler.
@@ -85,6 +109,9 @@ class BatchEngine {
   // a prompt longer than the context, or bad options. options.n_batch is its prefill chunk and
   // must fit in a step (<= limits.max_tokens).
   RequestId submit(std::vector<int32_t> prompt, const GenerationOptions& options);
+
+  // Who hears the steps, tokens and finished requests (may be null; must outlive the engine).
+  void set_listener(BatchListener* listener) { listener_ = listener; }
 
   // Runs one step. Returns false (and does nothing) when no request is active.
   bool step();
@@ -102,6 +129,7 @@ class BatchEngine {
   std::vector<Candidate> candidates(std::vector<Sequence*>& order) const;
   void forward(const std::vector<Sequence*>& batch, StepStats& stats);
   void sample_next(Sequence& s, std::span<const float> logits);
+  void emit(const Sequence& s, int32_t token, int index, std::string_view text);
   void finish(Sequence& s, StopReason reason);
 
   Model& model_;
@@ -110,6 +138,7 @@ class BatchEngine {
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<RouteCollector> collector_;
   MoeObserver* previous_observer_ = nullptr;
+  BatchListener* listener_ = nullptr;
   std::vector<std::unique_ptr<Sequence>> sequences_;  // submission order
   std::vector<StepStats> steps_;
   std::vector<float> logits_;

@@ -15,6 +15,21 @@ std::string CapacityOptions::describe() const {
                     : fmt::format("capacity token-drop γ={}", gamma);
 }
 
+CapacityTotals capacity_totals(std::span<const CapacityRecord> records) {
+  CapacityTotals t;
+  for (const CapacityRecord& r : records) {
+    t.routings += r.routings;
+    t.dropped += r.dropped;
+    t.rerouted += r.rerouted;
+    t.mean_straggler_before += r.straggler_before;
+    t.mean_straggler_after += r.straggler_after;
+  }
+  const double n = double(std::max<size_t>(records.size(), 1));
+  t.mean_straggler_before /= n;
+  t.mean_straggler_after /= n;
+  return t;
+}
+
 CapacityGating::CapacityGating(CapacityOptions options, const RoutingParams& routing)
     : options_(options), routing_(routing) {
   if (!(options_.gamma > 0)) fail("--capacity expects a factor above 0, got {}", options_.gamma);

@@ -3,6 +3,7 @@
 // rewrites each forward call's routing per MoE layer, so one step's tokens share each expert's
 // capacity. LOSSY: the model computes something else; labelled so wherever it runs.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,16 @@ struct CapacityRecord {
   int64_t dropped = 0;   // of which not run
   int64_t rerouted = 0;  // routings to candidates beyond a token's top-k
 };
+
+// Totals over a run's records: routings, drops and reroutes, and the straggler factor averaged
+// over (forward call, MoE layer).
+struct CapacityTotals {
+  int64_t routings = 0, dropped = 0, rerouted = 0;
+  double mean_straggler_before = 0, mean_straggler_after = 0;
+  double dropped_fraction() const { return routings ? double(dropped) / double(routings) : 0.0; }
+  double rerouted_fraction() const { return routings ? double(rerouted) / double(routings) : 0.0; }
+};
+CapacityTotals capacity_totals(std::span<const CapacityRecord> records);
 
 class CapacityGating final : public RoutingOverride {
  public:

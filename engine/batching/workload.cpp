@@ -45,13 +45,21 @@ std::vector<double> arrival_times(const Arrival& arrival, size_t n) {
 double run_workload(BatchEngine& engine, std::span<const std::vector<int32_t>> prompts,
                     std::span<const double> arrival_s, const GenerationOptions& options,
                     const std::atomic<bool>* cancel) {
+  const std::vector<GenerationOptions> each(prompts.size(), options);
+  return run_workload(engine, prompts, arrival_s, each, cancel);
+}
+
+double run_workload(BatchEngine& engine, std::span<const std::vector<int32_t>> prompts,
+                    std::span<const double> arrival_s, std::span<const GenerationOptions> options,
+                    const std::atomic<bool>* cancel) {
   if (arrival_s.size() != prompts.size()) fail("one arrival time per prompt is needed");
+  if (options.size() != prompts.size()) fail("one set of generation options per prompt is needed");
   const double start = engine.now_ms();
   size_t next = 0;
   while (!(cancel != nullptr && cancel->load(std::memory_order_relaxed))) {
     const double now_s = (engine.now_ms() - start) / 1000.0;
     while (next < prompts.size() && arrival_s[next] <= now_s) {
-      engine.submit(prompts[next], options);
+      engine.submit(prompts[next], options[next]);
       ++next;
     }
     if (engine.step()) continue;

@@ -29,6 +29,10 @@ std::vector<double> arrival_times(const Arrival& arrival, size_t n);
 double run_workload(BatchEngine& engine, std::span<const std::vector<int32_t>> prompts,
                     std::span<const double> arrival_s, const GenerationOptions& options,
                     const std::atomic<bool>* cancel = nullptr);
+// The same with each request's own options (options[i] for prompt i).
+double run_workload(BatchEngine& engine, std::span<const std::vector<int32_t>> prompts,
+                    std::span<const double> arrival_s, std::span<const GenerationOptions> options,
+                    const std::atomic<bool>* cancel = nullptr);
 
 // The p-th percentile (0..100) by linear interpolation between closest ranks; 0 for no values.
 double percentile(std::vector<double> values, double p);

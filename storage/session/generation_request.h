@@ -1,7 +1,7 @@
 #pragma once
 // What a front end asks the session pipeline (generation_session.h) to generate, and what it gets
-// back per request. One request per run today; the batched engine (#12) takes many, each named
-// by its id in every event and result.
+// back per request. GenerationSession::run takes one request, run_batch many, each named by its
+// id in every event and result.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +15,9 @@ struct GenerationRequest {
   std::string prompt;         // the text, a chat template already applied
   bool parse_special = true;  // special tokens written in the text are parsed (as llama-cli)
   GenerationOptions options;
+  // A batched run's trace keeps it with the request: where it came from (a JSON object, e.g. the
+  // workload file's line).
+  std::string source_json = "{}";
 };
 
 // A prompt as the pipeline tokenized it: the ids, the text each makes visible (complete

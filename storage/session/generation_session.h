@@ -18,17 +18,23 @@
 //   5. record the end-of-generation token the generator does not stream, and complete the run
 //      with the generation's statistics as its summary.
 //
-// Batching (#12) plugs in at step 4: a run(std::span<const GenerationRequest>) that checks every
-// prompt (1), attaches and records once (2, 3), and lets the batched engine generate, naming each
-// request in the listener's events; the steps are private member functions for that reason.
+// run_batch takes many requests through the same steps: it checks every prompt (1), attaches and
+// records once (2, 3; a capacity-aware gating, LOSSY, goes on the model after the store), and lets
+// the continuous-batching engine (engine/batching) generate (4), naming each request in the
+// listener's events. Its trace run holds every request (with its id on each of its tokens), one
+// forward record per engine step (one cache step per step and MoE layer over the union of the
+// step's experts), and the batch settings the front end put in RunInfo::settings_json.
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "engine/batching/batch_engine.h"
+#include "engine/batching/capacity_gating.h"
 #include "engine/model/model.h"
 #include "engine/offload/lossy_gating.h"
 #include "engine/offload/offload_attachment.h"
@@ -73,9 +79,30 @@ struct SessionResult {
   std::optional<SessionRecording> recording;
 };
 
+// How run_batch runs its requests.
+struct BatchConfig {
+  batching::BatchOptions engine;  // scheduler and step limits
+  std::vector<double> arrival_s;  // [requests] seconds from the start; empty: all at once
+  // LOSSY capacity-aware gating over each step's tokens; none: the exact routing. It does not
+  // combine with the store's or the store-less lossy variants.
+  std::optional<batching::CapacityOptions> capacity;
+};
+
+struct BatchSessionResult {
+  std::vector<PromptText> prompts;                // [requests] as tokenized
+  std::vector<batching::RequestResult> requests;  // [requests], the engine's ids 0, 1, ...
+  std::vector<batching::StepStats> steps;
+  std::vector<batching::CapacityRecord> capacity;  // with a capacity gating
+  double total_ms = 0;
+  std::optional<SessionRecording> recording;
+};
+
 // The run's summary in the trace: the generation's statistics as one JSON object (the writer adds
 // its own counts). The CLI's --json prints the same keys.
 std::string generation_summary_json(const GenerationStats& stats);
+// A batched run's summary in the trace: the workload's statistics (batching::summarize) and each
+// request's outcome; with a capacity gating its drop and straggler totals.
+std::string batch_summary_json(const BatchSessionResult& result, int64_t n_expert);
 
 class GenerationSession {
  public:
@@ -92,6 +119,14 @@ class GenerationSession {
   // removed, a run it appended deleted again or left interrupted (trace_recording.h).
   SessionResult run(const GenerationRequest& request, SessionListener& listener,
                     const std::atomic<bool>* cancel = nullptr);
+
+  // Runs many requests together through the batched engine (the steps above; engine ids are
+  // the requests' indices). `cancel` is checked before every step; a cancelled run completes its
+  // recording with the requests as far as they got. Throws like run(); a bad prompt names its
+  // request ("request ID: ...").
+  BatchSessionResult run_batch(std::span<const GenerationRequest> requests,
+                               const BatchConfig& batch, SessionListener& listener,
+                               const std::atomic<bool>* cancel = nullptr);
 
   // After run(): what was attached (the store's counters, the lossy counters), until the session
   // goes or runs again. Null before the first run.
@@ -113,11 +148,15 @@ class GenerationSession {
     MoeObserver* target_ = nullptr;
   };
 
-  PromptText tokenize(const GenerationRequest& request) const;  // step 1
-  void attach(SessionListener& listener);                       // step 2
+  PromptText tokenize(const GenerationRequest& request) const;                // step 1
+  void attach(SessionListener& listener);                                     // step 2
+  void register_cache(TraceRecording& recording, SessionListener& listener);  // step 3's cache
   std::unique_ptr<TraceRecording> open_recording(const GenerationRequest& request,
                                                  const PromptText& prompt,
                                                  SessionListener& listener);  // step 3
+  std::unique_ptr<TraceRecording> open_batch_recording(
+      std::span<const GenerationRequest> requests, std::span<const PromptText> prompts,
+      SessionListener& listener);  // step 3, batched
   GenerationResult generate(const GenerationRequest& request, const PromptText& prompt,
                             TraceRecording* recording, SessionListener& listener,
                             const std::atomic<bool>* cancel);  // steps 4, 5

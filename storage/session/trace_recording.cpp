@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <utility>
 
 #include "engine/common/error.h"
 #include "storage/run_deletion.h"
@@ -45,6 +46,22 @@ TraceRecording::TraceRecording(const fs::path& path, RunInfo info, bool router_l
                                std::string_view prompt, std::span<const int32_t> ids,
                                std::span<const std::string> pieces, const tokenizer::Tokenizer& tok)
     : path_(path), tok_(tok) {
+  open(std::move(info), router_logits);
+  try {
+    writer_->prompt(prompt, ids, pieces, token_kinds(tok_, ids));
+  } catch (...) {
+    discard();
+    throw;
+  }
+}
+
+TraceRecording::TraceRecording(const fs::path& path, RunInfo info, bool router_logits,
+                               const tokenizer::Tokenizer& tok)
+    : path_(path), tok_(tok) {
+  open(std::move(info), router_logits);
+}
+
+void TraceRecording::open(RunInfo info, bool router_logits) {
   created_ = create_exclusively(path_);
   try {
     WriterOptions options;
@@ -52,7 +69,6 @@ TraceRecording::TraceRecording(const fs::path& path, RunInfo info, bool router_l
     writer_ = std::make_unique<TraceWriter>(path_, options);
     // Held: the run's row becomes durable only with its prompt and policies (start()).
     run_ = writer_->begin_run(std::move(info), /*hold_until_flush=*/true);
-    writer_->prompt(prompt, ids, pieces, token_kinds(tok_, ids));
     observer_ = std::make_unique<TraceObserver>(*writer_);
   } catch (...) {
     discard();
@@ -122,6 +138,10 @@ void TraceRecording::start() {
 void TraceRecording::token(const TokenEvent& event) {
   start();  // in case the caller did not
   writer_->generated(event, event.id < 0 ? TokenKind::kNotRecorded : token_kind(tok_, event.id));
+  progress();
+}
+
+void TraceRecording::progress() {
   // StoreRecording::progress is O(tokens so far): about once a second keeps it negligible.
   const int64_t now = writer_->now_ns();
   if (store_recording_ && now - last_progress_ns_ >= 1'000'000'000) {
@@ -130,7 +150,54 @@ void TraceRecording::token(const TokenEvent& event) {
   }
 }
 
+void TraceRecording::add_request(int32_t id, std::string_view prompt,
+                                 std::vector<std::string> pieces, std::string source_json) {
+  writer_->request({id, true, std::string(prompt), std::move(source_json), 0});
+  requests_[id].prompt_pieces = std::move(pieces);
+}
+
+void TraceRecording::step(std::span<const batching::StepRow> rows) {
+  start();
+  const int32_t first = forwarded_;
+  std::vector<int32_t> requests;
+  requests.reserve(rows.size());
+  for (const batching::StepRow& row : rows) {
+    RequestTokens& q = requests_.at(row.request.value);
+    std::string text;
+    if (row.prompt) {
+      if (q.next_prompt < q.prompt_pieces.size()) text = q.prompt_pieces[q.next_prompt];
+      ++q.next_prompt;
+    } else {
+      text = std::exchange(q.pending_text, {});
+      q.pending = -1;
+    }
+    q.last_pos = forwarded_++;
+    writer_->token(q.last_pos, row.token, text, token_kind(tok_, row.token), row.request.value);
+    requests.push_back(row.request.value);
+  }
+  observer_->set_next_step(first, std::move(requests));
+  progress();
+}
+
+void TraceRecording::sampled(int32_t request, const TokenEvent& event) {
+  RequestTokens& q = requests_.at(request);
+  if (event.id >= 0) {
+    q.pending = event.id;
+    q.pending_text = std::string(event.text);
+  } else if (q.pending >= 0) {
+    q.pending_text += event.text;
+  } else if (q.last_pos >= 0) {
+    writer_->token(q.last_pos, -1, event.text);
+  }
+}
+
 void TraceRecording::finish(std::string summary_json) {
+  int32_t pos = forwarded_;
+  for (auto& [id, q] : requests_) {
+    if (q.pending < 0) continue;
+    writer_->token(pos++, q.pending, q.pending_text, token_kind(tok_, q.pending), id);
+    q.pending = -1;
+  }
   if (store_recording_) store_recording_->finish();
   writer_->finish_run(std::move(summary_json));
   finished_ = true;

@@ -11,12 +11,14 @@
 // (with the reason in its summary when the file can still be written).
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "engine/batching/batch_engine.h"
 #include "engine/model/generator.h"
 #include "engine/offload/expert_store.h"
 #include "engine/tokenizer/tokenizer.h"
@@ -38,6 +40,10 @@ class TraceRecording {
   TraceRecording(const std::filesystem::path& path, RunInfo info, bool router_logits,
                  std::string_view prompt, std::span<const int32_t> ids,
                  std::span<const std::string> pieces, const tokenizer::Tokenizer& tok);
+  // A batched run (GenerationSession::run_batch): the requests come with add_request, their rows
+  // with step() before each forward call, their sampled tokens with sampled().
+  TraceRecording(const std::filesystem::path& path, RunInfo info, bool router_logits,
+                 const tokenizer::Tokenizer& tok);
   // Unfinished (an exception): the run is aborted, and a trace this recording created removed.
   ~TraceRecording();
   TraceRecording(const TraceRecording&) = delete;
@@ -56,7 +62,18 @@ class TraceRecording {
   void start();
   // A streamed token; now and then also the store's counters so far (between forward calls).
   void token(const TokenEvent& event);
-  // Completes the run: every policy's final counters, then the summary (a JSON object).
+  // A batched run's request `id` (the engine's RequestId): its prompt text, the text each prompt
+  // token makes visible, and where it came from (a JSON object).
+  void add_request(int32_t id, std::string_view prompt, std::vector<std::string> pieces,
+                   std::string source_json);
+  // Before a batched step's forward call: its rows get the next positions (a batched run's
+  // positions count forwarded rows in step order), each with its token, text and request.
+  void step(std::span<const batching::StepRow> rows);
+  // A batched request's sampled token (id -1: held-back text flushed at its end). It gets its
+  // position when a step forwards it, or, never forwarded (a request's last token), at finish().
+  void sampled(int32_t request, const TokenEvent& event);
+  // Completes the run: every policy's final counters, then the summary (a JSON object). A batched
+  // run's never-forwarded tokens go first, after every forwarded position, in request order.
   void finish(std::string summary_json);
 
   int64_t run_id() const { return run_; }
@@ -67,6 +84,17 @@ class TraceRecording {
 
  private:
   void discard() noexcept;
+  void open(RunInfo info, bool router_logits);
+  void progress();
+
+  // What a batched run still has to place of a request's tokens.
+  struct RequestTokens {
+    std::vector<std::string> prompt_pieces;
+    size_t next_prompt = 0;  // prompt tokens forwarded
+    int32_t pending = -1;    // sampled, not forwarded yet (-1: none)
+    std::string pending_text;
+    int32_t last_pos = -1;  // its last forwarded position
+  };
 
   std::filesystem::path path_;
   const tokenizer::Tokenizer& tok_;
@@ -80,6 +108,8 @@ class TraceRecording {
   std::unique_ptr<TraceObserver> observer_;
   std::unique_ptr<StoreRecording> store_recording_;
   int64_t last_progress_ns_ = 0;
+  std::map<int32_t, RequestTokens> requests_;  // a batched run's, by id
+  int32_t forwarded_ = 0;                      // a batched run's positions so far
 };
 
 }  // namespace moescope::storage

@@ -1,6 +1,8 @@
 // `moescope batch` on the built-in model: every request's text equals `moescope generate` alone
 // with the same flags (with and without offloading, both schedulers); --json's shape; LOSSY
-// capacity-aware gating is labelled; a malformed workload file gets one line naming the line.
+// capacity-aware gating is labelled; a malformed workload file gets one line naming the line and
+// leaves no trace; a recorded batch (--trace) replays to its live counters and every trace command
+// reads it.
 #define QT_NO_KEYWORDS
 #include <gtest/gtest.h>
 
@@ -103,6 +105,53 @@ TEST(BatchCli, CapacityAwareGatingIsLabelledLossy) {
   EXPECT_GE(c.at("dropped_fraction").get<double>(), 0.0);
 }
 
+// A batched trace, with the store and without (the writer's simulated policies), FIFO and
+// expert-aware: replay equals the live counters; runs, report, export and placement read it.
+TEST(BatchCli, ARecordedBatchReplaysAndEveryTraceCommandReadsIt) {
+  for (const std::string scheduler : {"fifo", "expert-aware"}) {
+    SCOPED_TRACE(scheduler);
+    const fs::path trace = test::scratch_dir("moescope-batch-cli") / (scheduler + ".trace");
+    fs::remove(trace);
+    const json j = batch({"--scheduler", scheduler, "--max-batch", "3", "--trace", trace.string(),
+                          "--label", "batched " + scheduler},
+                         text_file());
+    expect_solo(j);
+    ASSERT_TRUE(j.contains("run_id"));
+    ASSERT_TRUE(j.contains("offload"));  // a recording offloads by default, as record does
+    // A second run with another budget and policy appended: the trace holds both.
+    const json k = batch({"--scheduler", scheduler, "--trace", trace.string(), "--expert-slots",
+                          "8", "--policy", "lfu"},
+                         text_file());
+    expect_solo(k);
+
+    auto r = run_moescope({"replay", "--trace", trace.string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(json::parse(r.out).at("all_equal").get<bool>()) << r.out;
+    r = run_moescope({"replay", "--trace", trace.string(), "--run", "1", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json replayed = json::parse(r.out);
+    EXPECT_TRUE(replayed.at("all_equal").get<bool>());
+    r = run_moescope({"runs", "--trace", trace.string(), "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json runs = json::parse(r.out).at("runs");
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_NE(r.out.find("batched " + scheduler), std::string::npos);
+    const fs::path html = trace.parent_path() / (scheduler + ".html");
+    r = run_moescope({"report", "--trace", trace.string(), "--run", "1", "--out", html.string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(test::slurp(html).find("batched " + scheduler), std::string::npos);
+    for (const char* format : {"csv", "json", "perfetto"}) {
+      const fs::path out = trace.parent_path() / (scheduler + "-export." + format);
+      r = run_moescope(
+          {"export", "--trace", trace.string(), "--format", format, "--out", out.string()});
+      EXPECT_EQ(r.exit_code, 0) << format << ": " << r.err;
+    }
+    r = run_moescope({"placement", "--trace", trace.string(), "--devices", "2", "--fit-fraction",
+                      "0.5", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+}
+
 TEST(BatchCli, MalformedWorkloadsNameTheLine) {
   struct Case {
     std::string name, text, expect;
@@ -127,13 +176,17 @@ TEST(BatchCli, MalformedWorkloadsNameTheLine) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
-    std::vector<std::string> args = {"batch", "--prompts", write(c.name, c.text).string()};
+    const fs::path trace = test::scratch_dir("moescope-batch-cli") / ("bad-" + c.name + ".trace");
+    fs::remove(trace);
+    std::vector<std::string> args = {"batch", "--prompts", write(c.name, c.text).string(),
+                                     "--trace", trace.string()};
     args.insert(args.end(), c.extra.begin(), c.extra.end());
     const auto r = run_moescope(args);
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find(c.expect), std::string::npos) << r.err;
     EXPECT_EQ(test::count_lines(r.err), 1) << r.err;
     EXPECT_TRUE(r.out.empty());
+    EXPECT_FALSE(fs::exists(trace));  // nothing recorded half-way
   }
 }
 
