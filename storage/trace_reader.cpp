@@ -15,8 +15,8 @@
 #include "engine/common/error.h"
 #include "engine/model/hparams.h"
 #include "engine/model/routing_trace_recorder.h"
-#include "engine/policy/policy_factory.h"
 #include "storage/counter_fields.h"
+#include "engine/policy/policy_factory.h"
 #include "storage/policy_json.h"
 #include "storage/read_checks.h"
 #include "storage/routing_blob.h"
@@ -41,8 +41,7 @@ Phase read_phase(const Statement& st, int col, const std::filesystem::path& path
 }
 
 // runs.status: the schema allows two values; anything else is damage, not "interrupted".
-RunStatus read_status(const Statement& st, int col, int64_t run,
-                      const std::filesystem::path& path) {
+RunStatus read_status(const Statement& st, int col, int64_t run, const std::filesystem::path& path) {
   const std::string s = st.text(col);
   if (s == "complete") return RunStatus::kComplete;
   if (s == "interrupted") return RunStatus::kInterrupted;
@@ -235,9 +234,9 @@ policy::MoeShape TraceReader::shape(int64_t run) {
     check_not_negative(path_, "moe_layers", row, "expert_bytes", st.int64(4));
     if (st.int64(2) < 1 || st.int64(2) > kMaxExperts || st.int64(3) < 1 ||
         st.int64(3) > st.int64(2)) {
-      fail_damaged(
-          path_, "moe_layers", row,
-          fmt::format("has a bad expert layout ({} experts, top-k {})", st.int64(2), st.int64(3)));
+      fail_damaged(path_, "moe_layers", row,
+                   fmt::format("has a bad expert layout ({} experts, top-k {})", st.int64(2),
+                               st.int64(3)));
     }
     s.model_layer.push_back(st.int32(1));
     s.n_experts.push_back(st.int32(2));
@@ -266,12 +265,12 @@ std::vector<PromptRecord> TraceReader::prompts(int64_t run) {
 
 std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
   check_run(run);
-  Statement st(
-      *db_,
-      fmt::format("SELECT pos, token_id, text, phase, forwarded, chunk_first, start_ns, "
-                  "end_ns, compute_ns, stall_ns, {}, {} FROM tokens WHERE run = ? AND "
-                  "pos >= ? AND pos < ? ORDER BY pos",
-                  version_ >= 2 ? "kind" : "NULL", version_ >= 3 ? "request, step" : "0, NULL"));
+  Statement st(*db_,
+               fmt::format("SELECT pos, token_id, text, phase, forwarded, chunk_first, start_ns, "
+                           "end_ns, compute_ns, stall_ns, {}, {} FROM tokens WHERE run = ? AND "
+                           "pos >= ? AND pos < ? ORDER BY pos",
+                           version_ >= 2 ? "kind" : "NULL",
+                           version_ >= 3 ? "request, step" : "0, NULL"));
   st.bind(1, run).bind(2, range.begin).bind(3, range_end(range));
   std::vector<TokenRecord> out;
   while (st.step()) {
@@ -297,8 +296,8 @@ std::vector<TokenRecord> TraceReader::tokens(int64_t run, TokenRange range) {
     }
     t.request = st.int32(11);
     t.step = st.is_null(12) ? -1 : st.int32(12);
-    if (t.request < 0)
-      fail("trace {} is damaged (token {} has request {})", path_.string(), t.pos, t.request);
+    if (t.request < 0) fail("trace {} is damaged (token {} has request {})", path_.string(), t.pos,
+                            t.request);
     out.push_back(std::move(t));
   }
   return out;
@@ -437,8 +436,9 @@ std::vector<CacheEvent> TraceReader::cache_events(int64_t run, TokenRange range,
     if (kind < 1 || kind > 8) fail_damaged(path_, "cache_events", row, "unknown kind");
     check_not_negative(path_, "cache_events", row, "bytes", st.int64(4));
     check_not_negative(path_, "cache_events", row, "wait_ns", st.int64(5));
-    if (with_accesses && (st.int64(1) < 0 || st.int64(1) >= shape.n_layers() || st.int64(3) < 0 ||
-                          st.int64(3) >= shape.n_experts[size_t(st.int64(1))])) {
+    if (with_accesses &&
+        (st.int64(1) < 0 || st.int64(1) >= shape.n_layers() || st.int64(3) < 0 ||
+         st.int64(3) >= shape.n_experts[size_t(st.int64(1))])) {
       fail_damaged(path_, "cache_events", row, "no such MoE layer or expert");
     }
     out.push_back({CacheEventKind(kind), st.int32(0), LayerId(st.int32(1)), ExpertId(st.int32(3)),
