@@ -650,6 +650,23 @@ policy::CacheReport TraceReader::policy_report(int64_t run, int32_t id) {
 
 // ---- the routing trace ------------------------------------------------------------------------
 
+namespace {
+
+// Grows the selected experts and weights to the run's whole size extrapolated from the tokens
+// read so far, instead of doubling: a doubling copy of a 1 M-token run's routing held half as
+// much again as the routing itself at its peak. The estimate comes from rows that exist, so a
+// damaged shape cannot make it reserve more than the file could hold.
+void reserve_extrapolated(policy::RoutingTrace& trace, size_t adding, int32_t pos, int64_t n) {
+  const size_t need = trace.selected.size() + adding;
+  if (need <= trace.selected.capacity()) return;
+  const double per_token = double(need) / double(std::max(pos, 0) + 1);
+  const auto expected = size_t(per_token * double(n) * 1.01) + adding;
+  trace.selected.reserve(std::max(need, expected));
+  trace.weights.reserve(std::max(need, expected));
+}
+
+}  // namespace
+
 policy::RoutingTrace TraceReader::routing_trace(int64_t run, RoutingTraceOptions options) {
   policy::RoutingTrace trace;
   trace.shape = shape(run);
@@ -682,6 +699,7 @@ policy::RoutingTrace TraceReader::routing_trace(int64_t run, RoutingTraceOptions
         fail("trace {} is damaged: routing at position {} outside the run", path_.string(), pos);
       }
       const size_t first = size_t(pos) * size_t(L);
+      reserve_extrapolated(trace, d.experts.size(), pos, n);
       while (cell < first) trace.offsets[++cell] = int64_t(trace.selected.size());
       trace.selected.insert(trace.selected.end(), d.experts.begin(), d.experts.end());
       trace.weights.insert(trace.weights.end(), d.weights.begin(), d.weights.end());
