@@ -79,7 +79,7 @@ int run_perplexity(const QStringList& args) {
       !parse_int(parser, "chunks", 1, 1 << 30, options.n_chunks, error) ||
       !parse_int(parser, "threads", 1, 1024, threads, error) ||
       !parse_int(parser, "expand", 1, 64, expand, error) ||
-      !parse_real(parser, "capacity", 1e-3, 1e3, gamma, error)) {
+      !parse_number(parser, "capacity", 1e-3, 1e3, gamma, error)) {
     print_error("perplexity: " + error);
     return kUsage;
   }
