@@ -63,7 +63,7 @@ class TraceObserver final : public MoeObserver {
   std::function<int64_t()> stall_clock_;
   MoeObserver* next_ = nullptr;
   std::optional<Phase> phase_override_;
-  std::vector<int64_t> key_base_;   // [n_layers] first dense key of each layer
+  std::vector<int64_t> key_base_;  // [n_layers] first dense key of each layer
   int32_t n_layers_ = 0;
   int32_t k_max_ = 1;
   int64_t total_experts_ = 0;

@@ -177,7 +177,7 @@ bool is_access_event(CacheEventKind kind);
 // Something that happened to the (primary) expert cache.
 struct CacheEvent {
   CacheEventKind kind = CacheEventKind::kMiss;
-  int32_t pos = 0;  // token of the step (for accesses: the token whose entry it serves)
+  int32_t pos = 0;   // token of the step (for accesses: the token whose entry it serves)
   MoeLayerId layer;  // MoE layer of the expert
   ExpertId expert;
   int64_t bytes = 0;    // loaded / wasted bytes

@@ -48,7 +48,7 @@ struct MoeShape {
   }
 
  private:
-  std::vector<int64_t> key_base_;  // [n_layers + 1] prefix sums of n_experts
+  std::vector<int64_t> key_base_;   // [n_layers + 1] prefix sums of n_experts
   std::vector<int32_t> moe_layer_;  // [max model_layer + 1] MoE layer of a block, -1: dense
 };
 
