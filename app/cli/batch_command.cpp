@@ -27,6 +27,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
 #include "app/cli/offload_options.h"
+#include "app/cli/recording.h"
 #include "app/cli/workload_file.h"
 #include "engine/batching/batch_engine.h"
 #include "engine/batching/capacity_gating.h"
@@ -237,14 +238,9 @@ void print_text(const BatchSettings& s, const std::vector<RequestResult>& result
 storage::RecordingConfig recording_config(const BatchSettings& s, const Model& model,
                                           const std::string& model_path,
                                           const ModelOptions& model_options, size_t n_requests) {
-  storage::RecordingConfig rc;
-  rc.trace = s.trace;
-  rc.router_logits = s.router_logits || (s.offload.config && s.offload.config->router_probs);
+  storage::RecordingConfig rc = base_recording_config(
+      s.trace, s.label, s.router_logits, s.offload, model, model_path, s.generation.sampling.seed);
   storage::RunInfo& info = rc.info;
-  info.label = s.label;
-  info.model = storage::describe_model(model);
-  info.model.path = std::filesystem::absolute(model_path).string();
-  info.seed = s.generation.sampling.seed;
   const QJsonObject batch{
       {"scheduler", QString::fromStdString(s.batch.scheduler)},
       {"max_batch", s.batch.limits.max_batch},

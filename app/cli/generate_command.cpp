@@ -31,10 +31,10 @@
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
 #include "app/cli/default_model.h"
-#include "app/cli/special_tokens_option.h"
 #include "app/cli/offload_options.h"
 #include "app/cli/progress.h"
 #include "app/cli/recording.h"
+#include "app/cli/special_tokens_option.h"
 #include "engine/common/error.h"
 #include "engine/model/chat_template.h"
 #include "engine/model/generator.h"
@@ -247,23 +247,16 @@ QString parse_generate_args(const QCommandLineParser& parser, GenerateArgs& a) {
 // Where and how the run is recorded: the run's description (model, seed, every setting).
 storage::RecordingConfig recording_config(const GenerateArgs& a, const Model& model,
                                           const std::string& model_path) {
-  storage::RecordingConfig rc;
-  rc.trace = a.trace;
-  // MRS (live or shadow) scores the router probabilities: record them so that replay can feed it
-  // the same input.
-  rc.router_logits = a.router_logits || (a.offload.config && a.offload.config->router_probs);
+  storage::RecordingConfig rc = base_recording_config(a.trace, a.label, a.router_logits, a.offload,
+                                                      model, model_path, a.options.sampling.seed);
   storage::RunInfo& info = rc.info;
-  info.label = a.label;
-  info.model = storage::describe_model(model);
-  info.model.path = std::filesystem::absolute(model_path).string();
-  info.seed = a.options.sampling.seed;
   const QJsonObject extra{{"command", a.name},
                           {"default_budget", a.offload.default_budget},
                           {"router_logits", rc.router_logits},
                           {"chat", a.chat}};
-  info.settings_json = storage::settings_json(
-      a.model, a.options, a.offload.config ? &*a.offload.config : nullptr,
-      QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
+  info.settings_json =
+      storage::settings_json(a.model, a.options, a.offload.config ? &*a.offload.config : nullptr,
+                             QJsonDocument(extra).toJson(QJsonDocument::Compact).toStdString());
   return rc;
 }
 

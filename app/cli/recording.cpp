@@ -1,8 +1,23 @@
 #include "app/cli/recording.h"
 
+#include "storage/run_info.h"
 #include "storage/trace_reader.h"
 
 namespace moescope::cli {
+
+storage::RecordingConfig base_recording_config(const std::filesystem::path& trace,
+                                               const std::string& label, bool router_logits,
+                                               const OffloadRequest& offload, const Model& model,
+                                               const std::string& model_path, uint64_t seed) {
+  storage::RecordingConfig rc;
+  rc.trace = trace;
+  rc.router_logits = router_logits || (offload.config && offload.config->router_probs);
+  rc.info.label = label;
+  rc.info.model = storage::describe_model(model);
+  rc.info.model.path = std::filesystem::absolute(model_path).string();
+  rc.info.seed = seed;
+  return rc;
+}
 
 RecordedRun describe_recording(const storage::SessionRecording& recording,
                                const offload::ExpertStore& store) {

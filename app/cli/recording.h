@@ -8,8 +8,10 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
+#include "app/cli/offload_options.h"
 #include "engine/offload/expert_store.h"
 #include "engine/policy/cache_counters.h"
 #include "storage/session/generation_session.h"
@@ -27,6 +29,14 @@ struct RecordedRun {
 };
 RecordedRun describe_recording(const storage::SessionRecording& recording,
                                const offload::ExpertStore& store);
+
+// What every recording command (generate/record, batch) fills the same way: the trace, the
+// label, the model with its absolute path, the seed, and the router logits, which MRS (live or
+// shadow) scores and replay must feed it again.
+storage::RecordingConfig base_recording_config(const std::filesystem::path& trace,
+                                               const std::string& label, bool router_logits,
+                                               const OffloadRequest& offload, const Model& model,
+                                               const std::string& model_path, uint64_t seed);
 
 // The generate command (generate_command.cpp); record = true is `moescope record`: --trace
 // required, the rest identical.
