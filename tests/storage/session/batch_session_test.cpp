@@ -23,14 +23,12 @@
 #include "storage/session/generation_session.h"
 #include "storage/trace_reader.h"
 #include "storage/trace_replay.h"
+#include "tests/storage/session/session_fixture.h"
 
 namespace moescope::storage {
 namespace {
 
 namespace fs = std::filesystem;
-
-const fs::path kModel =
-    fs::path(MOESCOPE_SOURCE_DIR) / "resources/models/moescope-default-q8_0.gguf";
 
 const std::vector<std::string> kPrompts = {
     "It is a truth universally acknowledged, that a single man in possession of a good fortune",
@@ -55,26 +53,8 @@ class Collector : public SessionListener {
   std::map<int64_t, std::string> text;
 };
 
-class BatchSessionTest : public ::testing::Test {
+class BatchSessionTest : public testing::SessionFixture<128> {
  protected:
-  static void SetUpTestSuite() {
-    ModelOptions options;
-    options.n_threads = 2;
-    options.n_ctx = 128;
-    model_ = Model::load(kModel.string(), options).release();
-    tok_ = tokenizer::Tokenizer::from_gguf(model_->file()).release();
-  }
-  static void TearDownTestSuite() {
-    delete tok_;
-    delete model_;
-  }
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("moescope-batch-session-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   static RecordingConfig recording(const fs::path& trace) {
     RecordingConfig rc;
     rc.trace = trace;
@@ -131,10 +111,6 @@ class BatchSessionTest : public ::testing::Test {
     b.engine.limits.max_tokens = 24;
     return b;
   }
-
-  static inline Model* model_ = nullptr;
-  static inline tokenizer::Tokenizer* tok_ = nullptr;
-  fs::path dir_;
 };
 
 // The trace holds the run as the engine ran it.

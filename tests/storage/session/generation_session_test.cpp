@@ -22,14 +22,12 @@
 #include "storage/session/generation_session.h"
 #include "storage/session/trace_recording.h"
 #include "storage/trace_reader.h"
+#include "tests/storage/session/session_fixture.h"
 
 namespace moescope::storage {
 namespace {
 
 namespace fs = std::filesystem;
-
-const fs::path kModel =
-    fs::path(MOESCOPE_SOURCE_DIR) / "resources/models/moescope-default-q8_0.gguf";
 
 // Collects what the session streams.
 class Collector : public SessionListener {
@@ -56,26 +54,8 @@ class Collector : public SessionListener {
   std::atomic<bool> cancel{false};
 };
 
-class GenerationSessionTest : public ::testing::Test {
+class GenerationSessionTest : public testing::SessionFixture<64> {
  protected:
-  static void SetUpTestSuite() {
-    ModelOptions options;
-    options.n_threads = 2;
-    options.n_ctx = 64;
-    model_ = Model::load(kModel.string(), options).release();
-    tok_ = tokenizer::Tokenizer::from_gguf(model_->file()).release();
-  }
-  static void TearDownTestSuite() {
-    delete tok_;
-    delete model_;
-  }
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("moescope-session-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   // Offloading with 2 slots per MoE layer, recorded into `trace`.
   static SessionConfig recorded(const fs::path& trace) {
     SessionConfig config;
@@ -100,10 +80,6 @@ class GenerationSessionTest : public ::testing::Test {
     r.options.sampling.temperature = 0;
     return r;
   }
-
-  static inline Model* model_ = nullptr;
-  static inline tokenizer::Tokenizer* tok_ = nullptr;
-  fs::path dir_;
 };
 
 policy::MoeShape GenerationSessionTest::routed_shape() {
