@@ -1670,4 +1670,356 @@
         <translation>All-to-all: Token-Nachrichten vom Heimatgerät (Zeile) zum Gerät (Spalte)</translation>
     </message>
 </context>
+<context>
+    <name>moescope::gui::MainWindow</name>
+    <message>
+        <source>Workload finished: %1 requests</source>
+        <translation>Workload beendet: %1 Anfragen</translation>
+    </message>
+    <message>
+        <source>The workload failed: %1</source>
+        <translation>Der Workload ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Workload</source>
+        <translation>Workload</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::BatchController</name>
+    <message>
+        <source>no model is loaded</source>
+        <translation>kein Modell geladen</translation>
+    </message>
+    <message>
+        <source>the engine is busy; stop the running generation first</source>
+        <translation>die Engine ist beschäftigt; stoppen Sie zuerst die laufende Generierung</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::RequestListModel</name>
+    <message>
+        <source>waiting</source>
+        <translation>wartet</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>läuft</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>fertig</translation>
+    </message>
+    <message>
+        <source>finished (%1)</source>
+        <translation>fertig (%1)</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>gestoppt</translation>
+    </message>
+    <message>
+        <source>%1 + %2</source>
+        <translation>%1 + %2</translation>
+    </message>
+    <message>
+        <source>Prompt tokens + generated tokens</source>
+        <translation>Prompt-Tokens + generierte Tokens</translation>
+    </message>
+    <message>
+        <source>Time to first token: from the request&apos;s arrival to its first sampled token</source>
+        <translation>Zeit bis zum ersten Token: vom Eintreffen der Anfrage bis zu ihrem ersten gezogenen Token</translation>
+    </message>
+    <message>
+        <source>Time per output token after the first</source>
+        <translation>Zeit pro Ausgabetoken nach dem ersten</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>Anfrage</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>TTFT</source>
+        <translation>TTFT</translation>
+    </message>
+    <message>
+        <source>TPOT</source>
+        <translation>TPOT</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::SchedulerCompareModel</name>
+    <message>
+        <source>(not recorded)</source>
+        <translation>(nicht aufgezeichnet)</translation>
+    </message>
+    <message>
+        <source>Scheduler</source>
+        <translation>Scheduler</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+    <message>
+        <source>Distinct experts per step-layer</source>
+        <translation>Verschiedene Experten je Schritt und Schicht</translation>
+    </message>
+    <message>
+        <source>Straggler (mean)</source>
+        <translation>Nachzügler (Mittel)</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>Bewegte Bytes</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>Tokens/s</translation>
+    </message>
+    <message>
+        <source>p95 TTFT (ms)</source>
+        <translation>p95-TTFT (ms)</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::StepLayerModel</name>
+    <message>
+        <source>Step %1, MoE layer %2: %3 of %4 experts ran, %5 token-expert pairs, the busiest expert got %6 tokens (straggler %7)</source>
+        <translation>Schritt %1, MoE-Schicht %2: %3 von %4 Experten liefen, %5 Token-Experten-Paare, der meistbeschäftigte Experte bekam %6 Tokens (Nachzügler %7)</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::StepTableModel</name>
+    <message>
+        <source>Distinct experts the step ran, mean over the MoE layers</source>
+        <translation>Verschiedene Experten, die der Schritt ausführte, gemittelt über die MoE-Schichten</translation>
+    </message>
+    <message>
+        <source>Straggler factor: the most tokens one expert got over the mean tokens per expert, the worst MoE layer of the step</source>
+        <translation>Nachzüglerfaktor: die meisten Tokens eines Experten geteilt durch die mittleren Tokens je Experte, die schlechteste MoE-Schicht des Schritts</translation>
+    </message>
+    <message>
+        <source>Bytes the expert cache loaded for the step (— without offloading)</source>
+        <translation>Bytes, die der Expertencache für den Schritt lud (— ohne Auslagerung)</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>Schritt</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>Anfragen</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>Tokens</translation>
+    </message>
+    <message>
+        <source>Distinct experts</source>
+        <translation>Verschiedene Experten</translation>
+    </message>
+    <message>
+        <source>Straggler</source>
+        <translation>Nachzügler</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>Bewegte Bytes</translation>
+    </message>
+    <message>
+        <source>Time (ms)</source>
+        <translation>Zeit (ms)</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::StepTimelinePanel</name>
+    <message>
+        <source>Cells</source>
+        <translation>Zellen</translation>
+    </message>
+    <message>
+        <source>distinct experts per step and layer</source>
+        <translation>verschiedene Experten je Schritt und Schicht</translation>
+    </message>
+    <message>
+        <source>straggler factor (max / mean tokens per expert)</source>
+        <translation>Nachzüglerfaktor (max. / mittlere Tokens je Experte)</translation>
+    </message>
+    <message>
+        <source>Run a workload (Workload panel) or open a batched trace to see its steps.</source>
+        <translation>Führen Sie einen Workload aus (Bereich Workload) oder öffnen Sie einen gebündelten Trace, um seine Schritte zu sehen.</translation>
+    </message>
+    <message>
+        <source>The same workload under each scheduler, run one after the other with the same settings: scheduling is exact, so every request got the same text; the steps differ.</source>
+        <translation>Derselbe Workload unter jedem Scheduler, nacheinander mit denselben Einstellungen ausgeführt: das Scheduling ist exakt, daher bekam jede Anfrage denselben Text; die Schritte unterscheiden sich.</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>Schritte</translation>
+    </message>
+    <message>
+        <source>Steps — %1</source>
+        <translation>Schritte — %1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::WorkloadPanel</name>
+    <message>
+        <source>Workload finished.</source>
+        <translation>Workload beendet.</translation>
+    </message>
+    <message>
+        <source>The workload failed: %1</source>
+        <translation>Der Workload ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Could not read %1: %2</source>
+        <translation>%1 konnte nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>Prompts from %1: %2</source>
+        <translation>Prompts aus %1: %2</translation>
+    </message>
+    <message>
+        <source>Load a workload</source>
+        <translation>Workload laden</translation>
+    </message>
+    <message>
+        <source>Workloads (*.txt *.jsonl);;All files (*)</source>
+        <translation>Workloads (*.txt *.jsonl);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Running the workload …</source>
+        <translation>Workload läuft …</translation>
+    </message>
+    <message>
+        <source>(scheduler not recorded)</source>
+        <translation>(Scheduler nicht aufgezeichnet)</translation>
+    </message>
+    <message>
+        <source>Prompts</source>
+        <translation>Prompts</translation>
+    </message>
+    <message>
+        <source>One prompt per line</source>
+        <translation>Ein Prompt pro Zeile</translation>
+    </message>
+    <message>
+        <source>Load file…</source>
+        <translation>Datei laden…</translation>
+    </message>
+    <message>
+        <source>A text file (one prompt per line) or JSONL ({&quot;prompt&quot;: …} per line), as moescope batch --prompts reads it</source>
+        <translation>Eine Textdatei (ein Prompt pro Zeile) oder JSONL ({&quot;prompt&quot;: …} pro Zeile), wie moescope batch --prompts sie liest</translation>
+    </message>
+    <message>
+        <source>Max batch</source>
+        <translation>Max. Batch</translation>
+    </message>
+    <message>
+        <source>Requests per step (forward call)</source>
+        <translation>Anfragen je Schritt (Vorwärtsaufruf)</translation>
+    </message>
+    <message>
+        <source>Arrival</source>
+        <translation>Ankunft</translation>
+    </message>
+    <message>
+        <source>all at once</source>
+        <translation>alle auf einmal</translation>
+    </message>
+    <message>
+        <source>Poisson</source>
+        <translation>Poisson</translation>
+    </message>
+    <message>
+        <source> /s</source>
+        <translation> /s</translation>
+    </message>
+    <message>
+        <source>Requests per second</source>
+        <translation>Anfragen pro Sekunde</translation>
+    </message>
+    <message>
+        <source>Seed of the Poisson arrivals</source>
+        <translation>Startwert der Poisson-Ankünfte</translation>
+    </message>
+    <message>
+        <source>Scheduler</source>
+        <translation>Scheduler</translation>
+    </message>
+    <message>
+        <source>FIFO</source>
+        <translation>FIFO</translation>
+    </message>
+    <message>
+        <source>expert-aware (ExpertFlow)</source>
+        <translation>expertenbewusst (ExpertFlow)</translation>
+    </message>
+    <message>
+        <source>FIFO and expert-aware, side by side</source>
+        <translation>FIFO und expertenbewusst, nebeneinander</translation>
+    </message>
+    <message>
+        <source>Both: the same workload runs twice, one run after the other; scheduling is exact, so every request gets the same text</source>
+        <translation>Beide: derselbe Workload läuft zweimal, nacheinander; das Scheduling ist exakt, daher bekommt jede Anfrage denselben Text</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>Max. neue Tokens</translation>
+    </message>
+    <message>
+        <source>Run workload</source>
+        <translation>Workload ausführen</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>Stopp</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Lauf</translation>
+    </message>
+    <message>
+        <source>Filter prompts</source>
+        <translation>Prompts filtern</translation>
+    </message>
+    <message>
+        <source>all requests</source>
+        <translation>alle Anfragen</translation>
+    </message>
+    <message>
+        <source>unfinished</source>
+        <translation>unfertig</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>fertig</translation>
+    </message>
+    <message>
+        <source>Select a request to see its prompt and generated text</source>
+        <translation>Wählen Sie eine Anfrage, um ihren Prompt und generierten Text zu sehen</translation>
+    </message>
+</context>
 </TS>

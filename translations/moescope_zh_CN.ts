@@ -1670,4 +1670,356 @@
         <translation>all-to-all：从本地设备（行）到设备（列）的 token 消息</translation>
     </message>
 </context>
+<context>
+    <name>moescope::gui::MainWindow</name>
+    <message>
+        <source>Workload finished: %1 requests</source>
+        <translation>工作负载完成：%1 个请求</translation>
+    </message>
+    <message>
+        <source>The workload failed: %1</source>
+        <translation>工作负载失败：%1</translation>
+    </message>
+    <message>
+        <source>Workload</source>
+        <translation>工作负载</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::BatchController</name>
+    <message>
+        <source>no model is loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>the engine is busy; stop the running generation first</source>
+        <translation>引擎忙；请先停止正在进行的生成</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::RequestListModel</name>
+    <message>
+        <source>waiting</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <source>running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>finished (%1)</source>
+        <translation>已完成（%1）</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>%1 + %2</source>
+        <translation>%1 + %2</translation>
+    </message>
+    <message>
+        <source>Prompt tokens + generated tokens</source>
+        <translation>提示词元 + 生成词元</translation>
+    </message>
+    <message>
+        <source>Time to first token: from the request&apos;s arrival to its first sampled token</source>
+        <translation>首词元时间：从请求到达到其第一个采样词元</translation>
+    </message>
+    <message>
+        <source>Time per output token after the first</source>
+        <translation>第一个之后每个输出词元的时间</translation>
+    </message>
+    <message>
+        <source>Request</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>TTFT</source>
+        <translation>TTFT</translation>
+    </message>
+    <message>
+        <source>TPOT</source>
+        <translation>TPOT</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::SchedulerCompareModel</name>
+    <message>
+        <source>(not recorded)</source>
+        <translation>（未记录）</translation>
+    </message>
+    <message>
+        <source>Scheduler</source>
+        <translation>调度器</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Distinct experts per step-layer</source>
+        <translation>每步每层的不同专家数</translation>
+    </message>
+    <message>
+        <source>Straggler (mean)</source>
+        <translation>掉队因子（平均）</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>传输字节</translation>
+    </message>
+    <message>
+        <source>Tokens/s</source>
+        <translation>词元/秒</translation>
+    </message>
+    <message>
+        <source>p95 TTFT (ms)</source>
+        <translation>p95 首词元时间 (ms)</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::StepLayerModel</name>
+    <message>
+        <source>Step %1, MoE layer %2: %3 of %4 experts ran, %5 token-expert pairs, the busiest expert got %6 tokens (straggler %7)</source>
+        <translation>步骤 %1，MoE 层 %2：%4 个专家中运行了 %3 个，%5 个词元-专家对，最忙的专家获得 %6 个词元（掉队因子 %7）</translation>
+    </message>
+    <message>
+        <source>L%1</source>
+        <translation>L%1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::StepTableModel</name>
+    <message>
+        <source>Distinct experts the step ran, mean over the MoE layers</source>
+        <translation>该步骤运行的不同专家数，对 MoE 层取平均</translation>
+    </message>
+    <message>
+        <source>Straggler factor: the most tokens one expert got over the mean tokens per expert, the worst MoE layer of the step</source>
+        <translation>掉队因子：单个专家获得的最多词元数除以每个专家的平均词元数，取该步骤最差的 MoE 层</translation>
+    </message>
+    <message>
+        <source>Bytes the expert cache loaded for the step (— without offloading)</source>
+        <translation>专家缓存为该步骤加载的字节（无卸载时为 —）</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Requests</source>
+        <translation>请求</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>Distinct experts</source>
+        <translation>不同专家数</translation>
+    </message>
+    <message>
+        <source>Straggler</source>
+        <translation>掉队因子</translation>
+    </message>
+    <message>
+        <source>Bytes moved</source>
+        <translation>传输字节</translation>
+    </message>
+    <message>
+        <source>Time (ms)</source>
+        <translation>时间 (ms)</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::StepTimelinePanel</name>
+    <message>
+        <source>Cells</source>
+        <translation>单元格</translation>
+    </message>
+    <message>
+        <source>distinct experts per step and layer</source>
+        <translation>每步每层的不同专家数</translation>
+    </message>
+    <message>
+        <source>straggler factor (max / mean tokens per expert)</source>
+        <translation>掉队因子（每个专家的最大/平均词元数）</translation>
+    </message>
+    <message>
+        <source>Run a workload (Workload panel) or open a batched trace to see its steps.</source>
+        <translation>运行一个工作负载（工作负载面板）或打开一个批处理跟踪以查看其步骤。</translation>
+    </message>
+    <message>
+        <source>The same workload under each scheduler, run one after the other with the same settings: scheduling is exact, so every request got the same text; the steps differ.</source>
+        <translation>同一工作负载在每个调度器下以相同设置依次运行：调度是精确的，因此每个请求得到相同的文本；步骤不同。</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>步骤</translation>
+    </message>
+    <message>
+        <source>Steps — %1</source>
+        <translation>步骤 — %1</translation>
+    </message>
+</context>
+<context>
+    <name>moescope::views::WorkloadPanel</name>
+    <message>
+        <source>Workload finished.</source>
+        <translation>工作负载完成。</translation>
+    </message>
+    <message>
+        <source>The workload failed: %1</source>
+        <translation>工作负载失败：%1</translation>
+    </message>
+    <message>
+        <source>Could not read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>Prompts from %1: %2</source>
+        <translation>来自 %1 的提示：%2</translation>
+    </message>
+    <message>
+        <source>Load a workload</source>
+        <translation>加载工作负载</translation>
+    </message>
+    <message>
+        <source>Workloads (*.txt *.jsonl);;All files (*)</source>
+        <translation>工作负载 (*.txt *.jsonl);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Running the workload …</source>
+        <translation>正在运行工作负载 …</translation>
+    </message>
+    <message>
+        <source>(scheduler not recorded)</source>
+        <translation>（未记录调度器）</translation>
+    </message>
+    <message>
+        <source>Prompts</source>
+        <translation>提示</translation>
+    </message>
+    <message>
+        <source>One prompt per line</source>
+        <translation>每行一个提示</translation>
+    </message>
+    <message>
+        <source>Load file…</source>
+        <translation>加载文件…</translation>
+    </message>
+    <message>
+        <source>A text file (one prompt per line) or JSONL ({&quot;prompt&quot;: …} per line), as moescope batch --prompts reads it</source>
+        <translation>文本文件（每行一个提示）或 JSONL（每行 {&quot;prompt&quot;: …}），与 moescope batch --prompts 的读取方式相同</translation>
+    </message>
+    <message>
+        <source>Max batch</source>
+        <translation>最大批量</translation>
+    </message>
+    <message>
+        <source>Requests per step (forward call)</source>
+        <translation>每步（前向调用）的请求数</translation>
+    </message>
+    <message>
+        <source>Arrival</source>
+        <translation>到达</translation>
+    </message>
+    <message>
+        <source>all at once</source>
+        <translation>同时到达</translation>
+    </message>
+    <message>
+        <source>Poisson</source>
+        <translation>泊松</translation>
+    </message>
+    <message>
+        <source> /s</source>
+        <translation> /秒</translation>
+    </message>
+    <message>
+        <source>Requests per second</source>
+        <translation>每秒请求数</translation>
+    </message>
+    <message>
+        <source>Seed of the Poisson arrivals</source>
+        <translation>泊松到达的随机种子</translation>
+    </message>
+    <message>
+        <source>Scheduler</source>
+        <translation>调度器</translation>
+    </message>
+    <message>
+        <source>FIFO</source>
+        <translation>FIFO</translation>
+    </message>
+    <message>
+        <source>expert-aware (ExpertFlow)</source>
+        <translation>专家感知（ExpertFlow）</translation>
+    </message>
+    <message>
+        <source>FIFO and expert-aware, side by side</source>
+        <translation>FIFO 与专家感知并排</translation>
+    </message>
+    <message>
+        <source>Both: the same workload runs twice, one run after the other; scheduling is exact, so every request gets the same text</source>
+        <translation>两者：同一工作负载依次运行两次；调度是精确的，因此每个请求得到相同的文本</translation>
+    </message>
+    <message>
+        <source>Max new tokens</source>
+        <translation>最大新词元数</translation>
+    </message>
+    <message>
+        <source>Run workload</source>
+        <translation>运行工作负载</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Filter prompts</source>
+        <translation>筛选提示</translation>
+    </message>
+    <message>
+        <source>all requests</source>
+        <translation>所有请求</translation>
+    </message>
+    <message>
+        <source>unfinished</source>
+        <translation>未完成</translation>
+    </message>
+    <message>
+        <source>finished</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <source>Select a request to see its prompt and generated text</source>
+        <translation>选择一个请求以查看其提示和生成的文本</translation>
+    </message>
+</context>
 </TS>

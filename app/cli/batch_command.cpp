@@ -28,7 +28,6 @@
 #include "app/cli/default_model.h"
 #include "app/cli/offload_options.h"
 #include "app/cli/recording.h"
-#include "app/cli/workload_file.h"
 #include "engine/batching/batch_engine.h"
 #include "engine/batching/capacity_gating.h"
 #include "engine/batching/workload.h"
@@ -41,6 +40,7 @@
 #include "storage/run_info.h"
 #include "storage/session/generation_session.h"
 #include "storage/session/trace_recording.h"
+#include "storage/session/workload_file.h"
 
 namespace moescope::cli {
 namespace {
@@ -48,6 +48,7 @@ namespace {
 using batching::RequestResult;
 using batching::StepStats;
 using batching::WorkloadSummary;
+using storage::WorkloadPrompt;
 
 struct BatchSettings {
   QString prompts_file;
@@ -269,7 +270,7 @@ int run(BatchSettings& s, const QString& model_path) {
   // Everything that can be wrong with the workload or the trace's place is found before the
   // trace exists: a bad file leaves nothing behind.
   const std::vector<WorkloadPrompt> prompts =
-      parse_workload(read_text_file(s.prompts_file, "batch"), file);
+      storage::parse_workload(read_text_file(s.prompts_file, "batch"), file);
   if (!s.trace.empty()) storage::check_trace_destination(s.trace);
   const std::string path = model_path.toLocal8Bit().toStdString();
   auto model = Model::load(path, model_options);

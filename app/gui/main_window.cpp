@@ -29,10 +29,14 @@
 #include "app/gui/trace_export.h"
 #include "engine/common/error.h"
 #include "views/affinity/affinity_panel.h"
+#include "views/batch/batch_controller.h"
+#include "views/batch/step_timeline_panel.h"
+#include "views/batch/workload_panel.h"
 #include "views/charts/capacity_curves_panel.h"
 #include "views/charts/policy_comparison_panel.h"
-#include "views/heatmap/layer_expert_panel.h"
 #include "views/common/wheel_guard.h"
+#include "views/devices/devices_panel.h"
+#include "views/heatmap/layer_expert_panel.h"
 #include "views/heatmap/token_expert_panel.h"
 #include "views/model/model_panel.h"
 #include "views/prompt/prompt_panel.h"
@@ -40,7 +44,6 @@
 #include "views/settings/settings_io.h"
 #include "views/settings/settings_panel.h"
 #include "views/status/run_status.h"
-#include "views/devices/devices_panel.h"
 #include "views/suitability/suitability_panel.h"
 #include "views/text/text_panel.h"
 #include "views/traces/trace_panel.h"
@@ -124,6 +127,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabifyDockWidget(traces_dock, suitability_dock);
   tabifyDockWidget(suitability_dock, addDock(new views::DevicesPanel(session_, this),
                                              "devicesDock", Qt::BottomDockWidgetArea));
+  // The workload mode: its form and requests beside the settings, its steps with the analyses.
+  batch_ = new views::BatchController(session_, this);
+  workload_ = new views::WorkloadPanel(session_, batch_, this);
+  steps_ = new views::StepTimelinePanel(batch_, this);
+  QDockWidget* workload_dock = addDock(workload_, "workloadDock", Qt::LeftDockWidgetArea);
+  tabifyDockWidget(findChild<QDockWidget*>("settingsDock"), workload_dock);
+  tabifyDockWidget(findChild<QDockWidget*>("devicesDock"),
+                   addDock(steps_, "stepsDock", Qt::BottomDockWidgetArea));
+  findChild<QDockWidget*>("settingsDock")->raise();
   layer_dock->raise();
   policy_dock->raise();
   (void)affinity_dock;
@@ -226,6 +238,16 @@ void MainWindow::createStatusBar() {
                 },
                 10000);
           });
+  // A batched trace's requests and steps show in the workload views too.
+  connect(session_, &views::SessionController::traceOpened, batch_,
+          &views::BatchController::openTrace);
+  connect(batch_, &views::BatchController::runFinished, this, [this] {
+    const int n = batch_->runs().empty() ? 0 : int(batch_->runs().front().requests.size());
+    showStatus([n] { return tr("Workload finished: %1 requests").arg(n); }, 0);
+  });
+  connect(batch_, &views::BatchController::runFailed, this, [this](const QString& error) {
+    showStatus([error] { return tr("The workload failed: %1").arg(error); }, 10000);
+  });
   connect(model_panel_, &views::ModelPanel::recentFilesChanged, this,
           [](const QStringList& files) { QSettings().setValue("recentModels", files); });
 
@@ -408,6 +430,8 @@ void MainWindow::retranslate() {
       {"tracesDock", tr("Traces")},
       {"suitabilityDock", tr("Suitability")},
       {"devicesDock", tr("Devices")},
+      {"workloadDock", tr("Workload")},
+      {"stepsDock", tr("Steps")},
   };
   for (QDockWidget* dock : docks_) dock->setWindowTitle(titles.value(dock->objectName()));
   file_menu_->setTitle(tr("&File"));

@@ -29,6 +29,9 @@ class AffinityPanel;
 class PolicyComparisonPanel;
 class CapacityCurvesPanel;
 class TracePanel;
+class BatchController;
+class WorkloadPanel;
+class StepTimelinePanel;
 }  // namespace moescope::views
 
 namespace moescope::gui {
@@ -51,6 +54,10 @@ class MainWindow : public QMainWindow {
   views::PolicyComparisonPanel* policyPanel() const { return policies_; }
   views::CapacityCurvesPanel* curvesPanel() const { return curves_; }
   views::TracePanel* tracePanel() const { return traces_; }
+  // The workload mode: batched runs, their requests and step timeline.
+  views::BatchController* batchController() const { return batch_; }
+  views::WorkloadPanel* workloadPanel() const { return workload_; }
+  views::StepTimelinePanel* stepTimelinePanel() const { return steps_; }
   // Lists the trace's runs in the Traces dock and shows its newest run.
   void openTrace(const QString& path);
   QList<QDockWidget*> docks() const;
@@ -108,6 +115,9 @@ class MainWindow : public QMainWindow {
   views::PolicyComparisonPanel* policies_;
   views::CapacityCurvesPanel* curves_;
   views::TracePanel* traces_;
+  views::BatchController* batch_;
+  views::WorkloadPanel* workload_;
+  views::StepTimelinePanel* steps_;
   QList<QDockWidget*> docks_;
   QString language_ = "en";
   std::function<QString()> status_text_;

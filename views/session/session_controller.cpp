@@ -29,6 +29,7 @@ SessionController::SessionController(QObject* parent) : QObject(parent), analysi
 
 SessionController::~SessionController() {
   if (job_) job_->cancel.store(true);
+  if (task_cancel_) task_cancel_();
   engine_thread_.quit();
   engine_thread_.wait();
 }
@@ -62,6 +63,7 @@ void SessionController::useRecordedCache() {
 }
 
 void SessionController::openModel(const QString& path) {
+  if (task_cancel_) task_cancel_();  // the load queues behind the task on the engine thread
   if (job_) {
     job_->cancel.store(true);
     job_.reset();
@@ -140,7 +142,34 @@ bool SessionController::generate() {
   return true;
 }
 
+bool SessionController::runEngineTask(std::function<void(const std::shared_ptr<LoadedModel>&)> work,
+                                      std::function<void()> done, std::function<void()> cancel) {
+  if (!model_ || busy() || task_cancel_) return false;
+  task_cancel_ = std::move(cancel);
+  setState(State::kGenerating);
+  QMetaObject::invokeMethod(
+      engine_context_,
+      [this, work = std::move(work), done = std::move(done), model = model_]() mutable {
+        work(model);
+        QMetaObject::invokeMethod(
+            this,
+            [this, done = std::move(done)] {
+              task_cancel_ = nullptr;
+              if (load_job_ == 0) setState(model_ ? State::kReady : State::kNoModel);
+              done();
+            },
+            Qt::QueuedConnection);
+      },
+      Qt::QueuedConnection);
+  return true;
+}
+
 void SessionController::stop() {
+  if (task_cancel_ && state_ == State::kGenerating) {
+    task_cancel_();
+    setState(State::kStopping);
+    return;
+  }
   if (!job_ || state_ != State::kGenerating) return;
   job_->cancel.store(true);
   setState(State::kStopping);

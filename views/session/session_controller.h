@@ -11,6 +11,7 @@
 #include <QThread>
 #include <QTimer>
 
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -76,6 +77,13 @@ class SessionController : public QObject {
   const CacheSettings& analysis_cache() const;
   // Copies the recorded cache settings into settings() (the explicit "use these settings").
   void useRecordedCache();
+  // Runs `work` on the engine thread, which alone runs the model (views/batch: a batched
+  // workload), then `done` on the GUI thread. The controller is kGenerating meanwhile, so no
+  // generation or other task starts; Stop (and opening another model, and closing) calls
+  // `cancel`, which must make `work` return soon. False, and nothing runs, without a model or
+  // while busy.
+  bool runEngineTask(std::function<void(const std::shared_ptr<LoadedModel>&)> work,
+                     std::function<void()> done, std::function<void()> cancel);
   // Shows a run read from elsewhere (a recorded trace) as if it had just been generated.
   void showRun(const policy::MoeShape& shape, const RunDelta& data, const QString& title);
 
@@ -127,6 +135,7 @@ class SessionController : public QObject {
   uint64_t trace_job_ = 0;
   std::shared_ptr<LoadedModel> model_;
   std::shared_ptr<GenerationJob> job_;  // the newest generation
+  std::function<void()> task_cancel_;   // the running engine task's, if one runs
   uint64_t run_id_ = 0;
   int analysed_routed_ = -1;
   bool run_from_trace_ = false;  // the run on show was read, not generated

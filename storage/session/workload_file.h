@@ -1,10 +1,12 @@
 #pragma once
-// The prompts of a `moescope batch` workload file: plain text, one prompt per line, or JSONL, one
-// {"prompt": "..."} object per line (chosen when the first non-blank line starts with '{').
+// The prompts of a batched workload (`moescope batch --prompts FILE`, the GUI's workload mode):
+// plain text, one prompt per line, or JSONL, one {"prompt": "..."} object per line (chosen when
+// the first non-blank line starts with '{'). Both front ends read a workload through this one
+// parser, so a file the CLI refuses the GUI refuses with the same line.
 #include <string>
 #include <vector>
 
-namespace moescope::cli {
+namespace moescope::storage {
 
 struct WorkloadPrompt {
   int line = 0;  // 1-based line in the file
@@ -16,4 +18,4 @@ struct WorkloadPrompt {
 // A text file's final newline does not start an empty prompt.
 std::vector<WorkloadPrompt> parse_workload(const std::string& text, const std::string& file);
 
-}  // namespace moescope::cli
+}  // namespace moescope::storage

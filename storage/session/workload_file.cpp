@@ -1,14 +1,12 @@
-#include "app/cli/workload_file.h"
+#include "storage/session/workload_file.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
-#include <QJsonParseError>
+#include <nlohmann/json.hpp>
 
 #include <string_view>
 
 #include "engine/common/error.h"
 
-namespace moescope::cli {
+namespace moescope::storage {
 namespace {
 
 std::vector<std::string_view> split_lines(std::string_view text) {
@@ -30,16 +28,16 @@ bool blank(std::string_view line) {
 }
 
 std::string json_prompt(std::string_view line, const std::string& where) {
-  QJsonParseError error{};
-  const QJsonDocument doc =
-      QJsonDocument::fromJson(QByteArray(line.data(), qsizetype(line.size())), &error);
-  if (error.error != QJsonParseError::NoError) {
-    fail("{}: not a JSON object ({})", where, error.errorString().toStdString());
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not a JSON object ({})", where, e.what());
   }
-  if (!doc.isObject()) fail("{}: not a JSON object", where);
-  const QJsonValue prompt = doc.object().value("prompt");
-  if (!prompt.isString()) fail("{}: no string \"prompt\"", where);
-  return prompt.toString().toStdString();
+  if (!doc.is_object()) fail("{}: not a JSON object", where);
+  const auto prompt = doc.find("prompt");
+  if (prompt == doc.end() || !prompt->is_string()) fail("{}: no string \"prompt\"", where);
+  return prompt->get<std::string>();
 }
 
 }  // namespace
@@ -65,4 +63,4 @@ std::vector<WorkloadPrompt> parse_workload(const std::string& text, const std::s
   return prompts;
 }
 
-}  // namespace moescope::cli
+}  // namespace moescope::storage
