@@ -176,6 +176,45 @@ class BatchGuiTest : public QObject {
     QVERIFY2(text.startsWith(kPrompts[2]), qPrintable(text));
     QVERIFY(text.endsWith(want[2].toObject()["text"].toString()));
   }
+
+  // Stop cancels before the next step: the run ends with its requests as far as they got, the
+  // second scheduler's run never starts, and the engine is free again.
+  void stopCancelsTheWorkload() {
+    gui::MainWindow w;
+    SessionController* s = w.session();
+    QSignalSpy loaded(s, &SessionController::modelLoaded);
+    w.openStartModel(QString());
+    QVERIFY(loaded.wait(60000));
+    s->setSettings(views::test::quick_settings(QString(), 1000));
+    WorkloadPanel* panel = w.workloadPanel();
+    BatchController* batch = w.batchController();
+    panel->setPrompts(kPrompts);
+    panel->setMaxBatch(1);  // one request at a time: the others wait
+    panel->setMaxNewTokens(1000);
+    panel->setSchedulers({"fifo", "expert-aware"});
+    QSignalSpy finished(batch, &BatchController::runFinished);
+    QSignalSpy failed(batch, &BatchController::runFailed);
+    panel->run();
+    QVERIFY(batch->running());
+    QTRY_VERIFY_WITH_TIMEOUT(!batch->runs().empty() && batch->runs()[0].steps.size() >= 3, 60000);
+    QTest::mouseClick(panel->findChild<QPushButton*>("stopWorkload"), Qt::LeftButton);
+    QVERIFY(finished.wait(30000));
+    QCOMPARE(failed.size(), 0);
+    QVERIFY(!batch->running());
+    QCOMPARE(s->state(), SessionController::State::kReady);
+    const std::vector<BatchRun>& runs = batch->runs();
+    QCOMPARE(runs.size(), size_t(2));
+    QVERIFY(!runs[0].complete);
+    int stopped = 0;
+    for (const BatchRequest& r : runs[0].requests) stopped += r.state == RequestState::kStopped;
+    QVERIFY(stopped >= 1);
+    QVERIFY(runs[1].steps.empty());
+    // The engine takes the next job: a generation runs.
+    RunSettings short_run = s->settings();
+    short_run.generation.max_new_tokens = 4;
+    s->setSettings(short_run);
+    QVERIFY(views::test::generate_and_wait(*s, 60000));
+  }
 };
 
 QTEST_MAIN(BatchGuiTest)
