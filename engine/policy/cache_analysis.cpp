@@ -1,6 +1,9 @@
 #include "engine/policy/cache_analysis.h"
 
 #include <algorithm>
+#include <future>
+#include <tuple>
+#include <utility>
 
 #include "engine/common/error.h"
 #include "engine/policy/access_stream.h"
@@ -209,27 +212,36 @@ void analyse_cache(const RoutingTrace& trace, const AnalysisRequest& request,
   out.resident_tokens.assign(n_keys, 0);
   auto stream =
       std::make_shared<const AccessStream>(AccessStream::build(trace, {kAnalysisPrefillChunk}));
+  // The parts are independent replays of the same (read-only) stream, so they run side by side:
+  // the curves on a second thread while the chosen policy runs alone beside them (the first
+  // views wait for nothing else), then every compared policy and bound on a thread of its own.
+  // The numbers do not depend on it: each replay has its own simulator and policy.
+  auto curves = std::async(std::launch::async, [stream, &shape] {
+    return std::make_pair(lru_curves(*stream, shape), opt_curves(*stream, shape));
+  });
   out.policies.push_back(run_chosen(trace, stream, request, predictions, out));
   out.parts |= kAnalysisChosen;
   publish();
 
   // The policies compared with it and the reference oracles.
-  std::vector<PolicyRun> others;
+  std::vector<std::future<PolicyRun>> runs;
+  auto start = [&](const std::string& spec, PolicyRun::Role role) {
+    runs.push_back(std::async(std::launch::async, [&, spec, role] {
+      return run_other(trace, stream, spec, role, request, predictions);
+    }));
+  };
   for (const std::string& spec : request.compare) {
-    if (spec == request.policy) continue;
-    others.push_back(
-        run_other(trace, stream, spec, PolicyRun::Role::kCompared, request, predictions));
+    if (spec != request.policy) start(spec, PolicyRun::Role::kCompared);
   }
-  for (const std::string& spec : request.bounds) {
-    others.push_back(run_other(trace, stream, spec, PolicyRun::Role::kBound, request, predictions));
-  }
+  for (const std::string& spec : request.bounds) start(spec, PolicyRun::Role::kBound);
+  std::vector<PolicyRun> others;
+  for (std::future<PolicyRun>& run : runs) others.push_back(run.get());
   mark_bounds(trace, out.policies.front(), others);
   for (PolicyRun& r : others) out.policies.push_back(std::move(r));
   out.parts |= kAnalysisPolicies;
   publish();
 
-  out.lru_curves = lru_curves(*stream, shape);
-  out.opt_curves = opt_curves(*stream, shape);
+  std::tie(out.lru_curves, out.opt_curves) = curves.get();
   out.parts |= kAnalysisCurves;
   publish();
 }
