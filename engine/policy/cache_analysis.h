@@ -80,7 +80,9 @@ class PolicyRuns {
   const PolicyRun& front() const { return *runs_.front(); }
   const_iterator begin() const { return const_iterator(runs_.begin()); }
   const_iterator end() const { return const_iterator(runs_.end()); }
-  void push_back(PolicyRun run) { runs_.push_back(std::make_shared<const PolicyRun>(std::move(run))); }
+  void push_back(PolicyRun run) {
+    runs_.push_back(std::make_shared<const PolicyRun>(std::move(run)));
+  }
 
  private:
   std::vector<std::shared_ptr<const PolicyRun>> runs_;
@@ -99,7 +101,7 @@ enum AnalysisPart : uint32_t {
 struct CacheAnalysis {
   int64_t n_tokens = 0;  // routed tokens analysed
   uint64_t budget_slots = 0;
-  uint32_t parts = 0;  // AnalysisPart bits filled so far
+  uint32_t parts = 0;      // AnalysisPart bits filled so far
   CacheCapacity capacity;  // of the chosen policy
   PolicyRuns policies;     // the chosen policy first, then compared ones, then bounds
 

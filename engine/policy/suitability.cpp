@@ -279,7 +279,8 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
     }
     return std::make_pair(std::move(sch), std::move(coverage));
   });
-  for (int32_t m : s.windows) s.srp.push_back(segment_routing_performance(trace, m, options.filter));
+  for (int32_t m : s.windows)
+    s.srp.push_back(segment_routing_performance(trace, m, options.filter));
   // Hit rates, tokens one by one (the stream a decode-only run would see).
   CurveSet lru, opt;
   {

@@ -37,12 +37,12 @@ void AnalysisScheduler::start(Request r) {
         std::shared_ptr<const AnalysisResult> result;
         try {
           r.trace->validate();
-          result = analyse(*r.trace, r.settings, r.gate_predictions.get(),
-                           [this, id = r.run_id](std::shared_ptr<const AnalysisResult> part) {
-                             QMetaObject::invokeMethod(
-                                 this, [this, id, part] { partial(id, part); },
-                                 Qt::QueuedConnection);
-                           });
+          result =
+              analyse(*r.trace, r.settings, r.gate_predictions.get(),
+                      [this, id = r.run_id](std::shared_ptr<const AnalysisResult> part) {
+                        QMetaObject::invokeMethod(
+                            this, [this, id, part] { partial(id, part); }, Qt::QueuedConnection);
+                      });
         } catch (const std::exception&) {
           // A routing the policy engine rejects yields no analysis; the views show none.
         }
