@@ -164,7 +164,7 @@ void MainWindow::createStatusBar() {
   });
   connect(session_, &views::SessionController::analysisUpdated, this, [this] {
     const auto& a = session_->run().analysis();
-    if (a && a->n_tokens >= session_->run().routed_count()) busy_->hide();
+    if (a && a->complete() && a->n_tokens >= session_->run().routed_count()) busy_->hide();
   });
   connect(session_, &views::SessionController::modelLoaded, this, &MainWindow::updateTitle);
   connect(session_, &views::SessionController::runStarted, this, &MainWindow::updateTitle);

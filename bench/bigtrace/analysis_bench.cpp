@@ -1,9 +1,11 @@
 // The desktop app's analysis of a big trace, off the GUI thread: views::analyse (the policies
 // replayed, the one-pass curves, routing statistics, affinity) and the Suitability panel's
-// run_suitability, on a synthetic bursty trace. Wall and CPU time of each and the peak RSS; one run
-// per call so that two builds can be interleaved from the shell.
+// run_suitability, on a synthetic bursty trace. Wall and CPU time of each (and when each stage of
+// the analysis arrived: what the first views wait for) and the peak RSS; one run per call so that
+// two builds can be interleaved from the shell.
 //
 //   bench_bigtrace_analysis TOKENS [EXPERTS=64] [LAYERS=32] [TOP_K=8]
+#include <chrono>
 #include <cstdio>
 #include <memory>
 
@@ -23,8 +25,17 @@ int main(int argc, char** argv) {
   std::printf("%lld tokens x %d layers x top-%d of %d experts\n",
               static_cast<long long>(shape.tokens), shape.layers, shape.top_k, shape.experts);
   std::shared_ptr<views::AnalysisResult> analysis;
-  bench::timed("analyse (default settings)",
-               [&] { analysis = views::analyse(trace, views::CacheSettings{}); });
+  const auto t0 = std::chrono::steady_clock::now();
+  const double c0 = bench::cpu_seconds();
+  bench::timed("analyse (default settings)", [&] {
+    analysis = views::analyse(
+        trace, views::CacheSettings{}, nullptr,
+        [&](std::shared_ptr<const views::AnalysisResult> stage) {
+          std::printf("  stage 0x%x after    wall %8.3f s  cpu %8.3f s\n", stage->parts,
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                      bench::cpu_seconds() - c0);
+        });
+  });
   std::shared_ptr<const policy::Suitability> suitability;
   bench::timed("run_suitability (nvme)",
                [&] { suitability = views::run_suitability(trace, QStringLiteral("nvme")); });

@@ -1,6 +1,9 @@
 #include "engine/policy/cache_analysis.h"
 
 #include <algorithm>
+#include <future>
+#include <tuple>
+#include <utility>
 
 #include "engine/common/error.h"
 #include "engine/policy/access_stream.h"
@@ -133,17 +136,21 @@ bool dominates_from(const CacheReport& ref, const CacheReport& other, size_t fir
   return true;
 }
 
-void mark_bounds(const RoutingTrace& trace, std::vector<PolicyRun>& runs) {
+// Marks which kBound runs of `others` are bounds of every other run (the chosen one included).
+void mark_bounds(const RoutingTrace& trace, const PolicyRun& chosen,
+                 std::vector<PolicyRun>& others) {
   size_t first_decode = 0;
   while (first_decode < trace.phase.size() && trace.phase[first_decode] != Phase::kDecode)
     ++first_decode;
-  for (PolicyRun& ref : runs) {
+  std::vector<const PolicyRun*> runs = {&chosen};
+  for (const PolicyRun& r : others) runs.push_back(&r);
+  for (PolicyRun& ref : others) {
     if (ref.role != PolicyRun::Role::kBound || !ref.error.empty()) continue;
     ref.bound = true;
-    for (const PolicyRun& other : runs) {
-      if (&other == &ref || !other.error.empty()) continue;
-      if (!dominates_from(ref.report, other.report, 0) ||
-          !dominates_from(ref.report, other.report, first_decode)) {
+    for (const PolicyRun* other : runs) {
+      if (other == &ref || !other->error.empty()) continue;
+      if (!dominates_from(ref.report, other->report, 0) ||
+          !dominates_from(ref.report, other->report, first_decode)) {
         ref.bound = false;
         break;
       }
@@ -180,37 +187,63 @@ std::vector<std::vector<double>> coactivation(const RoutingTrace& trace) {
 }  // namespace
 
 void analyse_cache(const RoutingTrace& trace, const AnalysisRequest& request,
-                   const GatePredictions* predictions, CacheAnalysis& out) {
+                   const GatePredictions* predictions, CacheAnalysis& out,
+                   const AnalysisProgress& progress) {
+  auto publish = [&] {
+    if (progress) progress(out);
+  };
   out.n_tokens = trace.n_tokens();
   const MoeShape& shape = trace.shape;
   const size_t n_keys = size_t(shape.total_experts());
   out.budget_slots = request.budget_slots;
-  out.outcome.assign(trace.selected.size(), AnalysisOutcome::kMiss);
-  out.key_accesses.assign(n_keys, 0);
-  out.key_hits.assign(n_keys, 0);
-  out.resident_tokens.assign(n_keys, 0);
+  out.parts = 0;
 
-  auto stream =
-      std::make_shared<const AccessStream>(AccessStream::build(trace, {kAnalysisPrefillChunk}));
-  out.policies.push_back(run_chosen(trace, stream, request, predictions, out));
-  for (const std::string& spec : request.compare) {
-    if (spec == request.policy) continue;
-    out.policies.push_back(
-        run_other(trace, stream, spec, PolicyRun::Role::kCompared, request, predictions));
-  }
-  for (const std::string& spec : request.bounds) {
-    out.policies.push_back(
-        run_other(trace, stream, spec, PolicyRun::Role::kBound, request, predictions));
-  }
-
-  mark_bounds(trace, out.policies);
-  out.lru_curves = lru_curves(*stream, shape);
-  out.opt_curves = opt_curves(*stream, shape);
+  // What the first views show: the routing's statistics and what the chosen policy made of it.
   out.stats = routing_stats(trace);
   for (int32_t l = 0; l + 1 < trace.n_layers(); ++l) {
     out.affinity.push_back(affinity_matrix(trace, MoeLayerId(l)));
   }
   out.coactivation = coactivation(trace);
+  out.parts |= kAnalysisRouting;
+
+  out.outcome.assign(trace.selected.size(), AnalysisOutcome::kMiss);
+  out.key_accesses.assign(n_keys, 0);
+  out.key_hits.assign(n_keys, 0);
+  out.resident_tokens.assign(n_keys, 0);
+  auto stream =
+      std::make_shared<const AccessStream>(AccessStream::build(trace, {kAnalysisPrefillChunk}));
+  // The parts are independent replays of the same (read-only) stream, so they run side by side:
+  // the curves on a second thread while the chosen policy runs alone beside them (the first
+  // views wait for nothing else), then every compared policy and bound on a thread of its own.
+  // The numbers do not depend on it: each replay has its own simulator and policy.
+  auto curves = std::async(std::launch::async, [stream, &shape] {
+    return std::make_pair(lru_curves(*stream, shape), opt_curves(*stream, shape));
+  });
+  out.policies.push_back(run_chosen(trace, stream, request, predictions, out));
+  out.parts |= kAnalysisChosen;
+  publish();
+
+  // The policies compared with it and the reference oracles.
+  std::vector<std::future<PolicyRun>> runs;
+  auto start = [&](const std::string& spec, PolicyRun::Role role) {
+    runs.push_back(std::async(std::launch::async, [&, spec, role] {
+      return run_other(trace, stream, spec, role, request, predictions);
+    }));
+  };
+  for (const std::string& spec : request.compare) {
+    if (spec != request.policy) start(spec, PolicyRun::Role::kCompared);
+  }
+  for (const std::string& spec : request.bounds) start(spec, PolicyRun::Role::kBound);
+  std::vector<PolicyRun> others;
+  for (std::future<PolicyRun>& run : runs) others.push_back(run.get());
+  mark_bounds(trace, out.policies.front(), others);
+  for (PolicyRun& r : others) out.policies.push_back(std::move(r));
+  out.parts |= kAnalysisPolicies;
+  publish();
+
+  std::tie(out.lru_curves, out.opt_curves) = curves.get();
+  out.parts |= kAnalysisCurves;
+  publish();
 }
 
 }  // namespace moescope::policy

@@ -6,7 +6,9 @@
 // runs it on a worker thread (views/session/analysis), for a live run's prefix or for a whole
 // recorded trace.
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,11 +53,57 @@ struct AnalysisRequest {
   uint64_t budget_slots = 0;
 };
 
+// The policy runs of an analysis, read like a vector of PolicyRun. The runs are shared, never
+// copied, between the snapshots an analysis publishes while it runs (a run holds counters per
+// token: tens of MB on a 100k-token trace).
+class PolicyRuns {
+ public:
+  class const_iterator {
+   public:
+    using Base = std::vector<std::shared_ptr<const PolicyRun>>::const_iterator;
+    explicit const_iterator(Base it) : it_(it) {}
+    const PolicyRun& operator*() const { return **it_; }
+    const PolicyRun* operator->() const { return it_->get(); }
+    const_iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    bool operator==(const const_iterator&) const = default;
+
+   private:
+    Base it_;
+  };
+
+  size_t size() const { return runs_.size(); }
+  bool empty() const { return runs_.empty(); }
+  const PolicyRun& operator[](size_t i) const { return *runs_[i]; }
+  const PolicyRun& front() const { return *runs_.front(); }
+  const_iterator begin() const { return const_iterator(runs_.begin()); }
+  const_iterator end() const { return const_iterator(runs_.end()); }
+  void push_back(PolicyRun run) {
+    runs_.push_back(std::make_shared<const PolicyRun>(std::move(run)));
+  }
+
+ private:
+  std::vector<std::shared_ptr<const PolicyRun>> runs_;
+};
+
+// The parts of an analysis, in the order analyse_cache fills and publishes them: what the first
+// views need comes first, the slower parts later.
+enum AnalysisPart : uint32_t {
+  kAnalysisRouting = 1u << 0,   // stats, affinity, coactivation
+  kAnalysisChosen = 1u << 1,    // the chosen policy: its run, outcomes, per-expert counters
+  kAnalysisPolicies = 1u << 2,  // the compared policies and the bounds (with their check)
+  kAnalysisCurves = 1u << 3,    // the one-pass LRU and OPT curves
+  kAnalysisAll = (1u << 4) - 1,
+};
+
 struct CacheAnalysis {
   int64_t n_tokens = 0;  // routed tokens analysed
   uint64_t budget_slots = 0;
-  CacheCapacity capacity;           // of the chosen policy
-  std::vector<PolicyRun> policies;  // the chosen policy first, then compared ones, then bounds
+  uint32_t parts = 0;      // AnalysisPart bits filled so far
+  CacheCapacity capacity;  // of the chosen policy
+  PolicyRuns policies;     // the chosen policy first, then compared ones, then bounds
 
   // The chosen policy, per selection (aligned with RoutingTrace::selected).
   std::vector<AnalysisOutcome> outcome;
@@ -72,7 +120,13 @@ struct CacheAnalysis {
   std::vector<std::vector<double>> coactivation;
 
   const PolicyRun* chosen() const { return policies.empty() ? nullptr : &policies.front(); }
+  bool has(AnalysisPart part) const { return (parts & part) != 0; }
+  bool complete() const { return parts == kAnalysisAll; }
 };
+
+// Called after each part (CacheAnalysis::parts says which are there), the last time with the
+// whole analysis; on the analysing thread.
+using AnalysisProgress = std::function<void(const CacheAnalysis&)>;
 
 // Prefill tokens per access-stream step: the generator's batch, so that the stream is the one
 // the expert store saw.
@@ -80,8 +134,10 @@ inline constexpr int32_t kAnalysisPrefillChunk = 512;
 
 // `trace` must be validated (its shape indexed). Never throws for a policy that fails: its
 // PolicyRun carries the error. A next-gate prefetcher replays `gate_predictions` (what the engine
-// predicted during the run); without them it predicts nothing. Fills `out` (other fields kept).
+// predicted during the run); without them it predicts nothing. Fills `out` (other fields kept)
+// part by part, calling `progress` (when set) after each.
 void analyse_cache(const RoutingTrace& trace, const AnalysisRequest& request,
-                   const GatePredictions* gate_predictions, CacheAnalysis& out);
+                   const GatePredictions* gate_predictions, CacheAnalysis& out,
+                   const AnalysisProgress& progress = {});
 
 }  // namespace moescope::policy

@@ -42,16 +42,24 @@ class SchPool {
   bool resident(int32_t key) const { return slot_[size_t(key)] >= 0; }
   void set_rank(int32_t key, uint64_t rank) { update(size_t(slot_[size_t(key)]), rank); }
 
-  // A miss: takes a free slot, or evicts the lowest-ranked unpinned resident; false (the key is
-  // not cached) when there is no slot or every resident is pinned.
-  bool insert(int32_t key, uint64_t rank) {
+  // A miss: takes a free slot, or evicts the lowest-ranked resident that the running step does
+  // not still need; false (the key is not cached) when there is no slot or every resident is
+  // needed. pending(key): the step has yet to access the key. Such a key is pinned when it would
+  // be the victim (its rank raised to kPinned until its access sets its rank again): the same
+  // victim as pinning all of the step's keys up front, at the cost of the few that are chosen.
+  template <typename Pending>
+  bool insert(int32_t key, uint64_t rank, Pending pending) {
     size_t slot;
     if (used_ < capacity_) {
       slot = size_t(used_++);
     } else {
       if (capacity_ == 0) return false;
-      slot = victim();
-      if (tree_[leaves_ + slot] == kPinned) return false;
+      for (;;) {
+        slot = victim();
+        if (tree_[leaves_ + slot] == kPinned) return false;
+        if (!pending(key_at_[slot])) break;
+        update(slot, kPinned);
+      }
       slot_[size_t(key_at_[slot])] = -1;
     }
     key_at_[slot] = key;
@@ -115,23 +123,23 @@ struct SchCaches {
     if (p.resident(e.value)) p.set_rank(e.value, rank);
     if (global.resident(int32_t(g))) global.set_rank(int32_t(g), rank);
   }
-  // A step's resident keys may not leave before the step has used them.
-  void pin(MoeLayerId l, ExpertId e, int64_t g) { rerank(l, e, g, kPinned); }
-
-  void access(MoeLayerId l, ExpertId e, int64_t g, uint64_t rank, int phase) {
+  // An access of expert e of layer l (global key g = first + e); pending[key] marks the keys
+  // the running step has yet to access, which may not leave before it has used them.
+  void access(MoeLayerId l, ExpertId e, int64_t g, int64_t first, uint64_t rank, int phase,
+              const std::vector<uint8_t>& pending) {
     ++accesses[size_t(l.value)][size_t(phase)];
     SchPool& p = per_layer[size_t(l.value)];
     if (p.resident(e.value)) {
       ++layer_hits[size_t(l.value)][size_t(phase)];
       p.set_rank(e.value, rank);
     } else {
-      p.insert(e.value, rank);
+      p.insert(e.value, rank, [&](int32_t e2) { return pending[size_t(first + e2)] != 0; });
     }
     if (global.resident(int32_t(g))) {
       ++global_hits[size_t(l.value)][size_t(phase)];
       global.set_rank(int32_t(g), rank);
     } else {
-      global.insert(int32_t(g), rank);
+      global.insert(int32_t(g), rank, [&](int32_t g2) { return pending[size_t(g2)] != 0; });
     }
   }
 
@@ -183,6 +191,7 @@ std::vector<SchScore> segment_cache_hit_rates(const RoutingTrace& trace, int32_t
   // last token of [t, t + m)); last_use[g]: the tick of its last access.
   std::vector<int64_t> uses(size_t(shape.total_experts()), 0);
   std::vector<int64_t> last_use(size_t(shape.total_experts()), 0);
+  std::vector<uint8_t> pending(size_t(shape.total_experts()), 0);  // the running step's, unused
   auto rank_of = [&](int64_t g) { return sch_rank(uses[size_t(g)], last_use[size_t(g)]); };
   int64_t entered = 0;  // tokens [0, entered) have entered the segment (or left it)
   int64_t tick = 0;
@@ -201,15 +210,15 @@ std::vector<SchScore> segment_cache_hit_rates(const RoutingTrace& trace, int32_t
     const int phase = int(trace.phase[size_t(t)]);
     for (int32_t l = 0; l < L; ++l) {
       const auto experts = trace.experts(TokenPos(int32_t(t)), MoeLayerId(l));
+      const int64_t first = shape.key_index({MoeLayerId(l), ExpertId(0)});
+      for (ExpertId e : experts) pending[size_t(first + e.value)] = 1;
       for (ExpertId e : experts) {
-        const int64_t g = shape.key_index({MoeLayerId(l), e});
-        for (SchCaches& c : caches) c.pin(MoeLayerId(l), e, g);
-      }
-      for (ExpertId e : experts) {
-        const int64_t g = shape.key_index({MoeLayerId(l), e});
+        const int64_t g = first + e.value;
+        pending[size_t(g)] = 0;
         --uses[size_t(g)];  // it leaves the segment ahead
         last_use[size_t(g)] = ++tick;
-        for (SchCaches& c : caches) c.access(MoeLayerId(l), e, g, rank_of(g), phase);
+        for (SchCaches& c : caches)
+          c.access(MoeLayerId(l), e, g, first, rank_of(g), phase, pending);
       }
     }
   }

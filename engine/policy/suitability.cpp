@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
+#include <utility>
 
 #include "engine/common/error.h"
 #include "engine/policy/access_stream.h"
@@ -250,21 +252,10 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
     s.windows.push_back(m);
   }
   if (s.windows.empty()) s.windows.push_back(int32_t(std::min<int64_t>(s.tokens, 4)));
-  for (int32_t m : s.windows) {
-    s.srp.push_back(segment_routing_performance(trace, m, options.filter));
-    s.coverage.push_back(best_k_window_coverage(trace, m, options.filter));
-  }
   for (int32_t l = 0; l < n_layers; ++l)
     s.max_experts = std::max(s.max_experts, shape.n_experts[size_t(l)]);
   s.uniform_srp = srp_floor(shape);
 
-  // Hit rates, tokens one by one (the stream a decode-only run would see).
-  CurveSet lru, opt;
-  {
-    const AccessStream stream = AccessStream::build(trace, {1});
-    lru = lru_curves(stream, shape);
-    opt = opt_curves(stream, shape);
-  }
   std::vector<std::vector<int32_t>> slots;  // [capacity][layer]
   for (int32_t multiple : {1, 2}) {
     CapacityPoint p;
@@ -273,17 +264,40 @@ Suitability offloading_suitability(const RoutingTrace& trace, const SuitabilityO
       p.slots.push_back(std::min(multiple * shape.top_k[size_t(l)], shape.n_experts[size_t(l)]));
     }
     for (int32_t c : p.slots) p.total_slots += c;
+    slots.push_back(p.slots);
+    s.capacities.push_back(std::move(p));
+  }
+  // The parts read the trace and nothing else, so they run on two threads (about half of the
+  // work each): SCH at both capacities (one pass per window) and the best-k coverage on a second
+  // thread; SRP and the LRU/OPT curves on this one.
+  auto second = std::async(std::launch::async, [&] {
+    std::vector<std::vector<SchScore>> sch;  // [window][capacity]
+    std::vector<WindowCoverage> coverage;    // [window]
+    for (int32_t m : s.windows) {
+      sch.push_back(segment_cache_hit_rates(trace, m, slots, options.filter));
+      coverage.push_back(best_k_window_coverage(trace, m, options.filter));
+    }
+    return std::make_pair(std::move(sch), std::move(coverage));
+  });
+  for (int32_t m : s.windows)
+    s.srp.push_back(segment_routing_performance(trace, m, options.filter));
+  // Hit rates, tokens one by one (the stream a decode-only run would see).
+  CurveSet lru, opt;
+  {
+    const AccessStream stream = AccessStream::build(trace, {1});
+    lru = lru_curves(stream, shape);
+    opt = opt_curves(stream, shape);
+  }
+  for (CapacityPoint& p : s.capacities) {
     p.lru = curve_rate(lru, p.slots, options.filter);
     p.opt = curve_rate(opt, p.slots, options.filter);
     p.lru_global = global_rate(lru, p.total_slots, options.filter);
     p.opt_global = global_rate(opt, p.total_slots, options.filter);
-    slots.push_back(p.slots);
-    s.capacities.push_back(std::move(p));
   }
-  // SCH at both capacities in one pass over the trace per window.
-  for (int32_t m : s.windows) {
-    std::vector<SchScore> sch = segment_cache_hit_rates(trace, m, slots, options.filter);
-    for (size_t c = 0; c < sch.size(); ++c) s.capacities[c].sch.push_back(std::move(sch[c]));
+  auto [sch, coverage] = second.get();
+  s.coverage = std::move(coverage);
+  for (std::vector<SchScore>& at_m : sch) {
+    for (size_t c = 0; c < at_m.size(); ++c) s.capacities[c].sch.push_back(std::move(at_m[c]));
   }
 
   // Break-even.

@@ -93,7 +93,8 @@ class MainWindowTest : public QObject {
     QVERIFY(finished.wait(10000));
     QCOMPARE(s->last_stats().stop_reason, StopReason::kCancelled);
     QTRY_VERIFY_WITH_TIMEOUT(
-        s->run().analysis() && s->run().analysis()->n_tokens == s->run().routed_count(), 20000);
+        s->run().analysis() && s->run().analysis()->complete() &&
+            s->run().analysis()->n_tokens == s->run().routed_count(), 20000);
     const RunData& run = s->run();
 
     // Select a generated token by clicking it in the text.
@@ -303,7 +304,8 @@ class MainWindowTest : public QObject {
     QCOMPARE(w.textPanel()->textView()->laidOutTokens(), run.token_count());
     QCOMPARE(w.tokenExpertPanel()->model()->rowCount(), run.routed_count());
     QTRY_VERIFY_WITH_TIMEOUT(
-        s->run().analysis() && s->run().analysis()->n_tokens == s->run().routed_count(), 120000);
+        s->run().analysis() && s->run().analysis()->complete() &&
+            s->run().analysis()->n_tokens == s->run().routed_count(), 120000);
   }
 
   void darkThemeKeepsUncheckedBoxesVisible() {

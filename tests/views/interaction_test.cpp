@@ -214,7 +214,7 @@ class InteractionTest : public QObject {
     QSignalSpy listed(&traces, &TracePanel::runsListed);
     traces.openTrace(path);
     QVERIFY(listed.wait(10000));
-    QTRY_VERIFY_WITH_TIMEOUT(s.run().analysis() &&
+    QTRY_VERIFY_WITH_TIMEOUT(s.run().analysis() && s.run().analysis()->complete() &&
                                  s.run().analysis()->n_tokens == s.run().routed_count(),
                              10000);
     const RunData& run = s.run();

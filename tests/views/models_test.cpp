@@ -44,7 +44,8 @@ class ModelsTest : public QObject {
     QVERIFY(test::generate_and_wait(s));
     QVERIFY(!inserted.isEmpty());  // rows arrived while the run was live
     QTRY_VERIFY_WITH_TIMEOUT(
-        s.run().analysis() && s.run().analysis()->n_tokens == s.run().routed_count(), 20000);
+        s.run().analysis() && s.run().analysis()->complete() &&
+            s.run().analysis()->n_tokens == s.run().routed_count(), 20000);
 
     const RunData& run = s.run();
     // Layer x expert: activation counts add up to k per routed token and layer.

@@ -8,6 +8,12 @@
 #include <QSignalSpy>
 #include <QtTest>
 
+#include "engine/policy/access_stream.h"
+#include "engine/policy/allocators.h"
+#include "engine/policy/policy_factory.h"
+#include "engine/policy/prefetcher.h"
+#include "engine/policy/simulator.h"
+#include "engine/policy/synthetic_trace.h"
 #include "tests/views/test_support.h"
 #include "views/session/analysis.h"
 
@@ -118,6 +124,75 @@ class SessionTest : public QObject {
     const auto& curve = a.lru_curves.global;
     for (size_t c = 1; c < curve.hits[1].size(); ++c)
       QVERIFY(curve.hits_at(c) >= curve.hits_at(c - 1));
+  }
+
+  // The analysis arrives in stages (the routing and the chosen policy, then the compared
+  // policies and bounds, then the curves); each stage holds exactly what the whole analysis
+  // holds for its parts, and the parts computed side by side equal the same replays run alone.
+  void analysisArrivesInStagesThatAgreeWithTheWhole() {
+    policy::RoutingTrace trace =
+        policy::synthetic_trace({.kind = policy::SyntheticSpec::Kind::kBursty,
+                                 .n_layers = 3,
+                                 .n_experts = 8,
+                                 .top_k = 2,
+                                 .n_tokens = 400,
+                                 .n_prefill = 20,
+                                 .seed = 5});
+    trace.validate();
+    CacheSettings settings;
+    settings.budget_percent = 30;
+    std::vector<std::shared_ptr<const AnalysisResult>> stages;
+    const std::shared_ptr<AnalysisResult> whole =
+        analyse(trace, settings, nullptr,
+                [&](std::shared_ptr<const AnalysisResult> a) { stages.push_back(std::move(a)); });
+    QVERIFY(whole->complete());
+    QCOMPARE(int(stages.size()), 2);
+    QCOMPARE(stages[0]->parts, uint32_t(policy::kAnalysisRouting | policy::kAnalysisChosen));
+    QCOMPARE(stages[1]->parts, uint32_t(policy::kAnalysisRouting | policy::kAnalysisChosen |
+                                        policy::kAnalysisPolicies));
+    QCOMPARE(int(stages[0]->policies.size()), 1);
+    QCOMPARE(stages[1]->policies.size(), whole->policies.size());
+    QCOMPARE(int(whole->policies.size()), 1 + 3 + 2);  // lru; lfu, fifo, arc; two bounds
+    for (const auto& stage : stages) {
+      QVERIFY(!stage->complete());
+      QVERIFY(!stage->has(policy::kAnalysisCurves));
+      QVERIFY(stage->outcome == whole->outcome);
+      QVERIFY(stage->key_hits == whole->key_hits);
+      QVERIFY(stage->resident_tokens == whole->resident_tokens);
+      QVERIFY(stage->affinity == whole->affinity);
+      for (size_t i = 0; i < stage->policies.size(); ++i) {
+        QCOMPARE(stage->policies[i].spec, whole->policies[i].spec);
+        QCOMPARE(stage->policies[i].bound, whole->policies[i].bound);
+        QCOMPARE(stage->policies[i].report.token, whole->policies[i].report.token);
+      }
+    }
+    // Each compared policy and bound equals its replay on its own, one after another.
+    const auto stream = std::make_shared<const policy::AccessStream>(
+        policy::AccessStream::build(trace, {kPrefillChunk}));
+    const policy::AnalysisRequest request = analysis_request(settings, trace.shape);
+    for (size_t i = 1; i < whole->policies.size(); ++i) {
+      const PolicyRun& run = whole->policies[i];
+      QVERIFY2(run.error.empty(), run.error.c_str());
+      const policy::PolicySpec spec = policy::parse_policy_spec(run.spec);
+      policy::TimingModel timing;
+      timing.link = policy::LinkModel::preset(request.link);
+      policy::CacheSimulator sim(
+          trace.shape,
+          policy::make_capacity(spec.pool, policy::Budget::slots(request.budget_slots), trace.shape,
+                                policy::parse_allocator(request.allocator), &trace),
+          policy::make_policy(spec, {stream, nullptr}), policy::make_prefetcher("none", {}),
+          timing);
+      QCOMPARE(policy::replay(trace, *stream, sim).token, run.report.token);
+    }
+    // The curves, computed beside the chosen policy, equal the one-pass curves computed alone.
+    const policy::CurveSet lru = policy::lru_curves(*stream, trace.shape);
+    const policy::CurveSet opt = policy::opt_curves(*stream, trace.shape);
+    QVERIFY(lru.global.hits == whole->lru_curves.global.hits);
+    QVERIFY(opt.global.hits == whole->opt_curves.global.hits);
+    for (size_t l = 0; l < lru.per_layer.size(); ++l) {
+      QVERIFY(lru.per_layer[l].hits == whole->lru_curves.per_layer[l].hits);
+      QVERIFY(opt.per_layer[l].hits == whole->opt_curves.per_layer[l].hits);
+    }
   }
 
   // next-gate's predictions exist only inside the engine: the run records them, and the

@@ -44,7 +44,7 @@ bool wait_analysis(SessionController& session, int timeout_ms) {
   QSignalSpy spy(&session, &SessionController::analysisUpdated);
   while (timer.elapsed() < timeout_ms) {
     const auto& a = session.run().analysis();
-    if (a && a->n_tokens == session.run().routed_count()) return true;
+    if (a && a->complete() && a->n_tokens == session.run().routed_count()) return true;
     spy.wait(100);
   }
   return false;

@@ -97,7 +97,7 @@ void CapacityCurvesPanel::retranslate() {
 void CapacityCurvesPanel::refresh() {
   chart_->clearSeries();
   const auto& a = session_->run().analysis();
-  if (!a) return;
+  if (!a || !a->has(policy::kAnalysisCurves)) return;  // the curves are the analysis' last part
   const int layer = scope_->currentData().toInt();
   const int max_experts = session_->run().max_experts();
   chart_->addSeries(tr("LRU, per layer"), per_layer_curve(a->lru_curves, layer, max_experts),

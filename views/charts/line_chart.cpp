@@ -348,10 +348,10 @@ void LineChart::applyXTicks(double lo, double hi) {
       break;
     }
   }
-  d_->x->setTickType(QValueAxis::TicksDynamic);
   d_->x->setTickAnchor(0);
   d_->x->setTickInterval(step);
   d_->x->setLabelFormat("%.0f");
+  d_->x->setTickType(QValueAxis::TicksDynamic);  // last: the interval fits the range by now
 }
 
 void LineChart::rescale() {
@@ -380,6 +380,10 @@ void LineChart::rescale() {
     hi = std::min(hi, d_->zoom_hi);
     if (d_->x_token && hi - lo < 2) hi = lo + 2;  // no closer than a couple of tokens
   }
+  // A token axis gets its tick interval for the new range before it is told of the range: with
+  // the previous range's interval, a chart growing from 64 to 100k tokens would first lay out
+  // some 100k ticks (minutes of the GUI thread in QtCharts' axis layout).
+  if (d_->x_token) d_->x->setTickType(QValueAxis::TicksFixed);
   d_->x->setRange(lo, hi);
   applyXTicks(lo, hi);
   if (d_->fixed_y) {

@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QThread>
+#include <QWidget>
 
 #include <functional>
 #include <memory>
@@ -30,6 +31,14 @@ void run_in_background(QObject* context, std::function<T()> work, std::function<
   });
   QObject::connect(thread, &QThread::finished, thread, &QObject::deleteLater);
   thread->start();
+}
+
+// Whether a panel's background work can wait until the panel is shown: it sits in a window (a
+// dock of the main window) but cannot be seen (a tab behind another, a closed dock), so it would
+// only take CPU from the views on screen. A stand-alone panel never waits. Such a panel
+// schedules its work again from showEvent.
+inline bool wait_until_shown(const QWidget* panel) {
+  return panel->window() != panel && !panel->isVisible();
 }
 
 }  // namespace moescope::views

@@ -94,6 +94,11 @@ void DevicesPanel::changeEvent(QEvent* event) {
   QWidget::changeEvent(event);
 }
 
+void DevicesPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  schedule();
+}
+
 void DevicesPanel::retranslate() {
   setWindowTitle(tr("Devices"));
   labels_[0]->setText(tr("Devices"));
@@ -107,7 +112,7 @@ void DevicesPanel::retranslate() {
 
 void DevicesPanel::schedule() {
   const RunData& run = session_->run();
-  if (run.routed_count() == 0) return;
+  if (run.routed_count() == 0 || wait_until_shown(this)) return;
   const Key key{epoch_, run.routed_count(), devices_->value(), nodes_->value(),
                 redundant_->value()};
   if (key == shown_) return;

@@ -4,7 +4,8 @@
 // (contiguous, DeepSeek EPLB, ExFlow affinity, joint; fitted on the first half of the run,
 // evaluated on the held-out rest) and, for the placement selected in the table, the device x layer
 // load heatmap and the device x device all-to-all matrix. Computed off the GUI thread after each
-// cache analysis and whenever a setting changes.
+// cache analysis and whenever a setting changes; in a window only while the panel can be seen
+// (views/common/background.h, wait_until_shown).
 #include <QWidget>
 
 #include <cstdint>
@@ -37,6 +38,7 @@ class DevicesPanel : public QWidget {
 
  protected:
   void changeEvent(QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   struct Key {

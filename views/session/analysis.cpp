@@ -17,10 +17,18 @@ policy::AnalysisRequest analysis_request(const CacheSettings& settings,
 
 std::shared_ptr<AnalysisResult> analyse(const policy::RoutingTrace& trace,
                                         const CacheSettings& settings,
-                                        const GatePredictions* gate_predictions) {
+                                        const GatePredictions* gate_predictions,
+                                        const PartialAnalysis& partial) {
   auto out = std::make_shared<AnalysisResult>();
   out->settings = settings;
-  policy::analyse_cache(trace, analysis_request(settings, trace.shape), gate_predictions, *out);
+  policy::AnalysisProgress progress;
+  if (partial) {
+    progress = [&](const policy::CacheAnalysis& so_far) {
+      if (!so_far.complete()) partial(std::make_shared<const AnalysisResult>(*out));
+    };
+  }
+  policy::analyse_cache(trace, analysis_request(settings, trace.shape), gate_predictions, *out,
+                        progress);
   return out;
 }
 

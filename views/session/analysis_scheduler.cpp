@@ -37,7 +37,12 @@ void AnalysisScheduler::start(Request r) {
         std::shared_ptr<const AnalysisResult> result;
         try {
           r.trace->validate();
-          result = analyse(*r.trace, r.settings, r.gate_predictions.get());
+          result =
+              analyse(*r.trace, r.settings, r.gate_predictions.get(),
+                      [this, id = r.run_id](std::shared_ptr<const AnalysisResult> part) {
+                        QMetaObject::invokeMethod(
+                            this, [this, id, part] { partial(id, part); }, Qt::QueuedConnection);
+                      });
         } catch (const std::exception&) {
           // A routing the policy engine rejects yields no analysis; the views show none.
         }
@@ -45,6 +50,10 @@ void AnalysisScheduler::start(Request r) {
             this, [this, id = r.run_id, result] { finished(id, result); }, Qt::QueuedConnection);
       },
       Qt::QueuedConnection);
+}
+
+void AnalysisScheduler::partial(uint64_t run_id, std::shared_ptr<const AnalysisResult> result) {
+  if (callback_) callback_(run_id, std::move(result));
 }
 
 void AnalysisScheduler::finished(uint64_t run_id, std::shared_ptr<const AnalysisResult> result) {

@@ -1,7 +1,9 @@
 #pragma once
 // Runs the cache analysis (analysis.h) on its own thread, newest request wins: while one analysis
 // runs, a newer request replaces any waiting one, and results arrive on the GUI thread tagged
-// with the run they belong to, so the caller can drop results of runs it has replaced.
+// with the run they belong to, so the caller can drop results of runs it has replaced. An
+// analysis arrives in stages (AnalysisResult::parts): its incomplete snapshots first, in order,
+// then the complete result.
 #include <QObject>
 #include <QThread>
 
@@ -22,7 +24,7 @@ class AnalysisScheduler : public QObject {
   explicit AnalysisScheduler(QObject* parent = nullptr);
   ~AnalysisScheduler() override;
 
-  // Called on the GUI thread with each finished analysis.
+  // Called on the GUI thread with each snapshot and each finished analysis.
   void set_callback(Callback callback) { callback_ = std::move(callback); }
   void request(uint64_t run_id, policy::RoutingTrace trace, CacheSettings settings,
                GatePredictions gate_predictions = {});
@@ -38,6 +40,7 @@ class AnalysisScheduler : public QObject {
     std::shared_ptr<const GatePredictions> gate_predictions;
   };
   void start(Request request);
+  void partial(uint64_t run_id, std::shared_ptr<const AnalysisResult> result);
   void finished(uint64_t run_id, std::shared_ptr<const AnalysisResult> result);
 
   QThread thread_;

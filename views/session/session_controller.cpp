@@ -297,6 +297,10 @@ void SessionController::requestAnalysis(bool force) {
 void SessionController::analysisDone(uint64_t run_id,
                                      std::shared_ptr<const AnalysisResult> result) {
   if (run_id != run_id_ || !result || result->n_tokens > run_.routed_count()) return;
+  // A stage of an analysis is shown only while no complete one is: a live run's views keep the
+  // previous complete analysis until the next one is whole (no charts emptied and refilled).
+  const auto& shown = run_.analysis();
+  if (!result->complete() && shown && shown->complete()) return;
   run_.set_analysis(std::move(result));
   Q_EMIT analysisUpdated();
 }

@@ -107,6 +107,8 @@ class SessionController : public QObject {
   void runUpdated(int firstToken, int firstRouted);
   void runFinished();
   void runFailed(const QString& error);
+  // run().analysis() changed: the first stages of a run's first analysis (AnalysisResult::parts)
+  // and then each complete one.
   void analysisUpdated();
   void settingsChanged();
   // recorded_cache() or analysis_cache() changed.

@@ -130,6 +130,11 @@ void SuitabilityPanel::changeEvent(QEvent* event) {
   QWidget::changeEvent(event);
 }
 
+void SuitabilityPanel::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  schedule();
+}
+
 void SuitabilityPanel::retranslate() {
   setWindowTitle(tr("Suitability"));
   model_->retranslate();
@@ -139,7 +144,8 @@ void SuitabilityPanel::retranslate() {
 void SuitabilityPanel::schedule() {
   const RunData& run = session_->run();
   const auto& analysis = run.analysis();
-  if (!analysis || run.routed_count() == 0) return;
+  if (!analysis || !analysis->complete() || run.routed_count() == 0 || wait_until_shown(this))
+    return;
   const Key key{epoch_, run.routed_count(), analysis->settings.link};
   if (key == shown_) return;
   if (busy_) {

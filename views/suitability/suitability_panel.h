@@ -3,9 +3,10 @@
 // size? The verdict, SRP(m) and SCH / LRU / OPT at k and 2k slots per layer, and the
 // break-even hit rate, for the current run or an opened trace, judged with the run's measured
 // layer compute (RunData::routing_trace_with_compute). The panel computes it off the GUI thread
-// after each cache analysis, on the analysed link: once the run has ended, and while a run is
-// generating at most once every kLiveIntervalMs, so that long runs do not pay for it on every
-// refresh.
+// after each complete cache analysis, on the analysed link: once the run has ended, and while a
+// run is generating at most once every kLiveIntervalMs, so that long runs do not pay for it on
+// every refresh. In a window it computes only while it can be seen (a tab behind another waits
+// until it is raised), so an opened trace's first charts do not share the CPU with it.
 #include <QElapsedTimer>
 #include <QString>
 #include <QWidget>
@@ -38,6 +39,7 @@ class SuitabilityPanel : public QWidget {
 
  protected:
   void changeEvent(QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void retranslate();

@@ -75,6 +75,14 @@ QString TokenTextView::displayText(int t) const {
   return tok.text;  // a control token's name; it is drawn as a badge
 }
 
+int TokenTextView::advance(const QFontMetrics& fm, const QString& piece) {
+  const auto it = advance_.constFind(piece);
+  if (it != advance_.constEnd()) return *it;
+  const int w = fm.horizontalAdvance(piece);
+  advance_.insert(piece, w);
+  return w;
+}
+
 void TokenTextView::relayout(int from) {
   const RunData& run = session_->run();
   line_height_ = fontMetrics().height() + 4;
@@ -133,7 +141,7 @@ void TokenTextView::relayout(int from) {
         word_token = t;
       }
       // An empty piece (part of a character, or a bare newline) still gets a sliver to hover.
-      const int w = std::max(4, fm.horizontalAdvance(piece) + 2 * kPad);
+      const int w = std::max(4, advance(fm, piece) + 2 * kPad);
       if (cursor_.x() + w > right && cursor_.x() > kMargin) {
         const bool word_on_line = word_box < boxes_.size() &&
                                   boxes_[word_box].rect.y() == cursor_.y() &&
@@ -302,7 +310,10 @@ bool TokenTextView::viewportEvent(QEvent* event) {
 }
 
 void TokenTextView::changeEvent(QEvent* event) {
-  if (event->type() == QEvent::FontChange) relayout(0);
+  if (event->type() == QEvent::FontChange) {
+    advance_.clear();
+    relayout(0);
+  }
   if (event->type() == QEvent::LanguageChange) viewport()->update();
   QAbstractScrollArea::changeEvent(event);
 }

@@ -4,6 +4,7 @@
 // clicking selects it in every view. Layout is incremental: new tokens are placed after the
 // last one, so a long live run costs only what it adds.
 #include <QAbstractScrollArea>
+#include <QHash>
 #include <QPoint>
 #include <QRect>
 #include <QString>
@@ -52,6 +53,10 @@ class TokenTextView : public QAbstractScrollArea {
     QString text;
   };
   void relayout(int from_token);
+  // fm.horizontalAdvance(piece), remembered per piece until the font changes: a 100k-token
+  // text repeats a few thousand pieces, and shaping each token anew kept the GUI thread busy
+  // for seconds when such a trace was opened or the view resized.
+  int advance(const QFontMetrics& fm, const QString& piece);
   void updateScrollBars();
   void ensureVisible(int token);
   QString displayText(int token) const;
@@ -68,6 +73,7 @@ class TokenTextView : public QAbstractScrollArea {
   int line_height_ = 0;
   int content_height_ = 0;
   int hover_ = -1;
+  QHash<QString, int> advance_;  // advance() of each piece in the current font
 };
 
 }  // namespace moescope::views

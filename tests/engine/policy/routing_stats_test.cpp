@@ -243,6 +243,42 @@ TEST(RoutingStats, OnePassSchEqualsTheSimulatedSchPolicy) {
   }
 }
 
+// Pools of more than 32 slots (found through the min-tournament tree, not a scan), including ones
+// smaller than a step's experts: the step's experts still to come must be kept (pinned when they
+// would be the victim), and an access bypasses when every resident is one of them.
+TEST(RoutingStats, OnePassSchEqualsTheSimulatedSchPolicyWithLargePools) {
+  const std::vector<std::vector<int32_t>> configs = {{20, 20}, {17, 17}, {40, 3}, {64, 64}};
+  int64_t bypasses = 0;  // every resident still needed by the step: the case is exercised
+  for (SyntheticSpec::Kind kind : {SyntheticSpec::Kind::kZipf, SyntheticSpec::Kind::kBursty}) {
+    const RoutingTrace t = synthetic_trace({.kind = kind,
+                                            .n_layers = 2,
+                                            .n_experts = 64,
+                                            .top_k = 40,
+                                            .n_tokens = 120,
+                                            .n_prefill = 8,
+                                            .seed = 31,
+                                            .burst_len = 6,
+                                            .affinity = 0.4});
+    for (int32_t m : {1, 4, 32}) {
+      const std::vector<SchScore> fast = segment_cache_hit_rates(t, m, configs);
+      for (size_t c = 0; c < configs.size(); ++c) {
+        const std::string what = "m " + std::to_string(m) + " config " + std::to_string(c);
+        const SimulatedSch sim = simulate_sch(t, m, configs[c], PhaseFilter::kAll);
+        CacheCounters all;
+        for (int32_t l = 0; l < t.n_layers(); ++l) {
+          expect_same_rate(fast[c].per_layer[size_t(l)], rate(sim.per_layer[size_t(l)]),
+                           what + " layer " + std::to_string(l));
+          all += sim.per_layer[size_t(l)];
+        }
+        expect_same_rate(fast[c].per_layer_caches, rate(all), what + " per-layer caches");
+        expect_same_rate(fast[c].model, rate(sim.global), what + " one pool");
+        bypasses += sim.global.bypasses + all.bypasses;
+      }
+    }
+  }
+  EXPECT_GT(bypasses, 0);
+}
+
 // Best-k window coverage against its definition: every window's counts sorted afresh.
 TEST(RoutingStats, WindowCoverageEqualsSortingEveryWindow) {
   const RoutingTrace t = synthetic_trace({.kind = SyntheticSpec::Kind::kBursty,
