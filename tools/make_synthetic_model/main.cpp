@@ -1,6 +1,6 @@
 // make_synthetic_model --out FILE [--layers 8] [--embd 1024] [--ff 2048] [--experts 16]
 //                      [--used 2] [--vocab 512] [--heads 8] [--kv-heads 4]
-//                      [--type q8_0|q4_k|q4_0|f32] [--seed 1] [--dry-run]
+//                      [--type q8_0|q4_k|q4_0|f32] [--seed 1] [--row-pool N] [--dry-run]
 //                      [--shared N [--dense-lead 1] [--ff-dense 4096] [--q-lora 512]
 //                       [--kv-lora 512]]
 // Writes a random-weight MoE GGUF with a SentencePiece tokenizer (Mixtral layout; DeepSeek-V3
@@ -68,6 +68,8 @@ int main(int argc, char** argv) {
         spec.q_lora_rank = to_int(a, v);
       else if (a == "--kv-lora")
         spec.kv_lora_rank = to_int(a, v);
+      else if (a == "--row-pool")
+        spec.row_pool = to_int(a, v);
       else if (a == "--seed")
         spec.seed = uint64_t(to_int(a, v));
       else if (a == "--type") {

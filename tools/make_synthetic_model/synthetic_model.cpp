@@ -1,5 +1,6 @@
 #include "tools/make_synthetic_model/synthetic_model.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -116,6 +117,28 @@ uint64_t next(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
+// Random rows, uniform in [-scale, scale], quantized to the tensor's type. With a pool, only the
+// first `pool` rows are quantized and every further row is a copy of a random one of them.
+void fill_tensor(const TensorPlan& t, uint64_t seed, int64_t pool, std::span<std::byte> bytes) {
+  const int64_t cols = t.ne[0];
+  const uint64_t row_bytes = ggml_row_bytes(ggml_type_traits(t.type), uint64_t(cols));
+  const uint64_t pooled = pool > 0 ? uint64_t(pool) * row_bytes : bytes.size();
+  std::vector<float> row(static_cast<size_t>(cols));
+  uint64_t state = seed;
+  for (uint64_t at = 0; at < bytes.size(); at += row_bytes) {
+    if (at >= pooled) {
+      const uint64_t from = next(state) % uint64_t(pool) * row_bytes;
+      std::copy_n(bytes.data() + from, row_bytes, bytes.data() + at);
+      continue;
+    }
+    for (float& v : row) {
+      const double u = double(next(state) >> 11) * 0x1p-53;  // [0, 1)
+      v = t.constant ? t.scale : float((2.0 * u - 1.0) * t.scale);
+    }
+    quantize_row(t.type, row.data(), bytes.data() + at, cols);
+  }
+}
+
 // llama.cpp's and MoEScope's keys for the layout's architecture.
 void write_hparams(gguf::GgufWriter& w, const SyntheticMoeSpec& s) {
   const std::string a = s.deepseek() ? "deepseek2" : "llama";
@@ -196,18 +219,8 @@ SyntheticMoeSizes write_synthetic_moe(const SyntheticMoeSpec& s, const std::file
   uint64_t tensor_index = 0;
   for (const TensorPlan& t : plan(s)) {
     const uint64_t seed = s.seed * 0x100000001B3ull + ++tensor_index;
-    w.add_tensor(t.name, t.type, t.ne, [t, seed](std::span<std::byte> bytes) {
-      const int64_t cols = t.ne[0];
-      const uint64_t row_bytes = ggml_row_bytes(ggml_type_traits(t.type), uint64_t(cols));
-      std::vector<float> row(static_cast<size_t>(cols));
-      uint64_t state = seed;
-      for (uint64_t at = 0; at < bytes.size(); at += row_bytes) {
-        for (float& v : row) {
-          const double u = double(next(state) >> 11) * 0x1p-53;  // [0, 1)
-          v = t.constant ? t.scale : float((2.0 * u - 1.0) * t.scale);
-        }
-        quantize_row(t.type, row.data(), bytes.data() + at, cols);
-      }
+    w.add_tensor(t.name, t.type, t.ne, [t, seed, pool = s.row_pool](std::span<std::byte> bytes) {
+      fill_tensor(t, seed, pool, bytes);
     });
   }
   w.write(out);

@@ -24,6 +24,10 @@ struct SyntheticMoeSpec {
   int64_t n_ctx = 512;
   GgmlType weight_type = GgmlType::Q8_0;  // every matrix; norms and the router stay F32
   uint64_t seed = 1;
+  // 0: every row of every matrix is quantized from its own random values. N > 0: each tensor's
+  // first N rows are, the others are copies of random ones among them — for K-quants, whose
+  // quantizer is about 100x slower than Q8_0's, on multi-GB models where only speed matters.
+  int64_t row_pool = 0;
   // DeepSeek layout (when n_expert_shared > 0): shared experts of n_ff each, leading dense
   // blocks of n_ff_dense, MLA ranks and head sizes (query/key = nope + rope, value).
   int64_t n_expert_shared = 0;

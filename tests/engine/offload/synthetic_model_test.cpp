@@ -123,6 +123,33 @@ TEST(SyntheticModel, VocabularyIsDistinctAtAnySize) {
   EXPECT_THROW(tools::make_synthetic_vocab(2), moescope::Error);
 }
 
+// With a row pool, every row of a matrix past the first N is a byte copy of one of them (and the
+// file still runs); without one, rows are distinct.
+TEST(SyntheticModel, RowPoolCopiesQuantizedRows) {
+  tools::SyntheticMoeSpec spec = small_spec();
+  spec.n_embd = 256;
+  spec.n_ff = 256;
+  spec.weight_type = GgmlType::Q4_K;
+  for (const int64_t pool : {int64_t(0), int64_t(4)}) {
+    spec.row_pool = pool;
+    const auto path = test::temp_dir() / ("synthetic-pool" + std::to_string(pool) + ".gguf");
+    tools::write_synthetic_moe(spec, path);
+    ModelOptions options;
+    options.n_threads = 1;
+    auto model = Model::load(path, options);
+    const gguf::TensorInfo* up = model->file().find_tensor("blk.1.ffn_up_exps.weight");
+    ASSERT_NE(up, nullptr);
+    const auto bytes = model->file().tensor_data(*up);
+    const size_t row = 144;  // one Q4_K block of 256 values
+    std::set<std::string> rows;
+    for (size_t at = 0; at < bytes.size(); at += row) {
+      rows.emplace(reinterpret_cast<const char*>(bytes.data() + at), row);
+    }
+    EXPECT_EQ(rows.size(), pool == 0 ? bytes.size() / row : size_t(pool));
+    for (float v : run(*model)) ASSERT_TRUE(std::isfinite(v));
+  }
+}
+
 // The DeepSeek layout (MLA with a compressed query, a dense leading block, shared experts) loads
 // as deepseek2, runs, and its routed experts are the bytes the sizes promise.
 TEST(SyntheticModel, DeepseekLayoutWithSharedExpertsRuns) {
