@@ -32,16 +32,21 @@ std::vector<float> run(Model& model) {
   return logits;
 }
 
-TEST(SyntheticModel, RunsResidentAndOffloadedIdentically) {
+tools::SyntheticMoeSpec small_spec() {
   tools::SyntheticMoeSpec spec;
   spec.n_layer = 3;
   spec.n_embd = 64;
   spec.n_ff = 96;
   spec.n_expert = 6;
   spec.n_expert_used = 2;
-  spec.n_vocab = 64;
+  spec.n_vocab = 600;
   spec.n_head = 4;
   spec.n_head_kv = 2;
+  return spec;
+}
+
+TEST(SyntheticModel, RunsResidentAndOffloadedIdentically) {
+  const tools::SyntheticMoeSpec spec = small_spec();
   const auto path = test::temp_dir() / "synthetic.gguf";
   const tools::SyntheticMoeSizes sizes = tools::write_synthetic_moe(spec, path);
 
@@ -70,18 +75,6 @@ TEST(SyntheticModel, RunsResidentAndOffloadedIdentically) {
   EXPECT_GT(store->decisions().total().misses, 0);
 }
 
-tools::SyntheticMoeSpec small_spec() {
-  tools::SyntheticMoeSpec spec;
-  spec.n_layer = 3;
-  spec.n_embd = 64;
-  spec.n_ff = 96;
-  spec.n_expert = 6;
-  spec.n_expert_used = 2;
-  spec.n_vocab = 600;
-  spec.n_head = 4;
-  spec.n_head_kv = 2;
-  return spec;
-}
 
 // The file carries a SentencePiece vocabulary of exactly n_vocab tokens laid out as Llama's, so
 // that llama.cpp loads it too, and any text round-trips through MoEScope's tokenizer.
