@@ -144,6 +144,10 @@ def main():
                     for kind, ts in (res or {}).items():
                         samples[name][t][engine[0]][kind].append(ts)
         print(f"round {r + 1}/{args.rounds} done ({time.time() - start:.0f} s)", file=sys.stderr)
+        if args.json_out:  # after every round, so that an interrupted run keeps its samples
+            with open(args.json_out, "w") as f:
+                json.dump({"args": vars(args), "models": models, "bandwidth_before": bw_before,
+                           "rounds_done": r + 1, "samples": samples}, f, indent=1)
     bw_after = bandwidth()
     load_after = open("/proc/loadavg").read().strip()
     # The bound: the best wall-time bandwidth of the two measurements (STREAM's figure).
@@ -162,7 +166,8 @@ def main():
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"args": vars(args), "models": models, "bandwidth_before": bw_before,
-                       "bandwidth_after": bw_after, "samples": samples}, f, indent=1)
+                       "bandwidth_after": bw_after, "rounds_done": args.rounds,
+                       "samples": samples}, f, indent=1)
 
 
 if __name__ == "__main__":
