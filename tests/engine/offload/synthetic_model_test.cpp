@@ -75,7 +75,6 @@ TEST(SyntheticModel, RunsResidentAndOffloadedIdentically) {
   EXPECT_GT(store->decisions().total().misses, 0);
 }
 
-
 // The file carries a SentencePiece vocabulary of exactly n_vocab tokens laid out as Llama's, so
 // that llama.cpp loads it too, and any text round-trips through MoEScope's tokenizer.
 TEST(SyntheticModel, WritesATokenizerThatRoundTripsText) {
