@@ -1,7 +1,11 @@
 // make_synthetic_model --out FILE [--layers 8] [--embd 1024] [--ff 2048] [--experts 16]
-//                      [--used 2] [--vocab 512] [--heads 8] [--kv-heads 4] [--type q8_0|f32]
-//                      [--seed 1] [--dry-run]
-// Writes a random-weight Mixtral-layout MoE GGUF and prints its expert / non-expert bytes.
+//                      [--used 2] [--vocab 512] [--heads 8] [--kv-heads 4]
+//                      [--type q8_0|q4_k|q4_0|f32] [--seed 1] [--row-pool N] [--dry-run]
+//                      [--shared N [--dense-lead 1] [--ff-dense 4096] [--q-lora 512]
+//                       [--kv-lora 512]]
+// Writes a random-weight MoE GGUF with a SentencePiece tokenizer (Mixtral layout; DeepSeek-V3
+// layout with N shared experts when --shared is given) and prints its expert / non-expert bytes
+// and the weight bytes one decode token reads.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -54,6 +58,18 @@ int main(int argc, char** argv) {
         spec.n_head = to_int(a, v);
       else if (a == "--kv-heads")
         spec.n_head_kv = to_int(a, v);
+      else if (a == "--shared")
+        spec.n_expert_shared = to_int(a, v);
+      else if (a == "--dense-lead")
+        spec.n_layer_dense_lead = to_int(a, v);
+      else if (a == "--ff-dense")
+        spec.n_ff_dense = to_int(a, v);
+      else if (a == "--q-lora")
+        spec.q_lora_rank = to_int(a, v);
+      else if (a == "--kv-lora")
+        spec.kv_lora_rank = to_int(a, v);
+      else if (a == "--row-pool")
+        spec.row_pool = to_int(a, v);
       else if (a == "--seed")
         spec.seed = uint64_t(to_int(a, v));
       else if (a == "--type") {
@@ -64,8 +80,10 @@ int main(int argc, char** argv) {
           spec.weight_type = moescope::GgmlType::F32;
         else if (t == "q4_0")
           spec.weight_type = moescope::GgmlType::Q4_0;
+        else if (t == "q4_k")
+          spec.weight_type = moescope::GgmlType::Q4_K;
         else
-          moescope::fail("--type must be q8_0, q4_0 or f32, got '{}'", t);
+          moescope::fail("--type must be q8_0, q4_k, q4_0 or f32, got '{}'", t);
       } else {
         moescope::fail("unknown option '{}'", a);
       }
@@ -73,9 +91,10 @@ int main(int argc, char** argv) {
     if (out.empty() && !dry_run) moescope::fail("give --out FILE (or --dry-run)");
     const auto sizes = dry_run ? moescope::tools::synthetic_moe_sizes(spec)
                                : moescope::tools::write_synthetic_moe(spec, out);
-    std::printf("expert_bytes=%llu\nnon_expert_bytes=%llu\n",
+    std::printf("expert_bytes=%llu\nnon_expert_bytes=%llu\ndecode_bytes=%llu\n",
                 static_cast<unsigned long long>(sizes.expert_bytes),
-                static_cast<unsigned long long>(sizes.non_expert_bytes));
+                static_cast<unsigned long long>(sizes.non_expert_bytes),
+                static_cast<unsigned long long>(sizes.decode_bytes));
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "make_synthetic_model: %s\n", e.what());
