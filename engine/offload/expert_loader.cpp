@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <tuple>
 
 #include "engine/common/error.h"
@@ -47,7 +48,7 @@ ExpertLoader::ExpertLoader(const ExpertLayout& layout, const OffloadConfig& conf
   const int32_t slots = max_residents(capacity, layout_);
   arena_ = std::make_unique<ExpertArena>(slots + scratch_, layout_.max_packed_bytes());
   if (config.pack.empty()) {
-    source_ = std::make_unique<GgufExpertSource>(layout_);
+    source_ = std::make_unique<GgufExpertSource>(layout_, config.read);
   } else {
     source_ = std::make_unique<PackExpertSource>(layout_, ExpertPack::open(config.pack, layout_));
   }
@@ -120,6 +121,43 @@ void ExpertLoader::end_step() {
 }
 
 // ---- the forward pass's use -------------------------------------------------------------------
+
+size_t ExpertLoader::next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m,
+                                std::span<const ExpertId> pending) {
+  if (!step_.active || step_.moe_layer != m || pending.empty()) return 0;
+  auto entry = [&](size_t i) -> Entry* {
+    if (pending[i].value < 0 || pending[i].value >= layout_.n_expert(m)) return nullptr;
+    Entry& e = entries_[size_t(layout_.key_index({m, pending[i]}))];
+    return e.step_slot >= 0 ? &e : nullptr;
+  };
+  auto first_ready = [&]() -> std::optional<size_t> {
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const Entry* e = entry(i);
+      if (e == nullptr || e->state == State::kReady || e->state == State::kFailed) return i;
+    }
+    return std::nullopt;
+  };
+  std::optional<size_t> at = first_ready();
+  if (at) return *at;
+  // Nothing is in memory: the expert the loader would serve first is the one to wait for, unless
+  // another lands before it.
+  size_t urgent = 0;
+  for (size_t i = 1; i < pending.size(); ++i) {
+    if (entry(i)->step_slot < entry(urgent)->step_slot) urgent = i;
+  }
+  Entry& u = *entry(urgent);
+  if (u.state == State::kQueued && u.job_class != kUrgent) {
+    u.job_class = kUrgent;
+    loader_cv_.notify_all();
+  }
+  const auto t0 = LinkPacer::Clock::now();
+  ready_cv_.wait(lock, [&] { return stop_ || (at = first_ready()).has_value(); });
+  book_stall(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - t0).count());
+  if (!at) return 0;  // stopping: acquire reports it
+  if (entry(*at)->by_prefetch) ++stats_.late_prefetches;
+  return *at;
+}
 
 ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m,
                                     ExpertId expert, LayerId block) {
@@ -252,22 +290,29 @@ void ExpertLoader::loader_main() {
     ++loading_;
     ++stats_.loads_started;
     const std::span<std::byte> out = arena_->buffer(e.buffer, bytes);
-    const auto start = LinkPacer::Clock::now();
+    // On the link's schedule the load starts once queued and the link is free.
+    const auto queued = epoch_ + std::chrono::nanoseconds(e.queued_ns);
     const int64_t start_ns = now_ns();
 
     lock.unlock();
     ReadCost cost;
     int64_t pace_ns = 0;
+    int64_t read_ns = 0;
     std::string error;
     try {
+      const auto read_start = LinkPacer::Clock::now();
       cost.link_bytes = source_->fetch(m, k.expert.value, out);
-      pace_ns = pacer_.pace(start, cost.link_bytes);
+      read_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() -
+                                                                     read_start)
+                    .count();
+      pace_ns = pacer_.pace_scheduled(queued, cost.link_bytes);
       cost.decompress_ns = source_->decode(m, k.expert.value, out);
     } catch (const std::exception& ex) {
       error = ex.what();
       if (error.empty()) error = "loading an expert failed";
     }
     lock.lock();
+    stats_.read_ns += read_ns;
     finish_load(key, error, cost, start_ns, pace_ns);
   }
 }

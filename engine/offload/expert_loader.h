@@ -42,6 +42,8 @@ struct StoreStats {
   int64_t link_bytes = 0;       // bytes read from the slow tier (compressed for a pack)
   int64_t raw_bytes = 0;        // bytes written into the arena
   int64_t load_ns = 0;          // start to ready, summed over loads
+  int64_t read_ns = 0;          // of which reading the slow tier (link_bytes / read_ns: the
+                                // device's measured bandwidth with SlowTierRead::kDirect)
   int64_t pace_ns = 0;          // of which waiting for the emulated link
   int64_t decompress_ns = 0;    // of which decompressing
   int64_t stall_ns = 0;         // compute waited in acquire()
@@ -95,6 +97,11 @@ class ExpertLoader {
   // The step has run: its scratch experts go.
   void end_step();
 
+  // Of the running step's experts not yet run (`pending`, in the block's order), the index of the
+  // first one whose weights are in memory (or whose load failed, for acquire to report); waits
+  // while none is and books that wait as stall. Experts not in the step: 0 (acquire reports it).
+  size_t next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m,
+                    std::span<const ExpertId> pending);
   // The forward pass's use of one expert of the running step (layer m, expert checked by the
   // caller; `block` names it in errors). acquire waits for the expert and books the stall.
   ExpertWeights acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m, ExpertId expert,
