@@ -67,7 +67,9 @@ struct LoadRecord {
   LayerId layer;  // model block
   ExpertId expert;
   LoadKind kind;  // what queued it (a prefetch promoted by its step still says kPrefetch)
-  int64_t queued_ns, start_ns, end_ns;  // since the store was created
+  // Since the store was created: queued, on the emulated link (once queued and the link was
+  // free), and usable (its deadline on the link, or when it landed if the read was slower).
+  int64_t queued_ns, start_ns, end_ns;
   bool discarded = false;
 };
 
@@ -117,6 +119,7 @@ class ExpertLoader {
   // The policy's report with the measured stall (and end_ns = now).
   policy::CacheReport measured(policy::CacheReport decided) const;
   int64_t now_ns() const;
+  int64_t since_epoch(LinkPacer::Clock::time_point t) const;
 
  private:
   enum class State : uint8_t { kAbsent, kQueued, kLoading, kReady, kFailed };
@@ -139,6 +142,9 @@ class ExpertLoader {
     int64_t job_order = 0;
     uint64_t job_seq = 0;
     int64_t queued_ns = 0;
+    // A landed load is usable from its deadline on the emulated link: the forward pass waits
+    // for that time itself rather than for the loader to wake up and tell it.
+    LinkPacer::Clock::time_point ready_at{};
     int32_t step_slot = -1;  // index in the running step's use order, -1 if not in it
     std::string error;
   };
@@ -156,9 +162,15 @@ class ExpertLoader {
   // loader_mirror.cpp: how physical state follows the decisions.
   void make_resident(int64_t key, bool prefetch);
   void drop(int64_t key);
+  // A landed load dropped before its deadline on the link counts as discarded in flight.
+  void note_discarded(int64_t key);
   void queue_job(int64_t key, LoadKind kind, uint8_t job_class, int64_t order);
   void free_buffer(Entry& e);
   void set_role(Entry& e, Role role);
+  // In memory and past its deadline on the link (or failed, for acquire to report).
+  static bool usable(const Entry& e, LinkPacer::Clock::time_point now) {
+    return e.state == State::kFailed || (e.state == State::kReady && e.ready_at <= now);
+  }
   bool has_data(const Entry& e) const {
     return e.state == State::kReady || (e.state == State::kLoading && !e.discard);
   }
@@ -167,7 +179,7 @@ class ExpertLoader {
   void loader_main();
   int64_t pick_job();  // -1 if nothing can start now
   void finish_load(int64_t key, const std::string& error, const ReadCost& cost, int64_t start_ns,
-                   int64_t pace_ns);
+                   int64_t pace_ns, LinkPacer::Clock::time_point ready_at);
   void book_stall(int64_t ns);
 
   const ExpertLayout& layout_;

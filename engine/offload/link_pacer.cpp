@@ -33,16 +33,20 @@ int64_t LinkPacer::pace(Clock::time_point start, uint64_t bytes) const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_->now() - now).count();
 }
 
-int64_t LinkPacer::pace_scheduled(Clock::time_point queued, uint64_t bytes) {
-  if (link_.unlimited()) return 0;
-  const Clock::time_point start = free_ ? std::max(*free_, queued) : queued;
-  const Clock::time_point until = deadline(start, bytes);
+LinkPacer::Slot LinkPacer::schedule(Clock::time_point queued, uint64_t bytes) {
   const Clock::time_point now = clock_->now();
-  if (until <= now) {
-    free_ = now;  // the read itself was slower than the link
-    return 0;
-  }
-  free_ = until;  // absolute: whatever the sleep oversleeps is not carried into the next load
+  if (link_.unlimited()) return {now, now};
+  const Clock::time_point start = free_ ? std::max(*free_, queued) : queued;
+  // Absolute: whatever a sleep oversleeps is not carried into the next load; a read slower than
+  // the link restarts the schedule from its end.
+  free_ = std::max(deadline(start, bytes), now);
+  return {start, *free_};
+}
+
+int64_t LinkPacer::pace_scheduled(Clock::time_point queued, uint64_t bytes) {
+  const Clock::time_point until = schedule(queued, bytes).end;
+  const Clock::time_point now = clock_->now();
+  if (until <= now) return 0;
   clock_->sleep_until(until);
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_->now() - now).count();
 }

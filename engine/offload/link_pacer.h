@@ -40,9 +40,15 @@ class LinkPacer {
   int64_t pace(Clock::time_point start, uint64_t bytes) const;
 
   // The load of `bytes` queued at `queued`, whose read has just finished (now): its absolute
-  // deadline on the running schedule is max(queued, link free) + transfer. Sleeps until then (not
-  // if already past: the schedule then restarts from now); returns the nanoseconds slept.
+  // deadline on the running schedule is max(queued, link free) + transfer, or now if that has
+  // passed (the schedule then restarts from now). schedule() books it and returns the deadline;
+  // pace_scheduled() also sleeps until then and returns the nanoseconds slept.
+  struct Slot {
+    Clock::time_point start, end;  // on the link: end is the deadline
+  };
+  Slot schedule(Clock::time_point queued, uint64_t bytes);
   int64_t pace_scheduled(Clock::time_point queued, uint64_t bytes);
+  const PacerClock& clock() const { return *clock_; }
   // When the link is free on the schedule (the last load's deadline); empty before any load.
   std::optional<Clock::time_point> link_free() const { return free_; }
 
