@@ -201,9 +201,9 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool prof
   request.default_budget = profiling && !flags.any();
   if (request.default_budget) flags.expert_slots.assign(1, '0');
   if (!flags.any()) {
-    for (const char* name : {"policy", "prefetch", "link", "link-bandwidth", "link-latency",
-                             "allocator", "expert-pack", "expert-read", "compare", "substitute",
-                             "curves"}) {
+    for (const char* name :
+         {"policy", "prefetch", "link", "link-bandwidth", "link-latency", "allocator",
+          "expert-pack", "expert-read", "compare", "substitute", "curves"}) {
       if (parser.isSet(name)) fail("--{} needs --expert-budget or --expert-slots", name);
     }
     return request;
@@ -300,7 +300,8 @@ QJsonObject OffloadRun::summary_json() const {
                             {"latency_ns", qint64(config.link.latency_ns)}};
   out["allocator"] = policy::allocator_name(config.allocator);
   out["expert_pack"] = QString::fromStdString(config.pack.string());
-  out["expert_read"] = QString::fromStdString(std::string(offload::slow_tier_read_name(config.read)));
+  out["expert_read"] =
+      QString::fromStdString(std::string(offload::slow_tier_read_name(config.read)));
 
   QJsonArray rows;
   auto add_row = [&](const std::string& pol, const std::string& pre, const char* run,

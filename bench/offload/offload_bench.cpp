@@ -86,7 +86,8 @@ Result run(Model& model, int n_prompt, int n_decode, offload::ExpertStore* store
     r.load_ms_per_token = (s.load_ns - stats_before.load_ns) / 1e6 / n_decode;
     r.modelled_stall_ms_per_token = double(decode.stall_ns - before.stall_ns) / 1e6 / n_decode;
     const int64_t read_ns = s.read_ns - stats_before.read_ns;
-    r.read_gb_s = read_ns > 0 ? double(s.link_bytes - stats_before.link_bytes) / double(read_ns) : 0;
+    r.read_gb_s =
+        read_ns > 0 ? double(s.link_bytes - stats_before.link_bytes) / double(read_ns) : 0;
   }
   return r;
 }
@@ -206,7 +207,8 @@ int main_impl(int argc, char** argv) {
       "stall ms/token | modelled stall | measured/modelled | loader ms/token | MiB loaded/token | "
       "read GB/s |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  std::printf("| - | resident | - | %.2f | 1.00 | - | - | - | - | - | - | - | - |\n", resident.tok_s);
+  std::printf("| - | resident | - | %.2f | 1.00 | - | - | - | - | - | - | - | - |\n",
+              resident.tok_s);
   for (size_t i = 1; i < configs.size(); ++i) {
     const Config& c = configs[i];
     const Result r = median(c.samples);
@@ -214,7 +216,8 @@ int main_impl(int argc, char** argv) {
                              ? r.stall_ms_per_token / r.modelled_stall_ms_per_token
                              : 0.0;
     std::printf(
-        "| %s | %s %% | %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n",
+        "| %s | %s %% | %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f "
+        "|\n",
         c.link.c_str(), c.budget.c_str(), c.prefetcher.c_str(), r.tok_s, r.tok_s / resident.tok_s,
         r.hit_rate, r.precision, r.stall_ms_per_token, r.modelled_stall_ms_per_token, ratio,
         r.load_ms_per_token, r.mib_per_token, r.read_gb_s);

@@ -323,9 +323,9 @@ void ExpertLoader::loader_main() {
     try {
       const auto read_start = LinkPacer::Clock::now();
       cost.link_bytes = source_->fetch(m, k.expert.value, out);
-      read_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() -
-                                                                     read_start)
-                    .count();
+      read_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - read_start)
+              .count();
       slot = pacer_.schedule(queued, cost.link_bytes);
       if (pacer_.link().unlimited()) slot.start = picked;
       cost.decompress_ns = source_->decode(m, k.expert.value, out);

@@ -68,11 +68,12 @@ GgufExpertSource::GgufExpertSource(const ExpertLayout& layout, SlowTierRead read
   // The bounce buffer holds the largest part plus a block of slack at either end.
   for (MoeLayerId m(0); m.value < layout_.n_layers(); ++m.value) {
     for (size_t i = 0; i < kExpertPartCount; ++i) {
-      bounce_bytes_ = std::max(bounce_bytes_,
-                               layout_.tensors(m).slice_bytes(static_cast<ExpertPart>(i)));
+      bounce_bytes_ =
+          std::max(bounce_bytes_, layout_.tensors(m).slice_bytes(static_cast<ExpertPart>(i)));
     }
   }
-  bounce_bytes_ = (bounce_bytes_ + 2 * kDirectAlign + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+  bounce_bytes_ =
+      (bounce_bytes_ + 2 * kDirectAlign + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
   void* p = nullptr;
   if (::posix_memalign(&p, kDirectAlign, bounce_bytes_) != 0) {
     ::close(direct_fd_);

@@ -37,10 +37,9 @@ CacheSimulator::CacheSimulator(MoeShape shape, CacheCapacity capacity,
   entries_.assign(size_t(shape_.total_experts()), Entry{});
   used_.assign(size_t(capacity_.n_partitions(shape_)), 0);
   report_.policy = std::move(policy_name);
-  report_.prefetcher =
-      prefetcher_name.empty() && prefetcher_
-          ? prefetcher_->name() + (prefetcher_->cost_gated() ? "+cost" : "")
-          : std::move(prefetcher_name);
+  report_.prefetcher = prefetcher_name.empty() && prefetcher_
+                           ? prefetcher_->name() + (prefetcher_->cost_gated() ? "+cost" : "")
+                           : std::move(prefetcher_name);
   for (auto& layers : report_.layer) layers.assign(size_t(shape_.n_layers()), CacheCounters{});
 }
 
@@ -231,8 +230,8 @@ void CacheSimulator::issue_prefetches(const StepInput& in) {
 bool CacheSimulator::gate_allows(ExpertKey key, int32_t rank, int64_t order, bool& stop) {
   // 1. Time: the target layer starts once this step's demand loads are in and d layers computed.
   const uint64_t bytes = shape_.bytes(key.layer);
-  const int64_t needed = loader_.demand_completion(now_) +
-                         int64_t(prefetcher_->distance()) * gate_->layer_ns();
+  const int64_t needed =
+      loader_.demand_completion(now_) + int64_t(prefetcher_->distance()) * gate_->layer_ns();
   if (loader_.prefetch_completion(bytes, now_, order) > needed) {
     stop = true;
     return false;

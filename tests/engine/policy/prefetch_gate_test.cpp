@@ -11,7 +11,9 @@
 namespace moescope::policy {
 namespace {
 
-LinkModel gigabyte_link() { return LinkModel{"test", 1e9, 0}; }  // 1 byte per ns
+LinkModel gigabyte_link() {
+  return LinkModel{"test", 1e9, 0};
+}  // 1 byte per ns
 
 // The expert the trace routes to at `at` (top-1), or -1 past its end.
 int routed_at(const RoutingTrace& trace, PrefetchTarget at) {
@@ -51,8 +53,8 @@ TEST(PrefetchGate, LearnsHitProbabilityPerRankAndVictimRegretPerLayer) {
   gate.score(MoeLayerId(1), 1, false);
   EXPECT_DOUBLE_EQ(gate.hit_probability(MoeLayerId(1), 0), 4.0 / 6.0);  // (3 + 1) / (4 + 2)
   EXPECT_DOUBLE_EQ(gate.hit_probability(MoeLayerId(1), 1), 1.0 / 3.0);  // (0 + 1) / (1 + 2)
-  EXPECT_DOUBLE_EQ(gate.hit_probability(MoeLayerId(0), 0), 0.5);       // other layer untouched
-  EXPECT_DOUBLE_EQ(gate.hit_probability(MoeLayerId(1), 9), 0.0);       // no such rank
+  EXPECT_DOUBLE_EQ(gate.hit_probability(MoeLayerId(0), 0), 0.5);        // other layer untouched
+  EXPECT_DOUBLE_EQ(gate.hit_probability(MoeLayerId(1), 9), 0.0);        // no such rank
   // Expert 2 of layer 1 evicted at position 5: a step at 5 itself does not resolve it, the next
   // step of layer 1 does (it uses expert 2: regret), the one after has nothing left to resolve.
   gate.on_victim({MoeLayerId(1), ExpertId(2)}, 5);
@@ -88,7 +90,8 @@ CacheReport replay_scripted(const RoutingTrace& trace, bool gated, bool right, T
         if (const int routed = routed_at(trace, at); routed >= 0)
           out.push_back(ExpertId(right ? routed : (routed + 2) % 4));
       });
-  CacheSimulator sim(trace.shape, CacheCapacity::uniform(2, 1), make_policy(parse_policy_spec("lru"), {stream, nullptr}),
+  CacheSimulator sim(trace.shape, CacheCapacity::uniform(2, 1),
+                     make_policy(parse_policy_spec("lru"), {stream, nullptr}),
                      std::move(prefetcher), timing, "lru");
   return replay(trace, *stream, sim);
 }
@@ -102,7 +105,7 @@ TEST(PrefetchGate, IssuesRightPredictionsOnceLearntAndNeverWrongOnes) {
   const CacheReport gated_right = replay_scripted(trace, true, true, timing);
   // 40 steps, 39 predictions (the last step's target is past the trace).
   EXPECT_EQ(ungated_wrong.total().prefetch_issued, 39);
-  EXPECT_EQ(gated_wrong.total().prefetch_issued, 0);  // p falls from 1/2: never pays
+  EXPECT_EQ(gated_wrong.total().prefetch_issued, 0);      // p falls from 1/2: never pays
   EXPECT_EQ(gated_wrong.total().prefetch_predicted, 39);  // still scored
   EXPECT_EQ(gated_wrong.total().hits, 0);
   // Right ones: the first prediction of each layer is a coin toss (not issued); once one per
