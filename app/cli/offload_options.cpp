@@ -144,6 +144,10 @@ void add_offload_options(QCommandLineParser& parser) {
       {"link-latency", "Override the link's per-load latency, e.g. 80us.", "T"},
       {"allocator", "Per-layer split of the budget: uniform, shallow-first.", "A"},
       {"expert-pack", "Load experts from a pack written by `moescope pack`.", "FILE"},
+      {"expert-read",
+       "How experts are read from the model file: cache (page cache, default), direct "
+       "(O_DIRECT: the disk every time), dropcache (drop the range from the page cache first).",
+       "R"},
       {"compare",
        QString::fromStdString("Policies to run as shadows on the same stream and budget; "
                               "oracles (" +
@@ -197,8 +201,9 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool prof
   request.default_budget = profiling && !flags.any();
   if (request.default_budget) flags.expert_slots.assign(1, '0');
   if (!flags.any()) {
-    for (const char* name : {"policy", "prefetch", "link", "link-bandwidth", "link-latency",
-                             "allocator", "expert-pack", "compare", "substitute", "curves"}) {
+    for (const char* name :
+         {"policy", "prefetch", "link", "link-bandwidth", "link-latency", "allocator",
+          "expert-pack", "expert-read", "compare", "substitute", "curves"}) {
       if (parser.isSet(name)) fail("--{} needs --expert-budget or --expert-slots", name);
     }
     return request;
@@ -210,10 +215,12 @@ OffloadRequest parse_offload_options(const QCommandLineParser& parser, bool prof
   flags.link_latency = value(parser, "link-latency");
   flags.allocator = value(parser, "allocator");
   flags.expert_pack = value(parser, "expert-pack");
+  flags.expert_read = value(parser, "expert-read");
   flags.compare = value(parser, "compare");
   flags.adaptive_topk = value(parser, "adaptive-topk");
   flags.substitute = value(parser, "substitute");
-  for (const char* name : {"policy", "prefetch", "link", "allocator", "expert-pack", "compare"}) {
+  for (const char* name :
+       {"policy", "prefetch", "link", "allocator", "expert-pack", "expert-read", "compare"}) {
     if (parser.isSet(name) && parser.value(name).trimmed().isEmpty()) fail("--{} is empty", name);
   }
   offload::OffloadConfig config = offload::make_offload_config(flags);
@@ -293,6 +300,8 @@ QJsonObject OffloadRun::summary_json() const {
                             {"latency_ns", qint64(config.link.latency_ns)}};
   out["allocator"] = policy::allocator_name(config.allocator);
   out["expert_pack"] = QString::fromStdString(config.pack.string());
+  out["expert_read"] =
+      QString::fromStdString(std::string(offload::slow_tier_read_name(config.read)));
 
   QJsonArray rows;
   auto add_row = [&](const std::string& pol, const std::string& pre, const char* run,

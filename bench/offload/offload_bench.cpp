@@ -1,12 +1,16 @@
 // bench_offload [MODEL] [--budgets 100,50,25,12.5] [--prefetchers none,same-prev,affinity:2]
 //               [--links none,nvme] [--policy lru] [--prompt 16] [--decode 32] [--threads 2]
-//               [--pack FILE] [--repeat N]
+//               [--pack FILE] [--read cache|direct|dropcache] [--repeat N]
 // Decode tokens/s with experts offloaded at budgets given as % of the model's expert bytes, for
 // every prefetcher and link, next to the fully resident run; prints a Markdown table, then per
 // link and budget on-demand LRU (no prefetcher) against the best prefetcher. Without MODEL it
 // generates a synthetic MoE (8 layers, 16 experts of 1.6 MiB) in $TMPDIR. With --repeat N the
 // whole set of configurations runs N times, interleaved (round after round, a fresh store each
 // time, so that a shared machine's load spreads over all of them), and medians are reported.
+// Prefetchers spelled "<spec>+cost" are gated by the prefetch cost model (prefetch_gate.h). The
+// stall columns compare the measured wall-clock stall with the one the decision core modelled
+// for the same steps (same link, the layers' measured compute times); --read direct reads every
+// expert from the device (O_DIRECT) and reports its measured read bandwidth.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -41,6 +45,8 @@ struct Result {
   double mib_per_token = 0;
   double load_ms_per_token = 0;  // the loader's busy time (I/O, link pacing, decompression)
   double precision = 0;
+  double modelled_stall_ms_per_token = 0;  // the decision core's, same steps and link
+  double read_gb_s = 0;                    // slow-tier bytes / time reading them
 };
 
 // Prefill, then `n_decode` greedy tokens; tokens/s of the decode part.
@@ -78,12 +84,17 @@ Result run(Model& model, int n_prompt, int n_decode, offload::ExpertStore* store
     r.stall_ms_per_token = (s.stall_ns - stats_before.stall_ns) / 1e6 / n_decode;
     r.mib_per_token = double(s.link_bytes - stats_before.link_bytes) / (1 << 20) / n_decode;
     r.load_ms_per_token = (s.load_ns - stats_before.load_ns) / 1e6 / n_decode;
+    r.modelled_stall_ms_per_token = double(decode.stall_ns - before.stall_ns) / 1e6 / n_decode;
+    const int64_t read_ns = s.read_ns - stats_before.read_ns;
+    r.read_gb_s =
+        read_ns > 0 ? double(s.link_bytes - stats_before.link_bytes) / double(read_ns) : 0;
   }
   return r;
 }
 
 int main_impl(int argc, char** argv) {
   std::string model_path, pack;
+  offload::SlowTierRead read = offload::SlowTierRead::kPageCache;
   std::vector<std::string> budgets = {"100", "50", "25", "12.5"};
   std::vector<std::string> prefetchers = {"none", "same-prev", "affinity:2", "freq:2", "next-gate"};
   std::vector<std::string> links = {"none", "nvme"};
@@ -113,6 +124,8 @@ int main_impl(int argc, char** argv) {
       n_threads = std::max(1, std::atoi(v.c_str()));
     else if (a == "--pack")
       pack = v;
+    else if (a == "--read")
+      read = offload::parse_slow_tier_read(v);
     else if (a == "--repeat")
       repeat = std::max(1, std::atoi(v.c_str()));
     else
@@ -141,8 +154,9 @@ int main_impl(int argc, char** argv) {
               layout.n_layers(), layout.n_expert(MoeLayerId(0)),
               (long long)model->hparams().n_expert_used,
               offload::format_bytes(layout.total_bytes()).c_str());
-  std::printf("decode of %d tokens after a %d-token prompt, %d threads, policy %s%s\n\n", n_decode,
-              n_prompt, n_threads, policy.c_str(), pack.empty() ? "" : ", expert pack");
+  std::printf("decode of %d tokens after a %d-token prompt, %d threads, policy %s%s, reads %s\n\n",
+              n_decode, n_prompt, n_threads, policy.c_str(), pack.empty() ? "" : ", expert pack",
+              std::string(offload::slow_tier_read_name(read)).c_str());
 
   run(*model, n_prompt, n_decode, nullptr);  // warm the page cache and the mapping
 
@@ -171,6 +185,7 @@ int main_impl(int argc, char** argv) {
       config.budget = policy::Budget::bytes(
           uint64_t(double(layout.total_bytes()) * std::atof(c.budget.c_str()) / 100));
       config.pack = pack;
+      config.read = read;
       auto store = offload::ExpertStore::attach(*model, config);
       c.samples.push_back(run(*model, n_prompt, n_decode, store.get()));
       store->detach(*model);
@@ -189,16 +204,23 @@ int main_impl(int argc, char** argv) {
   std::printf("median of %d interleaved runs per configuration\n\n", repeat);
   std::printf(
       "| link | budget | prefetcher | tok/s | vs resident | decode hit rate | precision | "
-      "stall ms/token | loader ms/token | MiB loaded/token |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
-  std::printf("| - | resident | - | %.2f | 1.00 | - | - | - | - | - |\n", resident.tok_s);
+      "stall ms/token | modelled stall | measured/modelled | loader ms/token | MiB loaded/token | "
+      "read GB/s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| - | resident | - | %.2f | 1.00 | - | - | - | - | - | - | - | - |\n",
+              resident.tok_s);
   for (size_t i = 1; i < configs.size(); ++i) {
     const Config& c = configs[i];
     const Result r = median(c.samples);
-    std::printf("| %s | %s %% | %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.2f |\n",
-                c.link.c_str(), c.budget.c_str(), c.prefetcher.c_str(), r.tok_s,
-                r.tok_s / resident.tok_s, r.hit_rate, r.precision, r.stall_ms_per_token,
-                r.load_ms_per_token, r.mib_per_token);
+    const double ratio = r.modelled_stall_ms_per_token > 0
+                             ? r.stall_ms_per_token / r.modelled_stall_ms_per_token
+                             : 0.0;
+    std::printf(
+        "| %s | %s %% | %s | %.2f | %.2f | %.3f | %.3f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f "
+        "|\n",
+        c.link.c_str(), c.budget.c_str(), c.prefetcher.c_str(), r.tok_s, r.tok_s / resident.tok_s,
+        r.hit_rate, r.precision, r.stall_ms_per_token, r.modelled_stall_ms_per_token, ratio,
+        r.load_ms_per_token, r.mib_per_token, r.read_gb_s);
   }
   std::printf("\n| link | budget | on-demand %s tok/s | best prefetcher | its tok/s | speed-up |\n",
               policy.c_str());

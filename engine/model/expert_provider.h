@@ -67,6 +67,17 @@ class ExpertProvider {
     (void)layer;
     (void)experts;
   }
+  // Of `pending` (experts of `layer` announced by hint_upcoming and not yet run, in the block's
+  // order), the index of the one to run next. The default keeps the block's order; a store that
+  // loads in the background answers with one already in memory and waits only while none is, so
+  // that compute on resident experts overlaps the loads still on the link. The order never
+  // changes the block's output: every expert writes its own (token, slot) rows, summed in top-k
+  // order afterwards.
+  virtual size_t next_to_run(LayerId layer, std::span<const ExpertId> pending) {
+    (void)layer;
+    (void)pending;
+    return 0;
+  }
   // The weights of (layer, expert), valid until the matching release(). May block until they are
   // loaded: that wait is the stall time. The MoE block holds at most one expert at a time.
   virtual ExpertWeights acquire(LayerId layer, ExpertId expert) = 0;

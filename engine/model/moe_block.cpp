@@ -67,7 +67,14 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   env.experts.hint_upcoming(layer.layer, order_);
 
   slot_out_.resize(n * K * E);
-  for (ExpertId e : order_) run_expert(layer, e, uses_[e.value], x, env);
+  // Experts whose weights are in memory first (next_to_run), so that loads overlap compute.
+  for (size_t i = 0; i < order_.size(); ++i) {
+    const size_t j = i + env.experts.next_to_run(layer.layer, std::span(order_).subspan(i));
+    if (j >= order_.size()) fail("the expert provider chose no pending expert");
+    std::rotate(order_.begin() + std::ptrdiff_t(i), order_.begin() + std::ptrdiff_t(j),
+                order_.begin() + std::ptrdiff_t(j) + 1);
+    run_expert(layer, order_[i], uses_[order_[i].value], x, env);
+  }
 
   // Sum the weighted expert outputs in top-k order (llama.cpp adds slot 0, then 1, ...).
   for (int64_t t = 0; t < n; ++t) {

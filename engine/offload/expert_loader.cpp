@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <tuple>
 
 #include "engine/common/error.h"
@@ -47,7 +48,7 @@ ExpertLoader::ExpertLoader(const ExpertLayout& layout, const OffloadConfig& conf
   const int32_t slots = max_residents(capacity, layout_);
   arena_ = std::make_unique<ExpertArena>(slots + scratch_, layout_.max_packed_bytes());
   if (config.pack.empty()) {
-    source_ = std::make_unique<GgufExpertSource>(layout_);
+    source_ = std::make_unique<GgufExpertSource>(layout_, config.read);
   } else {
     source_ = std::make_unique<PackExpertSource>(layout_, ExpertPack::open(config.pack, layout_));
   }
@@ -121,6 +122,55 @@ void ExpertLoader::end_step() {
 
 // ---- the forward pass's use -------------------------------------------------------------------
 
+size_t ExpertLoader::next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m,
+                                std::span<const ExpertId> pending) {
+  if (!step_.active || step_.moe_layer != m || pending.empty()) return 0;
+  auto entry = [&](size_t i) -> Entry* {
+    if (pending[i].value < 0 || pending[i].value >= layout_.n_expert(m)) return nullptr;
+    Entry& e = entries_[size_t(layout_.key_index({m, pending[i]}))];
+    return e.step_slot >= 0 ? &e : nullptr;
+  };
+  auto first_ready = [&]() -> std::optional<size_t> {
+    const auto now = LinkPacer::Clock::now();
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const Entry* e = entry(i);
+      if (e == nullptr || usable(*e, now)) return i;
+    }
+    return std::nullopt;
+  };
+  std::optional<size_t> at = first_ready();
+  if (at) return *at;
+  // Nothing is in memory: the expert the loader would serve first is the one to wait for, unless
+  // another lands before it.
+  size_t urgent = 0;
+  for (size_t i = 1; i < pending.size(); ++i) {
+    if (entry(i)->step_slot < entry(urgent)->step_slot) urgent = i;
+  }
+  Entry& u = *entry(urgent);
+  if (u.state == State::kQueued && u.job_class != kUrgent) {
+    u.job_class = kUrgent;
+    loader_cv_.notify_all();
+  }
+  const auto t0 = LinkPacer::Clock::now();
+  while (!stop_ && !(at = first_ready()).has_value()) {
+    // Wake at the earliest deadline of a landed load, or when another load lands.
+    std::optional<LinkPacer::Clock::time_point> next;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const Entry& e = *entry(i);
+      if (e.state == State::kReady && (!next || e.ready_at < *next)) next = e.ready_at;
+    }
+    if (next)
+      ready_cv_.wait_until(lock, *next);
+    else
+      ready_cv_.wait(lock);
+  }
+  book_stall(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - t0).count());
+  if (!at) return 0;  // stopping: acquire reports it
+  if (entry(*at)->by_prefetch) ++stats_.late_prefetches;
+  return *at;
+}
+
 ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m,
                                     ExpertId expert, LayerId block) {
   Entry& e = entries_[size_t(layout_.key_index({m, expert}))];
@@ -128,15 +178,19 @@ ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, MoeLayer
     fail("expert {} of block {} was acquired without hint_upcoming announcing it", expert.value,
          block.value);
   }
-  if (e.state != State::kReady) {
+  if (!usable(e, LinkPacer::Clock::now())) {
     if (e.state == State::kQueued) {
       e.job_class = kUrgent;
       loader_cv_.notify_all();
     }
     const bool prefetched = e.by_prefetch;
     const auto t0 = LinkPacer::Clock::now();
-    ready_cv_.wait(lock,
-                   [&] { return stop_ || e.state == State::kReady || e.state == State::kFailed; });
+    while (!stop_ && !usable(e, LinkPacer::Clock::now())) {
+      if (e.state == State::kReady)
+        ready_cv_.wait_until(lock, e.ready_at);  // landed: due at its deadline on the link
+      else
+        ready_cv_.wait(lock);
+    }
     const int64_t waited =
         std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - t0).count();
     book_stall(waited);
@@ -199,6 +253,10 @@ policy::CacheReport ExpertLoader::measured(policy::CacheReport r) const {
   return r;
 }
 
+int64_t ExpertLoader::since_epoch(LinkPacer::Clock::time_point t) const {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t - epoch_).count();
+}
+
 int64_t ExpertLoader::now_ns() const {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - epoch_)
       .count();
@@ -252,31 +310,54 @@ void ExpertLoader::loader_main() {
     ++loading_;
     ++stats_.loads_started;
     const std::span<std::byte> out = arena_->buffer(e.buffer, bytes);
-    const auto start = LinkPacer::Clock::now();
-    const int64_t start_ns = now_ns();
+    // On the link's schedule the load starts once queued and the link is free.
+    const auto queued = epoch_ + std::chrono::nanoseconds(e.queued_ns);
+    const auto picked = LinkPacer::Clock::now();
 
     lock.unlock();
     ReadCost cost;
     int64_t pace_ns = 0;
+    int64_t read_ns = 0;
+    LinkPacer::Slot slot{picked, picked};
     std::string error;
     try {
+      const auto read_start = LinkPacer::Clock::now();
       cost.link_bytes = source_->fetch(m, k.expert.value, out);
-      pace_ns = pacer_.pace(start, cost.link_bytes);
+      read_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - read_start)
+              .count();
+      slot = pacer_.schedule(queued, cost.link_bytes);
+      if (pacer_.link().unlimited()) slot.start = picked;
       cost.decompress_ns = source_->decode(m, k.expert.value, out);
     } catch (const std::exception& ex) {
       error = ex.what();
       if (error.empty()) error = "loading an expert failed";
     }
+    // The data is in; it is usable from its deadline on the link, which the forward pass waits
+    // for itself. The loader holds the link until then: the next load starts after it.
+    const auto landed = LinkPacer::Clock::now();
+    const auto ready_at = std::max(slot.end, landed);
+    if (slot.end > landed) {
+      pace_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(slot.end - landed).count();
+    }
     lock.lock();
-    finish_load(key, error, cost, start_ns, pace_ns);
+    stats_.read_ns += read_ns;
+    finish_load(key, error, cost, since_epoch(slot.start), pace_ns, ready_at);
+    if (pace_ns > 0) {
+      lock.unlock();
+      pacer_.clock().sleep_until(slot.end);
+      lock.lock();
+    }
+    --loading_;
+    ready_cv_.notify_all();  // wait_idle: the link is free
   }
 }
 
 void ExpertLoader::finish_load(int64_t key, const std::string& error, const ReadCost& cost,
-                               int64_t start_ns, int64_t pace_ns) {
+                               int64_t start_ns, int64_t pace_ns,
+                               LinkPacer::Clock::time_point ready_at) {
   Entry& e = entries_[size_t(key)];
-  --loading_;
-  const int64_t end_ns = now_ns();
+  const int64_t end_ns = since_epoch(ready_at);  // its deadline on the link, or when it landed
   ++stats_.loads;
   stats_.link_bytes += int64_t(cost.link_bytes);
   stats_.raw_bytes += int64_t(layout_.packed_bytes(layout_.shape().key_at(key).layer));
@@ -307,6 +388,7 @@ void ExpertLoader::finish_load(int64_t key, const std::string& error, const Read
     e.error = error;
   } else {
     e.state = State::kReady;
+    e.ready_at = ready_at;
   }
   ready_cv_.notify_all();
 }

@@ -42,6 +42,8 @@ struct StoreStats {
   int64_t link_bytes = 0;       // bytes read from the slow tier (compressed for a pack)
   int64_t raw_bytes = 0;        // bytes written into the arena
   int64_t load_ns = 0;          // start to ready, summed over loads
+  int64_t read_ns = 0;          // of which reading the slow tier (link_bytes / read_ns: the
+                                // device's measured bandwidth with SlowTierRead::kDirect)
   int64_t pace_ns = 0;          // of which waiting for the emulated link
   int64_t decompress_ns = 0;    // of which decompressing
   int64_t stall_ns = 0;         // compute waited in acquire()
@@ -65,7 +67,9 @@ struct LoadRecord {
   LayerId layer;  // model block
   ExpertId expert;
   LoadKind kind;  // what queued it (a prefetch promoted by its step still says kPrefetch)
-  int64_t queued_ns, start_ns, end_ns;  // since the store was created
+  // Since the store was created: queued, on the emulated link (once queued and the link was
+  // free), and usable (its deadline on the link, or when it landed if the read was slower).
+  int64_t queued_ns, start_ns, end_ns;
   bool discarded = false;
 };
 
@@ -95,6 +99,11 @@ class ExpertLoader {
   // The step has run: its scratch experts go.
   void end_step();
 
+  // Of the running step's experts not yet run (`pending`, in the block's order), the index of the
+  // first one whose weights are in memory (or whose load failed, for acquire to report); waits
+  // while none is and books that wait as stall. Experts not in the step: 0 (acquire reports it).
+  size_t next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m,
+                    std::span<const ExpertId> pending);
   // The forward pass's use of one expert of the running step (layer m, expert checked by the
   // caller; `block` names it in errors). acquire waits for the expert and books the stall.
   ExpertWeights acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m, ExpertId expert,
@@ -110,6 +119,7 @@ class ExpertLoader {
   // The policy's report with the measured stall (and end_ns = now).
   policy::CacheReport measured(policy::CacheReport decided) const;
   int64_t now_ns() const;
+  int64_t since_epoch(LinkPacer::Clock::time_point t) const;
 
  private:
   enum class State : uint8_t { kAbsent, kQueued, kLoading, kReady, kFailed };
@@ -132,6 +142,9 @@ class ExpertLoader {
     int64_t job_order = 0;
     uint64_t job_seq = 0;
     int64_t queued_ns = 0;
+    // A landed load is usable from its deadline on the emulated link: the forward pass waits
+    // for that time itself rather than for the loader to wake up and tell it.
+    LinkPacer::Clock::time_point ready_at{};
     int32_t step_slot = -1;  // index in the running step's use order, -1 if not in it
     std::string error;
   };
@@ -149,9 +162,15 @@ class ExpertLoader {
   // loader_mirror.cpp: how physical state follows the decisions.
   void make_resident(int64_t key, bool prefetch);
   void drop(int64_t key);
+  // A landed load dropped before its deadline on the link counts as discarded in flight.
+  void note_discarded(int64_t key);
   void queue_job(int64_t key, LoadKind kind, uint8_t job_class, int64_t order);
   void free_buffer(Entry& e);
   void set_role(Entry& e, Role role);
+  // In memory and past its deadline on the link (or failed, for acquire to report).
+  static bool usable(const Entry& e, LinkPacer::Clock::time_point now) {
+    return e.state == State::kFailed || (e.state == State::kReady && e.ready_at <= now);
+  }
   bool has_data(const Entry& e) const {
     return e.state == State::kReady || (e.state == State::kLoading && !e.discard);
   }
@@ -160,7 +179,7 @@ class ExpertLoader {
   void loader_main();
   int64_t pick_job();  // -1 if nothing can start now
   void finish_load(int64_t key, const std::string& error, const ReadCost& cost, int64_t start_ns,
-                   int64_t pace_ns);
+                   int64_t pace_ns, LinkPacer::Clock::time_point ready_at);
   void book_stall(int64_t ns);
 
   const ExpertLayout& layout_;

@@ -1,9 +1,12 @@
 #include "engine/offload/expert_source.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/common/error.h"
@@ -44,12 +47,83 @@ void release_mapped_experts(const ExpertLayout& layout) {
   }
 }
 
-GgufExpertSource::GgufExpertSource(const ExpertLayout& layout)
-    : layout_(layout), fd_(layout.file().fd()) {
+namespace {
+// O_DIRECT transfers start, end and land on multiples of the device's logical block size; 4 KiB
+// covers every common one.
+constexpr uint64_t kDirectAlign = 4096;
+}  // namespace
+
+GgufExpertSource::GgufExpertSource(const ExpertLayout& layout, SlowTierRead read)
+    : layout_(layout), read_(read), fd_(layout.file().fd()) {
+  const std::string path = layout.file().path().string();
   if (fd_ < 0) {
-    fail("{}: the model is not backed by a file on disk, so experts cannot be offloaded",
-         layout.file().path().string());
+    fail("{}: the model is not backed by a file on disk, so experts cannot be offloaded", path);
   }
+  if (read_ != SlowTierRead::kDirect) return;
+  direct_fd_ = ::open(path.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
+  if (direct_fd_ < 0) {
+    fail("{}: cannot open for O_DIRECT reads ({}); use --expert-read dropcache instead", path,
+         std::strerror(errno));
+  }
+  // The bounce buffer holds the largest part plus a block of slack at either end.
+  for (MoeLayerId m(0); m.value < layout_.n_layers(); ++m.value) {
+    for (size_t i = 0; i < kExpertPartCount; ++i) {
+      bounce_bytes_ =
+          std::max(bounce_bytes_, layout_.tensors(m).slice_bytes(static_cast<ExpertPart>(i)));
+    }
+  }
+  bounce_bytes_ =
+      (bounce_bytes_ + 2 * kDirectAlign + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+  void* p = nullptr;
+  if (::posix_memalign(&p, kDirectAlign, bounce_bytes_) != 0) {
+    ::close(direct_fd_);
+    fail("{}: no memory for a {}-byte O_DIRECT buffer", path, bounce_bytes_);
+  }
+  bounce_ = static_cast<std::byte*>(p);
+}
+
+GgufExpertSource::~GgufExpertSource() {
+  std::free(bounce_);
+  if (direct_fd_ >= 0) ::close(direct_fd_);
+}
+
+void GgufExpertSource::read_part(std::span<std::byte> out, uint64_t offset) {
+  const std::string what = layout_.file().path().string();
+  switch (read_) {
+    case SlowTierRead::kPageCache:
+      break;
+    case SlowTierRead::kDropCache:
+      // Advisory: pages another process maps stay, and then the read is served from RAM.
+      ::posix_fadvise(fd_, off_t(offset), off_t(out.size()), POSIX_FADV_DONTNEED);
+      break;
+    case SlowTierRead::kDirect:
+      read_direct(out, offset);
+      return;
+  }
+  pread_exact(fd_, out, offset, what);
+}
+
+void GgufExpertSource::read_direct(std::span<std::byte> out, uint64_t offset) {
+  const uint64_t begin = offset / kDirectAlign * kDirectAlign;
+  const uint64_t end = (offset + out.size() + kDirectAlign - 1) / kDirectAlign * kDirectAlign;
+  if (end - begin > bounce_bytes_) fail("an expert part is larger than the O_DIRECT buffer");
+  uint64_t done = 0;
+  // Whole blocks; the file's last block may be short (end of file), which is fine once the
+  // part's own bytes are in.
+  while (begin + done < offset + out.size()) {
+    const ssize_t n = ::pread(direct_fd_, bounce_ + done, end - begin - done, off_t(begin + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("{}: O_DIRECT read of {} bytes at offset {} failed: {}", layout_.file().path().string(),
+           end - begin, begin, std::strerror(errno));
+    }
+    if (n == 0) {
+      fail("{}: unexpected end of file reading {} bytes at offset {}",
+           layout_.file().path().string(), out.size(), offset);
+    }
+    done += uint64_t(n);
+  }
+  std::memcpy(out.data(), bounce_ + (offset - begin), out.size());
 }
 
 uint64_t GgufExpertSource::link_bytes(MoeLayerId moe_layer, int32_t /*expert*/) const {
@@ -73,8 +147,7 @@ uint64_t GgufExpertSource::fetch(MoeLayerId moe_layer, int32_t expert, std::span
     const uint64_t at = t.packed_offset(p);
     const uint64_t n = t.slice_bytes(p);
     std::memset(out.data() + cursor, 0, at - cursor);
-    pread_exact(fd_, out.subspan(at, n), layout_.slice_file_offset(moe_layer, p, expert),
-                layout_.file().path().string());
+    read_part(out.subspan(at, n), layout_.slice_file_offset(moe_layer, p, expert));
     cursor = at + n;
     bytes += n;
   }

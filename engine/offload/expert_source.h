@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/offload/expert_layout.h"
+#include "engine/offload/offload_config.h"
 
 namespace moescope::offload {
 
@@ -40,18 +41,33 @@ class ExpertSource {
 
 // Experts read straight from the GGUF file with pread(), part by part, never through the
 // mapping. Gives up the mapping's pages of expert tensors (madvise DONTNEED) so that memory
-// touched by an earlier resident run does not count.
+// touched by an earlier resident run does not count. `read` says whether the page cache may
+// serve a load (SlowTierRead): with kDirect the file is opened a second time with O_DIRECT and
+// each part is read in whole aligned blocks into a bounce buffer; a file system without O_DIRECT
+// is a one-line error that names the kDropCache fallback.
 class GgufExpertSource final : public ExpertSource {
  public:
-  explicit GgufExpertSource(const ExpertLayout& layout);
+  explicit GgufExpertSource(const ExpertLayout& layout,
+                            SlowTierRead read = SlowTierRead::kPageCache);
+  ~GgufExpertSource() override;
+  GgufExpertSource(const GgufExpertSource&) = delete;
+  GgufExpertSource& operator=(const GgufExpertSource&) = delete;
 
   uint64_t link_bytes(MoeLayerId moe_layer, int32_t expert) const override;
   uint64_t fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) override;
   int64_t decode(MoeLayerId, int32_t, std::span<std::byte>) override { return 0; }
 
  private:
+  // One part's bytes at `offset` of the file into `out`, as `read_` says.
+  void read_part(std::span<std::byte> out, uint64_t offset);
+  void read_direct(std::span<std::byte> out, uint64_t offset);
+
   const ExpertLayout& layout_;
+  SlowTierRead read_;
   int fd_;
+  int direct_fd_ = -1;
+  std::byte* bounce_ = nullptr;  // aligned, for O_DIRECT
+  uint64_t bounce_bytes_ = 0;
 };
 
 // pread() of exactly out.size() bytes at offset; throws moescope::Error naming `what` on errors

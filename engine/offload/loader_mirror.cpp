@@ -110,6 +110,8 @@ void ExpertLoader::drop(int64_t key) {
       e.discard = true;  // the buffer is freed when the load lands
       break;
     case State::kReady:
+      // Landed but not yet due on the link: still in flight there, so its load is discarded.
+      if (e.ready_at > LinkPacer::Clock::now()) note_discarded(key);
       free_buffer(e);
       e.state = State::kAbsent;
       break;
@@ -118,6 +120,18 @@ void ExpertLoader::drop(int64_t key) {
   }
   set_role(e, Role::kNone);
   e.by_prefetch = false;
+}
+
+void ExpertLoader::note_discarded(int64_t key) {
+  ++stats_.discarded_loads;
+  if (!record_loads_) return;
+  const ExpertKey k = layout_.shape().key_at(key);
+  for (auto it = log_.rbegin(); it != log_.rend(); ++it) {
+    if (it->layer == layout_.block(k.layer) && it->expert == k.expert) {
+      it->discarded = true;
+      return;
+    }
+  }
 }
 
 void ExpertLoader::queue_job(int64_t key, LoadKind kind, uint8_t job_class, int64_t order) {

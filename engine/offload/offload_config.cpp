@@ -36,6 +36,25 @@ policy::LinkModel make_link(std::string_view preset, std::string_view bandwidth,
   return link;
 }
 
+SlowTierRead parse_slow_tier_read(std::string_view text) {
+  if (text == "cache") return SlowTierRead::kPageCache;
+  if (text == "direct") return SlowTierRead::kDirect;
+  if (text == "dropcache") return SlowTierRead::kDropCache;
+  fail("--expert-read '{}' is not one of cache, direct, dropcache", text);
+}
+
+std::string_view slow_tier_read_name(SlowTierRead read) {
+  switch (read) {
+    case SlowTierRead::kPageCache:
+      return "cache";
+    case SlowTierRead::kDirect:
+      return "direct";
+    case SlowTierRead::kDropCache:
+      return "dropcache";
+  }
+  return "cache";
+}
+
 OffloadConfig make_offload_config(const OffloadFlags& flags) {
   OffloadConfig config;
   if (flags.expert_budget.empty() == flags.expert_slots.empty()) {
@@ -57,6 +76,11 @@ OffloadConfig make_offload_config(const OffloadFlags& flags) {
   if (!flags.allocator.empty()) config.allocator = policy::parse_allocator(flags.allocator);
   config.link = make_link(flags.link, flags.link_bandwidth, flags.link_latency);
   config.pack = flags.expert_pack;
+  if (!flags.expert_read.empty()) config.read = parse_slow_tier_read(flags.expert_read);
+  if (!config.pack.empty() && config.read != SlowTierRead::kPageCache) {
+    fail("--expert-read {} reads the GGUF file; an expert pack is read through the page cache",
+         flags.expert_read);
+  }
   policy::parse_policy_spec(config.policy);  // the spelling; the store builds it
   if (!flags.compare.empty()) {
     config.compare = policy::parse_shadow_specs(flags.compare, config.prefetcher);

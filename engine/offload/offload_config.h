@@ -20,6 +20,18 @@
 
 namespace moescope::offload {
 
+// How experts are read from the GGUF file. With the page cache a load that this machine read
+// before comes from RAM, so "from disk" would not mean the disk; the other two make it so.
+enum class SlowTierRead : uint8_t {
+  kPageCache,  // pread through the page cache (the default)
+  kDirect,     // O_DIRECT: every load reads the device; the file system must support it
+  kDropCache,  // pread after dropping the range from the page cache (posix_fadvise DONTNEED):
+               // the fallback where O_DIRECT is not supported
+};
+// "cache", "direct", "dropcache"; throws moescope::Error naming the choices.
+SlowTierRead parse_slow_tier_read(std::string_view text);
+std::string_view slow_tier_read_name(SlowTierRead read);
+
 struct OffloadConfig {
   // How much fast memory routed experts may occupy: Budget::bytes(n) or Budget::slots(n) (slots
   // are experts in total, split over the layers by `allocator` for per-layer policies).
@@ -40,6 +52,8 @@ struct OffloadConfig {
   // Where experts live: empty = the GGUF file itself (pread); else an expert pack written by
   // `moescope pack` for this model.
   std::filesystem::path pack;
+  // How the GGUF file's experts are read (an expert pack is always read through the page cache).
+  SlowTierRead read = SlowTierRead::kPageCache;
 
   // Buffers beyond the budget for experts a step needs but the policy does not keep (bypasses,
   // experts evicted by their own step). At least 1; 2 lets one load while the other computes.
@@ -74,6 +88,7 @@ struct OffloadFlags {
   std::string link_latency;    // --link-latency 80us (overrides the preset's)
   std::string allocator;       // --allocator uniform
   std::string expert_pack;     // --expert-pack FILE
+  std::string expert_read;     // --expert-read direct
   std::string compare;         // --compare lru,fifo,belady-bypass,lru-global@same-prev
   std::string adaptive_topk;   // --adaptive-topk 0.3 (lossy)
   std::string substitute;      // --substitute 0.05 (lossy)

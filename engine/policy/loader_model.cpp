@@ -61,6 +61,21 @@ void LoaderModel::advance_to(int64_t t) {
   while (has_next() && next_start() < t) start_next();
 }
 
+int64_t LoaderModel::demand_completion(int64_t now_ns) const {
+  int64_t t = std::max(busy_until_, now_ns);
+  for (const Pending& p : demand_) t = std::max(t, p.enqueue_ns) + link_.transfer_ns(p.bytes);
+  return t;
+}
+
+int64_t LoaderModel::prefetch_completion(uint64_t bytes, int64_t now_ns, int64_t order) const {
+  int64_t t = demand_completion(now_ns);
+  for (const Pending& p : prefetch_) {
+    if (p.order > order) break;  // ordered by (order, seq): the rest go after it
+    t = std::max(t, p.enqueue_ns) + link_.transfer_ns(p.bytes);
+  }
+  return std::max(t, now_ns) + link_.transfer_ns(bytes);
+}
+
 int64_t LoaderModel::complete(LoadId id) {
   while (has_next()) {
     const Started s = start_next();

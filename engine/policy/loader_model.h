@@ -38,6 +38,12 @@ class LoaderModel {
   // `id` must be queued.
   int64_t complete(LoadId id);
 
+  // Look-ahead for the prefetch gate (nothing changes): when the queued demand loads will have
+  // completed, and when a prefetch of `bytes` enqueued now with `order` would complete (after the
+  // load on the link, the queued demand loads and the prefetches that go before it).
+  int64_t demand_completion(int64_t now_ns) const;
+  int64_t prefetch_completion(uint64_t bytes, int64_t now_ns, int64_t order) const;
+
   // Moves the loads put on the link since the last call, with their completion times, into out.
   void take_started(std::vector<Started>& out) {
     out.clear();

@@ -68,6 +68,13 @@ class Prefetcher {
   virtual void supply_probe(PrefetchTarget /*target*/, std::span<const ExpertId> /*experts*/) {}
   // Alternatively a source asked at predict time for targets nothing was supplied for.
   virtual void set_probe_source(ProbeSource /*source*/) {}
+
+  // The cache issues only the predictions that pay (prefetch_gate.h); spelled "<spec>+cost".
+  bool cost_gated() const { return cost_gated_; }
+  void set_cost_gated(bool on) { cost_gated_ = on; }
+
+ private:
+  bool cost_gated_ = false;
 };
 
 // k_prime = 0 means the target layer's top-k.
@@ -115,7 +122,8 @@ struct PrefetcherInputs {
   const RoutingTrace* fit = nullptr;  // for affinity-fit and path
 };
 // "none", "same-prev[:d]", "affinity[:k'[:d]]", "affinity-fit[:k'[:d]]", "freq[:k'[:W[:d]]]",
-// "path[:k'[:d]]", "next-gate[:d[:k']]" (docs/policies-cli.md). Throws moescope::Error.
+// "path[:k'[:d]]", "next-gate[:d[:k']]" (docs/policies-cli.md), each optionally followed by
+// "+cost": gated by the prefetch cost model. Throws moescope::Error.
 std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const PrefetcherInputs& inputs);
 // What the prefetcher a spec names needs from the engine, without a trace to fit on (a fitted
 // prefetcher fits when it is reset, not when built, and asks for no probes). Throws like

@@ -145,6 +145,13 @@ std::unique_ptr<Prefetcher> make_frequency(int32_t k_prime, int32_t window, int3
 }
 
 std::unique_ptr<Prefetcher> make_prefetcher(std::string_view spec, const PrefetcherInputs& in) {
+  constexpr std::string_view kGated = "+cost";
+  if (spec.ends_with(kGated)) {
+    std::unique_ptr<Prefetcher> p =
+        make_prefetcher(spec.substr(0, spec.size() - kGated.size()), in);
+    p->set_cost_gated(true);
+    return p;
+  }
   std::vector<std::string_view> parts;
   for (size_t start = 0;;) {
     const size_t colon = spec.find(':', start);

@@ -32,11 +32,14 @@ CacheSimulator::CacheSimulator(MoeShape shape, CacheCapacity capacity,
   if (!policy_) fail("the cache simulator needs a policy");
   policy_->reset(shape_, capacity_);
   if (prefetcher_) prefetcher_->reset(shape_);
+  if (prefetcher_ && prefetcher_->cost_gated())
+    gate_ = std::make_unique<PrefetchGate>(shape_, timing_.link, timing_.decode_layer_ns);
   entries_.assign(size_t(shape_.total_experts()), Entry{});
   used_.assign(size_t(capacity_.n_partitions(shape_)), 0);
   report_.policy = std::move(policy_name);
-  report_.prefetcher =
-      prefetcher_name.empty() && prefetcher_ ? prefetcher_->name() : std::move(prefetcher_name);
+  report_.prefetcher = prefetcher_name.empty() && prefetcher_
+                           ? prefetcher_->name() + (prefetcher_->cost_gated() ? "+cost" : "")
+                           : std::move(prefetcher_name);
   for (auto& layers : report_.layer) layers.assign(size_t(shape_.n_layers()), CacheCounters{});
 }
 
@@ -76,6 +79,7 @@ void CacheSimulator::begin_step(const StepInput& in) {
   step_started_.clear();
   waits_.clear();
   open_ = true;
+  if (gate_) gate_->on_step(in.layer, position(), step_keys_);
 
   policy_->on_step({in.first_token, in.n_tokens, in.layer, in.phase, seq_});
   for (int32_t i = 0; i < in.n_tokens; ++i)
@@ -134,6 +138,7 @@ void CacheSimulator::end_step(int64_t compute_ns) {
   if (compute < 0)
     compute = phase_ == Phase::kDecode ? timing_.decode_layer_ns
                                        : timing_.prefill_layer_ns_per_token * n_tokens_;
+  if (gate_ && phase_ == Phase::kDecode) gate_->on_decode_compute(compute);
   now_ = ready + compute;
   loader_.advance_to(now_);
   take_started();
@@ -174,6 +179,7 @@ void CacheSimulator::evict(ExpertKey victim) {
   }
   en.resident = false;
   en.prefetched_unused = false;
+  if (gate_ && evicting_for_prefetch_) gate_->on_victim(victim, position());
   if (listener_) listener_->on_evict(victim);
 }
 
@@ -189,15 +195,27 @@ void CacheSimulator::issue_prefetches(const StepInput& in) {
     if (std::find(unique.begin(), unique.end(), e) == unique.end()) unique.push_back(e);
   }
   const int64_t order = ++target_order_;
-  // A prefetch may not evict the running layer's experts, nor other experts it predicts.
+  // A prefetch never evicts an expert needed sooner: the running layer's, those of earlier
+  // predictions whose targets come first, nor any other expert this prediction names (in rank
+  // order, so a lower-ranked one never displaces one ranked above it).
   prefetch_pinned_ = step_keys_;
+  for (const Prediction& p : pending_)
+    for (ExpertId e : p.experts) prefetch_pinned_.push_back({p.target.layer, e});
   for (ExpertId e : unique) prefetch_pinned_.push_back({target.layer, e});
-  for (ExpertId e : unique) {
-    const ExpertKey key{target.layer, e};
+  for (size_t rank = 0; rank < unique.size(); ++rank) {
+    const ExpertKey key{target.layer, unique[rank]};
     Entry& en = entries_[size_t(shape_.key_index(key))];
     if (en.resident || !policy_->admit(key, true)) continue;
+    bool stop = false;
+    if (gate_ && !gate_allows(key, int32_t(rank), order, stop)) {
+      if (stop) break;
+      continue;
+    }
     const uint64_t id = new_load_id(key);
-    if (!try_insert(key, prefetch_pinned_, true)) continue;
+    evicting_for_prefetch_ = true;
+    const bool inserted = try_insert(key, prefetch_pinned_, true);
+    evicting_for_prefetch_ = false;
+    if (!inserted) continue;
     en = Entry{true, true, id, kPending};
     const uint64_t bytes = shape_.bytes(key.layer);
     add(&CacheCounters::prefetch_issued, key.layer, 1);
@@ -209,6 +227,26 @@ void CacheSimulator::issue_prefetches(const StepInput& in) {
   pending_.push_back({target, std::move(unique)});
 }
 
+bool CacheSimulator::gate_allows(ExpertKey key, int32_t rank, int64_t order, bool& stop) {
+  // 1. Time: the target layer starts once this step's demand loads are in and d layers computed.
+  const uint64_t bytes = shape_.bytes(key.layer);
+  const int64_t needed =
+      loader_.demand_completion(now_) + int64_t(prefetcher_->distance()) * gate_->layer_ns();
+  if (loader_.prefetch_completion(bytes, now_, order) > needed) {
+    stop = true;
+    return false;
+  }
+  // 2. Saving against cost, with the eviction it forces.
+  PrefetchBet bet{bytes, gate_->hit_probability(key.layer, rank), 0, 0};
+  const int32_t part = capacity_.partition_of(key.layer);
+  if (used_[size_t(part)] + capacity_.weight(shape_, key.layer) >
+      capacity_.partition_capacity(part)) {
+    bet.victim_bytes = bytes;
+    bet.victim_regret = gate_->victim_regret(key.layer);
+  }
+  return prefetch_pays(gate_->link(), bet);
+}
+
 void CacheSimulator::score_predictions(const StepInput& in) {
   if (pending_.empty()) return;
   const PrefetchTarget here{in.first_token, in.layer};
@@ -217,17 +255,25 @@ void CacheSimulator::score_predictions(const StepInput& in) {
     return int64_t(t.token.value) * L + t.layer.value;
   };
   size_t keep = 0;
-  for (Prediction& p : pending_) {
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    Prediction& p = pending_[i];
     if (p.target == here && in.n_tokens == 1) {
       const auto routed = in.experts;
       int64_t correct = 0;
       for (ExpertId e : p.experts)
         if (std::find(routed.begin(), routed.end(), e) != routed.end()) ++correct;
+      if (gate_) {
+        for (size_t r = 0; r < p.experts.size(); ++r)
+          gate_->score(in.layer, int32_t(r),
+                       std::find(routed.begin(), routed.end(), p.experts[r]) != routed.end());
+      }
       add(&CacheCounters::prefetch_predicted, in.layer, int64_t(p.experts.size()));
       add(&CacheCounters::prefetch_correct, in.layer, correct);
       add(&CacheCounters::prefetch_routed, in.layer, int64_t(routed.size()));
     } else if (position(p.target) > position(here)) {
-      pending_[keep++] = std::move(p);
+      // Not onto itself: a self-move would empty the kept prediction.
+      if (keep != i) pending_[keep] = std::move(p);
+      ++keep;
     }
   }
   pending_.resize(keep);

@@ -10,7 +10,9 @@
 //      (never evicting an expert the step has yet to access: it would only come back as a second
 //      miss; when nothing else can leave, the miss is not admitted)
 //   4. prefetcher.observe; in decode, predict the layer d ahead and queue prefetch loads (never
-//      evicting the running layer's experts or other predicted experts)
+//      evicting the running layer's experts, the experts of earlier predictions whose targets
+//      come sooner, or other predicted experts), in the prediction's rank order; a cost-gated
+//      prefetcher's loads only when the link has time for them and they pay (prefetch_gate.h)
 //   5. modelled time: compute starts when the step's experts are loaded (stall), runs for the
 //      layer's compute time, and the loader keeps working meanwhile.
 // Steps 1-4 are begin_step(), step 5 is end_step(compute_ns): a live cache learns how long the
@@ -29,6 +31,7 @@
 #include "engine/policy/link_model.h"
 #include "engine/policy/loader_model.h"
 #include "engine/policy/policy.h"
+#include "engine/policy/prefetch_gate.h"
 #include "engine/policy/prefetcher.h"
 
 namespace moescope::policy {
@@ -101,6 +104,10 @@ class CacheSimulator {
   bool try_insert(ExpertKey key, std::span<const ExpertKey> pinned, bool prefetch);
   void evict(ExpertKey victim);
   void issue_prefetches(const StepInput& in);
+  // Whether a cost-gated prefetch of `key` (rank `rank` of its prediction) is issued; `stop` is
+  // set when the link has no time for it (nor for anything ranked below it).
+  bool gate_allows(ExpertKey key, int32_t rank, int64_t order, bool& stop);
+  int64_t position() const { return token_ * shape_.n_layers() + layer_.value; }
   void score_predictions(const StepInput& in);
   int64_t completion(uint64_t load_id);
   void take_started();
@@ -111,6 +118,8 @@ class CacheSimulator {
   CacheCapacity capacity_;
   std::unique_ptr<CachePolicy> policy_;
   std::unique_ptr<Prefetcher> prefetcher_;
+  std::unique_ptr<PrefetchGate> gate_;  // for a cost-gated prefetcher
+  bool evicting_for_prefetch_ = false;
   TimingModel timing_;
   LoaderModel loader_;
   CacheListener* listener_ = nullptr;
