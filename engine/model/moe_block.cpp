@@ -67,7 +67,13 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   env.experts.hint_upcoming(layer.layer, order_);
 
   slot_out_.resize(n * K * E);
-  for (ExpertId e : order_) run_expert(layer, e, uses_[e.value], x, env);
+  const bool together = n == 1 && env.precision == MatmulPrecision::Fast &&
+                        env.experts.max_held() >= static_cast<int64_t>(order_.size());
+  if (together) {
+    decode_experts(layer, x, env);
+  } else {
+    for (ExpertId e : order_) run_expert(layer, e, uses_[e.value], x, env);
+  }
 
   // Sum the weighted expert outputs in top-k order (llama.cpp adds slot 0, then 1, ...).
   for (int64_t t = 0; t < n; ++t) {
