@@ -134,8 +134,8 @@ int run(const Config& c) {
   std::sort(wall.begin(), wall.end());
   std::sort(cpu.begin(), cpu.end());
   const double w = wall[wall.size() / 2], u = cpu[cpu.size() / 2];
-  std::printf("median: %.2f tok/s (%.2f GB/s), %.2f tok/CPU-s (%.2f GB/CPU-s)\n", w, w * bytes / 1e9,
-              u, u * bytes / 1e9);
+  std::printf("median: %.2f tok/s (%.2f GB/s), %.2f tok/CPU-s (%.2f GB/CPU-s)\n", w,
+              w * bytes / 1e9, u, u * bytes / 1e9);
   return 0;
 }
 

@@ -362,7 +362,7 @@ TEST(Matmul, MatvecGroupEqualsOneMatmulPerJobBitForBit) {
   uint32_t seed = 71;
   for (GgmlType type : kWeightTypes) {
     // Two matrices on the shared activation (converted once for both), one on its own.
-    matrices.push_back(make_matrix(type, 37, kCols, seed++, 6));
+    matrices.push_back(make_matrix(type, 37, kCols, seed++, type == GgmlType::F32 ? 8 : 6));
     xs.push_back(shared.data());
     matrices.push_back(make_matrix(type, 16, kCols, seed++));
     xs.push_back(shared.data());
