@@ -7,17 +7,13 @@
 #include "engine/model/activations.h"
 
 namespace moescope {
-namespace {
-
-void check_view(const WeightView& w, int64_t rows, int64_t cols, const char* what, LayerId layer,
-                ExpertId expert) {
+void check_expert_view(const WeightView& w, int64_t rows, int64_t cols, const char* what,
+                       LayerId layer, ExpertId expert) {
   if (w.data == nullptr || w.rows != rows || w.cols != cols) {
     fail("expert provider returned a bad {} view for layer {} expert {}", what, layer.value,
          expert.value);
   }
 }
-
-}  // namespace
 
 void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t first_pos,
                        const float* hidden, float* out, const ForwardEnv& env) {
@@ -199,7 +195,7 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
   // gate[m][F], up[m][F]
   const float* gate = nullptr;
   if (w.gate_up.data != nullptr) {
-    check_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
+    check_expert_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
     matmul(w.gate_up, xe, m, gate_rows, env.pool, env.precision);
     for (int64_t r = 0; r < m; ++r) {
       std::memcpy(&up_rows[r * F], &gate_rows[r * 2 * F + F], F * sizeof(float));
@@ -207,10 +203,10 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
     }
     gate = gate_rows;
   } else {
-    check_view(w.up, F, E, "up", layer.layer, expert);
+    check_expert_view(w.up, F, E, "up", layer.layer, expert);
     matmul_bias(w.up, w.up_bias, xe, m, up_rows, env);
     if (w.gate.data != nullptr) {
-      check_view(w.gate, F, E, "gate", layer.layer, expert);
+      check_expert_view(w.gate, F, E, "gate", layer.layer, expert);
       matmul_bias(w.gate, w.gate_bias, xe, m, gate_rows, env);
       gate = gate_rows;
     }
@@ -225,7 +221,7 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
     for (int64_t i = 0; i < m * F; ++i) up_rows[i] = silu(up_rows[i]);
   }
   // down[m][E]
-  check_view(w.down, E, F, "down", layer.layer, expert);
+  check_expert_view(w.down, E, F, "down", layer.layer, expert);
   matmul_bias(w.down, w.down_bias, up_rows, m, &down_[r0 * E], env);
 }
 

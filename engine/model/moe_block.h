@@ -23,6 +23,10 @@ struct MoeLayer {
   int64_t n_ff = 0;  // one expert's hidden width
 };
 
+// Throws unless an expert provider's view of part `what` is present with rows x cols.
+void check_expert_view(const WeightView& w, int64_t rows, int64_t cols, const char* what,
+                       LayerId layer, ExpertId expert);
+
 class MoeBlock {
  public:
   // out[n][n_embd] = Σ_k weight_k · expert_k(x) for the normalised FFN input x[n][n_embd] of

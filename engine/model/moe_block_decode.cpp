@@ -10,17 +10,6 @@
 #include "engine/model/moe_block.h"
 
 namespace moescope {
-namespace {
-
-void check_part(const WeightView& w, int64_t rows, int64_t cols, const char* what, LayerId layer,
-                ExpertId expert) {
-  if (w.data == nullptr || w.rows != rows || w.cols != cols) {
-    fail("expert provider returned a bad {} view for layer {} expert {}", what, layer.value,
-         expert.value);
-  }
-}
-
-}  // namespace
 
 void MoeBlock::decode_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env) {
   held_.clear();
@@ -57,14 +46,14 @@ void MoeBlock::decode_projections(const MoeLayer& layer, const float* x, const F
   for (int64_t i = 0; i < n; ++i) {
     const ExpertWeights& w = held_[i];
     if (w.gate_up.data != nullptr) {
-      check_part(w.gate_up, 2 * F, E, "gate_up", layer.layer, order_[i]);
+      check_expert_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, order_[i]);
       jobs_.push_back({w.gate_up, x, &gate_[i * 2 * F]});
       continue;
     }
-    check_part(w.up, F, E, "up", layer.layer, order_[i]);
+    check_expert_view(w.up, F, E, "up", layer.layer, order_[i]);
     jobs_.push_back({w.up, x, &up_[i * F]});
     if (w.gate.data != nullptr) {
-      check_part(w.gate, F, E, "gate", layer.layer, order_[i]);
+      check_expert_view(w.gate, F, E, "gate", layer.layer, order_[i]);
       jobs_.push_back({w.gate, x, &gate_[i * 2 * F]});
     }
   }
@@ -98,7 +87,7 @@ void MoeBlock::decode_projections(const MoeLayer& layer, const float* x, const F
   // Every down projection, one parallel region.
   jobs_.clear();
   for (int64_t i = 0; i < n; ++i) {
-    check_part(held_[i].down, E, F, "down", layer.layer, order_[i]);
+    check_expert_view(held_[i].down, E, F, "down", layer.layer, order_[i]);
     jobs_.push_back({held_[i].down, &up_[i * F], &down_[i * E]});
   }
   matvec_group(jobs_, env.pool);
