@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -79,9 +80,12 @@ class ExpertProvider {
     return 0;
   }
   // The weights of (layer, expert), valid until the matching release(). May block until they are
-  // loaded: that wait is the stall time. The MoE block holds at most one expert at a time.
+  // loaded: that wait is the stall time. The MoE block holds at most max_held() experts at a time.
   virtual ExpertWeights acquire(LayerId layer, ExpertId expert) = 0;
   virtual void release(LayerId layer, ExpertId expert) = 0;
+  // How many experts may be acquired and not yet released at once. With more than one, a decode
+  // step acquires its top-k experts together and runs them in one parallel region per projection.
+  virtual int64_t max_held() const { return 1; }
 };
 
 // Serves experts straight from the memory-mapped file.
@@ -90,6 +94,8 @@ class MappedExpertProvider final : public ExpertProvider {
   MappedExpertProvider(const gguf::GgufFile& file, const std::vector<LayerExpertTensors>& layers);
   ExpertWeights acquire(LayerId layer, ExpertId expert) override;
   void release(LayerId, ExpertId) override {}
+  // Views of the mapping: nothing runs out however many are held.
+  int64_t max_held() const override { return std::numeric_limits<int64_t>::max(); }
 
  private:
   const std::vector<LayerExpertTensors>& layers_;

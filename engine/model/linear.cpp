@@ -41,13 +41,17 @@ void linear(const Linear& l, const float* x, int64_t n, float* y, const ForwardE
 void matmul_bias(const WeightView& w, const WeightView& bias, const float* x, int64_t n, float* y,
                  const ForwardEnv& env) {
   matmul(w, x, n, y, env.pool, env.precision);
+  add_bias(bias, w.rows, y, n, env);
+}
+
+void add_bias(const WeightView& bias, int64_t rows, float* y, int64_t n, const ForwardEnv& env) {
   if (bias.data == nullptr) return;
-  if (bias.cols != w.rows) fail("bias of {} values for a projection to {}", bias.cols, w.rows);
+  if (bias.cols != rows) fail("bias of {} values for a projection to {}", bias.cols, rows);
   float* b = env.ws.get(kBiasRow, static_cast<size_t>(bias.cols));
   dequantize_row(bias.type, bias.data, b, bias.cols);
   for (int64_t t = 0; t < n; ++t) {
-    float* yt = y + t * w.rows;
-    for (int64_t i = 0; i < w.rows; ++i) yt[i] += b[i];
+    float* yt = y + t * rows;
+    for (int64_t i = 0; i < rows; ++i) yt[i] += b[i];
   }
 }
 

@@ -30,6 +30,9 @@ void linear(const Linear& l, const float* x, int64_t n, float* y, const ForwardE
 void matmul_bias(const WeightView& w, const WeightView& bias, const float* x, int64_t n, float* y,
                  const ForwardEnv& env);
 
+// y[t][rows] += bias for t < n, the bias row in any dequantizable format (absent: no-op).
+void add_bias(const WeightView& bias, int64_t rows, float* y, int64_t n, const ForwardEnv& env);
+
 // out[t][cols] = table[ids[t]] dequantized exactly (ggml_get_rows). Throws for ids out of range.
 void get_rows(const WeightView& table, std::span<const int32_t> ids, float* out);
 

@@ -7,17 +7,13 @@
 #include "engine/model/activations.h"
 
 namespace moescope {
-namespace {
-
-void check_view(const WeightView& w, int64_t rows, int64_t cols, const char* what, LayerId layer,
-                ExpertId expert) {
+void check_expert_view(const WeightView& w, int64_t rows, int64_t cols, const char* what,
+                       LayerId layer, ExpertId expert) {
   if (w.data == nullptr || w.rows != rows || w.cols != cols) {
     fail("expert provider returned a bad {} view for layer {} expert {}", what, layer.value,
          expert.value);
   }
 }
-
-}  // namespace
 
 void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t first_pos,
                        const float* hidden, float* out, const ForwardEnv& env) {
@@ -67,13 +63,19 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   env.experts.hint_upcoming(layer.layer, order_);
 
   slot_out_.resize(n * K * E);
-  // Experts whose weights are in memory first (next_to_run), so that loads overlap compute.
-  for (size_t i = 0; i < order_.size(); ++i) {
-    const size_t j = i + env.experts.next_to_run(layer.layer, std::span(order_).subspan(i));
-    if (j >= order_.size()) fail("the expert provider chose no pending expert");
-    std::rotate(order_.begin() + std::ptrdiff_t(i), order_.begin() + std::ptrdiff_t(j),
-                order_.begin() + std::ptrdiff_t(j) + 1);
-    run_expert(layer, order_[i], uses_[order_[i].value], x, env);
+  const bool together = n == 1 && env.precision == MatmulPrecision::Fast &&
+                        env.experts.max_held() >= static_cast<int64_t>(order_.size());
+  if (together) {
+    decode_experts(layer, x, env);
+  } else {
+    // Experts whose weights are in memory first (next_to_run), so that loads overlap compute.
+    for (size_t i = 0; i < order_.size(); ++i) {
+      const size_t j = i + env.experts.next_to_run(layer.layer, std::span(order_).subspan(i));
+      if (j >= order_.size()) fail("the expert provider chose no pending expert");
+      std::rotate(order_.begin() + std::ptrdiff_t(i), order_.begin() + std::ptrdiff_t(j),
+                  order_.begin() + std::ptrdiff_t(j) + 1);
+      run_expert(layer, order_[i], uses_[order_[i].value], x, env);
+    }
   }
 
   // Sum the weighted expert outputs in top-k order (llama.cpp adds slot 0, then 1, ...).
@@ -200,7 +202,7 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
   // gate[m][F], up[m][F]
   const float* gate = nullptr;
   if (w.gate_up.data != nullptr) {
-    check_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
+    check_expert_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
     matmul(w.gate_up, xe, m, gate_rows, env.pool, env.precision);
     for (int64_t r = 0; r < m; ++r) {
       std::memcpy(&up_rows[r * F], &gate_rows[r * 2 * F + F], F * sizeof(float));
@@ -208,10 +210,10 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
     }
     gate = gate_rows;
   } else {
-    check_view(w.up, F, E, "up", layer.layer, expert);
+    check_expert_view(w.up, F, E, "up", layer.layer, expert);
     matmul_bias(w.up, w.up_bias, xe, m, up_rows, env);
     if (w.gate.data != nullptr) {
-      check_view(w.gate, F, E, "gate", layer.layer, expert);
+      check_expert_view(w.gate, F, E, "gate", layer.layer, expert);
       matmul_bias(w.gate, w.gate_bias, xe, m, gate_rows, env);
       gate = gate_rows;
     }
@@ -226,7 +228,7 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
     for (int64_t i = 0; i < m * F; ++i) up_rows[i] = silu(up_rows[i]);
   }
   // down[m][E]
-  check_view(w.down, E, F, "down", layer.layer, expert);
+  check_expert_view(w.down, E, F, "down", layer.layer, expert);
   matmul_bias(w.down, w.down_bias, up_rows, m, &down_[r0 * E], env);
 }
 

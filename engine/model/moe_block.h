@@ -8,6 +8,7 @@
 #include "engine/model/forward_env.h"
 #include "engine/model/linear.h"
 #include "engine/model/routing.h"
+#include "engine/tensor/matvec_group.h"
 
 namespace moescope {
 
@@ -22,6 +23,10 @@ struct MoeLayer {
   int64_t n_ff = 0;  // one expert's hidden width
 };
 
+// Throws unless an expert provider's view of part `what` is present with rows x cols.
+void check_expert_view(const WeightView& w, int64_t rows, int64_t cols, const char* what,
+                       LayerId layer, ExpertId expert);
+
 class MoeBlock {
  public:
   // out[n][n_embd] = Σ_k weight_k · expert_k(x) for the normalised FFN input x[n][n_embd] of
@@ -33,6 +38,10 @@ class MoeBlock {
  private:
   void run_expert(const MoeLayer& layer, ExpertId expert, const std::vector<int32_t>& uses,
                   const float* x, const ForwardEnv& env);
+  // One token (n == 1), its experts held together (moe_block_decode.cpp): gate/up of every
+  // selected expert in one parallel region, then every down projection in another.
+  void decode_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env);
+  void decode_projections(const MoeLayer& layer, const float* x, const ForwardEnv& env);
   // Rows r0 .. r0 + m - 1 of xe_ through the expert into the same rows of down_.
   void expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertWeights& w, int64_t r0,
                    int64_t m, const ForwardEnv& env);
@@ -52,7 +61,9 @@ class MoeBlock {
   std::vector<float> slot_out_;               // [n][k][n_embd] weighted expert outputs
   std::vector<std::vector<int32_t>> uses_;    // per expert: t * k + slot of every use
   std::vector<ExpertId> order_;               // experts needed by this batch, in processing order
-  std::vector<float> xe_, gate_, up_, down_;  // one expert's batch
+  std::vector<float> xe_, gate_, up_, down_;  // one expert's batch (decode: every expert's)
+  std::vector<ExpertWeights> held_;           // decode: the experts acquired, in order_
+  std::vector<MatvecJob> jobs_;               // decode: one parallel region's products
   RoutingScratch scratch_;
 };
 

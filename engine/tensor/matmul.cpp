@@ -1,5 +1,6 @@
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/matmul_rowwise.h"
+#include "engine/tensor/matvec_group.h"
 
 #include <cblas.h>
 
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <mutex>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -391,6 +393,103 @@ void matmul_rowwise(const WeightView& w, const float* x, int64_t n_tokens, float
   } else {
     matmul_exact(w, x, n_tokens, y, pool);
   }
+}
+
+namespace {
+
+// Rows of one job handed to the dot kernel at a time: a multiple of every one-token kernel's row
+// block, few enough that the threads' shares end close together.
+constexpr int64_t kGroupTileRows = 16;
+
+// The one-token kernels prefetch this many rows ahead of the rows they read (kernels/avx2.cpp);
+// a thread about to start a job's last tile prefetches the next job's first rows, which that
+// prefetch never reaches (the next expert's matrix is elsewhere in memory).
+constexpr int64_t kNextJobPrefetchRows = 8;
+
+void prefetch_rows(const WeightView& w, int64_t n_rows) {
+  const auto* p = reinterpret_cast<const char*>(w.data);
+  const size_t bytes = static_cast<size_t>(std::min(n_rows, w.rows)) * w.row_bytes;
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
+// A job ready for the kernels: its activation in vec_dot_type and its first tile in the group.
+struct PreparedJob {
+  DotTileFn dot;
+  const std::byte* x;
+  size_t x_offset;  // into the converted activations (when x is null)
+  int64_t first_tile;
+  bool converts;  // this job converts its activation (the previous job's is another one)
+};
+
+// Converts each job's activation unless the previous job has the same one (same pointer, format
+// and length); returns the total number of row tiles.
+int64_t prepare_jobs(std::span<const MatvecJob> jobs, std::vector<PreparedJob>& prepared,
+                     std::vector<std::byte>& converted) {
+  prepared.clear();
+  size_t bytes = 0;
+  int64_t tiles = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const MatvecJob& job = jobs[j];
+    check_view(job.w, 1, job.x, job.y);
+    const GgmlType vec_type = vec_dot_type(job.w.type);
+    PreparedJob p{dot_tile_kernel(job.w.type), nullptr, bytes, tiles, false};
+    if (vec_type == GgmlType::F32) {
+      p.x = reinterpret_cast<const std::byte*>(job.x);
+    } else if (j > 0 && jobs[j - 1].x == job.x && jobs[j - 1].w.cols == job.w.cols &&
+               vec_dot_type(jobs[j - 1].w.type) == vec_type && prepared.back().x == nullptr) {
+      p.x_offset = prepared.back().x_offset;
+    } else {
+      p.converts = true;
+      bytes += activation_row_bytes(vec_type, job.w.cols);
+    }
+    prepared.push_back(p);
+    tiles += (job.w.rows + kGroupTileRows - 1) / kGroupTileRows;
+  }
+  converted.resize(bytes);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (prepared[j].converts) {
+      convert_activation_row(vec_dot_type(jobs[j].w.type), jobs[j].x,
+                             converted.data() + prepared[j].x_offset, jobs[j].w.cols);
+    }
+  }
+  return tiles;
+}
+
+}  // namespace
+
+void matvec_group(std::span<const MatvecJob> jobs, ThreadPool& pool) {
+  // Scratch reused across calls; the workers reach the caller's through these references.
+  thread_local std::vector<PreparedJob> prepared_scratch;
+  thread_local std::vector<std::byte> converted_scratch;
+  std::vector<PreparedJob>& prepared = prepared_scratch;
+  std::vector<std::byte>& converted = converted_scratch;
+  const int64_t n_tiles = prepare_jobs(jobs, prepared, converted);
+  if (n_tiles == 0) return;
+  int64_t max_cols = 1;
+  for (const MatvecJob& job : jobs) max_cols = std::max(max_cols, job.w.cols);
+  // One range of tiles over all jobs: a thread's share runs from one job into the next.
+  pool.parallel_for(
+      n_tiles,
+      [&](int64_t begin, int64_t end, int) {
+        size_t j = static_cast<size_t>(std::upper_bound(prepared.begin(), prepared.end(), begin,
+                                                        [](int64_t tile, const PreparedJob& p) {
+                                                          return tile < p.first_tile;
+                                                        }) -
+                                       prepared.begin() - 1);
+        for (int64_t tile = begin; tile < end; ++tile) {
+          while (j + 1 < prepared.size() && tile >= prepared[j + 1].first_tile) ++j;
+          const MatvecJob& job = jobs[j];
+          const PreparedJob& p = prepared[j];
+          const std::byte* x = p.x != nullptr ? p.x : converted.data() + p.x_offset;
+          const int64_t r0 = (tile - p.first_tile) * kGroupTileRows;
+          if (r0 + kGroupTileRows >= job.w.rows && j + 1 < jobs.size()) {
+            prefetch_rows(jobs[j + 1].w, kNextJobPrefetchRows);
+          }
+          p.dot(DotTile{job.w.cols, job.w.data + r0 * job.w.row_bytes, job.w.row_bytes,
+                        std::min(kGroupTileRows, job.w.rows - r0), x, 0, 1, job.y + r0, 0});
+        }
+      },
+      std::max<int64_t>(1, kMinMacsPerThread / (kGroupTileRows * max_cols)));
 }
 
 bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision) {

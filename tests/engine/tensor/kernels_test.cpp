@@ -21,6 +21,7 @@
 #include "engine/tensor/fp16.h"
 #include "engine/tensor/matmul.h"
 #include "engine/tensor/matmul_rowwise.h"
+#include "engine/tensor/matvec_group.h"
 #include "engine/tensor/quantize.h"
 
 namespace moescope {
@@ -345,6 +346,59 @@ TEST(Matmul, MultiTokenKernelsEqualTheOneTokenKernelBitForBit) {
       }
     }
   }
+}
+
+// A decode step's experts in one region: every job's values are bit-identical to matmul of that
+// job alone, whatever the mix of formats, shared or distinct activations, row counts that are not
+// a multiple of the tile, and thread count.
+TEST(Matmul, MatvecGroupEqualsOneMatmulPerJobBitForBit) {
+  LevelGuard guard;
+  ThreadPool one(1), two(2);
+  constexpr int64_t kCols = 512;
+  const std::vector<float> shared = random_values(kCols, 61, 1.0f);
+  const std::vector<float> own = random_values(2 * kCols, 67, 1.0f);
+  std::vector<Matrix> matrices;
+  std::vector<const float*> xs;
+  uint32_t seed = 71;
+  for (GgmlType type : kWeightTypes) {
+    // Two matrices on the shared activation (converted once for both), one on its own.
+    matrices.push_back(make_matrix(type, 37, kCols, seed++, type == GgmlType::F32 ? 8 : 6));
+    xs.push_back(shared.data());
+    matrices.push_back(make_matrix(type, 16, kCols, seed++));
+    xs.push_back(shared.data());
+    matrices.push_back(make_matrix(type, 5, 2 * kCols, seed++, 4));
+    xs.push_back(own.data());
+  }
+  for (SimdLevel level : available_levels()) {
+    set_simd_level(level);
+    std::vector<std::vector<float>> want(matrices.size()), got(matrices.size());
+    std::vector<MatvecJob> jobs;
+    for (size_t i = 0; i < matrices.size(); ++i) {
+      want[i].resize(matrices[i].rows);
+      matmul(matrices[i].view(), xs[i], 1, want[i].data(), one);
+      got[i].assign(matrices[i].rows, -1.0f);
+      jobs.push_back({matrices[i].view(), xs[i], got[i].data()});
+    }
+    for (ThreadPool* pool : {&one, &two}) {
+      for (auto& g : got) std::fill(g.begin(), g.end(), -1.0f);
+      matvec_group(jobs, *pool);
+      for (size_t i = 0; i < matrices.size(); ++i) {
+        EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)))
+            << ggml_type_name(matrices[i].type) << " job " << i << " " << simd_level_name(level)
+            << " threads=" << pool->size();
+      }
+    }
+  }
+}
+
+TEST(Matmul, MatvecGroupRejectsInconsistentViews) {
+  ThreadPool pool(1);
+  const Matrix m = make_matrix(GgmlType::Q8_0, 4, 64, 3);
+  std::vector<float> x(64, 1.0f), y(4);
+  WeightView bad = m.view();
+  bad.row_bytes = 8;
+  const MatvecJob jobs[] = {{m.view(), x.data(), y.data()}, {bad, x.data(), y.data()}};
+  EXPECT_THROW(matvec_group(jobs, pool), Error);
 }
 
 // The SIMD activation converters produce exactly the reference bytes, including ties (values on
