@@ -70,10 +70,10 @@ void check_upgrade(int32_t from) {
   }
 
   TraceReader reader(path);
-  EXPECT_EQ(reader.schema_version(), 3);
+  EXPECT_EQ(reader.schema_version(), kSchemaVersion);  // through v3 to the current schema
   {
     Database db(path, Database::Mode::kReadOnly);
-    EXPECT_EQ(db.query_int("PRAGMA user_version"), 3);
+    EXPECT_EQ(db.query_int("PRAGMA user_version"), kSchemaVersion);
     Database old_shape(test::temp_path("v" + std::to_string(from) + "_shape.sqlite"),
                        Database::Mode::kCreate);
     create_schema(old_shape, from);
