@@ -55,13 +55,7 @@ void check_upgrade(int32_t from) {
     EXPECT_EQ(db.query_int("PRAGMA user_version"), 4);
     EXPECT_EQ(db.query_int("SELECT count(*) FROM router_candidates"), 0);
     // Every row of every table the old file had, in the old file's columns.
-    Database old_shape(test::temp_path("v" + std::to_string(from) + "_shape4.sqlite"),
-                       Database::Mode::kCreate);
-    create_schema(old_shape, from);
-    for (const auto& [table, rows] : before) {
-      SCOPED_TRACE(table);
-      EXPECT_EQ(test::dump(db, table, test::columns(old_shape, table, false)), rows);
-    }
+    test::expect_rows_intact(db, before, from, "v" + std::to_string(from) + "_shape4.sqlite");
   }
   ASSERT_EQ(routing.size(), 2u);
   for (const auto& [run, trace] : routing) {
@@ -85,14 +79,7 @@ TEST(StorageSchemaV4, ANewFileAndAnUpgradedOneHaveTheSameSchema) {
   { TraceReader r(upgraded); }
   const auto fresh = test::temp_path("v4_fresh.sqlite");
   test::record_runs(fresh, 1);
-  auto ddl = [](const std::filesystem::path& p) {
-    Database db(p, Database::Mode::kReadOnly);
-    std::vector<std::string> out;
-    Statement st(db, "SELECT name, sql FROM sqlite_schema ORDER BY name");
-    while (st.step()) out.push_back(st.text(0) + (st.is_null(1) ? "" : st.text(1)));
-    return out;
-  };
-  EXPECT_EQ(ddl(upgraded), ddl(fresh));
+  EXPECT_EQ(test::schema_ddl(upgraded), test::schema_ddl(fresh));
 }
 
 TEST(StorageSchemaV4, TopCandidatesAreTheMostProbableExpertsBestFirst) {
