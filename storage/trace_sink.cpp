@@ -93,8 +93,7 @@ TraceSink::TraceSink(std::unique_ptr<Database> db, const WriterOptions& options)
   ins_event_ = std::make_unique<BatchInsert>(
       d, "cache_events (id, layer, kind, expert, bytes, wait_ns, t_ns)", 7);
   ins_gate_ = std::make_unique<BatchInsert>(d, "gate_predictions (id, counts, experts)", 3);
-  ins_candidates_ =
-      std::make_unique<BatchInsert>(d, "router_candidates (id, experts, scores)", 3);
+  ins_candidates_ = std::make_unique<BatchInsert>(d, "router_candidates (id, experts, scores)", 3);
   sel_routing_ =
       Statement(d, "SELECT counts, experts, weights, logits, cache FROM routing WHERE id = ?");
   upd_routing_ = Statement(d, "UPDATE routing SET cache = ? WHERE id = ?");
@@ -140,9 +139,9 @@ void TraceSink::commit() {
 }
 
 void TraceSink::flush_batches() {
-  for (BatchInsert* b : {ins_token_.get(), ins_routing_.get(), ins_timing_.get(), ins_logits_.get(),
-                         ins_compute_.get(), ins_event_.get(), ins_gate_.get(),
-                         ins_candidates_.get()}) {
+  for (BatchInsert* b :
+       {ins_token_.get(), ins_routing_.get(), ins_timing_.get(), ins_logits_.get(),
+        ins_compute_.get(), ins_event_.get(), ins_gate_.get(), ins_candidates_.get()}) {
     b->flush();
   }
 }

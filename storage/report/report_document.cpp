@@ -267,8 +267,9 @@ void append_token(std::string& text, const ReportToken& t, int32_t top) {
   const std::string tip =
       fmt::format("pos {} ({}), {} misses{}{}", t.pos, t.decode ? "decode" : "prompt", t.misses,
                   t.path.empty() ? "" : ": ", t.path);
-  text += fmt::format("<span class=\"t{}\" data-misses=\"{}\" style=\"background-color:{}\" title=\"",
-                      t.decode ? "" : " p", t.misses, color);
+  text +=
+      fmt::format("<span class=\"t{}\" data-misses=\"{}\" style=\"background-color:{}\" title=\"",
+                  t.decode ? "" : " p", t.misses, color);
   append_escaped(text, tip);
   text += "\">";
   append_escaped(text, bounded_text(t.text, kMaxFieldBytes));
@@ -286,9 +287,10 @@ std::string request_heading(const ReportData& d, int32_t request, size_t shown) 
     const std::string line = json_text(source, {"line"});
     if (!line.empty()) where = " (workload line " + xml_escape(bounded_text(line, 20)) + ")";
   }
-  return fmt::format("<h3 class=\"request\" data-request=\"{}\">Request {}{}: {} tokens{}</h3>\n",
-                     request, request, where, format_count(int64_t(shown)),
-                     int32_t(shown) < total ? fmt::format(" shown of {}", format_count(total)) : "");
+  return fmt::format(
+      "<h3 class=\"request\" data-request=\"{}\">Request {}{}: {} tokens{}</h3>\n", request,
+      request, where, format_count(int64_t(shown)),
+      int32_t(shown) < total ? fmt::format(" shown of {}", format_count(total)) : "");
 }
 
 ReportSection text_section(const ReportData& d) {
