@@ -16,8 +16,9 @@ constexpr const char* kRunTables[] = {"moe_layers",   "prompts",       "tokens",
                                       "expert_stats", "affinity",      "layer_stats",
                                       "requests",     "step_expert_counts"};
 // Tables keyed by token_key(run, pos) (row_keys.h): a key range is the run.
-constexpr const char* kTokenKeyTables[] = {"routing", "router_logits", "layer_timings",
-                                           "cache_compute", "gate_predictions"};
+constexpr const char* kTokenKeyTables[] = {"routing",          "router_logits",
+                                           "layer_timings",    "cache_compute",
+                                           "gate_predictions", "router_candidates"};
 
 }  // namespace
 

@@ -185,6 +185,21 @@ CREATE TABLE step_expert_counts (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: the router's best candidates of every token, for the lossy variants that choose
+// beyond the top-k (Capacity-Aware Inference's Expanded Drop picks among each token's top-(k·m)).
+// Recorded only by runs under such a variant: one row per forwarded token like routing, holding
+// at each MoE layer l its m(l) = min(2·top_k(l), n_experts(l)) most probable experts, best first
+// (experts in the routing blob's id width, layer after layer) and their router probabilities
+// (scores float32, with the run's gating, before the variant changed anything).
+constexpr const char* kSchemaV4Step = R"sql(
+CREATE TABLE router_candidates (
+  id INTEGER PRIMARY KEY,
+  experts BLOB NOT NULL, scores BLOB NOT NULL,
+  run INTEGER GENERATED ALWAYS AS (id >> 44) VIRTUAL,
+  pos INTEGER GENERATED ALWAYS AS ((id >> 16) & 268435455) VIRTUAL
+);
+)sql";
+
 constexpr const char* kCoreTables[] = {"runs", "moe_layers", "tokens", "routing", "policies"};
 
 }  // namespace
@@ -194,6 +209,7 @@ std::span<const Migration> migrations() {
   static const Migration kSteps[] = {
       {1, "token kinds and next-gate predictions", [](Database& db) { db.exec(kSchemaV2Step); }},
       {2, "requests, steps and imported runs", [](Database& db) { db.exec(kSchemaV3Step); }},
+      {3, "router candidates (top-2k scores)", [](Database& db) { db.exec(kSchemaV4Step); }},
   };
   return kSteps;
 }

@@ -14,7 +14,7 @@ namespace moescope::storage {
 
 class Database;
 
-inline constexpr int32_t kSchemaVersion = 3;
+inline constexpr int32_t kSchemaVersion = 4;
 inline constexpr int32_t kApplicationId = 0x4D6F4553;  // "MoES"
 
 // One step of the schema's history: turns a version-`from` trace into a version from+1 trace.

@@ -5,6 +5,8 @@
 
 #include "engine/common/error.h"
 #include "engine/model/router_probe.h"
+#include "engine/model/routing_trace_recorder.h"
+#include "storage/router_candidates.h"
 
 namespace moescope::storage {
 
@@ -18,6 +20,10 @@ void TraceObserver::enable_next_gate(Model& model, int32_t distance, int32_t k_p
   gate_distance_ = distance;
   gate_k_prime_ = k_prime;
   writer_.set_records_gate_predictions(true);
+}
+
+void TraceObserver::enable_router_candidates(GatingFunc gating) {
+  candidates_gating_ = gating;
 }
 
 void TraceObserver::set_next_step(int32_t first_pos, std::vector<int32_t> requests) {
@@ -65,6 +71,12 @@ void TraceObserver::on_forward_begin(TokenPos first, int n_tokens) {
     rec_.weights.resize(cells * size_t(k_max_));
     rec_.logits.resize(cells * size_t(k_max_));
     if (full_logits_) rec_.full_logits.assign(size_t(n_tokens) * size_t(total_experts_), 0.0f);
+    if (candidates_gating_) {
+      candidate_offsets_ = router_candidate_offsets(shape);
+      const size_t slots = size_t(n_tokens) * size_t(candidate_offsets_.back());
+      rec_.candidates.assign(slots, ExpertId(0));
+      rec_.candidate_scores.assign(slots, 0.0f);
+    }
     clock_.begin(n_layers_);
     stall_begin_ = stall_now();
     rec_.start_ns = writer_.now_ns();
@@ -103,6 +115,20 @@ void TraceObserver::on_routing(const MoeRoutingEvent& ev) {
                          size_t(key_base_[size_t(m)]);
       std::copy_n(ev.router_logits.begin(), std::min(n_exp, ev.router_logits.size()),
                   rec_.full_logits.begin() + t * total_experts_ + key_base_[size_t(m)]);
+    }
+    if (candidates_gating_) {
+      const auto ne = size_t(writer_.shape().n_experts[size_t(m)]);
+      if (ev.router_logits.size() != ne) {
+        fail("trace: block {} reported {} router logits for {} experts", ev.layer.value,
+             ev.router_logits.size(), ne);
+      }
+      probs_.resize(ne);
+      router_distribution(*candidates_gating_, ev.router_logits, probs_);
+      const size_t at =
+          size_t(t) * size_t(candidate_offsets_.back()) + size_t(candidate_offsets_[size_t(m)]);
+      top_router_candidates(
+          probs_, int32_t(candidate_offsets_[size_t(m) + 1] - candidate_offsets_[size_t(m)]),
+          rec_.candidates.data() + at, rec_.candidate_scores.data() + at);
     }
     // The store speculates in decode only, for targets within the token (expert_store.cpp).
     const int32_t target = m + gate_distance_;

@@ -17,6 +17,7 @@
 #include <optional>
 #include <vector>
 
+#include "engine/model/hparams.h"
 #include "engine/model/layer_clock.h"
 #include "engine/model/moe_observer.h"
 #include "storage/trace_writer.h"
@@ -39,6 +40,12 @@ class TraceObserver final : public MoeObserver {
   // (engine/model/router_probe.h), so that a replay prefetches what the live run prefetched.
   // Call after begin_run (it tells the writer that the run has predictions).
   void enable_next_gate(Model& model, int32_t distance, int32_t k_prime);
+
+  // Records every forwarded token's router candidates (storage/router_candidates.h): its
+  // min(2k, E) most probable experts at each MoE layer with their probabilities under `gating`,
+  // taken from the router's output before any lossy variant changes the choice. For the variants
+  // that choose beyond the top-k (capacity-aware gating).
+  void enable_router_candidates(GatingFunc gating);
 
   // Cumulative nanoseconds compute has waited for expert loads (e.g. ExpertStore stats).
   void set_stall_clock(std::function<int64_t()> clock) { stall_clock_ = std::move(clock); }
@@ -68,6 +75,9 @@ class TraceObserver final : public MoeObserver {
   int32_t k_max_ = 1;
   int64_t total_experts_ = 0;
   bool full_logits_ = false;
+  std::optional<GatingFunc> candidates_gating_;  // record router candidates (schema 4)
+  std::vector<int64_t> candidate_offsets_;       // [n_layers + 1]
+  std::vector<float> probs_;                     // one layer's router probabilities
   std::unique_ptr<RouterProbe> probe_;
   int32_t gate_distance_ = 0, gate_k_prime_ = 0;
 

@@ -323,6 +323,34 @@ void TraceReader::for_each_routing(
   }
 }
 
+std::vector<RouterCandidates> TraceReader::router_candidates(int64_t run, TokenRange range) {
+  check_run(run);
+  std::vector<RouterCandidates> out;
+  if (version_ < 4) return out;
+  const policy::MoeShape s = shape(run);
+  const int width = expert_id_width(s);
+  Statement st(*db_,
+               "SELECT id, experts, scores FROM router_candidates WHERE id >= ? AND id < ? "
+               "ORDER BY id");
+  const KeyRange k = token_keys(run, range);
+  st.bind(1, k.lo).bind(2, k.hi);
+  const std::string what = "trace " + path_.string();
+  while (st.step()) {
+    const auto pos = int32_t((st.int64(0) >> 16) & (kMaxPositions - 1));
+    out.push_back(decode_router_candidates(s, width, pos, st.blob(1), st.blob(2), what.c_str()));
+  }
+  return out;
+}
+
+bool TraceReader::has_router_candidates(int64_t run) {
+  check_run(run);
+  if (version_ < 4) return false;
+  Statement st(*db_, "SELECT EXISTS (SELECT 1 FROM router_candidates WHERE id >= ? AND id < ?)");
+  const KeyRange k = token_keys(run, {});
+  st.bind(1, k.lo).bind(2, k.hi);
+  return st.step() && st.int64(0) != 0;
+}
+
 std::vector<GatePrediction> TraceReader::gate_predictions(int64_t run, TokenRange range) {
   check_run(run);
   std::vector<GatePrediction> out;

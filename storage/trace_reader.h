@@ -19,6 +19,7 @@
 #include "engine/policy/cache_counters.h"
 #include "engine/policy/prefetcher.h"
 #include "engine/policy/routing_trace.h"
+#include "storage/router_candidates.h"
 #include "storage/trace_types.h"
 
 namespace moescope::storage {
@@ -208,6 +209,11 @@ class TraceReader {
   // whose prefetcher was not next-gate, and for a schema-1 trace.
   std::vector<GatePrediction> gate_predictions(int64_t run, TokenRange range = {});
   GatePredictionMap gate_prediction_map(int64_t run);
+  // Every forwarded token's router candidates in range, by position (schema 4: the top-2k router
+  // probabilities a run under capacity-aware gating records; storage/router_candidates.h);
+  // empty for a run that did not record them and for an older trace.
+  std::vector<RouterCandidates> router_candidates(int64_t run, TokenRange range = {});
+  bool has_router_candidates(int64_t run);
   // First positions of the run's forward calls (the chunks prefill ran in).
   std::vector<int32_t> forward_calls(int64_t run);
 

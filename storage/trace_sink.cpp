@@ -13,6 +13,7 @@
 #include "engine/policy/prefetcher.h"
 #include "storage/counter_fields.h"
 #include "storage/policy_json.h"
+#include "storage/router_candidates.h"
 #include "storage/row_keys.h"
 #include "storage/run_info.h"
 
@@ -92,6 +93,7 @@ TraceSink::TraceSink(std::unique_ptr<Database> db, const WriterOptions& options)
   ins_event_ = std::make_unique<BatchInsert>(
       d, "cache_events (id, layer, kind, expert, bytes, wait_ns, t_ns)", 7);
   ins_gate_ = std::make_unique<BatchInsert>(d, "gate_predictions (id, counts, experts)", 3);
+  ins_candidates_ = std::make_unique<BatchInsert>(d, "router_candidates (id, experts, scores)", 3);
   sel_routing_ =
       Statement(d, "SELECT counts, experts, weights, logits, cache FROM routing WHERE id = ?");
   upd_routing_ = Statement(d, "UPDATE routing SET cache = ? WHERE id = ?");
@@ -137,8 +139,9 @@ void TraceSink::commit() {
 }
 
 void TraceSink::flush_batches() {
-  for (BatchInsert* b : {ins_token_.get(), ins_routing_.get(), ins_timing_.get(), ins_logits_.get(),
-                         ins_compute_.get(), ins_event_.get(), ins_gate_.get()}) {
+  for (BatchInsert* b :
+       {ins_token_.get(), ins_routing_.get(), ins_timing_.get(), ins_logits_.get(),
+        ins_compute_.get(), ins_event_.get(), ins_gate_.get(), ins_candidates_.get()}) {
     b->flush();
   }
 }
@@ -467,6 +470,19 @@ void TraceSink::forward(ForwardRecord& rec) {
       const float* p = rec.full_logits.data() + size_t(t) * total;
       ins_logits_->add(token_key(r.id, rec.first_pos + t),
                        BatchInsert::Blob{std::as_bytes(std::span<const float>(p, total))});
+      ++rows_;
+    }
+  }
+
+  if (!rec.candidates.empty()) {
+    const size_t per_token = rec.candidates.size() / size_t(rec.n_tokens);
+    for (int32_t t = 0; t < rec.n_tokens; ++t) {
+      const size_t at = size_t(t) * per_token;
+      encode_router_candidates({rec.candidates.data() + at, per_token},
+                               {rec.candidate_scores.data() + at, per_token}, r.width, blob_a_,
+                               blob_b_);
+      ins_candidates_->add(token_key(r.id, rec.first_pos + t), BatchInsert::Blob{blob_a_},
+                           BatchInsert::Blob{blob_b_});
       ++rows_;
     }
   }

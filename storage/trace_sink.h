@@ -120,7 +120,7 @@ class TraceSink {
       ins_request_, upd_request_prompt_, ins_step_counts_;
   // The per-token tables, many rows per statement; flushed before every commit.
   std::unique_ptr<BatchInsert> ins_token_, ins_routing_, ins_timing_, ins_logits_, ins_compute_,
-      ins_event_, ins_gate_;
+      ins_event_, ins_gate_, ins_candidates_;
   void flush_batches();
   RoutingBlobs blobs_;                      // one token's routing row, reused
   std::vector<std::byte> blob_a_, blob_b_;  // layer timings, compute times

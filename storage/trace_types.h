@@ -217,9 +217,12 @@ struct ForwardRecord {
   int32_t k_max = 0;
   std::vector<ExpertId> experts;
   std::vector<float> weights;
-  std::vector<float> logits;            // the router logit of each selected expert
-  std::vector<uint8_t> count;           // [n_tokens][n_layers]
-  std::vector<float> full_logits;       // [n_tokens][total experts] or empty
+  std::vector<float> logits;       // the router logit of each selected expert
+  std::vector<uint8_t> count;      // [n_tokens][n_layers]
+  std::vector<float> full_logits;  // [n_tokens][total experts] or empty
+  // Each token's router candidates (storage/router_candidates.h), or empty: [n_tokens][Σ m(l)].
+  std::vector<ExpertId> candidates;
+  std::vector<float> candidate_scores;
   std::vector<int64_t> layer_ns;        // [n_layers] compute of each layer in this call
   std::vector<int64_t> layer_stall_ns;  // [n_layers]
   // Next-gate predictions made during this call (targets within its tokens), or none.

@@ -18,6 +18,7 @@
 #include "engine/model/generator.h"
 #include "engine/policy/prefetcher.h"
 #include "storage/bounded_queue.h"
+#include "storage/router_candidates.h"
 #include "storage/row_keys.h"
 #include "storage/run_info.h"
 #include "storage/schema.h"
@@ -54,6 +55,7 @@ size_t message_bytes(const Message& m) {
   if (const auto* f = std::get_if<ForwardRecord>(&m)) {
     return sizeof(ForwardRecord) + f->experts.size() * sizeof(ExpertId) +
            (f->weights.size() + f->logits.size() + f->full_logits.size()) * sizeof(float) +
+           f->candidates.size() * sizeof(ExpertId) + f->candidate_scores.size() * sizeof(float) +
            f->count.size() + (f->layer_ns.size() + f->layer_stall_ns.size()) * sizeof(int64_t) +
            f->requests.size() * sizeof(int32_t);
   }
@@ -365,6 +367,10 @@ void TraceWriter::forward(ForwardRecord&& r) {
       r.logits.size() != slots ||
       (!r.full_logits.empty() &&
        r.full_logits.size() != size_t(r.n_tokens) * shape_.total_experts()) ||
+      (!r.candidates.empty() &&
+       (r.candidates.size() !=
+            size_t(r.n_tokens) * size_t(router_candidate_offsets(shape_).back()) ||
+        r.candidate_scores.size() != r.candidates.size())) ||
       (!r.layer_ns.empty() &&
        (r.layer_ns.size() != size_t(L) || r.layer_stall_ns.size() != size_t(L)))) {
     fail("trace writer: a forward record's arrays do not match its {} tokens and {} layers",

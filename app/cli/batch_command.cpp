@@ -1,6 +1,7 @@
 // moescope batch --prompts FILE [--model M] [--max-batch N] [--max-tokens N] [--batch N]
 //                [--scheduler fifo|expert-aware] [--arrival all|poisson:RATE] [-n N]
-//                [sampling flags] [--capacity G [--expand M]] [offloading flags]
+//                [sampling flags] [--capacity G [--expand M] [--capacity-devices D]]
+//                [offloading flags]
 //                [--trace T [--label L] [--router-logits]] [--json]
 // Runs a workload of many requests through the session pipeline's batched run
 // (storage/session/generation_session.h: GenerationSession::run_batch, the continuous-batching
@@ -22,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/capacity_options.h"
 #include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
@@ -83,12 +85,6 @@ void add_batch_options(QCommandLineParser& parser) {
       {"seed", "Random seed of every request's sampler (default 42).", "S"},
       {"threads", "Worker threads (default: physical cores).", "N"},
       {"ctx", "Context length of every request (default: min(training context, 4096)).", "N"},
-      {"capacity",
-       "LOSSY: capacity-aware gating, at most ceil(G*k*T/E) tokens per expert per step.", "G"},
-      {"expand",
-       "With --capacity: Expanded Drop over each token's top-(k*M) (default 1 = Token "
-       "Drop).",
-       "M"},
       {"json", "Print one JSON object: the requests (prompt, text, token ids) and statistics."},
       {"trace",
        "Record the run into trace T (created, or a run appended): every request's routing and "
@@ -97,6 +93,7 @@ void add_batch_options(QCommandLineParser& parser) {
       {"label", "With --trace: the run's label.", "L"},
       {"router-logits", "With --trace: record every token's full router logits."},
   });
+  parser.addOptions(capacity_options("step"));
   add_offload_options(parser);
 }
 
@@ -109,8 +106,8 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
   s.prompts_file = parser.value("prompts");
   SamplingParams& sp = s.generation.sampling;
   QString error;
-  double temp = sp.temperature, top_p = sp.top_p, min_p = sp.min_p, gamma = 0;
-  int expand = 1, seed = int(sp.seed);
+  double temp = sp.temperature, top_p = sp.top_p, min_p = sp.min_p;
+  int seed = int(sp.seed);
   const bool ok = parse_int(parser, "max-batch", 1, 4096, s.batch.limits.max_batch, error) &&
                   parse_int(parser, "n", -1, 1 << 30, s.generation.max_new_tokens, error) &&
                   parse_int(parser, "batch", 1, 1 << 20, s.generation.n_batch, error) &&
@@ -118,11 +115,10 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
                   parse_int(parser, "seed", 0, 1 << 30, seed, error) &&
                   parse_int(parser, "threads", 1, 1024, s.threads, error) &&
                   parse_int(parser, "ctx", 1, 1 << 24, s.ctx, error) &&
-                  parse_int(parser, "expand", 1, 64, expand, error) &&
                   parse_number(parser, "temp", 0.0, 100.0, temp, error) &&
                   parse_number(parser, "top-p", 0.0, 1.0, top_p, error) &&
                   parse_number(parser, "min-p", 0.0, 1.0, min_p, error) &&
-                  parse_number(parser, "capacity", 1e-3, 1e3, gamma, error);
+                  read_capacity_options(parser, s.capacity, error);
   int max_tokens = 512;
   if (!ok || !parse_int(parser, "max-tokens", 1, 1 << 20, max_tokens, error)) {
     fail("{}", error.toStdString());
@@ -136,8 +132,6 @@ BatchSettings read_settings(const QCommandLineParser& parser) {
   batching::make_scheduler(s.batch.scheduler);  // refuses unknown names now
   if (parser.isSet("arrival")) s.arrival = parser.value("arrival").toStdString();
   batching::parse_arrival(s.arrival, sp.seed);
-  if (parser.isSet("expand") && !parser.isSet("capacity")) fail("--expand needs --capacity");
-  if (parser.isSet("capacity")) s.capacity = batching::CapacityOptions{gamma, expand};
   if (parser.isSet("trace")) s.trace = parser.value("trace").toLocal8Bit().toStdString();
   for (const char* flag : {"label", "router-logits"}) {
     if (parser.isSet(flag) && s.trace.empty()) fail("--{} needs --trace", flag);

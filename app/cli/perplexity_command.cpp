@@ -1,6 +1,6 @@
 // moescope perplexity [--model M] --file TEXT [--ctx N] [--chunks N] [--threads N] [--exact]
 //                     [offloading flags as generate's] [--adaptive-topk T] [--substitute EPS]
-//                     [--capacity G [--expand M]]
+//                     [--capacity G [--expand M] [--capacity-devices D]]
 // llama-perplexity's method and output ("[1]x,[2]y,..." then "Final estimate: PPL = X +/- Y"), so
 // the numbers compare with llama.cpp's. With offloading the number is the resident one exactly;
 // the lossy gating flags change it, which is how their quality cost is measured. --capacity runs
@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "app/cli/capacity_options.h"
 #include "app/cli/cli_input.h"
 #include "app/cli/command.h"
 #include "app/cli/commands.h"
@@ -43,15 +44,8 @@ int run_perplexity(const QStringList& args) {
       {"chunks", "Evaluate at most N chunks (default: all).", "N"},
       {"threads", "Worker threads (default: physical cores).", "N"},
       {"exact", "Dequantize weights exactly and compute in float (slow reference path)."},
-      {"capacity",
-       "LOSSY: capacity-aware gating, at most ceil(G*k*T/E) tokens per expert per forward call "
-       "(T = --ctx: a chunk is one call).",
-       "G"},
-      {"expand",
-       "With --capacity: Expanded Drop over each token's top-(k*M) (default 1 = Token "
-       "Drop).",
-       "M"},
   });
+  parser.addOptions(capacity_options("forward call (T = --ctx: a chunk is one call)"));
   add_offload_options(parser);
   parser.addOptions(special_tokens_options(/*parse_by_default=*/false));  // as llama-perplexity
   if (auto done = parse_command_line(parser, args)) return *done;
@@ -72,23 +66,16 @@ int run_perplexity(const QStringList& args) {
     print_error("perplexity: give at most one of --parse-special and --no-parse-special");
     return kUsage;
   }
-  int threads = 0, expand = 1;
-  double gamma = 0;
+  int threads = 0;
+  std::optional<batching::CapacityOptions> capacity;
   QString error;
   if (!parse_int(parser, "ctx", 4, 1 << 20, options.n_ctx, error) ||
       !parse_int(parser, "chunks", 1, 1 << 30, options.n_chunks, error) ||
       !parse_int(parser, "threads", 1, 1024, threads, error) ||
-      !parse_int(parser, "expand", 1, 64, expand, error) ||
-      !parse_number(parser, "capacity", 1e-3, 1e3, gamma, error)) {
+      !read_capacity_options(parser, capacity, error)) {
     print_error("perplexity: " + error);
     return kUsage;
   }
-  if (parser.isSet("expand") && !parser.isSet("capacity")) {
-    print_error("perplexity: --expand needs --capacity");
-    return kUsage;
-  }
-  std::optional<batching::CapacityOptions> capacity;
-  if (parser.isSet("capacity")) capacity = batching::CapacityOptions{gamma, expand};
   OffloadRequest offload_request;
   try {
     offload_request = parse_offload_options(parser);

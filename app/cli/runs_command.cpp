@@ -54,9 +54,9 @@ int run_runs(const QStringList& args) {
     storage::TraceReader& reader = *trace.reader;
     QJsonArray runs;
     std::string table =
-        "| id | status | label | model | architecture | prefill | decode | generated | routing "
-        "entries | policies | started | duration |\n"
-        "|---:|---|---|---|---|---:|---:|---:|---:|---|---|---:|\n";
+        "| id | status | label | model | architecture | requests | prefill | decode | generated | "
+        "routing entries | policies | started | duration |\n"
+        "|---:|---|---|---|---|---:|---:|---:|---:|---:|---|---|---:|\n";
     for (const storage::RunSummary& r : reader.runs()) {
       int64_t entries = 0;
       for (const storage::LayerAggregate& l : reader.layer_aggregates(r.id))
@@ -65,6 +65,8 @@ int run_runs(const QStringList& args) {
       const double seconds = complete ? double(r.ended_unix_ns - r.started_unix_ns) / 1e9 : 0.0;
       const int32_t decode = r.n_forwarded - r.n_prefill;
       const int32_t generated = r.n_tokens - r.n_prefill;
+      // A recorded run is one request; a batched or imported one holds many.
+      const auto requests = int64_t(reader.requests(r.id).size());
       QJsonArray policies;
       for (const std::string& p : r.policies) policies.append(QString::fromStdString(p));
       QJsonObject run{
@@ -74,6 +76,7 @@ int run_runs(const QStringList& args) {
           {"model_path", QString::fromStdString(r.model_path)},
           {"architecture", QString::fromStdString(r.architecture)},
           {"moe_layers", r.n_moe_layers},
+          {"requests", qint64(requests)},
           {"tokens", r.n_tokens},
           {"forwarded_tokens", r.n_forwarded},
           {"prefill_tokens", r.n_prefill},
@@ -88,10 +91,10 @@ int run_runs(const QStringList& args) {
         run["duration_s"] = seconds;
       }
       runs.append(run);
-      table += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.id,
-                           storage::run_status_name(r.status), cell(r.label),
+      table += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                           r.id, storage::run_status_name(r.status), cell(r.label),
                            cell(std::filesystem::path(r.model_path).filename().string()),
-                           cell(r.architecture), r.n_prefill, decode, generated, entries,
+                           cell(r.architecture), requests, r.n_prefill, decode, generated, entries,
                            cell(join(r.policies)), local_time(r.started_unix_ns).toStdString(),
                            complete ? fmt::format("{:.1f} s", seconds) : std::string("-"));
     }

@@ -9,7 +9,8 @@
 //    rate of the live expert cache (LRU, S slots), tokens/s, p95 TTFT. Checks that both give every
 //    request the same tokens (scheduling is exact).
 // 2. Capacity-Aware Inference (LOSSY) on the same batch at γ = 1.0 and 1.5, Token Drop and
-//    Expanded Drop (m = 2): straggler factor (max/mean tokens per expert) before and after,
+//    Expanded Drop (m = 2), and Token Drop per device (4 devices): straggler factor (max/mean
+//    tokens per expert, per device for the per-device rows) before and after,
 //    dropped and rerouted routings, over the (step, MoE layer) pairs of several tokens.
 // 3. Perplexity (llama-perplexity's method, chunks of C tokens, one forward call each, so a chunk
 //    is the capacity's batch) exact and under each capacity variant, on --text.
@@ -164,7 +165,10 @@ batching::CapacityTotals batched_totals(const std::vector<batching::CapacityReco
 
 void capacity_table(Model& model, const tokenizer::Tokenizer& tok, const Args& a,
                     const std::vector<storage::GenerationRequest>& requests) {
-  const std::vector<batching::CapacityOptions> variants = {{1.0, 1}, {1.5, 1}, {1.0, 2}, {1.5, 2}};
+  // Per expert (Token Drop, Expanded Drop m = 2), then per device over 4 expert-parallel devices
+  // (there the straggler factor is per device).
+  const std::vector<batching::CapacityOptions> variants = {{1.0, 1}, {1.5, 1},    {1.0, 2},
+                                                           {1.5, 2}, {1.0, 1, 4}, {1.5, 1, 4}};
   std::string perplexity_text;
   if (!a.text.empty()) {
     std::ifstream in(a.text);

@@ -11,8 +11,10 @@
 namespace moescope::batching {
 
 std::string CapacityOptions::describe() const {
-  return expand > 1 ? fmt::format("capacity expanded-drop γ={} m={}", gamma, expand)
-                    : fmt::format("capacity token-drop γ={}", gamma);
+  std::string s = expand > 1 ? fmt::format("capacity expanded-drop γ={} m={}", gamma, expand)
+                             : fmt::format("capacity token-drop γ={}", gamma);
+  if (devices > 0) s += fmt::format(" per device D={}", devices);
+  return s;
 }
 
 CapacityTotals capacity_totals(std::span<const CapacityRecord> records) {
@@ -34,6 +36,11 @@ CapacityGating::CapacityGating(CapacityOptions options, const RoutingParams& rou
     : options_(options), routing_(routing) {
   if (!(options_.gamma > 0)) fail("--capacity expects a factor above 0, got {}", options_.gamma);
   if (options_.expand < 1) fail("--expand expects m >= 1, got {}", options_.expand);
+  if (options_.devices < 0) fail("--capacity-devices expects D >= 1, got {}", options_.devices);
+  if (routing_.n_expert > 0 && options_.devices > routing_.n_expert) {
+    fail("--capacity-devices {}: more devices than the model's {} experts", options_.devices,
+         routing_.n_expert);
+  }
 }
 
 int32_t CapacityGating::adjust(const RoutingChoice& choice) {
@@ -50,17 +57,33 @@ void CapacityGating::adjust_batch(const BatchRoutingChoice& c) {
   CapacityRecord rec;
   rec.layer = c.layer;
   rec.n_tokens = static_cast<int32_t>(n);
-  rec.capacity = expert_capacity(options_.gamma, k, n, X);
+  // The load of each expert, or of each device, before and after.
+  const int64_t D = options_.devices;
+  if (D > 0 && int64_t(device_of_.size()) != X) device_of_ = contiguous_devices(X, D);
+  auto balance = [&](const std::vector<int64_t>& per_expert) {
+    if (D == 0) return straggler_factor(per_expert);
+    std::vector<int64_t> per_device(D, 0);
+    for (int64_t e = 0; e < X; ++e) per_device[device_of_[e]] += per_expert[e];
+    return straggler_factor(per_device);
+  };
   std::vector<int64_t> before(X, 0);
   for (int64_t t = 0; t < n; ++t) {
     for (int64_t j = 0; j < c.n_kept[t]; ++j) ++before[c.experts[t * k + j].value];
     rec.routings += c.n_kept[t];
   }
-  rec.straggler_before = straggler_factor(before);
-  const CapacitySelection sel = capacity_select(probs_, n, X, k, k * options_.expand, rec.capacity);
+  rec.straggler_before = balance(before);
+  const int64_t m = k * options_.expand;
+  CapacitySelection sel;
+  if (D > 0) {
+    rec.capacity = device_capacity(options_.gamma, k, n, D);
+    sel = capacity_select_per_device(probs_, n, X, k, m, rec.capacity, device_of_, D);
+  } else {
+    rec.capacity = expert_capacity(options_.gamma, k, n, X);
+    sel = capacity_select(probs_, n, X, k, m, rec.capacity);
+  }
   rec.dropped = sel.dropped;
   rec.rerouted = sel.rerouted;
-  rec.straggler_after = straggler_factor(expert_loads(sel, X));
+  rec.straggler_after = balance(expert_loads(sel, X));
   for (int64_t t = 0; t < n; ++t) {
     const int32_t* chosen = &sel.experts[t * k];
     const int64_t kept = sel.n_kept[t];

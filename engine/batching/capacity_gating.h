@@ -16,15 +16,20 @@ namespace moescope::batching {
 struct CapacityOptions {
   double gamma = 1.0;  // capacity factor γ
   int64_t expand = 1;  // m: 1 = Token Drop, > 1 = Expanded Drop over the top-(k·m)
-  // "capacity token-drop γ=1" / "capacity expanded-drop γ=1.5 m=2"
+  // D > 0: the capacity bounds each of D expert-parallel devices (experts placed contiguously,
+  // expert e on device floor(e·D/E)), C = ceil(γ·k·T/D); 0: each expert, C = ceil(γ·k·T/E).
+  int64_t devices = 0;
+  // "capacity token-drop γ=1" / "capacity expanded-drop γ=1.5 m=2" / "... per device D=4"
   std::string describe() const;
 };
 
-// One (forward call, MoE layer): the balance before and after the capacity rule.
+// One (forward call, MoE layer): the balance before and after the capacity rule. The straggler
+// factor is max/mean tokens per expert, or per device when the capacity is per device (the unit
+// whose load sets the layer's time).
 struct CapacityRecord {
   LayerId layer;
   int32_t n_tokens = 0;
-  int64_t capacity = 0;  // 0: no limit (one token)
+  int64_t capacity = 0;  // per expert or per device; 0: no limit (one token)
   double straggler_before = 0, straggler_after = 0;
   int64_t routings = 0;  // top-k routings before the rule (token-expert pairs)
   int64_t dropped = 0;   // of which not run
@@ -44,7 +49,8 @@ CapacityTotals capacity_totals(std::span<const CapacityRecord> records);
 class CapacityGating final : public RoutingOverride {
  public:
   // routing: the model's (routing_params): how logits become probabilities and whether the kept
-  // experts' weights are renormalised. Throws for gamma <= 0 or expand < 1.
+  // experts' weights are renormalised. Throws for gamma <= 0, expand < 1, devices < 0 or more
+  // devices than the model's experts.
   CapacityGating(CapacityOptions options, const RoutingParams& routing);
 
   int32_t adjust(const RoutingChoice& choice) override;
@@ -57,7 +63,8 @@ class CapacityGating final : public RoutingOverride {
  private:
   CapacityOptions options_;
   RoutingParams routing_;
-  std::vector<float> probs_;  // [n][n_expert]
+  std::vector<float> probs_;        // [n][n_expert]
+  std::vector<int32_t> device_of_;  // [n_expert] with devices > 0: each expert's device
   std::vector<CapacityRecord> records_;
 };
 

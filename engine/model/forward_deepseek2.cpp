@@ -30,6 +30,9 @@ void copy_rows(const float* src, int64_t src_stride, float* dst, int64_t dst_str
   }
 }
 
+// Multi-head latent attention of layer il for the normalised rows a[n][n_embd] of every sequence
+// of the call: the projections run over all rows, RoPE, the cache and the attention per sequence
+// (at its own positions, over its own cache). out[n][n_embd].
 void mla_attention(const ModelHParams& hp, const ModelWeights& w, int64_t il, const float* a,
                    const ForwardBatch& batch, float* out, const ForwardEnv& env) {
   const LayerWeights& L = w.layers[il];
@@ -41,9 +44,7 @@ void mla_attention(const ModelHParams& hp, const ModelWeights& w, int64_t il, co
   const int64_t qk = hp.is_mla() ? hp.head_dim_k_mla : hp.head_dim_k;  // nope + rope
   const int64_t nope = qk - rope;
   const int64_t dv = hp.is_mla() ? hp.head_dim_v_mla : hp.head_dim_v;
-  // One sequence: Model::forward_batch does not batch this family.
-  const int64_t pos0 = batch.sequences[0].first_pos;
-  InferenceState& cache = *batch.sequences[0].state;
+  const bool single = batch.sequences.size() == 1;
   const RopeParams rope_p = rope_params(hp, il, rope, nullptr);
 
   // q[n][H][nope | rope]
@@ -56,13 +57,26 @@ void mla_attention(const ModelHParams& hp, const ModelWeights& w, int64_t il, co
   } else {
     linear(L.wq, a, n, q, env);
   }
-  rope_rows(rope_p, q + nope, n, H * qk, H, qk, pos0);  // q_pe of every head
+  for (const SequenceRows& s : batch.sequences) {  // q_pe of every head
+    rope_rows(rope_p, q + s.row0 * H * qk + nope, s.n, H * qk, H, qk, s.first_pos);
+  }
 
-  // c[n][kv_lora | rope] = [norm(kv_compressed) | RoPE(k_pe)], one shared key head
-  float* c = hp.is_mla() ? cache.k(il) + pos0 * (kvlr + rope) : ws.get(kTmp1, n * (kvlr + rope));
+  // c[n][kv_lora | rope] = [norm(kv_compressed) | RoPE(k_pe)], one shared key head. One sequence's
+  // latents go straight into its cache, a batched call's into scratch and then into each cache.
+  const int64_t dc = kvlr + rope;
+  const SequenceRows& first = batch.sequences[0];
+  float* c =
+      hp.is_mla() && single ? first.state->k(il) + first.first_pos * dc : ws.get(kTmp1, n * dc);
   linear(L.wkv_a_mqa, a, n, c, env);
-  rope_rows(rope_p, c + kvlr, n, kvlr + rope, 1, 0, pos0);
-  rms_norm(c, n, kvlr, kvlr + rope, hp.rms_eps, L.kv_a_norm.data(), nullptr, c);
+  for (const SequenceRows& s : batch.sequences) {
+    rope_rows(rope_p, c + s.row0 * dc + kvlr, s.n, dc, 1, 0, s.first_pos);
+  }
+  rms_norm(c, n, kvlr, dc, hp.rms_eps, L.kv_a_norm.data(), nullptr, c);
+  if (hp.is_mla() && !single) {
+    for (const SequenceRows& s : batch.sequences) {
+      copy_rows(c + s.row0 * dc, dc, s.state->k(il) + s.first_pos * dc, dc, s.n, dc);
+    }
+  }
 
   AttentionParams p;
   p.n_head = H;
@@ -71,13 +85,13 @@ void mla_attention(const ModelHParams& hp, const ModelWeights& w, int64_t il, co
   if (hp.is_mla()) {
     // Absorbed form: each head's query moves into the latent space, q_abs_h = k_b_h · q_nope_h,
     // and attends over the cached latents c (keys [c | k_pe], values c) as one shared KV head.
-    const int64_t dqa = kvlr + rope;
+    const int64_t dqa = dc;
     float* qa = ws.get(kTmp0, n * H * dqa);  // [n][H][kv_lora | rope]
     float* in = ws.get(kTmp2, n * std::max(nope, kvlr));
     float* res = ws.get(kTmp3, n * std::max(kvlr, dv));
     for (int64_t h = 0; h < H; ++h) {
-      copy_rows(q + h * qk, H * qk, in, nope, n, nope);        // q_nope_h [n][nope]
-      matmul(L.wk_b[h], in, n, res, env.pool, env.precision);  // [n][kv_lora]
+      copy_rows(q + h * qk, H * qk, in, nope, n, nope);  // q_nope_h [n][nope]
+      matmul_rows(L.wk_b[h], in, n, res, env);           // [n][kv_lora]
       copy_rows(res, kvlr, qa + h * dqa, H * dqa, n, kvlr);
       copy_rows(q + h * qk + nope, H * qk, qa + h * dqa + kvlr, H * dqa, n, rope);
     }
@@ -85,32 +99,42 @@ void mla_attention(const ModelHParams& hp, const ModelWeights& w, int64_t il, co
     p.head_dim_k = dqa;
     p.head_dim_v = kvlr;
     float* o_latent = ws.get(kTmp1, n * H * kvlr);  // [n][H][kv_lora]
-    const KvView kv{cache.k(il), dqa, cache.k(il), dqa};
-    attention(p, qa, H * dqa, n, pos0, kv, o_latent, H * kvlr, env.pool);
+    for (const SequenceRows& s : batch.sequences) {
+      const KvView kv{s.state->k(il), dqa, s.state->k(il), dqa};
+      attention(p, qa + s.row0 * H * dqa, H * dqa, s.n, s.first_pos, kv,
+                o_latent + s.row0 * H * kvlr, H * kvlr, env.pool);
+    }
     // Back from the latent space per head: o_h = v_b_h · o_latent_h
     for (int64_t h = 0; h < H; ++h) {
       copy_rows(o_latent + h * kvlr, H * kvlr, in, kvlr, n, kvlr);
-      matmul(L.wv_b[h], in, n, res, env.pool, env.precision);  // [n][v]
+      matmul_rows(L.wv_b[h], in, n, res, env);  // [n][v]
       copy_rows(res, dv, o + h * dv, H * dv, n, dv);
     }
   } else {
-    // Decompressed form: kv[n][H][nope | v] = W_kv_b c; every head's key is [k_nope_h | k_pe].
+    // Decompressed form: kv[n][H][nope | v] = W_kv_b c; every head's key is [k_nope_h | k_pe],
+    // written into each sequence's cache at its positions.
     float* latent = ws.get(kTmp2, n * kvlr);
-    copy_rows(c, kvlr + rope, latent, kvlr, n, kvlr);
+    copy_rows(c, dc, latent, kvlr, n, kvlr);
     float* kv = ws.get(kTmp3, n * H * (nope + dv));
     linear(L.wkv_b, latent, n, kv, env);
-    float* k = cache.k(il) + pos0 * H * qk;
-    float* v = cache.v(il) + pos0 * H * dv;
-    for (int64_t h = 0; h < H; ++h) {
-      copy_rows(kv + h * (nope + dv), H * (nope + dv), k + h * qk, H * qk, n, nope);
-      copy_rows(c + kvlr, kvlr + rope, k + h * qk + nope, H * qk, n, rope);
-      copy_rows(kv + h * (nope + dv) + nope, H * (nope + dv), v + h * dv, H * dv, n, dv);
-    }
     p.n_head_kv = H;
     p.head_dim_k = qk;
     p.head_dim_v = dv;
-    const KvView cached{cache.k(il), H * qk, cache.v(il), H * dv};
-    attention(p, q, H * qk, n, pos0, cached, o, H * dv, env.pool);
+    for (const SequenceRows& s : batch.sequences) {
+      InferenceState& cache = *s.state;
+      float* k = cache.k(il) + s.first_pos * H * qk;
+      float* v = cache.v(il) + s.first_pos * H * dv;
+      const float* kv_s = kv + s.row0 * H * (nope + dv);
+      const float* c_s = c + s.row0 * dc;
+      for (int64_t h = 0; h < H; ++h) {
+        copy_rows(kv_s + h * (nope + dv), H * (nope + dv), k + h * qk, H * qk, s.n, nope);
+        copy_rows(c_s + kvlr, dc, k + h * qk + nope, H * qk, s.n, rope);
+        copy_rows(kv_s + h * (nope + dv) + nope, H * (nope + dv), v + h * dv, H * dv, s.n, dv);
+      }
+      const KvView cached{cache.k(il), H * qk, cache.v(il), H * dv};
+      attention(p, q + s.row0 * H * qk, H * qk, s.n, s.first_pos, cached, o + s.row0 * H * dv,
+                H * dv, env.pool);
+    }
   }
   linear(L.wo, o, n, out, env);
 }

@@ -115,9 +115,6 @@ void Model::forward(std::span<const int32_t> tokens, InferenceState& state, std:
 
 void Model::forward_batch(std::span<const SequenceTokens> sequences, std::span<float> logits) {
   if (sequences.empty()) fail("forward needs at least one sequence");
-  if (sequences.size() > 1 && hp_.arch == Architecture::Deepseek2) {
-    fail("batched forward supports the llama family and gpt-oss, not {}", hp_.architecture);
-  }
   const auto n_seq = static_cast<int64_t>(sequences.size());
   if (static_cast<int64_t>(logits.size()) < n_seq * hp_.n_vocab) {
     fail("logits buffer holds {} floats, {} needed", logits.size(), n_seq * hp_.n_vocab);

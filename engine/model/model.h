@@ -69,8 +69,8 @@ class Model {
   // logits to Model::forward of the same tokens on its state alone (products whose rounding
   // depends on the batch size are computed per sequence). The observer hears one forward call:
   // on_forward_begin(TokenPos(0), total rows) and routing events whose pos is the row in the
-  // call. The llama family and gpt-oss; deepseek2 throws. Throws like forward (state unchanged),
-  // also for a state given twice.
+  // call. Every family (llama, deepseek2, gpt-oss). Throws like forward (state unchanged), also
+  // for a state given twice.
   void forward_batch(std::span<const SequenceTokens> sequences, std::span<float> logits);
 
   void set_observer(MoeObserver* observer) { observer_ = observer; }

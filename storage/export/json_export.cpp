@@ -123,14 +123,42 @@ void token_routing(TextOut& out, const std::vector<RoutingEntry>& r, size_t begi
   out.put('}');
 }
 
+// A token's router candidates (schema 4): {"experts": [[layer 0's], ...], "scores": [[...], ...]},
+// best first.
+void token_candidates(TextOut& out, const RouterCandidates& c,
+                      const std::vector<int64_t>& offsets) {
+  auto arrays = [&](std::string_view key, auto&& put) {
+    out.print(R"("{}":[)", key);
+    for (size_t l = 0; l + 1 < offsets.size(); ++l) {
+      out.put(l ? ",[" : "[");
+      for (auto i = size_t(offsets[l]); i < size_t(offsets[l + 1]); ++i) {
+        if (i > size_t(offsets[l])) out.put(',');
+        put(i);
+      }
+      out.put(']');
+    }
+    out.put(']');
+  };
+  out.put('{');
+  arrays("experts", [&](size_t i) { out.print("{}", c.experts[i].value); });
+  out.put(',');
+  arrays("scores", [&](size_t i) { put_json_number(out, c.scores[i]); });
+  out.put('}');
+}
+
 int64_t tokens_array(TraceReader& reader, int64_t run, int32_t n_layers,
                      const ExportOptions& options, TextOut& out) {
   out.put(R"(,"tokens":[)");
   int64_t n = 0;
+  // Runs under capacity-aware gating carry each token's top-2k router candidates.
+  const bool with_candidates = reader.has_router_candidates(run);
+  const std::vector<int64_t> offsets = router_candidate_offsets(reader.shape(run));
   for_each_chunk(reader, run, options, [&](TokenRange range) {
     const std::vector<TokenRecord> tokens = reader.tokens(run, range);
     const std::vector<RoutingEntry> routing = reader.routing(run, range);
-    size_t at = 0;
+    const std::vector<RouterCandidates> candidates =
+        with_candidates ? reader.router_candidates(run, range) : std::vector<RouterCandidates>{};
+    size_t at = 0, cand = 0;
     for (const TokenRecord& t : tokens) {
       out.print(R"({}{{"pos":{},"token_id":{},"text":)", n ? "," : "", t.pos, t.token_id);
       put_json_string(out, t.text);
@@ -147,6 +175,15 @@ int64_t tokens_array(TraceReader& reader, int64_t run, int32_t n_layers,
         out.put("null");
       }
       at = end;
+      if (with_candidates) {
+        while (cand < candidates.size() && candidates[cand].pos < t.pos) ++cand;
+        out.put(R"(,"candidates":)");
+        if (cand < candidates.size() && candidates[cand].pos == t.pos) {
+          token_candidates(out, candidates[cand], offsets);
+        } else {
+          out.put("null");
+        }
+      }
       out.put('}');
       ++n;
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "storage/export/export_chunks.h"
 #include "storage/export/text_out.h"
@@ -89,18 +91,20 @@ struct CallChunk {
   size_t ti = 0, ei = 0, tok = 0;               // read positions in timings, events, counters
 };
 
-// Writes one run's events track by track: the tokens track (a slice per forward call), a track per
-// MoE layer (stall then compute slices, miss instants) and the occupancy and hit-rate counters.
-// Each track keeps a cursor so that its slices never overlap.
+// Writes one run's events track by track: the tokens track (a slice per forward call; a batched
+// run's "steps" track, a slice per engine step naming its requests), a track per MoE layer (stall
+// then compute slices, miss instants) and the occupancy and hit-rate counters. Each track keeps a
+// cursor so that its slices never overlap.
 class PerfettoRun {
  public:
   PerfettoRun(TextOut& out, int64_t run, const RunInfo& info, const PolicyDescription* primary_desc,
-              const ExportOptions& options)
+              const ExportOptions& options, bool batched)
       : out_(out),
         ev_(out, run),
         shape_(info.model.shape),
         L_(shape_.n_layers()),
         options_(options),
+        batched_(batched),
         hit_rate_(primary_desc ? fmt::format("hit rate ({})", primary_desc->spec)
                                : std::string("hit rate")),
         cursor_(size_t(L_) + 2, std::numeric_limits<int64_t>::min()),
@@ -112,7 +116,7 @@ class PerfettoRun {
     ev_.metadata("process_name", 0, "name",
                  info.label.empty() ? fmt::format("run {} ({})", run, model)
                                     : fmt::format("run {}: {} ({})", run, info.label, model));
-    ev_.metadata("thread_name", kTokensTid, "name", "tokens");
+    ev_.metadata("thread_name", kTokensTid, "name", batched_ ? "steps" : "tokens");
     ev_.sort_index(kTokensTid, 0);
     for (int32_t l = 0; l < L_; ++l) {
       ev_.metadata("thread_name", layer_tid(l), "name",
@@ -123,7 +127,8 @@ class PerfettoRun {
 
   // Every forward call that starts in the chunk (a call's rows are keyed by its first position).
   void write_calls(CallChunk& c) {
-    for (const TokenRecord& first : c.tokens) {
+    for (size_t i = 0; i < c.tokens.size(); ++i) {
+      const TokenRecord& first = c.tokens[i];
       if (!first.forwarded || first.chunk_first != first.pos) continue;
       // This call's timings (rows keyed by the call's first position).
       while (c.ti < c.timings.size() && c.timings[c.ti].pos < first.pos) ++c.ti;
@@ -133,7 +138,15 @@ class PerfettoRun {
       const int32_t call_end = first.pos + std::max(1, n_tokens);
       const bool emit = first.pos >= options_.positions.begin && first.pos < options_.positions.end;
 
-      write_call_slice(first, n_tokens, emit);
+      // The requests whose rows the call (a batched run's step) forwarded.
+      std::vector<int32_t> requests;
+      for (size_t j = i; j < c.tokens.size() && c.tokens[j].pos < call_end; ++j) {
+        if (c.tokens[j].forwarded) requests.push_back(c.tokens[j].request);
+      }
+      std::sort(requests.begin(), requests.end());
+      requests.erase(std::unique(requests.begin(), requests.end()), requests.end());
+
+      write_call_slice(first, n_tokens, requests, emit);
       take_cache_events(c, first.pos, call_end);
       write_layer_slices(first, std::span(c.timings).subspan(t0, c.ti - t0), emit);
       write_counters(c, first, call_end, emit);
@@ -143,14 +156,22 @@ class PerfettoRun {
   int64_t count() const { return ev_.count(); }
 
  private:
-  // The call's slice on the tokens track.
-  void write_call_slice(const TokenRecord& first, int32_t n_tokens, bool emit) {
+  // The call's slice on the tokens track (a batched run: "step S: R requests, N rows").
+  void write_call_slice(const TokenRecord& first, int32_t n_tokens,
+                        const std::vector<int32_t>& requests, bool emit) {
     const int64_t call_start = std::max(first.start_ns, cursor_[size_t(kTokensTid)]);
     const int64_t call_dur = std::max<int64_t>(0, first.end_ns - call_start);
     if (emit) {
-      ev_.slice(call_name(first, n_tokens), kTokensTid, call_start, call_dur);
-      out_.print(R"(,"args":{{"pos":{},"token_id":{},"n_tokens":{},"phase":"{}","stall_us":)",
-                 first.pos, first.token_id, n_tokens, phase_name(first.phase));
+      const std::string name =
+          batched_ ? fmt::format("step {}: {} request{}, {} rows", first.step, requests.size(),
+                                 requests.size() == 1 ? "" : "s", n_tokens)
+                   : call_name(first, n_tokens);
+      ev_.slice(name, kTokensTid, call_start, call_dur);
+      out_.print(R"(,"args":{{"pos":{},"token_id":{},"n_tokens":{},"phase":"{}","step":{},)",
+                 first.pos, first.token_id, n_tokens, phase_name(first.phase), first.step);
+      out_.put(R"("requests":[)");
+      for (size_t k = 0; k < requests.size(); ++k) out_.print("{}{}", k ? "," : "", requests[k]);
+      out_.put(R"(],"stall_us":)");
       put_us(out_, first.stall_ns);
       out_.put("}}");
     }
@@ -247,6 +268,7 @@ class PerfettoRun {
   const policy::MoeShape& shape_;
   const int32_t L_;
   const ExportOptions& options_;
+  const bool batched_;  // several requests: the calls are the engine's steps
   const std::string hit_rate_;
   std::vector<int64_t> cursor_;  // per track: where its last slice ended
   int64_t counter_cursor_ = std::numeric_limits<int64_t>::min();
@@ -287,7 +309,8 @@ ExportStats write_perfetto(TraceReader& reader, int64_t run, const ExportOptions
   }
 
   out.put(R"({"displayTimeUnit":"ms","traceEvents":[)");
-  PerfettoRun writer(out, run, info, primary_desc, options);
+  const bool batched = reader.requests(run).size() > 1;
+  PerfettoRun writer(out, run, info, primary_desc, options, batched);
   writer.write_metadata(run, info);
 
   const std::vector<int32_t> calls = reader.forward_calls(run);

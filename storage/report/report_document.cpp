@@ -260,6 +260,39 @@ ReportSection layer_section(const ReportData& d) {
   return {"layers", "Per layer", {{ReportBlock::Kind::kHtml, html}}};
 }
 
+// One token of the coloured text: its misses as the background, position and path on hover.
+void append_token(std::string& text, const ReportToken& t, int32_t top) {
+  const std::string color =
+      t.misses > 0 ? color_at(ColorMap::kMisses, double(t.misses) / top) : std::string("#ffffff");
+  const std::string tip =
+      fmt::format("pos {} ({}), {} misses{}{}", t.pos, t.decode ? "decode" : "prompt", t.misses,
+                  t.path.empty() ? "" : ": ", t.path);
+  text +=
+      fmt::format("<span class=\"t{}\" data-misses=\"{}\" style=\"background-color:{}\" title=\"",
+                  t.decode ? "" : " p", t.misses, color);
+  append_escaped(text, tip);
+  text += "\">";
+  append_escaped(text, bounded_text(t.text, kMaxFieldBytes));
+  text += "</span>";
+}
+
+// "Request 3 (workload line 4): 40 tokens shown of 52" above a request's text.
+std::string request_heading(const ReportData& d, int32_t request, size_t shown) {
+  std::string where;
+  int32_t total = 0;
+  for (const RequestRecord& r : d.requests) {
+    if (r.id != request) continue;
+    total = r.n_tokens;
+    const json source = parse_object(r.source_json);  // untrusted: {} when it does not parse
+    const std::string line = json_text(source, {"line"});
+    if (!line.empty()) where = " (workload line " + xml_escape(bounded_text(line, 20)) + ")";
+  }
+  return fmt::format(
+      "<h3 class=\"request\" data-request=\"{}\">Request {}{}: {} tokens{}</h3>\n", request,
+      request, where, format_count(int64_t(shown)),
+      int32_t(shown) < total ? fmt::format(" shown of {}", format_count(total)) : "");
+}
+
 ReportSection text_section(const ReportData& d) {
   ReportSection s{"text", "Text coloured by cache misses", {}};
   const int32_t top = std::max(1, d.max_token_misses);
@@ -280,22 +313,18 @@ ReportSection text_section(const ReportData& d) {
            ". A prefill chunk's loads are booked on the first token that needed each expert. "
            "Hover a token for its position and routing path. Prompt tokens are underlined.</p>\n";
   }
-  std::string text = "<div class=\"tokens\">";
-  for (const ReportToken& t : d.tokens) {
-    const std::string color =
-        t.misses > 0 ? color_at(ColorMap::kMisses, double(t.misses) / top) : std::string("#ffffff");
-    const std::string tip =
-        fmt::format("pos {} ({}), {} misses{}{}", t.pos, t.decode ? "decode" : "prompt", t.misses,
-                    t.path.empty() ? "" : ": ", t.path);
-    text +=
-        fmt::format("<span class=\"t{}\" data-misses=\"{}\" style=\"background-color:{}\" title=\"",
-                    t.decode ? "" : " p", t.misses, color);
-    append_escaped(text, tip);
-    text += "\">";
-    append_escaped(text, bounded_text(t.text, kMaxFieldBytes));
-    text += "</span>";
+  std::string text;
+  // A run of several requests (batched, imported): each request's text under its own heading.
+  for (size_t i = 0; i < d.tokens.size();) {
+    size_t j = i + 1;
+    while (d.per_request && j < d.tokens.size() && d.tokens[j].request == d.tokens[i].request) ++j;
+    if (!d.per_request) j = d.tokens.size();
+    if (d.per_request) text += request_heading(d, d.tokens[i].request, j - i);
+    text += "<div class=\"tokens\">";
+    for (size_t k = i; k < j; ++k) append_token(text, d.tokens[k], top);
+    text += "</div>\n";
+    i = j;
   }
-  text += "</div>\n";
   if (int32_t(d.tokens.size()) < d.total_tokens) {
     text += fmt::format(
         "<p class=\"note truncated\">Showing the first {} of {} tokens; the other {} are in "

@@ -125,12 +125,32 @@ std::vector<int32_t> busiest(const Matrix<int64_t>& counts, bool by_row, int32_t
   return ids;
 }
 
+// The tokens the text shows: the first `limit` in position order, or, with several requests, in
+// request order (each request's in position order).
+std::vector<const TokenRecord*> shown_tokens(const std::vector<TokenRecord>& all, bool per_request,
+                                             int32_t limit) {
+  std::vector<const TokenRecord*> order;
+  order.reserve(all.size());
+  for (const TokenRecord& t : all) order.push_back(&t);
+  if (per_request) {
+    std::stable_sort(order.begin(), order.end(), [](const TokenRecord* a, const TokenRecord* b) {
+      return a->request < b->request;
+    });
+  }
+  order.resize(std::min(order.size(), size_t(std::max(limit, 0))));
+  return order;
+}
+
 void gather_tokens(TraceReader& reader, int64_t run, const std::vector<TokenRecord>& all,
                    const std::vector<PolicyRow>& policies, int32_t limit, ReportData& out) {
-  const int32_t shown = std::min<int32_t>(int32_t(all.size()), limit);
+  out.requests = reader.requests(run);
+  out.per_request = out.requests.size() > 1;
+  const std::vector<const TokenRecord*> shown_list = shown_tokens(all, out.per_request, limit);
+  const auto shown = int32_t(shown_list.size());
   out.total_tokens = int32_t(all.size());
   if (shown == 0) return;
-  const int32_t end = all[size_t(shown - 1)].pos + 1;
+  int32_t end = 0;
+  for (const TokenRecord* t : shown_list) end = std::max(end, t->pos + 1);
   std::vector<int32_t> misses(size_t(end), 0);
   std::vector<std::string> paths(static_cast<size_t>(end));
   bool outcomes = false;
@@ -160,10 +180,11 @@ void gather_tokens(TraceReader& reader, int64_t run, const std::vector<TokenReco
     out.misses_known = true;
     out.misses_source = fmt::format("per-token counters of policy {}", p.description.spec);
   }
-  for (int32_t i = 0; i < shown; ++i) {
-    const TokenRecord& t = all[size_t(i)];
+  for (const TokenRecord* shown_token : shown_list) {
+    const TokenRecord& t = *shown_token;
     ReportToken r;
     r.pos = t.pos;
+    r.request = t.request;
     r.text = t.text;
     r.decode = t.phase == Phase::kDecode;
     r.forwarded = t.forwarded;

@@ -68,6 +68,7 @@ struct SuitabilitySection {
 
 struct ReportToken {
   int32_t pos = 0;
+  int32_t request = 0;
   std::string text;
   bool decode = false;
   bool forwarded = false;
@@ -98,7 +99,12 @@ struct ReportData {
   CapacityCurves curves;
   SuitabilitySection suitability;
   PlacementSection placement;
-  std::vector<ReportToken> tokens;  // the first max_text_tokens positions
+  // The first max_text_tokens positions; in a run of several requests (batched or imported) the
+  // first max_text_tokens in request order, each request's in position order (its prompt, then
+  // its generation), so that every request reads as its own text.
+  std::vector<ReportToken> tokens;
+  std::vector<RequestRecord> requests;  // the run's requests, by id
+  bool per_request = false;             // more than one request: the text is shown per request
   int32_t total_tokens = 0;
   bool misses_known = false;  // the run recorded cache outcomes (or per-token counters)
   std::string misses_source;  // where the per-token misses come from

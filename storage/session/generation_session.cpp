@@ -292,6 +292,11 @@ BatchSessionResult GenerationSession::run_batch(std::span<const GenerationReques
   attach(listener);
   CapacityScope capacity(model_, batch.capacity);
   std::unique_ptr<TraceRecording> recording = open_batch_recording(requests, out.prompts, listener);
+  // Capacity-aware gating chooses among each token's top-(k·m): the trace keeps every token's
+  // top-2k router probabilities, so that the choice can be studied (and redone) from it.
+  if (recording && capacity.gating() != nullptr) {
+    recording->observer().enable_router_candidates(routing_params(model_.hparams()).gating);
+  }
   try {
     for (size_t i = 0; i < requests.size(); ++i) listener.on_prompt(requests[i].id, out.prompts[i]);
     BatchStream stream(requests, recording.get(), listener);

@@ -341,6 +341,7 @@ TEST_F(TraceCommands, RunsListsTheRunWithItsTokenCounts) {
   EXPECT_EQ(run.at("id"), 1);
   EXPECT_EQ(run.at("status"), "complete");
   EXPECT_EQ(run.at("label"), "shared");
+  EXPECT_EQ(run.at("requests"), 1);  // a recorded generation is one request
   EXPECT_EQ(fs::path(run.at("model_path").get<std::string>()).filename(),
             fs::path(MOESCOPE_DEFAULT_MODEL).filename());
   EXPECT_EQ(run.at("prefill_tokens"), rec.at("prompt_tokens"));

@@ -57,8 +57,9 @@ Migration add_label() {
 std::filesystem::path make_v0(const std::string& name) {
   const auto path = write_trace(name);
   Database db(path, Database::Mode::kReadWrite);
-  // Back to schema 1 (schema_v2_test.cpp and schema_v3_test.cpp test those steps), then without
-  // the label.
+  // Back to schema 1 (schema_v2_test.cpp, schema_v3_test.cpp and schema_v4_test.cpp test those
+  // steps), then without the label.
+  db.exec("DROP TABLE router_candidates");
   db.exec("DROP TABLE requests");
   db.exec("DROP TABLE step_expert_counts");
   for (const char* c : {"request", "step"}) db.exec(std::string("ALTER TABLE tokens DROP COLUMN ") + c);

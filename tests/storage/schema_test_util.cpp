@@ -1,5 +1,7 @@
 #include "tests/storage/schema_test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 
 #include "engine/policy/synthetic_trace.h"
@@ -82,6 +84,24 @@ std::filesystem::path make_old_trace(const std::string& name, int runs, int32_t 
   tx.commit();
   db.exec("DETACH src");
   return path;
+}
+
+std::vector<std::string> schema_ddl(const std::filesystem::path& path) {
+  Database db(path, Database::Mode::kReadOnly);
+  std::vector<std::string> out;
+  Statement st(db, "SELECT name, sql FROM sqlite_schema ORDER BY name");
+  while (st.step()) out.push_back(st.text(0) + (st.is_null(1) ? "" : st.text(1)));
+  return out;
+}
+
+void expect_rows_intact(Database& db, const Contents& before, int32_t from,
+                        const std::string& scratch) {
+  Database old_shape(test::temp_path(scratch), Database::Mode::kCreate);
+  create_schema(old_shape, from);
+  for (const auto& [table, rows] : before) {
+    SCOPED_TRACE(table);
+    EXPECT_EQ(dump(db, table, columns(old_shape, table, false)), rows);
+  }
 }
 
 }  // namespace moescope::storage::test

@@ -28,5 +28,12 @@ Contents contents(Database& db, Database* reference = nullptr);
 // current writer (copied over column by column: older tables are the current ones without the
 // later columns and tables).
 std::filesystem::path make_old_trace(const std::string& name, int runs, int32_t version);
+// Every schema object of a file, "name" + its SQL, by name (a new file and an upgraded one must
+// have the same).
+std::vector<std::string> schema_ddl(const std::filesystem::path& path);
+// Expects `db` (upgraded) to hold every row of `before` (a schema-`from` file's contents) in the
+// columns schema `from` had; `scratch` names a temporary file for that schema.
+void expect_rows_intact(Database& db, const Contents& before, int32_t from,
+                        const std::string& scratch);
 
 }  // namespace moescope::storage::test

@@ -70,17 +70,11 @@ void check_upgrade(int32_t from) {
   }
 
   TraceReader reader(path);
-  EXPECT_EQ(reader.schema_version(), 3);
+  EXPECT_EQ(reader.schema_version(), kSchemaVersion);  // through v3 to the current schema
   {
     Database db(path, Database::Mode::kReadOnly);
-    EXPECT_EQ(db.query_int("PRAGMA user_version"), 3);
-    Database old_shape(test::temp_path("v" + std::to_string(from) + "_shape.sqlite"),
-                       Database::Mode::kCreate);
-    create_schema(old_shape, from);
-    for (const auto& [table, rows] : before) {
-      SCOPED_TRACE(table);
-      EXPECT_EQ(test::dump(db, table, test::columns(old_shape, table, false)), rows);
-    }
+    EXPECT_EQ(db.query_int("PRAGMA user_version"), kSchemaVersion);
+    test::expect_rows_intact(db, before, from, "v" + std::to_string(from) + "_shape.sqlite");
     EXPECT_EQ(db.query_int("SELECT count(*) FROM tokens WHERE request <> 0"), 0);
     EXPECT_EQ(db.query_int("SELECT count(*) FROM step_expert_counts"), 0);
     EXPECT_EQ(db.query_int("SELECT count(*) FROM runs WHERE source_format IS NOT NULL OR "
@@ -124,14 +118,7 @@ TEST(StorageSchemaV3, ANewFileAndAnUpgradedOneHaveTheSameSchema) {
   { TraceReader r(upgraded); }
   const auto fresh = test::temp_path("v3_fresh.sqlite");
   test::record_runs(fresh, 1);
-  auto ddl = [](const std::filesystem::path& p) {
-    Database db(p, Database::Mode::kReadOnly);
-    std::vector<std::string> out;
-    Statement st(db, "SELECT name, sql FROM sqlite_schema ORDER BY name");
-    while (st.step()) out.push_back(st.text(0) + (st.is_null(1) ? "" : st.text(1)));
-    return out;
-  };
-  EXPECT_EQ(ddl(upgraded), ddl(fresh));
+  EXPECT_EQ(test::schema_ddl(upgraded), test::schema_ddl(fresh));
 }
 
 // A run of two interleaved requests in three steps, as a batching engine or an importer writes

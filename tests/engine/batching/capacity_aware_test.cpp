@@ -2,9 +2,11 @@
 // in the comments).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <vector>
 
 #include "engine/batching/capacity_aware.h"
+#include "engine/batching/capacity_gating.h"
 #include "engine/common/error.h"
 
 namespace moescope::batching {
@@ -100,6 +102,105 @@ TEST(CapacityAware, TiesKeepTheEarlierToken) {
   EXPECT_EQ(s.dropped, 1);
   EXPECT_EQ(s.rerouted, 1);
   EXPECT_EQ(s.fallbacks, 0);
+}
+
+// Capacity per device (expert parallelism over D devices): C = ceil(γ·k·T/D) routings per device,
+// expert e on device floor(e·D/E).
+TEST(CapacityAware, DeviceCapacityIsCeilGammaKTOverD) {
+  EXPECT_EQ(device_capacity(1.0, 2, 4, 2), 4);    // 2·4/2
+  EXPECT_EQ(device_capacity(1.5, 4, 10, 4), 15);  // 1.5·4·10/4
+  EXPECT_EQ(device_capacity(1.25, 2, 3, 4), 2);   // ceil(1.875)
+  EXPECT_EQ(device_capacity(1.0, 2, 1, 2), 0);    // one token: no limit
+  EXPECT_THROW(device_capacity(1.0, 2, 4, 0), Error);
+  EXPECT_EQ(contiguous_devices(6, 4), (std::vector<int32_t>{0, 0, 1, 2, 2, 3}));  // floor(e·4/6)
+  EXPECT_EQ(contiguous_devices(4, 2), (std::vector<int32_t>{0, 0, 1, 1}));
+  EXPECT_THROW(contiguous_devices(4, 5), Error);
+}
+
+TEST(CapacityAware, TokenDropPerDeviceKeepsTheDevicesHighestScoringRoutings) {
+  // D = 2: experts 0, 1 on device 0; 2, 3 on device 1. C = ceil(1·2·4/2) = 4. Device 0 gets six
+  // top-2 routings: t2e0 .60, t0e0 .50, t1e0 .45, t3e0 .40, t1e1 .35, t0e1 .30; it keeps the
+  // first four (t1e1 and t0e1 go). Device 1 gets t2e2 .30 and t3e3 .30: within capacity.
+  const std::vector<int32_t> device_of = contiguous_devices(4, 2);
+  const int64_t c = device_capacity(1.0, 2, 4, 2);
+  const CapacitySelection s = capacity_select_per_device(kProbs, 4, 4, 2, 2, c, device_of, 2);
+  EXPECT_EQ(kept(s, 0), (std::vector<int32_t>{0}));
+  EXPECT_EQ(kept(s, 1), (std::vector<int32_t>{0}));
+  EXPECT_EQ(kept(s, 2), (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(kept(s, 3), (std::vector<int32_t>{0, 3}));
+  EXPECT_EQ(s.dropped, 2);
+  EXPECT_EQ(s.rerouted, 0);
+  EXPECT_EQ(s.fallbacks, 0);
+  // Device loads 6, 2 before (straggler 6 / 4 = 1.5); 4, 2 after (4 / 3). Expert 0 keeps all
+  // four of its tokens: a device's capacity does not bound an expert's share of it.
+  EXPECT_EQ(device_loads(s, device_of, 2), (std::vector<int64_t>{4, 2}));
+  EXPECT_EQ(expert_loads(s, 4), (std::vector<int64_t>{4, 0, 1, 1}));
+  const CapacitySelection none = capacity_select_per_device(kProbs, 4, 4, 2, 2, 0, device_of, 2);
+  EXPECT_EQ(device_loads(none, device_of, 2), (std::vector<int64_t>{6, 2}));
+
+  // γ = 0.75: C = 3, so device 0 also drops t3e0 (.40), and t3 keeps only expert 3.
+  const CapacitySelection tight =
+      capacity_select_per_device(kProbs, 4, 4, 2, 2, device_capacity(0.75, 2, 4, 2), device_of, 2);
+  EXPECT_EQ(kept(tight, 3), (std::vector<int32_t>{3}));
+  EXPECT_EQ(tight.dropped, 3);
+}
+
+TEST(CapacityAware, ExpandedDropPerDevice) {
+  // m = 2: every token's candidates are all four experts, so each device sees eight candidate
+  // routings and keeps four. Device 0: t2e0 .60, t0e0 .50, t1e0 .45, t3e0 .40 (all e1 routings,
+  // .35 and below, go). Device 1: t2e2 .30, t3e3 .30 (tie: the earlier token first), t3e2 .20,
+  // t0e2 .15 (t1e2, t1e3 at .10 and t0e3, t2e3 at .05 go). Each token takes its best two
+  // survivors: t0 {0, 2} (loses 1, gains 2: rerouted), t1 {0} (loses 1), t2 {0, 2}, t3 {0, 3}.
+  const std::vector<int32_t> device_of = contiguous_devices(4, 2);
+  const CapacitySelection s = capacity_select_per_device(kProbs, 4, 4, 2, 4, 4, device_of, 2);
+  EXPECT_EQ(kept(s, 0), (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(kept(s, 1), (std::vector<int32_t>{0}));
+  EXPECT_EQ(kept(s, 2), (std::vector<int32_t>{0, 2}));
+  EXPECT_EQ(kept(s, 3), (std::vector<int32_t>{0, 3}));
+  EXPECT_EQ(s.dropped, 2);
+  EXPECT_EQ(s.rerouted, 1);
+  EXPECT_EQ(device_loads(s, device_of, 2), (std::vector<int64_t>{4, 3}));
+  EXPECT_THROW(capacity_select_per_device(kProbs, 4, 4, 2, 2, 4, std::vector<int32_t>{0, 0, 1}, 2),
+               Error);
+  EXPECT_THROW(
+      capacity_select_per_device(kProbs, 4, 4, 2, 2, 4, std::vector<int32_t>{0, 0, 1, 2}, 2),
+      Error);
+}
+
+// The gating override applies the per-device rule to a forward call's routing and rewrites the
+// kept experts' weights (renormalised over the kept ones, as the model's router does).
+TEST(CapacityAware, GatingPerDeviceRewritesTheCallsRouting) {
+  RoutingParams routing;
+  routing.n_expert = 4;
+  routing.n_used = 2;
+  routing.gating = GatingFunc::Softmax;
+  routing.norm_weights = true;
+  // Logits ln p: the softmax gives back kProbs (each row sums to 1).
+  std::vector<float> logits(kProbs.size());
+  for (size_t i = 0; i < kProbs.size(); ++i) logits[i] = std::log(kProbs[i]);
+  // The model's exact top-2 (t0 {0,1}, t1 {0,1}, t2 {0,2}, t3 {0,3}) and renormalised weights.
+  std::vector<ExpertId> experts = {ExpertId(0), ExpertId(1), ExpertId(0), ExpertId(1),
+                                   ExpertId(0), ExpertId(2), ExpertId(0), ExpertId(3)};
+  std::vector<float> weights(8, 0.5f), scores(8, 0.0f);
+  std::vector<int64_t> n_kept(4, 2);
+  CapacityGating gating({1.0, 1, /*devices=*/2}, routing);
+  EXPECT_EQ(gating.options().describe(), "capacity token-drop γ=1 per device D=2");
+  gating.adjust_batch({LayerId(3), 4, 2, 4, logits, experts, weights, scores, n_kept});
+  EXPECT_EQ(n_kept, (std::vector<int64_t>{1, 1, 2, 2}));
+  EXPECT_EQ(experts[0], ExpertId(0));
+  EXPECT_FLOAT_EQ(weights[0], 1.0f);  // t0 keeps expert 0 alone: weight .50 / .50
+  EXPECT_EQ(experts[2], ExpertId(0));
+  EXPECT_FLOAT_EQ(weights[2], 1.0f);
+  EXPECT_FLOAT_EQ(weights[4], 0.5f);  // t2 unchanged: the model's own weights
+  ASSERT_EQ(gating.records().size(), 1u);
+  const CapacityRecord& r = gating.records()[0];
+  EXPECT_EQ(r.layer, LayerId(3));
+  EXPECT_EQ(r.capacity, 4);
+  EXPECT_EQ(r.routings, 8);
+  EXPECT_EQ(r.dropped, 2);
+  EXPECT_DOUBLE_EQ(r.straggler_before, 1.5);       // devices 6, 2
+  EXPECT_DOUBLE_EQ(r.straggler_after, 4.0 / 3.0);  // devices 4, 2
+  EXPECT_THROW(CapacityGating({1.0, 1, -1}, routing), Error);
 }
 
 TEST(CapacityAware, BadShapesThrow) {
