@@ -121,8 +121,7 @@ TEST(RoutingStats, SrpOfThePaperOnHandBuiltRoutings) {
   EXPECT_EQ(segment_routing_performance(blocks(64, 64), 64).model_threshold, 25);
   // m = b = 256: j = 98: sets 2 + 4 * 158 = 634, M = 512 + 2 * (255 + 98) * 158 = 112060,
   // F1 = 224120 / (256 * 634 + 131072) = 28015/36672.
-  EXPECT_DOUBLE_EQ(segment_routing_performance(blocks(256, 256), 256).model,
-                   28015.0 / 36672.0);
+  EXPECT_DOUBLE_EQ(segment_routing_performance(blocks(256, 256), 256).model, 28015.0 / 36672.0);
   // Shorter than m: no value.
   EXPECT_TRUE(std::isnan(segment_routing_performance(blocks(8, 4), 64).model));
 }
@@ -206,6 +205,23 @@ void expect_same_rate(double fast, double simulated, const std::string& what) {
   }
 }
 
+// One SCH configuration: the one-pass rates equal the simulated policy's, per layer, over the
+// per-layer caches and in one pool. Returns the simulation's bypasses.
+int64_t expect_sch_equals_simulation(const SchScore& fast, const RoutingTrace& t, int32_t m,
+                                     const std::vector<int32_t>& config, PhaseFilter f,
+                                     const std::string& what) {
+  const SimulatedSch sim = simulate_sch(t, m, config, f);
+  CacheCounters all;
+  for (int32_t l = 0; l < t.n_layers(); ++l) {
+    expect_same_rate(fast.per_layer[size_t(l)], rate(sim.per_layer[size_t(l)]),
+                     what + " layer " + std::to_string(l));
+    all += sim.per_layer[size_t(l)];
+  }
+  expect_same_rate(fast.per_layer_caches, rate(all), what + " per-layer caches");
+  expect_same_rate(fast.model, rate(sim.global), what + " one pool");
+  return sim.global.bypasses + all.bypasses;
+}
+
 TEST(RoutingStats, OnePassSchEqualsTheSimulatedSchPolicy) {
   using K = SyntheticSpec::Kind;
   const std::vector<std::vector<int32_t>> configs = {
@@ -228,15 +244,7 @@ TEST(RoutingStats, OnePassSchEqualsTheSimulatedSchPolicy) {
         for (size_t c = 0; c < configs.size(); ++c) {
           const std::string what = "m " + std::to_string(m) + " config " + std::to_string(c) +
                                    " filter " + std::to_string(int(f));
-          const SimulatedSch sim = simulate_sch(t, m, configs[c], f);
-          CacheCounters all;
-          for (int32_t l = 0; l < t.n_layers(); ++l) {
-            expect_same_rate(fast[c].per_layer[size_t(l)], rate(sim.per_layer[size_t(l)]),
-                             what + " layer " + std::to_string(l));
-            all += sim.per_layer[size_t(l)];
-          }
-          expect_same_rate(fast[c].per_layer_caches, rate(all), what + " per-layer caches");
-          expect_same_rate(fast[c].model, rate(sim.global), what + " one pool");
+          expect_sch_equals_simulation(fast[c], t, m, configs[c], f, what);
         }
       }
     }
@@ -263,16 +271,8 @@ TEST(RoutingStats, OnePassSchEqualsTheSimulatedSchPolicyWithLargePools) {
       const std::vector<SchScore> fast = segment_cache_hit_rates(t, m, configs);
       for (size_t c = 0; c < configs.size(); ++c) {
         const std::string what = "m " + std::to_string(m) + " config " + std::to_string(c);
-        const SimulatedSch sim = simulate_sch(t, m, configs[c], PhaseFilter::kAll);
-        CacheCounters all;
-        for (int32_t l = 0; l < t.n_layers(); ++l) {
-          expect_same_rate(fast[c].per_layer[size_t(l)], rate(sim.per_layer[size_t(l)]),
-                           what + " layer " + std::to_string(l));
-          all += sim.per_layer[size_t(l)];
-        }
-        expect_same_rate(fast[c].per_layer_caches, rate(all), what + " per-layer caches");
-        expect_same_rate(fast[c].model, rate(sim.global), what + " one pool");
-        bypasses += sim.global.bypasses + all.bypasses;
+        bypasses +=
+            expect_sch_equals_simulation(fast[c], t, m, configs[c], PhaseFilter::kAll, what);
       }
     }
   }
