@@ -227,7 +227,8 @@ int64_t TraceSink::begin_run(RunInfo& info) {
   if (id > kMaxRuns)
     fail("trace {} holds the most runs a trace can ({})", db_->path().string(), kMaxRuns);
 
-  Run& r = run_.emplace();
+  run_ = std::make_unique<Run>();
+  Run& r = *run_;
   r.id = id;
   r.shape = m.shape;
   r.n_layers = m.shape.n_layers();

@@ -112,7 +112,9 @@ class TraceSink {
   bool in_tx_ = false;
   std::chrono::steady_clock::time_point tx_start_;
   int64_t commits_ = 0, committed_tokens_ = 0, rows_ = 0, blocked_ns_ = 0;
-  std::optional<Run> run_;
+  // unique_ptr, not optional: clang cannot default-construct a nested struct with member
+  // initialisers inside its still-incomplete enclosing class (CWG 1397).
+  std::unique_ptr<Run> run_;
 
   Statement ins_run_, ins_layer_, ins_prompt_, upd_token_, app_token_, upd_routing_, sel_routing_,
       ins_policy_, ins_policy_token_, ins_policy_layer_, upd_policy_, ins_expert_stat_,
