@@ -12,6 +12,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -399,6 +400,52 @@ TEST(Matmul, MatvecGroupRejectsInconsistentViews) {
   bad.row_bytes = 8;
   const MatvecJob jobs[] = {{m.view(), x.data(), y.data()}, {bad, x.data(), y.data()}};
   EXPECT_THROW(matvec_group(jobs, pool), Error);
+}
+
+// The AVX2 Q8_0 kernels' per-(row, token) recipe (kernels/avx2.cpp): per block the exact integer
+// Σ w x; block b goes to float lane b % 4 as acc = fma(d_w * d_x, float(Σ w x), acc), blocks in
+// order; the result is (acc0 + acc2) + (acc1 + acc3). Decode and batches, with 1 or 2 threads and
+// block counts that are not a multiple of four, must follow it bit for bit: that is what keeps
+// batches equal to token-by-token decoding.
+TEST(Matmul, Avx2Q8_0FollowsItsPerBlockRecipe) {
+  if (detected_simd_level() < SimdLevel::Avx2) GTEST_SKIP() << "no AVX2";
+  LevelGuard guard;
+  set_simd_level(SimdLevel::Avx2);
+  ThreadPool one(1), two(2);
+  constexpr int64_t kTokens = 5;
+  for (const auto& [rows, cols] :
+       {std::pair<int64_t, int64_t>{1, 32}, {3, 320}, {4, 96}, {7, 128}, {13, 2048}, {37, 320}}) {
+    const Matrix m = make_matrix(GgmlType::Q8_0, rows, cols, 83 + static_cast<uint32_t>(rows), 6);
+    const std::vector<float> x = random_values(kTokens * cols, 89, 1.0f);
+    std::vector<float> want(kTokens * rows);
+    std::vector<BlockQ8_0> xq(cols / 32);
+    for (int64_t t = 0; t < kTokens; ++t) {
+      quantize_row_activations(GgmlType::Q8_0, x.data() + t * cols, xq.data(), cols);
+      for (int64_t r = 0; r < rows; ++r) {
+        float acc[4] = {};
+        for (int64_t b = 0; b < cols / 32; ++b) {
+          BlockQ8_0 wb;
+          std::memcpy(&wb, m.data.data() + r * m.row_bytes + b * sizeof(BlockQ8_0), sizeof(wb));
+          int32_t sum = 0;
+          for (int k = 0; k < 32; ++k) sum += int32_t{wb.qs[k]} * int32_t{xq[b].qs[k]};
+          const float d = fp16_to_fp32(wb.d) * fp16_to_fp32(xq[b].d);
+          acc[b % 4] = std::fma(d, static_cast<float>(sum), acc[b % 4]);
+        }
+        want[t * rows + r] = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+      }
+    }
+    for (ThreadPool* pool : {&one, &two}) {
+      std::vector<float> batch(kTokens * rows, -1.0f), alone(kTokens * rows, -1.0f);
+      matmul_rowwise(m.view(), x.data(), kTokens, batch.data(), *pool);
+      for (int64_t t = 0; t < kTokens; ++t) {
+        matmul(m.view(), x.data() + t * cols, 1, alone.data() + t * rows, *pool);
+      }
+      EXPECT_EQ(0, std::memcmp(want.data(), batch.data(), want.size() * sizeof(float)))
+          << rows << " rows, threads=" << pool->size();
+      EXPECT_EQ(0, std::memcmp(want.data(), alone.data(), want.size() * sizeof(float)))
+          << rows << " rows, threads=" << pool->size();
+    }
+  }
 }
 
 // The SIMD activation converters produce exactly the reference bytes, including ties (values on
