@@ -176,11 +176,37 @@ struct Q5_1Format {
 // and 4 KiB pages (on the 64-expert Q8_0 model this streamed 1.1-1.2x the bytes per CPU second of
 // four interleaved rows with prefetches eight rows ahead; bench/kernels/README.md).
 constexpr size_t kSignedQ8PrefetchBytes = 2048;
-constexpr int kSignedQ8Tokens = 2;  // tokens per pass over a row in batches
 
 template <class F>
 struct SignedQ8Kernel {
   using Block = typename F::Block;
+
+  // One step of blocks b..b+n-1 (n <= 4; the missing blocks count as zero values and zero scales)
+  // of row w for TB tokens. kFull: n == 4, without the branches a partial step needs (they would
+  // keep acc in memory).
+  template <int TB, bool kFull>
+  static inline __attribute__((always_inline)) void step(const Block* w, const BlockQ8_0* const* x,
+                                                         const float* const* dx, int64_t b, int n,
+                                                         __m128* acc) {
+    __m256i abs_w[4], sign_w[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i v = kFull || k < n ? F::values(w[b + k]) : _mm256_setzero_si256();
+      abs_w[k] = _mm256_sign_epi8(v, v);
+      sign_w[k] = v;
+    }
+    const __m128 dw = kFull ? F::scales4(w[b], w[b + 1], w[b + 2], w[b + 3])
+                            : F::scales4(w[b], w[b + (n > 1 ? 1 : 0)], w[b + (n > 2 ? 2 : 0)],
+                                         w[b + (n > 3 ? 3 : 0)]);
+    for (int j = 0; j < TB; ++j) {
+      __m256i p[4];
+      for (int k = 0; k < 4; ++k) {
+        const __m256i xv = kFull || k < n ? load256(x[j][b + k].qs) : _mm256_setzero_si256();
+        p[k] = dot_u8_s8(abs_w[k], _mm256_sign_epi8(xv, sign_w[k]));
+      }
+      const __m128 d = _mm_mul_ps(dw, _mm_loadu_ps(dx[j] + b));
+      acc[j] = _mm_fmadd_ps(d, _mm_cvtepi32_ps(hsum4_epi32(p[0], p[1], p[2], p[3])), acc[j]);
+    }
+  }
 
   // A pass of TB tokens over row r: y[t0 + j][r] for j < TB. dx[j] points to token t0 + j's block
   // scales as floats ([nb + 3], the last three zero).
@@ -194,60 +220,176 @@ struct SignedQ8Kernel {
     __m128 acc[TB];
     for (auto& a : acc) a = _mm_setzero_ps();
     const int64_t nb = t.cols / 32;
-    for (int64_t b = 0; b < nb; b += 4) {
-      const int n = static_cast<int>(std::min<int64_t>(4, nb - b));
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
       const char* ahead = reinterpret_cast<const char*>(w + b) + kSignedQ8PrefetchBytes;
       for (int off = 0; off < 4 * static_cast<int>(sizeof(Block)); off += 64) {
         _mm_prefetch(ahead + off, _MM_HINT_T0);
       }
-      __m256i abs_w[4], sign_w[4];
-      for (int k = 0; k < 4; ++k) {
-        const __m256i v = k < n ? F::values(w[b + k]) : _mm256_setzero_si256();
-        abs_w[k] = _mm256_sign_epi8(v, v);
-        sign_w[k] = v;
-      }
-      const __m128 dw =
-          F::scales4(w[b], w[b + (n > 1)], w[b + (n > 2 ? 2 : 0)], w[b + (n > 3 ? 3 : 0)]);
-      for (int j = 0; j < TB; ++j) {
-        __m256i p[4];
-        for (int k = 0; k < 4; ++k) {
-          const __m256i xv = k < n ? load256(x[j][b + k].qs) : _mm256_setzero_si256();
-          p[k] = dot_u8_s8(abs_w[k], _mm256_sign_epi8(xv, sign_w[k]));
-        }
-        const __m128 d = _mm_mul_ps(dw, _mm_loadu_ps(dx[j] + b));
-        acc[j] = _mm_fmadd_ps(d, _mm_cvtepi32_ps(hsum4_epi32(p[0], p[1], p[2], p[3])), acc[j]);
-      }
+      step<TB, true>(w, x, dx, b, 4, acc);
     }
+    if (b < nb) step<TB, false>(w, x, dx, b, static_cast<int>(nb - b), acc);
     for (int j = 0; j < TB; ++j) {
       const __m128 pairs = _mm_add_ps(acc[j], _mm_movehl_ps(acc[j], acc[j]));
       t.y[(t0 + j) * t.y_stride + r] = _mm_cvtss_f32(_mm_add_ss(pairs, _mm_movehdup_ps(pairs)));
     }
   }
 
-  // The tokens' block scales as floats, then every row in passes of kSignedQ8Tokens tokens.
-  static void tile(const DotTile& t) {
-    const int64_t nb = t.cols / 32;
-    const int64_t padded = nb + 3;  // a last partial step reads up to three scales past the end
-    thread_local std::vector<float> scales;  // [n_x][padded]
-    scales.assign(static_cast<size_t>(t.n_x * padded), 0.0f);
-    for (int64_t j = 0; j < t.n_x; ++j) {
-      const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
-      for (int64_t b = 0; b < nb; ++b) scales[j * padded + b] = half(x[b].d);
+  // Batches: the tokens' block scales as floats, then strips of eight rows (SignedQ8Strips). One
+  // token: the rows one after the other.
+  static void tile(const DotTile& t);
+};
+
+// Eight rows of one block transposed, so that int32 lane i is row i: the batch kernel. Built once
+// per tile and shared by every token, it replaces the per-(row, token) reduction of four blocks'
+// sums by broadcasts of the activation's 4-byte groups. Each lane then follows the one-token
+// recipe exactly: block b's exact sum, one multiply and one FMA into accumulator b % 4, the sum
+// (acc0 + acc2) + (acc1 + acc3) at the end (a row kernel's partial last step only adds zeros).
+template <class F>
+struct SignedQ8Strips {
+  using Block = typename F::Block;
+  static constexpr int kRows = 8;
+
+  // Plain bytes, read and written with unaligned loads and stores: a std::vector of __m256i
+  // members is not guaranteed its 32-byte alignment here.
+  struct Strip {
+    int8_t w[8][32];     // w[l]: values 4l..4l+3 of row i in int32 lane i
+    uint8_t abs[8][32];  // |w[l]| bytewise
+    float d[8];          // the rows' scales
+  };
+
+  static void build(const Block* const* rows, int64_t b, Strip& s) {
+    __m256i r[8];
+    for (int i = 0; i < 8; ++i) r[i] = F::values(rows[i][b]);
+    // 8x8 transpose of int32: rows i -> lanes i.
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
     }
-    for (int64_t r = 0; r < t.n_rows; ++r) {
-      int64_t j = 0;
-      for (; j + kSignedQ8Tokens <= t.n_x; j += kSignedQ8Tokens) {
-        const float* dx[kSignedQ8Tokens];
-        for (int k = 0; k < kSignedQ8Tokens; ++k) dx[k] = &scales[(j + k) * padded];
-        run<kSignedQ8Tokens>(t, r, j, dx);
+    for (int h = 0; h < 2; ++h) {  // rows 4h..4h+3
+      const __m256i* th = t + 4 * h;
+      u[4 * h + 0] = _mm256_unpacklo_epi64(th[0], th[2]);
+      u[4 * h + 1] = _mm256_unpackhi_epi64(th[0], th[2]);
+      u[4 * h + 2] = _mm256_unpacklo_epi64(th[1], th[3]);
+      u[4 * h + 3] = _mm256_unpackhi_epi64(th[1], th[3]);
+    }
+    for (int l = 0; l < 4; ++l) {
+      store_strip(s, l, _mm256_permute2x128_si256(u[l], u[4 + l], 0x20));
+      store_strip(s, l + 4, _mm256_permute2x128_si256(u[l], u[4 + l], 0x31));
+    }
+    _mm256_storeu_ps(s.d,
+                     _mm256_set_m128(F::scales4(rows[4][b], rows[5][b], rows[6][b], rows[7][b]),
+                                     F::scales4(rows[0][b], rows[1][b], rows[2][b], rows[3][b])));
+  }
+
+  static void store_strip(Strip& s, int l, __m256i v) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s.w[l]), v);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(s.abs[l]), _mm256_sign_epi8(v, v));
+  }
+
+  // Block b of TB tokens into their accumulators acc[j] (the ones of b % 4).
+  template <int TB>
+  static inline __attribute__((always_inline)) void block(const Strip& s, const BlockQ8_0* const* x,
+                                                          const float* const* dx, int64_t b,
+                                                          __m256* acc) {
+    __m256i sum[TB];
+    for (auto& v : sum) v = _mm256_setzero_si256();
+    for (int l = 0; l < 8; ++l) {
+      for (int j = 0; j < TB; ++j) {
+        int32_t group;
+        std::memcpy(&group, x[j][b].qs + 4 * l, 4);
+        const __m256i xb = _mm256_set1_epi32(group);
+        sum[j] = _mm256_add_epi32(
+            sum[j], dot_u8_s8(load256(s.abs[l]), _mm256_sign_epi8(xb, load256(s.w[l]))));
       }
-      for (; j < t.n_x; ++j) {
-        const float* dx[1] = {&scales[j * padded]};
-        run<1>(t, r, j, dx);
-      }
+    }
+    for (int j = 0; j < TB; ++j) {
+      const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(s.d), _mm256_set1_ps(dx[j][b]));
+      acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum[j]), acc[j]);
     }
   }
+
+  // TB tokens over the strips of rows [r0, r0 + n_rows).
+  template <int TB>
+  static void tokens(const Strip* strips, int64_t nb, const BlockQ8_0* const* x,
+                     const float* const* dx, float* const* y, int n_rows) {
+    __m256 acc[4][TB];
+    for (auto& k : acc) {
+      for (auto& a : k) a = _mm256_setzero_ps();
+    }
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+      block<TB>(strips[b], x, dx, b, acc[0]);
+      block<TB>(strips[b + 1], x, dx, b + 1, acc[1]);
+      block<TB>(strips[b + 2], x, dx, b + 2, acc[2]);
+      block<TB>(strips[b + 3], x, dx, b + 3, acc[3]);
+    }
+    if (b < nb) block<TB>(strips[b], x, dx, b, acc[0]);
+    if (b + 1 < nb) block<TB>(strips[b + 1], x, dx, b + 1, acc[1]);
+    if (b + 2 < nb) block<TB>(strips[b + 2], x, dx, b + 2, acc[2]);
+    for (int j = 0; j < TB; ++j) {
+      alignas(32) float out[8];
+      _mm256_store_ps(out, _mm256_add_ps(_mm256_add_ps(acc[0][j], acc[2][j]),
+                                         _mm256_add_ps(acc[1][j], acc[3][j])));
+      for (int i = 0; i < n_rows; ++i) y[j][i] = out[i];
+    }
+  }
+
+  // The tile in strips of eight rows (missing rows repeat the first; their lanes are not stored),
+  // two tokens per pass. scales[j][b]: token j's block scales.
+  static void tile(const DotTile& t, const float* scales, int64_t scales_stride) {
+    const int64_t nb = t.cols / 32;
+    thread_local std::vector<Strip> strips;  // [nb]
+    strips.resize(static_cast<size_t>(nb));
+    for (int64_t r0 = 0; r0 < t.n_rows; r0 += kRows) {
+      const int n_rows = static_cast<int>(std::min<int64_t>(kRows, t.n_rows - r0));
+      const Block* rows[kRows];
+      for (int i = 0; i < kRows; ++i) {
+        rows[i] = reinterpret_cast<const Block*>(t.w + (r0 + (i < n_rows ? i : 0)) * t.w_stride);
+      }
+      for (int64_t b = 0; b < nb; ++b) build(rows, b, strips[b]);
+      int64_t j = 0;
+      for (; j + 2 <= t.n_x; j += 2)
+        pass<2>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+      if (j < t.n_x) pass<1>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+    }
+  }
+
+  template <int TB>
+  static void pass(const DotTile& t, const Strip* strips, const float* scales,
+                   int64_t scales_stride, int64_t r0, int n_rows, int64_t t0) {
+    const BlockQ8_0* x[TB];
+    const float* dx[TB];
+    float* y[TB];
+    for (int j = 0; j < TB; ++j) {
+      x[j] = reinterpret_cast<const BlockQ8_0*>(t.x + (t0 + j) * t.x_stride);
+      dx[j] = scales + (t0 + j) * scales_stride;
+      y[j] = t.y + (t0 + j) * t.y_stride + r0;
+    }
+    tokens<TB>(strips, t.cols / 32, x, dx, y, n_rows);
+  }
 };
+
+template <class F>
+void SignedQ8Kernel<F>::tile(const DotTile& t) {
+  const int64_t nb = t.cols / 32;
+  const int64_t padded = nb + 3;  // a last partial step reads up to three scales past the end
+  thread_local std::vector<float> scales;  // [n_x][padded]
+  scales.assign(static_cast<size_t>(t.n_x * padded), 0.0f);
+  for (int64_t j = 0; j < t.n_x; ++j) {
+    const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
+    for (int64_t b = 0; b < nb; ++b) scales[j * padded + b] = half(x[b].d);
+  }
+  if (t.n_x >= 2) {
+    SignedQ8Strips<F>::tile(t, scales.data(), padded);
+    return;
+  }
+  for (int64_t r = 0; r < t.n_rows; ++r) {
+    const float* dx[1] = {scales.data()};
+    run<1>(t, r, 0, dx);
+  }
+}
 
 // Unsigned weights with a min against Q8_1: Σ_b d_w d_x Σ q x + m_w s_x.
 template <class F>
