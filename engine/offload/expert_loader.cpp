@@ -233,7 +233,7 @@ void ExpertLoader::wait_until_due(std::unique_lock<std::mutex>& lock,
   // its time (measured), longer than a whole load on a fast link (80 us latency), so the stall
   // would be mostly wake-up. A deadline this close is waited for awake, without the lock. (Not
   // sched_yield: with other processes runnable it gives the core away for a whole time slice.)
-  constexpr auto kSpinAtMost = std::chrono::microseconds(500);
+  constexpr auto kSpinAtMost = std::chrono::microseconds(200);
   if (due - LinkPacer::Clock::now() > kSpinAtMost) {
     ready_cv_.wait_until(lock, due);
     return;
