@@ -3,7 +3,8 @@
 // waiting for, then the running step's experts in use order, then prefetches in the order of the
 // steps that issued them), each paced to the emulated link. A forward pass that waits for its
 // step's experts runs the next of their queued loads itself (help_step_load), so a demand miss
-// does not wait for the loader thread to be scheduled; the link's schedule still serialises both.
+// does not wait for the loader thread to be scheduled. On an emulated link either one runs a load
+// only while no other is in flight; without a link both may copy at once.
 #include "engine/offload/expert_loader.h"
 
 #include <algorithm>
@@ -288,6 +289,9 @@ int64_t ExpertLoader::now_ns() const {
 // ---- the loader thread ------------------------------------------------------------------------
 
 int64_t ExpertLoader::pick_job(bool step_only, bool demand_only) {
+  // An emulated link carries one load at a time, booked in the order they land: one read at a
+  // time keeps that the order they were picked in. Without a link two copies may run at once.
+  if (loading_ > 0 && !pacer_.link().unlimited()) return -1;
   int64_t best = -1;
   size_t best_at = 0;
   size_t keep = 0;
@@ -381,8 +385,7 @@ void ExpertLoader::run_load(std::unique_lock<std::mutex>& lock, int64_t key) {
     if (error.empty()) error = "loading an expert failed";
   }
   lock.lock();
-  // Two loads may run at once (the loader's and one the forward pass runs itself): the link's
-  // schedule is booked under the lock, in the order they land.
+  // The link's schedule is booked under the lock (the loader and the forward pass both load).
   LinkPacer::Slot slot{picked, picked};
   if (error.empty()) {
     slot = pacer_.schedule(queued, cost.link_bytes);
@@ -401,7 +404,8 @@ void ExpertLoader::run_load(std::unique_lock<std::mutex>& lock, int64_t key) {
   // A demand load read ahead while the link was busy began before its start on the link.
   stats_.load_ns += std::max<int64_t>(0, since_epoch(slot.start) - since_epoch(read_start));
   --loading_;
-  ready_cv_.notify_all();  // wait_idle: the link is free
+  ready_cv_.notify_all();   // wait_idle: the link is free
+  loader_cv_.notify_all();  // the next load may start
 }
 
 void ExpertLoader::finish_load(int64_t key, const std::string& error, const ReadCost& cost,

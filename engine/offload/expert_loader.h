@@ -212,7 +212,7 @@ class ExpertLoader {
   uint64_t job_seq_ = 0;
   int64_t prefetch_order_ = 0;
   int32_t scratch_held_ = 0;  // scratch entries holding a buffer
-  int32_t loading_ = 0;       // loads in progress: the loader's, and one the forward pass runs
+  int32_t loading_ = 0;       // loads in progress: at most one on an emulated link, else two
   Step step_;
   StoreStats stats_;
   std::vector<LoadRecord> log_;
