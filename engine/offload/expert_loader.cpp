@@ -1,7 +1,10 @@
 // The expert loader: the arena, the step's wall clock, the forward pass's acquire/release, and
 // the loader thread — one load at a time, the most urgent first (an expert the forward pass is
 // waiting for, then the running step's experts in use order, then prefetches in the order of the
-// steps that issued them), each paced to the emulated link.
+// steps that issued them), each paced to the emulated link. A forward pass that waits for its
+// step's experts runs the next of their queued loads itself (help_step_load), so a demand miss
+// does not wait for the loader thread to be scheduled. On an emulated link either one runs a load
+// only while no other is in flight; without a link both may copy at once.
 #include "engine/offload/expert_loader.h"
 
 #include <algorithm>
@@ -153,6 +156,9 @@ size_t ExpertLoader::next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m
   }
   const auto t0 = LinkPacer::Clock::now();
   while (!stop_ && !(at = first_ready()).has_value()) {
+    // Rather than wait for the loader thread to get a core (on a busy machine the compute
+    // threads hold them), the waiting forward pass runs the step's next queued load itself.
+    if (help_step_load(lock)) continue;
     // Wake at the earliest deadline of a landed load, or when another load lands.
     std::optional<LinkPacer::Clock::time_point> next;
     for (size_t i = 0; i < pending.size(); ++i) {
@@ -160,7 +166,7 @@ size_t ExpertLoader::next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m
       if (e.state == State::kReady && (!next || e.ready_at < *next)) next = e.ready_at;
     }
     if (next)
-      ready_cv_.wait_until(lock, *next);
+      wait_until_due(lock, *next);
     else
       ready_cv_.wait(lock);
   }
@@ -186,8 +192,9 @@ ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, MoeLayer
     const bool prefetched = e.by_prefetch;
     const auto t0 = LinkPacer::Clock::now();
     while (!stop_ && !usable(e, LinkPacer::Clock::now())) {
+      if (e.state == State::kQueued && help_step_load(lock)) continue;  // as in next_ready
       if (e.state == State::kReady)
-        ready_cv_.wait_until(lock, e.ready_at);  // landed: due at its deadline on the link
+        wait_until_due(lock, e.ready_at);  // landed: due at its deadline on the link
       else
         ready_cv_.wait(lock);
     }
@@ -219,6 +226,23 @@ void ExpertLoader::release(MoeLayerId m, ExpertId expert, LayerId block) {
     e.state = State::kAbsent;
     e.role = Role::kNone;
   }
+}
+
+void ExpertLoader::wait_until_due(std::unique_lock<std::mutex>& lock,
+                                  LinkPacer::Clock::time_point due) {
+  // A sleeping thread wakes when the scheduler gets to it: on a busy machine 100-200 us after
+  // its time (measured), longer than a whole load on a fast link (80 us latency), so the stall
+  // would be mostly wake-up. A deadline this close is waited for awake, without the lock. (Not
+  // sched_yield: with other processes runnable it gives the core away for a whole time slice.)
+  constexpr auto kSpinAtMost = std::chrono::microseconds(200);
+  if (due - LinkPacer::Clock::now() > kSpinAtMost) {
+    ready_cv_.wait_until(lock, due);
+    return;
+  }
+  lock.unlock();
+  while (LinkPacer::Clock::now() < due) {
+  }
+  lock.lock();
 }
 
 void ExpertLoader::book_stall(int64_t ns) {
@@ -264,7 +288,10 @@ int64_t ExpertLoader::now_ns() const {
 
 // ---- the loader thread ------------------------------------------------------------------------
 
-int64_t ExpertLoader::pick_job() {
+int64_t ExpertLoader::pick_job(bool step_only, bool demand_only) {
+  // An emulated link carries one load at a time, booked in the order they land: one read at a
+  // time keeps that the order they were picked in. Without a link two copies may run at once.
+  if (loading_ > 0 && !pacer_.link().unlimited()) return -1;
   int64_t best = -1;
   size_t best_at = 0;
   size_t keep = 0;
@@ -276,6 +303,8 @@ int64_t ExpertLoader::pick_job() {
     }
     queue_[keep++] = key;
     if (e.role == Role::kScratch && scratch_held_ >= scratch_) continue;
+    if (step_only && e.step_slot < 0) continue;
+    if (demand_only && e.job_class == kPrefetchJob) continue;
     if (best >= 0) {
       const Entry& b = entries_[size_t(best)];
       if (std::tie(e.job_class, e.job_order, e.job_seq) >=
@@ -297,60 +326,86 @@ void ExpertLoader::loader_main() {
   std::unique_lock lock(mu_);
   while (true) {
     int64_t key = -1;
-    loader_cv_.wait(lock, [&] { return stop_ || (key = pick_job()) >= 0; });
+    while (!stop_) {
+      // While the link is busy only demand loads are read ahead: they go first on the link
+      // anyway, and are in memory at their deadline even if this thread is not scheduled then.
+      // A prefetch is picked when the link is free, so that a demand load queued meanwhile still
+      // goes before it.
+      const std::optional<LinkPacer::Clock::time_point> free = pacer_.link_free();
+      const bool busy = free && *free > LinkPacer::Clock::now();
+      if ((key = pick_job(false, busy)) >= 0) break;
+      if (busy)
+        loader_cv_.wait_until(lock, *free);
+      else
+        loader_cv_.wait(lock);
+    }
     if (stop_) return;
-
-    Entry& e = entries_[size_t(key)];
-    const ExpertKey k = layout_.shape().key_at(key);
-    const MoeLayerId m = k.layer;
-    const uint64_t bytes = layout_.packed_bytes(m);
-    e.buffer = arena_->allocate(bytes);
-    if (e.role == Role::kScratch) ++scratch_held_;
-    e.state = State::kLoading;
-    ++loading_;
-    ++stats_.loads_started;
-    const std::span<std::byte> out = arena_->buffer(e.buffer, bytes);
-    // On the link's schedule the load starts once queued and the link is free.
-    const auto queued = epoch_ + std::chrono::nanoseconds(e.queued_ns);
-    const auto picked = LinkPacer::Clock::now();
-
-    lock.unlock();
-    ReadCost cost;
-    int64_t pace_ns = 0;
-    int64_t read_ns = 0;
-    LinkPacer::Slot slot{picked, picked};
-    std::string error;
-    try {
-      const auto read_start = LinkPacer::Clock::now();
-      cost.link_bytes = source_->fetch(m, k.expert.value, out);
-      read_ns =
-          std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - read_start)
-              .count();
-      slot = pacer_.schedule(queued, cost.link_bytes);
-      if (pacer_.link().unlimited()) slot.start = picked;
-      cost.decompress_ns = source_->decode(m, k.expert.value, out);
-    } catch (const std::exception& ex) {
-      error = ex.what();
-      if (error.empty()) error = "loading an expert failed";
-    }
-    // The data is in; it is usable from its deadline on the link, which the forward pass waits
-    // for itself. The loader holds the link until then: the next load starts after it.
-    const auto landed = LinkPacer::Clock::now();
-    const auto ready_at = std::max(slot.end, landed);
-    if (slot.end > landed) {
-      pace_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(slot.end - landed).count();
-    }
-    lock.lock();
-    stats_.read_ns += read_ns;
-    finish_load(key, error, cost, since_epoch(slot.start), pace_ns, ready_at);
-    if (pace_ns > 0) {
-      lock.unlock();
-      pacer_.clock().sleep_until(slot.end);
-      lock.lock();
-    }
-    --loading_;
-    ready_cv_.notify_all();  // wait_idle: the link is free
+    run_load(lock, key);
   }
+}
+
+bool ExpertLoader::help_step_load(std::unique_lock<std::mutex>& lock) {
+  const int64_t key = pick_job(true, false);
+  if (key < 0) return false;
+  run_load(lock, key);
+  return true;
+}
+
+void ExpertLoader::run_load(std::unique_lock<std::mutex>& lock, int64_t key) {
+  Entry& e = entries_[size_t(key)];
+  const ExpertKey k = layout_.shape().key_at(key);
+  const MoeLayerId m = k.layer;
+  const uint64_t bytes = layout_.packed_bytes(m);
+  e.buffer = arena_->allocate(bytes);
+  if (e.role == Role::kScratch) ++scratch_held_;
+  e.state = State::kLoading;
+  ++loading_;
+  ++stats_.loads_started;
+  const std::span<std::byte> out = arena_->buffer(e.buffer, bytes);
+  // On the link's schedule the load starts once queued and the link is free.
+  const auto queued = epoch_ + std::chrono::nanoseconds(e.queued_ns);
+  const auto picked = LinkPacer::Clock::now();
+
+  lock.unlock();
+  ReadCost cost;
+  int64_t read_ns = 0;
+  LinkPacer::Clock::time_point read_start = picked;
+  std::string error;
+  try {
+    std::unique_lock<std::mutex> serial(source_mu_, std::defer_lock);
+    if (!source_->concurrent_reads()) serial.lock();
+    read_start = LinkPacer::Clock::now();
+    cost.link_bytes = source_->fetch(m, k.expert.value, out);
+    read_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(LinkPacer::Clock::now() - read_start)
+            .count();
+    cost.decompress_ns = source_->decode(m, k.expert.value, out);
+  } catch (const std::exception& ex) {
+    error = ex.what();
+    if (error.empty()) error = "loading an expert failed";
+  }
+  lock.lock();
+  // The link's schedule is booked under the lock (the loader and the forward pass both load).
+  LinkPacer::Slot slot{picked, picked};
+  if (error.empty()) {
+    slot = pacer_.schedule(queued, cost.link_bytes);
+    if (pacer_.link().unlimited()) slot.start = picked;
+  }
+  // The data is in; it is usable from its deadline on the link, which the forward pass waits
+  // for itself.
+  const auto landed = LinkPacer::Clock::now();
+  const auto ready_at = std::max(slot.end, landed);
+  int64_t pace_ns = 0;
+  if (slot.end > landed) {
+    pace_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(slot.end - landed).count();
+  }
+  stats_.read_ns += read_ns;
+  finish_load(key, error, cost, since_epoch(slot.start), pace_ns, ready_at);
+  // A demand load read ahead while the link was busy began before its start on the link.
+  stats_.load_ns += std::max<int64_t>(0, since_epoch(slot.start) - since_epoch(read_start));
+  --loading_;
+  ready_cv_.notify_all();   // wait_idle: the link is free
+  loader_cv_.notify_all();  // the next load may start
 }
 
 void ExpertLoader::finish_load(int64_t key, const std::string& error, const ReadCost& cost,

@@ -41,7 +41,8 @@ struct StoreStats {
   int64_t loads = 0;            // loads completed into the arena
   int64_t link_bytes = 0;       // bytes read from the slow tier (compressed for a pack)
   int64_t raw_bytes = 0;        // bytes written into the arena
-  int64_t load_ns = 0;          // start to ready, summed over loads
+  int64_t load_ns = 0;          // start (on the link, or of the read if earlier) to ready,
+                                // summed over loads
   int64_t read_ns = 0;          // of which reading the slow tier (link_bytes / read_ns: the
                                 // device's measured bandwidth with SlowTierRead::kDirect)
   int64_t pace_ns = 0;          // of which waiting for the emulated link
@@ -177,16 +178,27 @@ class ExpertLoader {
 
   // expert_loader.cpp: the loader thread.
   void loader_main();
-  int64_t pick_job();  // -1 if nothing can start now
+  // The queued job to start next (-1 if none can start now); `step_only`: of the running step's;
+  // `demand_only`: no prefetch.
+  int64_t pick_job(bool step_only, bool demand_only);
+  // Runs the picked load of `key` on this thread (the lock is released while reading) and books
+  // it on the link's schedule; it is usable from its deadline there.
+  void run_load(std::unique_lock<std::mutex>& lock, int64_t key);
+  // The forward pass, waiting, runs the running step's next queued load itself; false if none
+  // can start.
+  bool help_step_load(std::unique_lock<std::mutex>& lock);
   void finish_load(int64_t key, const std::string& error, const ReadCost& cost, int64_t start_ns,
                    int64_t pace_ns, LinkPacer::Clock::time_point ready_at);
   void book_stall(int64_t ns);
+  // Until `due` (a landed load's deadline on the link), or a load lands when the wait is long.
+  void wait_until_due(std::unique_lock<std::mutex>& lock, LinkPacer::Clock::time_point due);
 
   const ExpertLayout& layout_;
   int32_t scratch_ = 0;
   bool record_loads_ = false;
   bool measured_compute_ = false;
   std::unique_ptr<ExpertSource> source_;
+  std::mutex source_mu_;  // serialises reads of a source without concurrent_reads()
   LinkPacer pacer_;
   std::unique_ptr<ExpertArena> arena_;
   LinkPacer::Clock::time_point epoch_;
@@ -200,7 +212,7 @@ class ExpertLoader {
   uint64_t job_seq_ = 0;
   int64_t prefetch_order_ = 0;
   int32_t scratch_held_ = 0;  // scratch entries holding a buffer
-  int32_t loading_ = 0;       // loads in progress (0 or 1)
+  int32_t loading_ = 0;       // loads in progress: at most one on an emulated link, else two
   Step step_;
   StoreStats stats_;
   std::vector<LoadRecord> log_;

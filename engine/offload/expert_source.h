@@ -29,8 +29,11 @@ class ExpertSource {
   // took (decompression), 0 for raw sources. Split from fetch() so that the loader can pace the
   // transfer before it spends CPU on decoding.
   virtual int64_t decode(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) = 0;
+  // Whether fetch and decode may run on two threads at once (the loader's and the forward
+  // pass's): true for reads without state of their own; otherwise the caller serialises them.
+  virtual bool concurrent_reads() const { return false; }
   // Both halves. Errors (I/O, corrupt data) throw moescope::Error naming the file. Sources are
-  // used from one thread at a time.
+  // used from one thread at a time unless concurrent_reads().
   ReadCost read(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) {
     ReadCost cost;
     cost.link_bytes = fetch(moe_layer, expert, out);
@@ -56,6 +59,8 @@ class GgufExpertSource final : public ExpertSource {
   uint64_t link_bytes(MoeLayerId moe_layer, int32_t expert) const override;
   uint64_t fetch(MoeLayerId moe_layer, int32_t expert, std::span<std::byte> out) override;
   int64_t decode(MoeLayerId, int32_t, std::span<std::byte>) override { return 0; }
+  // pread into the caller's buffer; O_DIRECT goes through the one bounce buffer.
+  bool concurrent_reads() const override { return read_ != SlowTierRead::kDirect; }
 
  private:
   // One part's bytes at `offset` of the file into `out`, as `read_` says.

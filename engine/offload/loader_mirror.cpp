@@ -3,8 +3,9 @@
 // Buffer accounting that keeps the loader deadlock-free: the policy never has more experts
 // resident than the arena has budget buffers, and the running step's other experts ("scratch")
 // share the scratch buffers, granted in the order the MoE block uses them. So a resident load
-// always finds a buffer once the (single) load in progress has landed, and a scratch load finds
-// one once the scratch experts used before it have been released.
+// always finds a buffer once the loads in progress (at most two without a link: the loader's and
+// the forward pass's) have landed, and a scratch load finds one once the scratch experts used
+// before it have been released.
 #include <algorithm>
 
 #include "engine/common/error.h"

@@ -13,9 +13,10 @@
 //      b bytes (on an unlimited link the bytes themselves: time is free, copies are not).
 // The estimates are learnt online from the stream itself, so that a replay decides exactly as the
 // live run did: p per target layer and rank in the prediction (Laplace-smoothed hits of earlier
-// predictions, scored whether or not they were issued, so a gate that issues nothing still
-// learns), r per layer from what became of earlier prefetch victims, and a layer's compute time as
-// a moving average of the decode steps' compute times.
+// predictions of experts that were not resident — the only ones a prefetch bets on, and routed
+// less often than the cached ones — scored whether or not they were issued, so a gate that issues
+// nothing still learns), r per layer from what became of earlier prefetch victims, and a layer's
+// compute time as a moving average of the decode steps' compute times.
 #include <cstdint>
 #include <span>
 #include <vector>

@@ -202,6 +202,9 @@ void CacheSimulator::issue_prefetches(const StepInput& in) {
   for (const Prediction& p : pending_)
     for (ExpertId e : p.experts) prefetch_pinned_.push_back({p.target.layer, e});
   for (ExpertId e : unique) prefetch_pinned_.push_back({target.layer, e});
+  std::vector<uint8_t> candidate(unique.size());
+  for (size_t rank = 0; rank < unique.size(); ++rank)
+    candidate[rank] = !entries_[size_t(shape_.key_index({target.layer, unique[rank]}))].resident;
   for (size_t rank = 0; rank < unique.size(); ++rank) {
     const ExpertKey key{target.layer, unique[rank]};
     Entry& en = entries_[size_t(shape_.key_index(key))];
@@ -224,7 +227,7 @@ void CacheSimulator::issue_prefetches(const StepInput& in) {
     loader_.enqueue_prefetch(id, bytes, now_, order);
     if (listener_) listener_->on_load(key, true, true);
   }
-  pending_.push_back({target, std::move(unique)});
+  pending_.push_back({target, std::move(unique), std::move(candidate)});
 }
 
 bool CacheSimulator::gate_allows(ExpertKey key, int32_t rank, int64_t order, bool& stop) {
@@ -263,9 +266,11 @@ void CacheSimulator::score_predictions(const StepInput& in) {
       for (ExpertId e : p.experts)
         if (std::find(routed.begin(), routed.end(), e) != routed.end()) ++correct;
       if (gate_) {
-        for (size_t r = 0; r < p.experts.size(); ++r)
+        for (size_t r = 0; r < p.experts.size(); ++r) {
+          if (p.candidate[r] == 0) continue;
           gate_->score(in.layer, int32_t(r),
                        std::find(routed.begin(), routed.end(), p.experts[r]) != routed.end());
+        }
       }
       add(&CacheCounters::prefetch_predicted, in.layer, int64_t(p.experts.size()));
       add(&CacheCounters::prefetch_correct, in.layer, correct);

@@ -99,6 +99,9 @@ class CacheSimulator {
   struct Prediction {
     PrefetchTarget target;
     std::vector<ExpertId> experts;
+    // [experts] 1 where the expert was not resident when predicted: the ones a prefetch bets on,
+    // so the only ones the gate scores (those the cache holds already are routed more often).
+    std::vector<uint8_t> candidate;
   };
 
   bool try_insert(ExpertKey key, std::span<const ExpertKey> pinned, bool prefetch);

@@ -119,6 +119,32 @@ TEST(PrefetchGate, IssuesRightPredictionsOnceLearntAndNeverWrongOnes) {
   EXPECT_EQ(gated_right.token[2].hits, 2);
 }
 
+TEST(PrefetchGate, LearnsOnlyFromPredictionsOfExpertsNotResident) {
+  // Both layers always route expert 0, which stays in the layer's one slot. The probe names it
+  // (resident, right) except at every 4th token of layer 1, where it names expert 3 (not
+  // resident, wrong). Only the first prediction for layer 1, made before layer 1 ran, bets on a
+  // non-resident expert and is right (p = 2/3), so the first bet on expert 3 (token 3) is issued;
+  // after it p = 1/2 and none is. Scored over all predictions (right 3 times in 4) the gate would
+  // issue at tokens 3, 7 and 11, each evicting the expert the next token needs.
+  constexpr int kTokens = 20;
+  std::vector<std::vector<std::vector<int>>> r(kTokens, {{0}, {0}});
+  const RoutingTrace trace = testing::make_trace(r, 4, 0, 100'000);
+  auto stream = std::make_shared<AccessStream>(AccessStream::build(trace, {}));
+  auto prefetcher = make_prefetcher("next-gate:1:1+cost", {});
+  prefetcher->set_probe_source([](PrefetchTarget at, int32_t, std::vector<ExpertId>& out) {
+    const bool wrong = at.layer.value == 1 && at.token.value % 4 == 3;
+    out.assign(1, ExpertId(wrong ? 3 : 0));
+  });
+  CacheSimulator sim(trace.shape, CacheCapacity::uniform(2, 1),
+                     make_policy(parse_policy_spec("lru"), {stream, nullptr}),
+                     std::move(prefetcher), TimingModel{gigabyte_link(), 1'000'000, 0}, "lru");
+  const CacheReport report = replay(trace, *stream, sim);
+  EXPECT_EQ(report.total().prefetch_issued, 1);
+  // The first use of each layer misses, and layer 1 at token 3 (expert 3 took expert 0's slot).
+  EXPECT_EQ(report.total().hits, 2 * kTokens - 3);
+  EXPECT_GT(report.total().prefetch_correct, 0);  // the resident predictions still count
+}
+
 TEST(PrefetchGate, IssuesNothingTheLinkCannotLandBeforeTheTarget) {
   const TimingModel timing{gigabyte_link(), 1'000'000, 0};  // 1 ms per layer
   // 900 us per load fits before the next layer; 1.1 ms does not, right as the predictions are.
