@@ -14,6 +14,7 @@
 // headers must be compiled for baseline x86-64 here too, or the linker could keep this file's copy
 // for all callers.
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 
@@ -255,7 +256,17 @@ inline __m256i k_mins_per_group(uint64_t mins) {
   return _mm256_shuffle_epi8(_mm256_set1_epi64x(static_cast<int64_t>(mins)), mask);
 }
 
-// Each format's vectors(block, fn) calls fn(c, q_c, scale_c) for c = 0..7 and returns g.
+// [d, dmin, 0, 0] of a Q4_K/Q5_K block: the two halves are adjacent, one conversion for both.
+template <class Block>
+inline __m128 k_d_dmin(const Block& b) {
+  static_assert(offsetof(Block, dmin) == offsetof(Block, d) + 2);
+  uint32_t both;
+  std::memcpy(&both, &b.d, 4);
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both)));
+}
+
+// Each format's vectors(block, fn) calls fn(c, q_c, scale_c) for c = 0..7 and returns g;
+// d_dmin(block) is [d, dmin] (Q6_K: [d, 0]) as floats.
 struct Q4KFormat {
   using Block = BlockQ4_K;
   static constexpr bool kHasMins = true;
@@ -272,7 +283,7 @@ struct Q4KFormat {
     }
     return k_mins_per_group(sm.mins);
   }
-  static float dmin(const Block& b) { return half(b.dmin); }
+  static __m128 d_dmin(const Block& b) { return k_d_dmin(b); }
 };
 
 struct Q5KFormat {
@@ -298,7 +309,7 @@ struct Q5KFormat {
     }
     return k_mins_per_group(sm.mins);
   }
-  static float dmin(const Block& b) { return half(b.dmin); }
+  static __m128 d_dmin(const Block& b) { return k_d_dmin(b); }
 };
 
 // Q6_K: signed scales per 16 values, so vector c takes scale 2c in its low and 2c+1 in its high
@@ -344,7 +355,7 @@ struct Q6KFormat {
     }
     return sc16;
   }
-  static float dmin(const Block&) { return 0; }
+  static __m128 d_dmin(const Block& b) { return _mm_cvtph_ps(_mm_cvtsi32_si128(b.d)); }
 };
 
 template <class F>
@@ -375,18 +386,19 @@ struct KQuantKernel {
             sumi[j] = _mm256_add_epi32(sumi[j], _mm256_madd_epi16(p16, scale));
           }
         });
-        const float d = half(wb.d);
+        const __m128 d_dmin = F::d_dmin(wb);
         for (int j = 0; j < TB; ++j) {
           const BlockQ8_K& xb = x[j][b];
           const __m256i group = _mm256_madd_epi16(load256(xb.bsums), g);
+          const __m128 scaled = _mm_mul_ps(d_dmin, _mm_set1_ps(xb.d));  // d·dx, dmin·dx
+          const __m256 d_dx = _mm256_broadcastss_ps(scaled);
           if constexpr (F::kHasMins) {
-            acc[i][j] =
-                _mm256_fmadd_ps(_mm256_set1_ps(d * xb.d), _mm256_cvtepi32_ps(sumi[j]), acc[i][j]);
-            acc[i][j] = _mm256_fnmadd_ps(_mm256_set1_ps(F::dmin(wb) * xb.d),
-                                         _mm256_cvtepi32_ps(group), acc[i][j]);
+            const __m256 dmin_dx = _mm256_broadcastss_ps(_mm_movehdup_ps(scaled));
+            acc[i][j] = _mm256_fmadd_ps(d_dx, _mm256_cvtepi32_ps(sumi[j]), acc[i][j]);
+            acc[i][j] = _mm256_fnmadd_ps(dmin_dx, _mm256_cvtepi32_ps(group), acc[i][j]);
           } else {
             const __m256i s = _mm256_sub_epi32(sumi[j], _mm256_slli_epi32(group, 5));
-            acc[i][j] = _mm256_fmadd_ps(_mm256_set1_ps(d * xb.d), _mm256_cvtepi32_ps(s), acc[i][j]);
+            acc[i][j] = _mm256_fmadd_ps(d_dx, _mm256_cvtepi32_ps(s), acc[i][j]);
           }
         }
       }
