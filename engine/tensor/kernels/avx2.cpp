@@ -16,6 +16,7 @@
 // for all callers.
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <type_traits>
 #include <vector>
@@ -442,95 +443,139 @@ struct MinQ8Kernel {
   }
 };
 
-// ---- K-quants against Q8_K. A super-block is unpacked to 8 vectors of 32 unsigned values, a
-// per-vector int16 multiplier (its scale; Q6_K has one scale per 16 values, i.e. per half
-// vector) and, for Q4_K/Q5_K, the 8 mins expanded to the 16 bsums.
+// ---- K-quants against Q8_K. (Q4_K, Q5_K, Q6_K only; the Q8_0-family kernels are above.)
+//
+// Per (row, token) pair and super-block, whatever the tile shape (the one-token kernel is the
+// 1x1 tile), the arithmetic is:
+//   sumi  = Σ_c madd(maddubs(q_c, x_c), scale_c)   8 int32 lanes; q_c the c-th 32 unsigned
+//                                                   values, scale_c their int16 scale(s)
+//   group = madd(bsums, g)     g: Q4_K/Q5_K the min of each 16-value group, Q6_K its scale
+//   Q4_K/Q5_K: acc = fma(d·dx, float(sumi), acc); acc = fnmadd(dmin·dx, float(group), acc)
+//   Q6_K:      acc = fma(d·dx, float(sumi - 32·group), acc)   (values 0..63, offset 32)
+// and y = hsum(acc). The integer sums are exact, so the order in which the c's are added does not
+// matter. The kernels stream: each 32-value vector is unpacked once per row and multiplied at
+// once by every token of the pass, and a scale is one pshufb of a register that holds all of a
+// super-block's scales, so a pass stays within the 16 ymm registers (unpacking a whole
+// super-block first spilled it to the stack).
 
-struct KBlock {
-  __m256i q[8];
-  __m256i scale[8];
-  __m256i mins;  // int16 per 16-value group (Q4_K/Q5_K), or the Q6_K scales per group
-  float d, dmin;
-};
-
-inline void k_scales(const uint8_t* packed, KBlock& k) {
-  const KScalesMins sm = k_scales_mins(packed);
-  for (int j = 0; j < 8; ++j) {
-    k.scale[j] = _mm256_set1_epi16(static_cast<int16_t>((sm.scales >> (8 * j)) & 0xff));
-  }
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(sm.mins)));
-  k.mins = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+// pshufb masks: every int16 lane = byte `c` of each 128-bit lane, zero-extended.
+inline __m256i byte_to_i16_mask(int c) {
+  return _mm256_set1_epi16(static_cast<int16_t>(0x8000 | c));
 }
 
+// Q4_K/Q5_K: the 8 six-bit scales (byte j of `scales`) as int16 multipliers of vector c, and the
+// 8 mins expanded to the 16 bsums groups (group k has min k/2).
+inline __m256i k_scale(__m256i scales, int c) {
+  return _mm256_shuffle_epi8(scales, byte_to_i16_mask(c));
+}
+
+inline __m256i k_mins_per_group(uint64_t mins) {
+  const auto m = [](int k) { return static_cast<int16_t>(0x8000 | (k / 2)); };
+  const __m256i mask = _mm256_setr_epi16(m(0), m(1), m(2), m(3), m(4), m(5), m(6), m(7), m(8), m(9),
+                                         m(10), m(11), m(12), m(13), m(14), m(15));
+  return _mm256_shuffle_epi8(_mm256_set1_epi64x(static_cast<int64_t>(mins)), mask);
+}
+
+// [d, dmin, 0, 0] of a Q4_K/Q5_K block: the two halves are adjacent, one conversion for both.
+template <class Block>
+inline __m128 k_d_dmin(const Block& b) {
+  static_assert(offsetof(Block, dmin) == offsetof(Block, d) + 2);
+  uint32_t both;
+  std::memcpy(&both, &b.d, 4);
+  return _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(both)));
+}
+
+// Each format's vectors(block, fn) calls fn(c, q_c, scale_c) for c = 0..7 and returns g;
+// d_dmin(block) is [d, dmin] (Q6_K: [d, 0]) as floats.
 struct Q4KFormat {
   using Block = BlockQ4_K;
   static constexpr bool kHasMins = true;
-  static void unpack(const Block& b, KBlock& k) {
+  template <class Fn>
+  static __m256i vectors(const Block& b, Fn&& fn) {
+    const KScalesMins sm = k_scales_mins(b.scales);
+    const __m256i scales = _mm256_set1_epi64x(static_cast<int64_t>(sm.scales));
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     for (int c = 0; c < 4; ++c) {
       const __m256i bytes = load256(b.qs + 32 * c);
-      k.q[2 * c] = _mm256_and_si256(bytes, low4);
-      k.q[2 * c + 1] = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4);
+      fn(2 * c, _mm256_and_si256(bytes, low4), k_scale(scales, 2 * c));
+      fn(2 * c + 1, _mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4),
+         k_scale(scales, 2 * c + 1));
     }
-    k_scales(b.scales, k);
-    k.d = half(b.d);
-    k.dmin = half(b.dmin);
+    return k_mins_per_group(sm.mins);
   }
+  static __m128 d_dmin(const Block& b) { return k_d_dmin(b); }
 };
 
 struct Q5KFormat {
   using Block = BlockQ5_K;
   static constexpr bool kHasMins = true;
-  static void unpack(const Block& b, KBlock& k) {
+  template <class Fn>
+  static __m256i vectors(const Block& b, Fn&& fn) {
+    const KScalesMins sm = k_scales_mins(b.scales);
+    const __m256i scales = _mm256_set1_epi64x(static_cast<int64_t>(sm.scales));
     const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const __m256i one = _mm256_set1_epi8(1);
-    const __m256i qh = load256(b.qh);
+    const __m256i bit4 = _mm256_set1_epi8(0x10);
+    __m256i qh = load256(b.qh);
     for (int c = 0; c < 4; ++c) {
       const __m256i bytes = load256(b.qs + 32 * c);
-      // Bit (2c) / (2c+1) of qh[l] is the 5th bit of the low / high nibble value l.
-      const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
-      const __m256i h1 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c + 1), one);
-      k.q[2 * c] = _mm256_or_si256(_mm256_and_si256(bytes, low4), _mm256_slli_epi16(h0, 4));
-      k.q[2 * c + 1] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4),
-                                       _mm256_slli_epi16(h1, 4));
+      // Bits 0 / 1 of qh (shifted right by 2c) are the 5th bits of the low / high nibbles; a
+      // 16-bit shift left by 4 / 3 moves each byte's bit to its bit 4 without crossing bytes.
+      const __m256i h0 = _mm256_and_si256(_mm256_slli_epi16(qh, 4), bit4);
+      const __m256i h1 = _mm256_and_si256(_mm256_slli_epi16(qh, 3), bit4);
+      fn(2 * c, _mm256_or_si256(_mm256_and_si256(bytes, low4), h0), k_scale(scales, 2 * c));
+      fn(2 * c + 1, _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bytes, 4), low4), h1),
+         k_scale(scales, 2 * c + 1));
+      qh = _mm256_srli_epi16(qh, 2);
     }
-    k_scales(b.scales, k);
-    k.d = half(b.d);
-    k.dmin = half(b.dmin);
+    return k_mins_per_group(sm.mins);
   }
+  static __m128 d_dmin(const Block& b) { return k_d_dmin(b); }
 };
+
+// Q6_K: signed scales per 16 values, so vector c takes scale 2c in its low and 2c+1 in its high
+// 128-bit lane; `pair` holds scales 0..7 (c < 4) or 8..15 (c >= 4) in both lanes as int16.
+inline __m256i q6_scale(__m256i pair, int c) {
+  const int k = c % 4;
+  const auto lanes = [](int lo_byte) { return static_cast<int16_t>(lo_byte | (lo_byte + 1) << 8); };
+  const __m256i mask =
+      _mm256_set_m128i(_mm_set1_epi16(lanes(4 * k + 2)), _mm_set1_epi16(lanes(4 * k)));
+  return _mm256_shuffle_epi8(pair, mask);
+}
 
 struct Q6KFormat {
   using Block = BlockQ6_K;
   static constexpr bool kHasMins = false;
-  // Values unsigned 0..63 here; the -32 offset is applied through the activation sums.
-  static void unpack(const Block& b, KBlock& k) {
+  template <class Fn>
+  static __m256i vectors(const Block& b, Fn&& fn) {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     const __m256i two = _mm256_set1_epi8(0x30);
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
     for (int h = 0; h < 2; ++h) {
+      const __m256i pair = _mm256_permute4x64_epi64(sc16, h == 0 ? 0x44 : 0xee);
       const __m256i ql0 = load256(b.ql + 64 * h);
       const __m256i ql1 = load256(b.ql + 64 * h + 32);
       const __m256i qh = load256(b.qh + 32 * h);
-      k.q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                                       _mm256_and_si256(_mm256_slli_epi16(qh, 4), two));
-      k.q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                                       _mm256_and_si256(_mm256_slli_epi16(qh, 2), two));
-      k.q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                                       _mm256_and_si256(qh, two));
-      k.q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), two));
+      fn(4 * h + 0,
+         _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                         _mm256_and_si256(_mm256_slli_epi16(qh, 4), two)),
+         q6_scale(pair, 4 * h + 0));
+      fn(4 * h + 1,
+         _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                         _mm256_and_si256(_mm256_slli_epi16(qh, 2), two)),
+         q6_scale(pair, 4 * h + 1));
+      fn(4 * h + 2,
+         _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                         _mm256_and_si256(qh, two)),
+         q6_scale(pair, 4 * h + 2));
+      fn(4 * h + 3,
+         _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                         _mm256_and_si256(_mm256_srli_epi16(qh, 2), two)),
+         q6_scale(pair, 4 * h + 3));
     }
-    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales));
-    const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);  // 16 group scales as int16
-    k.mins = sc16;
-    alignas(32) int16_t s[16];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(s), sc16);
-    for (int c = 0; c < 8; ++c) {
-      k.scale[c] = _mm256_set_m128i(_mm_set1_epi16(s[2 * c + 1]), _mm_set1_epi16(s[2 * c]));
-    }
-    k.d = half(b.d);
-    k.dmin = 0;
+    return sc16;
   }
+  static __m128 d_dmin(const Block& b) { return _mm_cvtph_ps(_mm_cvtsi32_si128(b.d)); }
 };
 
 template <class F>
@@ -549,33 +594,31 @@ struct KQuantKernel {
       for (auto& a : row) a = _mm256_setzero_ps();
     }
     const int64_t nb = t.cols / kQK_K;
-    KBlock k[RB];
     for (int64_t b = 0; b < nb; ++b) {
       for (int i = 0; i < RB; ++i) {
-        prefetch_rows_ahead(&w[i][b], t.w_stride, sizeof(Block));
-        F::unpack(w[i][b], k[i]);
-      }
-      for (int j = 0; j < TB; ++j) {
-        const BlockQ8_K& xb = x[j][b];
-        const __m256i bsums = load256(xb.bsums);
-        for (int i = 0; i < RB; ++i) {
-          __m256i sumi = _mm256_setzero_si256();
-          for (int c = 0; c < 8; ++c) {
-            const __m256i p16 = _mm256_maddubs_epi16(k[i].q[c], load256(xb.qs + 32 * c));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, k[i].scale[c]));
+        const Block& wb = w[i][b];
+        prefetch_rows_ahead(&wb, t.w_stride, sizeof(Block));
+        __m256i sumi[TB];
+        for (auto& s : sumi) s = _mm256_setzero_si256();
+        const __m256i g = F::vectors(wb, [&](int c, __m256i q, __m256i scale) {
+          for (int j = 0; j < TB; ++j) {
+            const __m256i p16 = _mm256_maddubs_epi16(q, load256(x[j][b].qs + 32 * c));
+            sumi[j] = _mm256_add_epi32(sumi[j], _mm256_madd_epi16(p16, scale));
           }
-          // Σ_g scale_g Σ x (Q6_K: times 32, the offset) or Σ_g min_g Σ x (Q4_K/Q5_K).
-          const __m256i group = _mm256_madd_epi16(bsums, k[i].mins);
-          const float dx = xb.d;
+        });
+        const __m128 d_dmin = F::d_dmin(wb);
+        for (int j = 0; j < TB; ++j) {
+          const BlockQ8_K& xb = x[j][b];
+          const __m256i group = _mm256_madd_epi16(load256(xb.bsums), g);
+          const __m128 scaled = _mm_mul_ps(d_dmin, _mm_set1_ps(xb.d));  // d·dx, dmin·dx
+          const __m256 d_dx = _mm256_broadcastss_ps(scaled);
           if constexpr (F::kHasMins) {
-            acc[i][j] =
-                _mm256_fmadd_ps(_mm256_set1_ps(k[i].d * dx), _mm256_cvtepi32_ps(sumi), acc[i][j]);
-            acc[i][j] = _mm256_fnmadd_ps(_mm256_set1_ps(k[i].dmin * dx), _mm256_cvtepi32_ps(group),
-                                         acc[i][j]);
+            const __m256 dmin_dx = _mm256_broadcastss_ps(_mm_movehdup_ps(scaled));
+            acc[i][j] = _mm256_fmadd_ps(d_dx, _mm256_cvtepi32_ps(sumi[j]), acc[i][j]);
+            acc[i][j] = _mm256_fnmadd_ps(dmin_dx, _mm256_cvtepi32_ps(group), acc[i][j]);
           } else {
-            sumi = _mm256_sub_epi32(sumi, _mm256_slli_epi32(group, 5));
-            acc[i][j] =
-                _mm256_fmadd_ps(_mm256_set1_ps(k[i].d * dx), _mm256_cvtepi32_ps(sumi), acc[i][j]);
+            const __m256i s = _mm256_sub_epi32(sumi[j], _mm256_slli_epi32(group, 5));
+            acc[i][j] = _mm256_fmadd_ps(d_dx, _mm256_cvtepi32_ps(s), acc[i][j]);
           }
         }
       }
@@ -648,7 +691,8 @@ struct FloatKernel {
 };
 
 // Decode (one token): a few rows at once share the activation loads. Prefill: row x token tiles.
-// The K-quants unpack a super-block into 17 registers per row, so they take one row at a time.
+// The K-quants stream one row at a time: a pass holds a row's vector, its scale and one
+// accumulator pair per token.
 template <class K, int kDecodeRows, int kRows, int kTokens>
 void dot_tile(const DotTile& t) {
   if (t.n_x == 1) {
