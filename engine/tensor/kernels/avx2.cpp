@@ -552,7 +552,9 @@ struct Q6KFormat {
     const __m256i sc16 =
         _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
     for (int h = 0; h < 2; ++h) {
-      const __m256i pair = _mm256_permute4x64_epi64(sc16, h == 0 ? 0x44 : 0xee);
+      // Two calls, not one with a computed immediate: the operand must be a constant for clang.
+      const __m256i pair =
+          h == 0 ? _mm256_permute4x64_epi64(sc16, 0x44) : _mm256_permute4x64_epi64(sc16, 0xee);
       const __m256i ql0 = load256(b.ql + 64 * h);
       const __m256i ql1 = load256(b.ql + 64 * h + 32);
       const __m256i qh = load256(b.qh + 32 * h);
