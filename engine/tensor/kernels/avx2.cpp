@@ -377,10 +377,144 @@ struct SignedQ8Strips {
   }
 };
 
+// One-token decode of short rows, two rows side by side: one 256-bit accumulator holds row r's
+// four recipe lanes in lanes 0-3 and row r + 1's in lanes 4-7, so a step of four blocks of both
+// rows shares the activation loads, one 8-sum reduction, one conversion, one multiply and one FMA,
+// and the final (acc0 + acc2) + (acc1 + acc3) serves both rows. Each lane's float sequence is the
+// row kernel's; a last step of kN < 4 blocks multiplies the missing lanes' sums by a scale of
+// exactly zero, which leaves their accumulators unchanged, as the row kernel's zero blocks do.
+// On rows of a few blocks (the built-in model's 192 and 96 values) the per-row reductions, scale
+// gathers and the partial step's branches of the row kernel cost more than the blocks' products.
+template <class F>
+struct SignedQ8PairDecode {
+  using Block = typename F::Block;
+
+  // Lanes 0..3: the sums of a[0..3]'s int32 lanes; lanes 4..7: of b[0..3].
+  static inline __attribute__((always_inline)) __m256i hsum_2x4(const __m256i* a,
+                                                                const __m256i* b) {
+    const __m256i qa = hsum4_halves(a), qb = hsum4_halves(b);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(qa, qb, 0x20),
+                            _mm256_permute2x128_si256(qa, qb, 0x31));
+  }
+
+  // Per 128-bit half: [Σ p0, Σ p1, Σ p2, Σ p3] of that half's lanes.
+  static inline __attribute__((always_inline)) __m256i hsum4_halves(const __m256i* p) {
+    const __m256i lo =
+        _mm256_add_epi32(_mm256_unpacklo_epi32(p[0], p[1]), _mm256_unpackhi_epi32(p[0], p[1]));
+    const __m256i hi =
+        _mm256_add_epi32(_mm256_unpacklo_epi32(p[2], p[3]), _mm256_unpackhi_epi32(p[2], p[3]));
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(lo, hi), _mm256_unpackhi_epi64(lo, hi));
+  }
+
+  // Blocks b..b+kN-1 of rows wa and wb. dx: the token's block scales ([nb + 3], the last three
+  // zero).
+  template <int kN>
+  static inline __attribute__((always_inline)) void step(const Block* wa, const Block* wb,
+                                                         const BlockQ8_0* x, const float* dx,
+                                                         int64_t b, __m256& acc) {
+    // Both rows' bytes of these blocks, kSignedQ8PrefetchBytes on (a few rows further).
+    constexpr int kLines = (kN * static_cast<int>(sizeof(Block)) + 63) / 64;
+    for (int l = 0; l < kLines; ++l) {
+      _mm_prefetch(reinterpret_cast<const char*>(wa + b) + kSignedQ8PrefetchBytes + 64 * l,
+                   _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(wb + b) + kSignedQ8PrefetchBytes + 64 * l,
+                   _MM_HINT_T0);
+    }
+    __m256i pa[4], pb[4];
+    for (int k = 0; k < 4; ++k) {
+      if (k < kN) {
+        const __m256i xv = load256(x[b + k].qs);
+        const __m256i va = F::values(wa[b + k]);
+        const __m256i vb = F::values(wb[b + k]);
+        pa[k] = dot_u8_s8(_mm256_sign_epi8(va, va), _mm256_sign_epi8(xv, va));
+        pb[k] = dot_u8_s8(_mm256_sign_epi8(vb, vb), _mm256_sign_epi8(xv, vb));
+      } else {
+        pa[k] = pb[k] = _mm256_setzero_si256();
+      }
+    }
+    constexpr int k1 = kN > 1 ? 1 : 0, k2 = kN > 2 ? 2 : 0, k3 = kN > 3 ? 3 : 0;
+    const __m256 dw = _mm256_set_m128(F::scales4(wb[b], wb[b + k1], wb[b + k2], wb[b + k3]),
+                                      F::scales4(wa[b], wa[b + k1], wa[b + k2], wa[b + k3]));
+    __m256 d = _mm256_mul_ps(dw, _mm256_broadcast_ps(reinterpret_cast<const __m128*>(dx + b)));
+    if constexpr (kN < 4) {
+      constexpr int kLanes = ((1 << kN) - 1) * 0x11;  // blocks present, in both rows
+      d = _mm256_blend_ps(_mm256_setzero_ps(), d, kLanes);
+    }
+    __m256i sums;
+    if constexpr (kN == 2) {
+      // One 4-sum reduction, [Σ a_b, Σ a_b+1, Σ b_b, Σ b_b+1], spread to lanes 0, 1 and 4, 5;
+      // lanes 2, 3, 6, 7 repeat those (finite) sums and meet a zero scale.
+      sums = _mm256_permutevar8x32_epi32(
+          _mm256_castsi128_si256(hsum4_epi32(pa[0], pa[1], pb[0], pb[1])),
+          _mm256_setr_epi32(0, 1, 0, 1, 2, 3, 2, 3));
+    } else {
+      sums = hsum_2x4(pa, pb);
+    }
+    acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sums), acc);
+  }
+
+  // Rows [0, n_rows & ~1) of the tile; kTail = nb % 4.
+  template <int kTail>
+  static void rows(const DotTile& t, const float* dx) {
+    const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x);
+    const int64_t full = t.cols / 32 / 4 * 4;
+    for (int64_t r = 0; r + 2 <= t.n_rows; r += 2) {
+      const std::byte* row = t.w + r * t.w_stride;
+      const auto* wa = reinterpret_cast<const Block*>(row);
+      const auto* wb = reinterpret_cast<const Block*>(row + t.w_stride);
+      __m256 acc = _mm256_setzero_ps();
+      for (int64_t b = 0; b < full; b += 4) step<4>(wa, wb, x, dx, b, acc);
+      if constexpr (kTail > 0) step<kTail>(wa, wb, x, dx, full, acc);
+      // Per row: lane 0 = acc0 + acc2, lane 1 = acc1 + acc3, then their sum, as run<1>.
+      const __m256 pairs = _mm256_add_ps(acc, _mm256_permute_ps(acc, 0xee));
+      const __m256 sums = _mm256_add_ps(pairs, _mm256_movehdup_ps(pairs));
+      t.y[r] = _mm256_cvtss_f32(sums);
+      t.y[r + 1] = _mm_cvtss_f32(_mm256_extractf128_ps(sums, 1));
+    }
+  }
+
+  static void tile(const DotTile& t, const float* dx) {
+    switch (t.cols / 32 % 4) {
+      case 0:
+        return rows<0>(t, dx);
+      case 1:
+        return rows<1>(t, dx);
+      case 2:
+        return rows<2>(t, dx);
+      default:
+        return rows<3>(t, dx);
+    }
+  }
+};
+
+// Rows of at most this many blocks decode two at a time (SignedQ8PairDecode); longer rows one at a
+// time, as one sequential stream each.
+constexpr int64_t kPairDecodeBlocks = 16;
+// One token's block scales live on the stack up to this many blocks (32768 values).
+constexpr int64_t kStackScaleBlocks = 1024;
+
+// x's nb block scales as floats, then three zeros (a last partial step reads past the end).
+inline void token_scales(const BlockQ8_0* x, int64_t nb, float* out) {
+  for (int64_t b = 0; b < nb; ++b) out[b] = half(x[b].d);
+  out[nb] = out[nb + 1] = out[nb + 2] = 0.0f;
+}
+
 template <class F>
 void SignedQ8Kernel<F>::tile(const DotTile& t) {
   const int64_t nb = t.cols / 32;
   const int64_t padded = nb + 3;  // a last partial step reads up to three scales past the end
+  if (t.n_x == 1 && nb <= kStackScaleBlocks) {
+    float scales[kStackScaleBlocks + 3];  // [padded]
+    token_scales(reinterpret_cast<const BlockQ8_0*>(t.x), nb, scales);
+    const float* dx[1] = {scales};
+    int64_t r = 0;
+    if (nb <= kPairDecodeBlocks) {
+      SignedQ8PairDecode<F>::tile(t, scales);
+      r = t.n_rows & ~int64_t{1};
+    }
+    for (; r < t.n_rows; ++r) run<1>(t, r, 0, dx);
+    return;
+  }
   thread_local std::vector<float> scales;  // [n_x][padded]
   scales.assign(static_cast<size_t>(t.n_x * padded), 0.0f);
   for (int64_t j = 0; j < t.n_x; ++j) {

@@ -413,8 +413,19 @@ TEST(Matmul, Avx2Q8_0FollowsItsPerBlockRecipe) {
   set_simd_level(SimdLevel::Avx2);
   ThreadPool one(1), two(2);
   constexpr int64_t kTokens = 5;
-  for (const auto& [rows, cols] :
-       {std::pair<int64_t, int64_t>{1, 32}, {3, 320}, {4, 96}, {7, 128}, {13, 2048}, {37, 320}}) {
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{1, 32},
+                                   {3, 320},
+                                   {4, 96},
+                                   {7, 128},
+                                   {13, 2048},
+                                   {37, 320},
+                                   // Short rows decode two at a time (tails of 1, 2 and 3 blocks,
+                                   // an odd last row), up to 16 blocks; 17 blocks one at a time.
+                                   {9, 96},
+                                   {6, 192},
+                                   {5, 160},
+                                   {17, 512},
+                                   {3, 544}}) {
     const Matrix m = make_matrix(GgmlType::Q8_0, rows, cols, 83 + static_cast<uint32_t>(rows), 6);
     const std::vector<float> x = random_values(kTokens * cols, 89, 1.0f);
     std::vector<float> want(kTokens * rows);
