@@ -3,6 +3,7 @@
 // touches expert tensors directly: for every selected expert it asks its ExpertProvider for
 // (layer, expert), uses the returned views, and releases them. The default provider serves slices
 // of the memory-mapped GGUF file; the offloading store serves copies from a bounded arena.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -78,6 +79,19 @@ class ExpertProvider {
     (void)layer;
     (void)pending;
     return 0;
+  }
+  // Of `pending` (as for next_to_run), moves the experts whose weights are in memory now to its
+  // front, in the block's order otherwise, and returns how many (at least 1; 0 only for an empty
+  // span), waiting only while none is. The MoE block acquires those together, whatever
+  // max_held() says (they are in memory: holding them waits for nothing), and runs them in one
+  // parallel region per projection while the rest load. The default: next_to_run's pick, alone.
+  virtual size_t take_ready(LayerId layer, std::span<ExpertId> pending) {
+    if (pending.empty()) return 0;
+    const size_t j = next_to_run(layer, pending);
+    if (j >= pending.size()) return 0;
+    std::rotate(pending.begin(), pending.begin() + std::ptrdiff_t(j),
+                pending.begin() + std::ptrdiff_t(j) + 1);
+    return 1;
   }
   // The weights of (layer, expert), valid until the matching release(). May block until they are
   // loaded: that wait is the stall time. The MoE block holds at most max_held() experts at a time.

@@ -40,8 +40,14 @@ class MoeBlock {
                   const float* x, const ForwardEnv& env);
   // One token (n == 1), its experts held together (moe_block_decode.cpp): gate/up of every
   // selected expert in one parallel region, then every down projection in another.
-  void decode_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env);
-  void decode_projections(const MoeLayer& layer, const float* x, const ForwardEnv& env);
+  // order_[first, first + count) only: the experts held together.
+  void decode_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env, size_t first,
+                      size_t count);
+  void decode_projections(const MoeLayer& layer, const float* x, const ForwardEnv& env,
+                          size_t first);
+  // One token whose experts the provider cannot all hold (an offloading store): the ones in
+  // memory together (decode_experts), then each group as it lands, so that loads overlap compute.
+  void decode_ready_first(const MoeLayer& layer, const float* x, const ForwardEnv& env);
   // Rows r0 .. r0 + m - 1 of xe_ through the expert into the same rows of down_.
   void expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertWeights& w, int64_t r0,
                    int64_t m, const ForwardEnv& env);
@@ -62,7 +68,8 @@ class MoeBlock {
   std::vector<std::vector<int32_t>> uses_;    // per expert: t * k + slot of every use
   std::vector<ExpertId> order_;               // experts needed by this batch, in processing order
   std::vector<float> xe_, gate_, up_, down_;  // one expert's batch (decode: every expert's)
-  std::vector<ExpertWeights> held_;           // decode: the experts acquired, in order_
+  std::vector<ExpertWeights> held_;           // decode: the experts acquired, in order_ from
+                                              // decode_experts' `first`
   std::vector<MatvecJob> jobs_;               // decode: one parallel region's products
   RoutingScratch scratch_;
 };

@@ -11,21 +11,35 @@
 
 namespace moescope {
 
-void MoeBlock::decode_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env) {
+void MoeBlock::decode_ready_first(const MoeLayer& layer, const float* x, const ForwardEnv& env) {
+  for (size_t i = 0; i < order_.size();) {
+    const size_t count = env.experts.take_ready(layer.layer, std::span(order_).subspan(i));
+    if (count == 0 || count > order_.size() - i) {
+      fail("the expert provider chose no pending expert");
+    }
+    decode_experts(layer, x, env, i, count);
+    i += count;
+  }
+}
+
+void MoeBlock::decode_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env,
+                              size_t first, size_t count) {
   held_.clear();
   try {
-    for (ExpertId e : order_) held_.push_back(env.experts.acquire(layer.layer, e));
-    decode_projections(layer, x, env);
+    for (size_t i = 0; i < count; ++i) {
+      held_.push_back(env.experts.acquire(layer.layer, order_[first + i]));
+    }
+    decode_projections(layer, x, env, first);
   } catch (...) {
-    for (size_t i = 0; i < held_.size(); ++i) env.experts.release(layer.layer, order_[i]);
+    for (size_t i = 0; i < held_.size(); ++i) env.experts.release(layer.layer, order_[first + i]);
     throw;
   }
-  for (size_t i = 0; i < held_.size(); ++i) env.experts.release(layer.layer, order_[i]);
+  for (size_t i = 0; i < held_.size(); ++i) env.experts.release(layer.layer, order_[first + i]);
 
-  // Weighted outputs into their slots (n == 1: expert order_[i] has one use, its slot).
+  // Weighted outputs into their slots (n == 1: expert order_[first + i] has one use, its slot).
   const int64_t E = layer.n_embd;
-  for (size_t i = 0; i < order_.size(); ++i) {
-    const int32_t use = uses_[order_[i].value][0];
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t use = uses_[order_[first + i].value][0];
     const float weight = weights_[use];
     float* dst = &slot_out_[static_cast<int64_t>(use) * E];
     const float* src = &down_[static_cast<int64_t>(i) * E];
@@ -33,7 +47,8 @@ void MoeBlock::decode_experts(const MoeLayer& layer, const float* x, const Forwa
   }
 }
 
-void MoeBlock::decode_projections(const MoeLayer& layer, const float* x, const ForwardEnv& env) {
+void MoeBlock::decode_projections(const MoeLayer& layer, const float* x, const ForwardEnv& env,
+                                  size_t first) {
   const int64_t E = layer.n_embd;
   const int64_t F = layer.n_ff;
   const auto n = static_cast<int64_t>(held_.size());
@@ -46,14 +61,14 @@ void MoeBlock::decode_projections(const MoeLayer& layer, const float* x, const F
   for (int64_t i = 0; i < n; ++i) {
     const ExpertWeights& w = held_[i];
     if (w.gate_up.data != nullptr) {
-      check_expert_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, order_[i]);
+      check_expert_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, order_[first + size_t(i)]);
       jobs_.push_back({w.gate_up, x, &gate_[i * 2 * F]});
       continue;
     }
-    check_expert_view(w.up, F, E, "up", layer.layer, order_[i]);
+    check_expert_view(w.up, F, E, "up", layer.layer, order_[first + size_t(i)]);
     jobs_.push_back({w.up, x, &up_[i * F]});
     if (w.gate.data != nullptr) {
-      check_expert_view(w.gate, F, E, "gate", layer.layer, order_[i]);
+      check_expert_view(w.gate, F, E, "gate", layer.layer, order_[first + size_t(i)]);
       jobs_.push_back({w.gate, x, &gate_[i * 2 * F]});
     }
   }
@@ -87,7 +102,7 @@ void MoeBlock::decode_projections(const MoeLayer& layer, const float* x, const F
   // Every down projection, one parallel region.
   jobs_.clear();
   for (int64_t i = 0; i < n; ++i) {
-    check_expert_view(held_[i].down, E, F, "down", layer.layer, order_[i]);
+    check_expert_view(held_[i].down, E, F, "down", layer.layer, order_[first + size_t(i)]);
     jobs_.push_back({held_[i].down, &up_[i * F], &down_[i * E]});
   }
   matvec_group(jobs_, env.pool);

@@ -177,6 +177,24 @@ size_t ExpertLoader::next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m
   return *at;
 }
 
+size_t ExpertLoader::take_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m,
+                                std::span<ExpertId> pending) {
+  if (pending.empty()) return 0;
+  const size_t first = next_ready(lock, m, pending);
+  if (stop_ || !step_.active || step_.moe_layer != m) return first < pending.size() ? 1 : 0;
+  // Experts not in the step count as ready: acquire reports them.
+  const auto now = LinkPacer::Clock::now();
+  auto ready = [&](ExpertId x) {
+    if (x.value < 0 || x.value >= layout_.n_expert(m)) return true;
+    const Entry& e = entries_[size_t(layout_.key_index({m, x}))];
+    return e.step_slot < 0 || usable(e, now);
+  };
+  std::rotate(pending.begin(), pending.begin() + std::ptrdiff_t(first),
+              pending.begin() + std::ptrdiff_t(first) + 1);
+  const auto end = std::stable_partition(pending.begin() + 1, pending.end(), ready);
+  return size_t(end - pending.begin());
+}
+
 ExpertWeights ExpertLoader::acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m,
                                     ExpertId expert, LayerId block) {
   Entry& e = entries_[size_t(layout_.key_index({m, expert}))];

@@ -105,6 +105,9 @@ class ExpertLoader {
   // while none is and books that wait as stall. Experts not in the step: 0 (acquire reports it).
   size_t next_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m,
                     std::span<const ExpertId> pending);
+  // next_ready, then every expert of `pending` usable now moved to its front (stable); returns
+  // how many (at least 1 unless pending is empty or the store stops).
+  size_t take_ready(std::unique_lock<std::mutex>& lock, MoeLayerId m, std::span<ExpertId> pending);
   // The forward pass's use of one expert of the running step (layer m, expert checked by the
   // caller; `block` names it in errors). acquire waits for the expert and books the stall.
   ExpertWeights acquire(std::unique_lock<std::mutex>& lock, MoeLayerId m, ExpertId expert,

@@ -133,6 +133,13 @@ size_t ExpertStore::next_to_run(LayerId layer, std::span<const ExpertId> pending
   return loader_->next_ready(lock, *m, pending);
 }
 
+size_t ExpertStore::take_ready(LayerId layer, std::span<ExpertId> pending) {
+  const std::optional<MoeLayerId> m = layout_.moe_layer(layer);
+  if (!m) fail("block {} has no routed experts to load", layer.value);
+  std::unique_lock lock(mu_);
+  return loader_->take_ready(lock, *m, pending);
+}
+
 void ExpertStore::release(LayerId layer, ExpertId expert) {
   const std::optional<MoeLayerId> m = layout_.moe_layer(layer);
   if (!m || expert.value < 0 || expert.value >= layout_.n_expert(*m)) {

@@ -77,6 +77,7 @@ class ExpertStore final : public ExpertProvider, public MoeObserver {
   // ExpertProvider (called on the forward pass's thread).
   void hint_upcoming(LayerId layer, std::span<const ExpertId> experts) override;
   size_t next_to_run(LayerId layer, std::span<const ExpertId> pending) override;
+  size_t take_ready(LayerId layer, std::span<ExpertId> pending) override;
   ExpertWeights acquire(LayerId layer, ExpertId expert) override;
   void release(LayerId layer, ExpertId expert) override;
 

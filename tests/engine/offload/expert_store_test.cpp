@@ -241,6 +241,44 @@ TEST(ExpertStore, AcquiredExpertsSurviveTheirEviction) {
   EXPECT_THROW(store->release(l0, held), Error);
 }
 
+TEST(ExpertStore, TakeReadyPutsTheExpertsInMemoryFirst) {
+  auto model = load_model("llama-moe-q8_0");
+  const ExpertLayout layout = layout_of(*model);
+  OffloadConfig config;
+  config.capacity = policy::CacheCapacity::uniform(4, 4);
+  config.link = slow_link(30);
+  auto store = make_store(*model, config);
+  const LayerId l0(0);
+  run_step(*store, layout, 0, {1, 2});  // 1 and 2 stay resident
+  // The next step needs 0 and 3 as well: they go on the slow link, 1 and 2 are ready now.
+  std::vector<ExpertId> pending = {ExpertId(0), ExpertId(1), ExpertId(2), ExpertId(3)};
+  store->hint_upcoming(l0, pending);
+  const size_t ready = store->take_ready(l0, pending);
+  ASSERT_EQ(ready, 2u);
+  EXPECT_EQ(pending, (std::vector<ExpertId>{ExpertId(1), ExpertId(2), ExpertId(0), ExpertId(3)}));
+  // Held together while the rest load; then the rest, as they land.
+  const ExpertWeights w1 = store->acquire(l0, pending[0]);
+  const ExpertWeights w2 = store->acquire(l0, pending[1]);
+  EXPECT_TRUE(views_hold(layout, 0, 1, w1));
+  EXPECT_TRUE(views_hold(layout, 0, 2, w2));
+  store->release(l0, pending[0]);
+  store->release(l0, pending[1]);
+  for (size_t i = 2; i < pending.size();) {
+    const std::span rest = std::span(pending).subspan(i);
+    const size_t n = store->take_ready(l0, rest);
+    ASSERT_GE(n, 1u);
+    ASSERT_LE(n, rest.size());
+    for (size_t j = 0; j < n; ++j) {
+      EXPECT_TRUE(views_hold(layout, 0, rest[j].value, store->acquire(l0, rest[j])));
+      store->release(l0, rest[j]);
+    }
+    i += n;
+  }
+  std::vector<ExpertId> sorted = pending;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(sorted, (std::vector<ExpertId>{ExpertId(0), ExpertId(1), ExpertId(2), ExpertId(3)}));
+}
+
 TEST(ExpertStore, EvictionInFlightDiscardsTheLoadSafely) {
   auto model = load_model("llama-moe-q8_0");
   const ExpertLayout layout = layout_of(*model);
