@@ -181,10 +181,10 @@ constexpr size_t kSignedQ8PrefetchBytes = 2048;
 // Up to this many tokens a batch goes row by row, all its tokens in one pass (run<n_x>); from
 // one more on, through strips of eight transposed rows (SignedQ8Strips). A strip costs about as
 // much to build as a few tokens' products, so it pays only for more tokens: on one expert of the
-// realistic 64-expert model (1024 x 2048, one thread) the row passes took 0.85-0.91x the strips'
-// CPU time at 2-4 tokens and 1.05-1.15x at 5-8 (bench/kernels/README.md). A MoE prompt gives
+// realistic 64-expert model (1024 x 2048, one thread, CPU time) the row pass took 0.82x the
+// strips' time at 2 tokens, 0.96x at 3, 1.02x at 4 (bench/kernels/README.md). A MoE prompt gives
 // each expert few tokens (32 tokens, top-8 of 64: about four).
-constexpr int kSignedQ8RowsMaxTokens = 4;
+constexpr int kSignedQ8RowsMaxTokens = 3;
 
 template <class F>
 struct SignedQ8Kernel {
@@ -259,6 +259,7 @@ template <class F>
 struct SignedQ8Strips {
   using Block = typename F::Block;
   static constexpr int kRows = 8;
+  static constexpr int kTokens = 4;
 
   // Plain bytes, read and written with unaligned loads and stores: a std::vector of __m256i
   // members is not guaranteed its 32-byte alignment here.
@@ -352,7 +353,11 @@ struct SignedQ8Strips {
   }
 
   // The tile in strips of eight rows (missing rows repeat the first; their lanes are not stored),
-  // two tokens per pass. scales[j][b]: token j's block scales.
+  // kTokens tokens per pass and the rest in one pass: each pass reloads the strips (a 2048-wide
+  // row's are 35 KB, more than L1), so four tokens per pass took 0.74-0.95x the CPU time of two
+  // on one expert of the realistic model at 5-32 tokens (bench/kernels/README.md); the
+  // accumulators that do not fit in registers cost one load and store per block and token.
+  // scales[j][b]: token j's block scales.
   static void tile(const DotTile& t, const float* scales, int64_t scales_stride) {
     const int64_t nb = t.cols / 32;
     thread_local std::vector<Strip> strips;  // [nb]
@@ -365,9 +370,14 @@ struct SignedQ8Strips {
       }
       for (int64_t b = 0; b < nb; ++b) build(rows, b, t.w_stride, strips[b]);
       int64_t j = 0;
-      for (; j + 2 <= t.n_x; j += 2)
-        pass<2>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
-      if (j < t.n_x) pass<1>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+      for (; j + kTokens <= t.n_x; j += kTokens) {
+        pass<kTokens>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+      }
+      if (j < t.n_x) {  // the rest in one pass
+        with_token_count<kTokens - 1>(static_cast<int>(t.n_x - j), [&]<int N>() {
+          pass<N>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+        });
+      }
     }
   }
 
