@@ -131,6 +131,16 @@ void register_all() {
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   }
+  // One expert of the realistic models (bench/realistic: n_embd 2048, expert ff 1024, 64 experts
+  // top-8) in a prompt: gate/up 1024x2048, down 2048x1024, with the few tokens each expert gets
+  // (pp32: ~4, pp256: ~32). CPU time, one thread: on a shared machine that is the stable figure.
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+    auto* b = benchmark::RegisterBenchmark(
+        ("moe-expert/" + std::string(ggml_type_name(type))).c_str(), BM_Matmul, type, best,
+        BatchMethod::Auto, MatmulPrecision::Fast);
+    for (int64_t n : {1, 2, 3, 4, 5, 6, 7, 8, 32}) b->Args({1024, 2048, n, 1});
+    b->Args({2048, 1024, 4, 1})->Unit(benchmark::kMicrosecond);
+  }
   // The exact path (reference for --exact), decode and prefill.
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
     benchmark::RegisterBenchmark(("exact/" + std::string(ggml_type_name(type))).c_str(), BM_Matmul,

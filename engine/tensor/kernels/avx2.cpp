@@ -178,6 +178,14 @@ struct Q5_1Format {
 // four interleaved rows with prefetches eight rows ahead; bench/kernels/README.md).
 constexpr size_t kSignedQ8PrefetchBytes = 2048;
 
+// Up to this many tokens a batch goes row by row, all its tokens in one pass (run<n_x>); from
+// one more on, through strips of eight transposed rows (SignedQ8Strips). A strip costs about as
+// much to build as a few tokens' products, so it pays only for more tokens: on one expert of the
+// realistic 64-expert model (1024 x 2048, one thread, CPU time) the row pass took 0.82x the
+// strips' time at 2 tokens, 0.96x at 3, 1.02x at 4 (bench/kernels/README.md). A MoE prompt gives
+// each expert few tokens (32 tokens, top-8 of 64: about four).
+constexpr int kSignedQ8RowsMaxTokens = 3;
+
 template <class F>
 struct SignedQ8Kernel {
   using Block = typename F::Block;
@@ -236,8 +244,9 @@ struct SignedQ8Kernel {
     }
   }
 
-  // Batches: the tokens' block scales as floats, then strips of eight rows (SignedQ8Strips). One
-  // token: the rows one after the other.
+  // Batches: the tokens' block scales as floats, then strips of eight rows (SignedQ8Strips), or
+  // up to kSignedQ8RowsMaxTokens tokens, the rows one after the other with every token in the
+  // pass. One token: the rows one after the other.
   static void tile(const DotTile& t);
 };
 
@@ -250,6 +259,7 @@ template <class F>
 struct SignedQ8Strips {
   using Block = typename F::Block;
   static constexpr int kRows = 8;
+  static constexpr int kTokens = 4;
 
   // Plain bytes, read and written with unaligned loads and stores: a std::vector of __m256i
   // members is not guaranteed its 32-byte alignment here.
@@ -343,7 +353,11 @@ struct SignedQ8Strips {
   }
 
   // The tile in strips of eight rows (missing rows repeat the first; their lanes are not stored),
-  // two tokens per pass. scales[j][b]: token j's block scales.
+  // kTokens tokens per pass and the rest in one pass: each pass reloads the strips (a 2048-wide
+  // row's are 35 KB, more than L1), so four tokens per pass took 0.74-0.95x the CPU time of two
+  // on one expert of the realistic model at 5-32 tokens (bench/kernels/README.md); the
+  // accumulators that do not fit in registers cost one load and store per block and token.
+  // scales[j][b]: token j's block scales.
   static void tile(const DotTile& t, const float* scales, int64_t scales_stride) {
     const int64_t nb = t.cols / 32;
     thread_local std::vector<Strip> strips;  // [nb]
@@ -356,9 +370,14 @@ struct SignedQ8Strips {
       }
       for (int64_t b = 0; b < nb; ++b) build(rows, b, t.w_stride, strips[b]);
       int64_t j = 0;
-      for (; j + 2 <= t.n_x; j += 2)
-        pass<2>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
-      if (j < t.n_x) pass<1>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+      for (; j + kTokens <= t.n_x; j += kTokens) {
+        pass<kTokens>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+      }
+      if (j < t.n_x) {  // the rest in one pass
+        with_token_count<kTokens - 1>(static_cast<int>(t.n_x - j), [&]<int N>() {
+          pass<N>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+        });
+      }
     }
   }
 
@@ -521,8 +540,16 @@ void SignedQ8Kernel<F>::tile(const DotTile& t) {
     const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
     for (int64_t b = 0; b < nb; ++b) scales[j * padded + b] = half(x[b].d);
   }
-  if (t.n_x >= 2) {
+  if (t.n_x > kSignedQ8RowsMaxTokens) {
     SignedQ8Strips<F>::tile(t, scales.data(), padded);
+    return;
+  }
+  if (t.n_x > 1) {  // every token in one pass over each row
+    with_token_count<kSignedQ8RowsMaxTokens>(static_cast<int>(t.n_x), [&]<int N>() {
+      const float* dx[N];
+      for (int j = 0; j < N; ++j) dx[j] = scales.data() + j * padded;
+      for (int64_t r = 0; r < t.n_rows; ++r) run<N>(t, r, 0, dx);
+    });
     return;
   }
   for (int64_t r = 0; r < t.n_rows; ++r) {
@@ -826,15 +853,17 @@ struct FloatKernel {
   }
 };
 
-// Decode (one token): a few rows at once share the activation loads. Prefill: row x token tiles.
-// The K-quants stream one row at a time: a pass holds a row's vector, its scale and one
-// accumulator pair per token.
+// Decode (one token): a few rows at once share the activation loads. Prefill: row x token tiles,
+// the tokens left over in one pass. The K-quants stream one row at a time: a pass holds a row's
+// vector, its scale and one accumulator pair per token; eight tokens per pass share each
+// unpacked vector (0.84-0.92x the CPU time of four on one expert of the realistic 64-expert
+// Q4_K model at 5-32 tokens, bench/kernels/README.md).
 template <class K, int kDecodeRows, int kRows, int kTokens>
 void dot_tile(const DotTile& t) {
   if (t.n_x == 1) {
     drive_tile<K, kDecodeRows, 1>(t);
   } else {
-    drive_tile<K, kRows, kTokens>(t);
+    drive_tile_rest_together<K, kRows, kTokens>(t);
   }
 }
 
@@ -859,11 +888,11 @@ DotTileFn avx2_dot_tile(GgmlType type) {
     case GgmlType::Q5_1:
       return dot_tile<MinQ8Kernel<Q5_1Format>, 4, 4, 2>;
     case GgmlType::Q4_K:
-      return dot_tile<KQuantKernel<Q4KFormat>, 1, 1, 4>;
+      return dot_tile<KQuantKernel<Q4KFormat>, 1, 1, 8>;
     case GgmlType::Q5_K:
-      return dot_tile<KQuantKernel<Q5KFormat>, 1, 1, 4>;
+      return dot_tile<KQuantKernel<Q5KFormat>, 1, 1, 8>;
     case GgmlType::Q6_K:
-      return dot_tile<KQuantKernel<Q6KFormat>, 1, 1, 4>;
+      return dot_tile<KQuantKernel<Q6KFormat>, 1, 1, 8>;
     default:
       return nullptr;
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/tensor/kernels/kernels.h"
+#include "engine/tensor/kernels/x86_common.h"
 
 namespace moescope::kernels {
 namespace {
@@ -28,16 +29,6 @@ inline __m512i broadcast32(const void* p) {
   int32_t v;
   std::memcpy(&v, p, 4);
   return _mm512_set1_epi32(v);
-}
-
-// f.template operator()<N>() with N == n for 1 <= n <= kMax: a pass's token count as a
-// compile-time constant, so that its per-token accumulators are arrays of known size.
-template <int kMax, class F>
-inline void with_token_count(int n, F&& f) {
-  if constexpr (kMax > 1) {
-    if (n < kMax) return with_token_count<kMax - 1>(n, f);
-  }
-  f.template operator()<kMax>();
 }
 
 // A weight format's strip kernel, K:

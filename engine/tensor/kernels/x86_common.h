@@ -26,6 +26,34 @@ inline void drive_tile(const DotTile& t) {
   }
 }
 
+// f.template operator()<N>() with N == n for 1 <= n <= kMax: a pass's token count as a
+// compile-time constant, so that its per-token accumulators are arrays of known size.
+template <int kMax, class F>
+inline void with_token_count(int n, F&& f) {
+  if constexpr (kMax > 1) {
+    if (n < kMax) return with_token_count<kMax - 1>(n, f);
+  }
+  f.template operator()<kMax>();
+}
+
+// drive_tile, but the tokens left after the TB-token passes (fewer than TB) go through in one
+// pass, not one by one: a MoE expert in a prompt often gets only a few tokens (64 experts top-8,
+// 32 tokens: about four each), and a one-token pass unpacks the row's weights for one token.
+template <class K, int RB, int TB>
+inline void drive_tile_rest_together(const DotTile& t) {
+  const auto row_block = [&]<int R>(int64_t r) {
+    int64_t j = 0;
+    for (; j + TB <= t.n_x; j += TB) K::template run<R, TB>(t, r, j);
+    if (j < t.n_x) {
+      with_token_count<TB - 1>(static_cast<int>(t.n_x - j),
+                               [&]<int N>() { K::template run<R, N>(t, r, j); });
+    }
+  };
+  int64_t r = 0;
+  for (; r + RB <= t.n_rows; r += RB) row_block.template operator()<RB>(r);
+  for (; r < t.n_rows; ++r) row_block.template operator()<1>(r);
+}
+
 // The 8 six-bit scales and 8 mins of a Q4_K/Q5_K block (12 packed bytes), as bytes of two
 // 64-bit words (scale or min j in byte j), computed with 32-bit word operations: for j < 4,
 // sc_j = s[j] & 63 and m_j = s[j+4] & 63; for j >= 4 the low four bits come from s[j+4] (sc: low

@@ -349,6 +349,38 @@ TEST(Matmul, MultiTokenKernelsEqualTheOneTokenKernelBitForBit) {
   }
 }
 
+// The prefill shapes of a MoE expert: few tokens per expert (1..17, every pass remainder of the
+// batch kernels), rows that are not a multiple of any strip or tile (37), and block counts that
+// are not a multiple of the four blocks of a signed-Q8 step (7 blocks of 32, 3 super-blocks of
+// 256): every token of a batch gets bit for bit what the one-token kernel gives it alone, with
+// one and two threads.
+TEST(Matmul, BatchKernelsOnOddBlockCountsEqualTheOneTokenKernel) {
+  LevelGuard guard;
+  ThreadPool one(1), two(2);
+  constexpr int64_t kRows = 37, kMaxTokens = 17;
+  for (GgmlType type : kWeightTypes) {
+    const int64_t cols = ggml_type_traits(type).block_size == 256 ? 3 * 256 : 7 * 32;
+    const Matrix m = make_matrix(type, kRows, cols, 61, /*pad=*/type == GgmlType::F32 ? 8 : 6);
+    const std::vector<float> x = random_values(kMaxTokens * cols, 67, 1.0f);
+    for (SimdLevel level : available_levels()) {
+      set_simd_level(level);
+      std::vector<float> alone(kMaxTokens * kRows);  // [token][row]
+      for (int64_t t = 0; t < kMaxTokens; ++t) {
+        matmul(m.view(), x.data() + t * cols, 1, alone.data() + t * kRows, one);
+      }
+      for (int64_t n = 2; n <= kMaxTokens; ++n) {
+        for (ThreadPool* pool : {&one, &two}) {
+          std::vector<float> batch(n * kRows, -1.0f);
+          matmul_rowwise(m.view(), x.data(), n, batch.data(), *pool);
+          EXPECT_EQ(0, std::memcmp(batch.data(), alone.data(), batch.size() * sizeof(float)))
+              << ggml_type_name(type) << " " << simd_level_name(level) << " n=" << n
+              << " threads=" << pool->size();
+        }
+      }
+    }
+  }
+}
+
 // A decode step's experts in one region: every job's values are bit-identical to matmul of that
 // job alone, whatever the mix of formats, shared or distinct activations, row counts that are not
 // a multiple of the tile, and thread count.
