@@ -73,12 +73,10 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   env.experts.hint_upcoming(layer.layer, order_);
 
   slot_out_.resize(n * K * E);
-  const bool together = n == 1 && env.precision == MatmulPrecision::Fast &&
-                        env.experts.max_held() >= static_cast<int64_t>(order_.size());
-  if (together) {
+  const bool fast_decode = n == 1 && env.precision == MatmulPrecision::Fast;
+  if (fast_decode && env.experts.max_held() >= static_cast<int64_t>(order_.size())) {
     decode_experts(layer, x, env, 0, order_.size());
-  } else if (n == 1 && env.precision == MatmulPrecision::Fast &&
-             layer.n_ff * layer.n_embd >= kGroupMinMacs) {
+  } else if (fast_decode && layer.n_ff * layer.n_embd >= kGroupMinMacs) {
     decode_ready_first(layer, x, env);
   } else {
     // Experts whose weights are in memory first (next_to_run), so that loads overlap compute.

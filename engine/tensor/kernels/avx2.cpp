@@ -535,27 +535,21 @@ void SignedQ8Kernel<F>::tile(const DotTile& t) {
     return;
   }
   thread_local std::vector<float> scales;  // [n_x][padded]
-  scales.assign(static_cast<size_t>(t.n_x * padded), 0.0f);
+  scales.resize(static_cast<size_t>(t.n_x * padded));
   for (int64_t j = 0; j < t.n_x; ++j) {
-    const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
-    for (int64_t b = 0; b < nb; ++b) scales[j * padded + b] = half(x[b].d);
+    token_scales(reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride), nb,
+                 scales.data() + j * padded);
   }
   if (t.n_x > kSignedQ8RowsMaxTokens) {
     SignedQ8Strips<F>::tile(t, scales.data(), padded);
     return;
   }
-  if (t.n_x > 1) {  // every token in one pass over each row
-    with_token_count<kSignedQ8RowsMaxTokens>(static_cast<int>(t.n_x), [&]<int N>() {
-      const float* dx[N];
-      for (int j = 0; j < N; ++j) dx[j] = scales.data() + j * padded;
-      for (int64_t r = 0; r < t.n_rows; ++r) run<N>(t, r, 0, dx);
-    });
-    return;
-  }
-  for (int64_t r = 0; r < t.n_rows; ++r) {
-    const float* dx[1] = {scales.data()};
-    run<1>(t, r, 0, dx);
-  }
+  // Every token in one pass over each row (one token here only for rows too long for the stack).
+  with_token_count<kSignedQ8RowsMaxTokens>(static_cast<int>(t.n_x), [&]<int N>() {
+    const float* dx[N];
+    for (int j = 0; j < N; ++j) dx[j] = scales.data() + j * padded;
+    for (int64_t r = 0; r < t.n_rows; ++r) run<N>(t, r, 0, dx);
+  });
 }
 
 // Unsigned weights with a min against Q8_1: Σ_b d_w d_x Σ q x + m_w s_x.
@@ -863,7 +857,7 @@ void dot_tile(const DotTile& t) {
   if (t.n_x == 1) {
     drive_tile<K, kDecodeRows, 1>(t);
   } else {
-    drive_tile_rest_together<K, kRows, kTokens>(t);
+    drive_tile<K, kRows, kTokens, /*kRestTogether=*/true>(t);
   }
 }
 

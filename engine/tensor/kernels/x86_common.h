@@ -8,24 +8,6 @@
 
 namespace moescope::kernels {
 
-// Walks a DotTile in RB-row x TB-token micro-tiles, finishing edges with smaller ones.
-// K::run<RB, TB>(tile, first_row, first_token) computes one micro-tile; the arithmetic for a
-// (row, token) pair must not depend on RB/TB so that results do not depend on tiling.
-template <class K, int RB, int TB>
-inline void drive_tile(const DotTile& t) {
-  int64_t r = 0;
-  for (; r + RB <= t.n_rows; r += RB) {
-    int64_t j = 0;
-    for (; j + TB <= t.n_x; j += TB) K::template run<RB, TB>(t, r, j);
-    for (; j < t.n_x; ++j) K::template run<RB, 1>(t, r, j);
-  }
-  for (; r < t.n_rows; ++r) {
-    int64_t j = 0;
-    for (; j + TB <= t.n_x; j += TB) K::template run<1, TB>(t, r, j);
-    for (; j < t.n_x; ++j) K::template run<1, 1>(t, r, j);
-  }
-}
-
 // f.template operator()<N>() with N == n for 1 <= n <= kMax: a pass's token count as a
 // compile-time constant, so that its per-token accumulators are arrays of known size.
 template <int kMax, class F>
@@ -36,17 +18,25 @@ inline void with_token_count(int n, F&& f) {
   f.template operator()<kMax>();
 }
 
-// drive_tile, but the tokens left after the TB-token passes (fewer than TB) go through in one
-// pass, not one by one: a MoE expert in a prompt often gets only a few tokens (64 experts top-8,
-// 32 tokens: about four each), and a one-token pass unpacks the row's weights for one token.
-template <class K, int RB, int TB>
-inline void drive_tile_rest_together(const DotTile& t) {
+// Walks a DotTile in RB-row x TB-token micro-tiles, finishing edges with smaller ones: the rows
+// past the last RB-row block one at a time, the tokens past the last TB-token pass one by one or,
+// with kRestTogether, in one pass (a MoE expert in a prompt often gets only a few tokens — 64
+// experts top-8, 32 tokens: about four each — and a one-token pass unpacks the row's weights for
+// one token). K::run<RB, TB>(tile, first_row, first_token) computes one micro-tile; the
+// arithmetic for a (row, token) pair must not depend on RB/TB so that results do not depend on
+// tiling.
+template <class K, int RB, int TB, bool kRestTogether = false>
+inline void drive_tile(const DotTile& t) {
   const auto row_block = [&]<int R>(int64_t r) {
     int64_t j = 0;
     for (; j + TB <= t.n_x; j += TB) K::template run<R, TB>(t, r, j);
-    if (j < t.n_x) {
-      with_token_count<TB - 1>(static_cast<int>(t.n_x - j),
-                               [&]<int N>() { K::template run<R, N>(t, r, j); });
+    if constexpr (kRestTogether && TB > 1) {
+      if (j < t.n_x) {
+        with_token_count<TB - 1>(static_cast<int>(t.n_x - j),
+                                 [&]<int N>() { K::template run<R, N>(t, r, j); });
+      }
+    } else {
+      for (; j < t.n_x; ++j) K::template run<R, 1>(t, r, j);
     }
   };
   int64_t r = 0;
