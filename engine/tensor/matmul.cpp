@@ -401,6 +401,14 @@ namespace {
 // block, few enough that the threads' shares end close together.
 constexpr int64_t kGroupTileRows = 16;
 
+// Every range of a group's tiles holds at least this many multiply-adds, so a group with less
+// than two ranges' worth stays on the calling thread. A decode token's group is one short burst
+// between serial steps: on the built-in model (top-4 experts of 96 x 192, ~147 K multiply-adds
+// for all gate and up products) two ranges of ~1 us each cost more in waking and waiting for a
+// worker than they save (tg64 1280 tok/s at 2 threads against 1345 at 1, idle machine; see
+// bench/kernels/README.md). The realistic models' groups (~33 M) still get 4 ranges per thread.
+constexpr int64_t kGroupMinMacsPerRange = 256 * 1024;
+
 // The one-token kernels prefetch this many rows ahead of the rows they read (kernels/avx2.cpp);
 // a thread about to start a job's last tile prefetches the next job's first rows, which that
 // prefetch never reaches (the next expert's matrix is elsewhere in memory).
@@ -489,7 +497,7 @@ void matvec_group(std::span<const MatvecJob> jobs, ThreadPool& pool) {
                         std::min(kGroupTileRows, job.w.rows - r0), x, 0, 1, job.y + r0, 0});
         }
       },
-      std::max<int64_t>(1, kMinMacsPerThread / (kGroupTileRows * max_cols)));
+      std::max<int64_t>(1, kGroupMinMacsPerRange / (kGroupTileRows * max_cols)));
 }
 
 bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision) {
