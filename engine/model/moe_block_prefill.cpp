@@ -5,12 +5,25 @@
 // gate/up products are one matmul_group, the activations follow expert by expert, and all down
 // products are another matmul_group. Each value is the one the per-expert path computes: the same
 // dot kernels on the same (row, token) pairs, the same bias and activation steps per expert.
+#include <algorithm>
 #include <cstring>
 
 #include "engine/common/error.h"
 #include "engine/model/moe_block.h"
 
 namespace moescope {
+namespace {
+
+// fn(i) for each of order_'s experts i, split between the pool's threads (gathering, activations
+// and scattering are a few percent of a prompt's time, which a second thread would wait for).
+template <class Fn>
+void for_each_expert_of(size_t n, const ForwardEnv& env, Fn&& fn) {
+  env.pool.parallel_for(static_cast<int64_t>(n), [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) fn(static_cast<size_t>(i));
+  });
+}
+
+}  // namespace
 
 bool MoeBlock::prefill_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env) {
   const int64_t K = layer.routing.n_used;
@@ -40,22 +53,23 @@ bool MoeBlock::prefill_experts(const MoeLayer& layer, const float* x, const Forw
     }
     // xe[rows][E]: expert i's tokens from row first_row_[i] on.
     xe_.resize(static_cast<size_t>(first_row_.back() * E));
-    for (size_t i = 0; i < order_.size(); ++i) {
+    for_each_expert_of(order_.size(), env, [&](size_t i) {
       const std::vector<int32_t>& uses = uses_[order_[i].value];
       for (size_t r = 0; r < uses.size(); ++r) {
         std::memcpy(&xe_[(first_row_[i] + static_cast<int64_t>(r)) * E], x + (uses[r] / K) * E,
                     E * sizeof(float));
       }
-    }
+    });
     prefill_products(layer, env);
   } catch (...) {
     release_all();
     throw;
   }
   release_all();
-  for (size_t i = 0; i < order_.size(); ++i) {
+  // Each use is one (token, slot) place: the experts write disjoint rows.
+  for_each_expert_of(order_.size(), env, [&](size_t i) {
     scatter_outputs(uses_[order_[i].value], &down_[first_row_[i] * E], E);
-  }
+  });
   return true;
 }
 
@@ -88,9 +102,19 @@ void MoeBlock::prefill_products(const MoeLayer& layer, const ForwardEnv& env) {
   }
   matmul_group(batch_jobs_, env.pool);
 
-  for (size_t i = 0; i < held_.size(); ++i) {
+  // The activations, expert by expert; in parallel unless a bias is added (add_bias dequantizes it
+  // into the one workspace row).
+  const auto activate = [&](size_t i) {
     const int64_t r0 = first_row_[i];
     activate_rows(layer, held_[i], &gate_[r0 * 2 * F], &up_[r0 * F], first_row_[i + 1] - r0, env);
+  };
+  const bool biases = std::any_of(held_.begin(), held_.end(), [](const ExpertWeights& w) {
+    return w.up_bias.data != nullptr || w.gate_bias.data != nullptr;
+  });
+  if (biases) {
+    for (size_t i = 0; i < held_.size(); ++i) activate(i);
+  } else {
+    for_each_expert_of(order_.size(), env, activate);
   }
 
   // Every down projection, one matmul_group.
