@@ -3,6 +3,7 @@
 // shapes of the reference models. Short runs: bench_kernels --benchmark_min_time=0.2
 #include <benchmark/benchmark.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 
 #include "engine/tensor/cpu_features.h"
 #include "engine/tensor/matmul.h"
+#include "engine/tensor/matvec_group.h"
 #include "engine/tensor/quantize.h"
 
 namespace moescope {
@@ -73,6 +75,41 @@ void BM_Matmul(benchmark::State& state, GgmlType type, SimdLevel level, BatchMet
       benchmark::Counter(2.0 * rows * cols * n * iters / 1e9, benchmark::Counter::kIsRate);
   set_simd_level(detected_simd_level());
   set_batch_method(BatchMethod::Auto);
+}
+
+// Args: tokens per expert, threads. One projection of a realistic MoE layer in a prompt (64
+// experts' 1024x2048 gate matrices, 143 MB at Q8_0: more than L3, so each expert's weights come
+// from memory, as in a forward pass) through matmul_group, every expert with the same few tokens.
+// The experts are copies of one quantized matrix (a K-quant's scale search for 134 M values would
+// take minutes); the bytes read and the kernels' work are those of distinct experts.
+void BM_MoeLayer(benchmark::State& state, GgmlType type) {
+  constexpr int64_t kExperts = 64, kRows = 1024, kCols = 2048;
+  const int64_t n = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  const Weights one = make_weights(type, kRows, kCols);
+  std::vector<std::byte> all(one.data.size() * kExperts);
+  for (int64_t e = 0; e < kExperts; ++e) {
+    std::memcpy(all.data() + e * one.data.size(), one.data.data(), one.data.size());
+  }
+  const std::vector<float> x = make_activations(n * kExperts, kCols);
+  std::vector<float> y(n * kRows * kExperts);
+  std::vector<MatmulJob> jobs;
+  for (int64_t e = 0; e < kExperts; ++e) {
+    WeightView w = one.view;
+    w.data = all.data() + e * one.data.size();
+    jobs.push_back({w, x.data() + e * n * kCols, n, y.data() + e * n * kRows});
+  }
+  ThreadPool pool(threads);
+  for (auto _ : state) {
+    matmul_group(jobs, pool);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(static_cast<double>(all.size()) * iters / 1e9,
+                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * kRows * kCols * n * kExperts * iters / 1e9,
+                                                 benchmark::Counter::kIsRate);
 }
 
 std::string level_tag(SimdLevel level) {
@@ -140,6 +177,14 @@ void register_all() {
         BatchMethod::Auto, MatmulPrecision::Fast);
     for (int64_t n : {1, 2, 3, 4, 5, 6, 7, 8, 32}) b->Args({1024, 2048, n, 1});
     b->Args({2048, 1024, 4, 1})->Unit(benchmark::kMicrosecond);
+  }
+  // A whole projection of a realistic MoE layer in a prompt, weights from memory (BM_MoeLayer);
+  // wall time, so that the 2-thread rate shows how the threads share the work.
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+    auto* b = benchmark::RegisterBenchmark(
+        ("moe-layer/" + std::string(ggml_type_name(type))).c_str(), BM_MoeLayer, type);
+    for (int64_t n : {1, 4, 8}) b->Args({n, 1})->Args({n, 2});
+    b->UseRealTime()->Unit(benchmark::kMillisecond);
   }
   // The exact path (reference for --exact), decode and prefill.
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {

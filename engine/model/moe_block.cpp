@@ -78,7 +78,9 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
     decode_experts(layer, x, env, 0, order_.size());
   } else if (fast_decode && layer.n_ff * layer.n_embd >= kGroupMinMacs) {
     decode_ready_first(layer, x, env);
-  } else {
+  } else if (n == 1 || env.precision != MatmulPrecision::Fast ||
+             env.experts.max_held() < static_cast<int64_t>(order_.size()) ||
+             !prefill_experts(layer, x, env)) {
     // Experts whose weights are in memory first (next_to_run), so that loads overlap compute.
     for (size_t i = 0; i < order_.size(); ++i) {
       const size_t j = i + env.experts.next_to_run(layer.layer, std::span(order_).subspan(i));
@@ -194,11 +196,16 @@ void MoeBlock::run_expert(const MoeLayer& layer, ExpertId expert, const std::vec
   }
   env.experts.release(layer.layer, expert);
 
+  scatter_outputs(uses, down_.data(), E);
+}
+
+void MoeBlock::scatter_outputs(const std::vector<int32_t>& uses, const float* down_rows,
+                               int64_t E) {
   // Weighted outputs into their (token, slot) places.
-  for (int64_t r = 0; r < m; ++r) {
+  for (size_t r = 0; r < uses.size(); ++r) {
     const float weight = weights_[uses[r]];
     float* dst = &slot_out_[static_cast<int64_t>(uses[r]) * E];
-    const float* src = &down_[r * E];
+    const float* src = down_rows + static_cast<int64_t>(r) * E;
     for (int64_t i = 0; i < E; ++i) dst[i] = src[i] * weight;
   }
 }
@@ -210,22 +217,38 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
   const float* xe = &xe_[r0 * E];
   float* gate_rows = &gate_[r0 * 2 * F];
   float* up_rows = &up_[r0 * F];
-  // gate[m][F], up[m][F]
-  const float* gate = nullptr;
+  // gate[m][F] (fused: gate_up[m][2F]), up[m][F]
   if (w.gate_up.data != nullptr) {
     check_expert_view(w.gate_up, 2 * F, E, "gate_up", layer.layer, expert);
     matmul(w.gate_up, xe, m, gate_rows, env.pool, env.precision);
+  } else {
+    check_expert_view(w.up, F, E, "up", layer.layer, expert);
+    matmul(w.up, xe, m, up_rows, env.pool, env.precision);
+    if (w.gate.data != nullptr) {
+      check_expert_view(w.gate, F, E, "gate", layer.layer, expert);
+      matmul(w.gate, xe, m, gate_rows, env.pool, env.precision);
+    }
+  }
+  activate_rows(layer, w, gate_rows, up_rows, m, env);
+  // down[m][E]
+  check_expert_view(w.down, E, F, "down", layer.layer, expert);
+  matmul_bias(w.down, w.down_bias, up_rows, m, &down_[r0 * E], env);
+}
+
+void MoeBlock::activate_rows(const MoeLayer& layer, const ExpertWeights& w, float* gate_rows,
+                             float* up_rows, int64_t m, const ForwardEnv& env) {
+  const int64_t F = layer.n_ff;
+  const float* gate = nullptr;
+  if (w.gate_up.data != nullptr) {
     for (int64_t r = 0; r < m; ++r) {
       std::memcpy(&up_rows[r * F], &gate_rows[r * 2 * F + F], F * sizeof(float));
       std::memmove(&gate_rows[r * F], &gate_rows[r * 2 * F], F * sizeof(float));
     }
     gate = gate_rows;
   } else {
-    check_expert_view(w.up, F, E, "up", layer.layer, expert);
-    matmul_bias(w.up, w.up_bias, xe, m, up_rows, env);
+    add_bias(w.up_bias, F, up_rows, m, env);
     if (w.gate.data != nullptr) {
-      check_expert_view(w.gate, F, E, "gate", layer.layer, expert);
-      matmul_bias(w.gate, w.gate_bias, xe, m, gate_rows, env);
+      add_bias(w.gate_bias, F, gate_rows, m, env);
       gate = gate_rows;
     }
   }
@@ -238,9 +261,6 @@ void MoeBlock::expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertW
   } else {
     for (int64_t i = 0; i < m * F; ++i) up_rows[i] = silu(up_rows[i]);
   }
-  // down[m][E]
-  check_expert_view(w.down, E, F, "down", layer.layer, expert);
-  matmul_bias(w.down, w.down_bias, up_rows, m, &down_[r0 * E], env);
 }
 
 }  // namespace moescope

@@ -51,6 +51,18 @@ class MoeBlock {
   // Rows r0 .. r0 + m - 1 of xe_ through the expert into the same rows of down_.
   void expert_rows(const MoeLayer& layer, ExpertId expert, const ExpertWeights& w, int64_t r0,
                    int64_t m, const ForwardEnv& env);
+  // A prompt (n > 1) whose experts the provider can all hold (moe_block_prefill.cpp): every
+  // expert's tokens gathered together, then gate/up of all experts in one matmul_group, every
+  // activation, all down projections in another. False (nothing computed, nothing held) when a
+  // product would not take the batch-invariant dot kernels that matmul_group runs.
+  bool prefill_experts(const MoeLayer& layer, const float* x, const ForwardEnv& env);
+  void prefill_products(const MoeLayer& layer, const ForwardEnv& env);
+  // m rows of an expert's gate[m][F] and up[m][F] products (a fused gate_up: gate[m][2F], split
+  // here) -> their biases, then act[m][F] = activation(gate, up) in up.
+  void activate_rows(const MoeLayer& layer, const ExpertWeights& w, float* gate_rows,
+                     float* up_rows, int64_t m, const ForwardEnv& env);
+  // slot_out_[use] = weight · down_rows[r] for each use (t * k + slot) of an expert.
+  void scatter_outputs(const std::vector<int32_t>& uses, const float* down_rows, int64_t E);
   // Lets env.routing edit token t's choice; returns the slots kept.
   int64_t override_routing(const MoeLayer& layer, TokenPos pos, int64_t n, int64_t t,
                            const ForwardEnv& env);
@@ -71,6 +83,8 @@ class MoeBlock {
   std::vector<ExpertWeights> held_;           // decode: the experts acquired, in order_ from
                                               // decode_experts' `first`
   std::vector<MatvecJob> jobs_;               // decode: one parallel region's products
+  std::vector<MatmulJob> batch_jobs_;         // prefill: one parallel region's products
+  std::vector<int64_t> first_row_;            // prefill: order_[i]'s first row in xe_ etc.
   RoutingScratch scratch_;
 };
 

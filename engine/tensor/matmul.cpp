@@ -11,6 +11,7 @@
 #include <mutex>
 #include <span>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -498,6 +499,120 @@ void matvec_group(std::span<const MatvecJob> jobs, ThreadPool& pool) {
         }
       },
       std::max<int64_t>(1, kGroupMinMacsPerRange / (kGroupTileRows * max_cols)));
+}
+
+namespace {
+
+// One job of matmul_group with its activations ready for the dot kernel.
+struct PreparedBatchJob {
+  DotTileFn dot;
+  const std::byte* x;  // f32 activations used as they are, else null: converted + x_offset
+  size_t x_offset;
+  size_t x_stride;
+};
+
+// A tile of matmul_group: rows [r0, r0 + kTileRows) x tokens [t0, t0 + kTileTokens) of a job, and
+// the estimated cost of the tiles before it (the range position the threads split).
+struct BatchTile {
+  int64_t cost_begin;
+  size_t job;
+  int64_t r0;
+  int64_t t0;
+};
+
+// A tile's cost in block-token steps: every row's blocks once per token, plus about two tokens'
+// worth of unpacking (strips, scales) that every tile pays whatever its token count.
+int64_t tile_cost(const WeightView& w, int64_t n_rows, int64_t n_tokens) {
+  const int64_t blocks = std::max<int64_t>(1, w.cols / ggml_type_traits(w.type).block_size);
+  return n_rows * blocks * (n_tokens + 2);
+}
+
+// Lays out each job's converted activations (a job with the same activations as the previous one
+// shares them), lists the rows to convert as (job, token) and the tiles; returns the total cost.
+int64_t plan_batch_jobs(std::span<const MatmulJob> jobs, std::vector<PreparedBatchJob>& prepared,
+                        std::vector<std::pair<size_t, int64_t>>& to_convert,
+                        std::vector<BatchTile>& tiles, size_t& converted_bytes) {
+  prepared.clear();
+  to_convert.clear();
+  tiles.clear();
+  converted_bytes = 0;
+  int64_t cost = 0;
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const MatmulJob& job = jobs[j];
+    check_view(job.w, job.n_tokens, job.x, job.y);
+    const GgmlType vec_type = vec_dot_type(job.w.type);
+    PreparedBatchJob p{dot_tile_kernel(job.w.type), nullptr, converted_bytes,
+                       static_cast<size_t>(job.w.cols) * sizeof(float)};
+    if (vec_type == GgmlType::F32) {
+      p.x = reinterpret_cast<const std::byte*>(job.x);
+    } else {
+      p.x_stride = activation_row_bytes(vec_type, job.w.cols);
+      const MatmulJob* prev = j > 0 ? &jobs[j - 1] : nullptr;
+      if (prev != nullptr && prev->x == job.x && prev->n_tokens == job.n_tokens &&
+          prev->w.cols == job.w.cols && vec_dot_type(prev->w.type) == vec_type) {
+        p.x_offset = prepared.back().x_offset;
+      } else {
+        for (int64_t t = 0; t < job.n_tokens; ++t) to_convert.emplace_back(j, t);
+        converted_bytes += p.x_stride * static_cast<size_t>(job.n_tokens);
+      }
+    }
+    prepared.push_back(p);
+    if (job.w.rows == 0) continue;
+    for (int64_t t0 = 0; t0 < job.n_tokens; t0 += kTileTokens) {
+      for (int64_t r0 = 0; r0 < job.w.rows; r0 += kTileRows) {
+        tiles.push_back({cost, j, r0, t0});
+        cost += tile_cost(job.w, std::min(kTileRows, job.w.rows - r0),
+                          std::min(kTileTokens, job.n_tokens - t0));
+      }
+    }
+  }
+  return cost;
+}
+
+}  // namespace
+
+void matmul_group(std::span<const MatmulJob> jobs, ThreadPool& pool) {
+  // Scratch reused across calls; the workers reach the caller's through these references.
+  thread_local std::vector<PreparedBatchJob> prepared_scratch;
+  thread_local std::vector<std::pair<size_t, int64_t>> convert_scratch;
+  thread_local std::vector<BatchTile> tiles_scratch;
+  thread_local std::vector<std::byte> converted_scratch;
+  std::vector<PreparedBatchJob>& prepared = prepared_scratch;
+  std::vector<std::pair<size_t, int64_t>>& to_convert = convert_scratch;
+  std::vector<BatchTile>& tiles = tiles_scratch;
+  std::vector<std::byte>& converted = converted_scratch;
+  size_t bytes = 0;
+  const int64_t total_cost = plan_batch_jobs(jobs, prepared, to_convert, tiles, bytes);
+  converted.resize(bytes);
+  int64_t max_cols = 1;
+  for (const MatmulJob& job : jobs) max_cols = std::max(max_cols, job.w.cols);
+  pool.parallel_for(
+      static_cast<int64_t>(to_convert.size()),
+      [&](int64_t begin, int64_t end, int) {
+        for (int64_t i = begin; i < end; ++i) {
+          const auto [j, t] = to_convert[static_cast<size_t>(i)];
+          const MatmulJob& job = jobs[j];
+          convert_activation_row(vec_dot_type(job.w.type), job.x + t * job.w.cols,
+                                 converted.data() + prepared[j].x_offset + t * prepared[j].x_stride,
+                                 job.w.cols);
+        }
+      },
+      std::max<int64_t>(1, kMinMacsPerThread / 8 / max_cols));
+  // One range of cost over all tiles: a range runs the tiles that start in it.
+  pool.parallel_for(total_cost, [&](int64_t begin, int64_t end, int) {
+    auto it =
+        std::lower_bound(tiles.begin(), tiles.end(), begin,
+                         [](const BatchTile& tile, int64_t c) { return tile.cost_begin < c; });
+    for (; it != tiles.end() && it->cost_begin < end; ++it) {
+      const MatmulJob& job = jobs[it->job];
+      const PreparedBatchJob& p = prepared[it->job];
+      const std::byte* x = p.x != nullptr ? p.x : converted.data() + p.x_offset;
+      p.dot(DotTile{job.w.cols, job.w.data + it->r0 * job.w.row_bytes, job.w.row_bytes,
+                    std::min(kTileRows, job.w.rows - it->r0), x + it->t0 * p.x_stride, p.x_stride,
+                    std::min(kTileTokens, job.n_tokens - it->t0),
+                    job.y + it->t0 * job.w.rows + it->r0, job.w.rows});
+    }
+  });
 }
 
 bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision) {

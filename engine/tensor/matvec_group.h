@@ -27,4 +27,20 @@ struct MatvecJob {
 // inconsistent view. Allocates nothing once its scratch has grown to the largest call.
 void matvec_group(std::span<const MatvecJob> jobs, ThreadPool& pool);
 
+// y[n_tokens][w.rows] = x[n_tokens][w.cols] · W^T.
+struct MatmulJob {
+  WeightView w;
+  const float* x = nullptr;
+  int64_t n_tokens = 0;
+  float* y = nullptr;
+};
+
+// The batched sibling of matvec_group, for a prompt's experts (each gets a few tokens: 64 experts
+// top-8 and 32 tokens give about four): every job's activations are converted in one parallel
+// region, then the row x token tiles of all jobs are one range split between the threads by their
+// estimated cost, so the threads do not meet at a barrier per expert and matrix. Every value is
+// bit-identical to matmul_rowwise(job.w, job.x, job.n_tokens, job.y, pool) with the fast
+// precision (the same dot kernels on the same tiles' pairs). Throws moescope::Error like matmul.
+void matmul_group(std::span<const MatmulJob> jobs, ThreadPool& pool);
+
 }  // namespace moescope

@@ -304,95 +304,86 @@ struct SignedQ8Strips {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(s.abs[l]), _mm256_sign_epi8(v, v));
   }
 
-  // Block b of TB tokens into their accumulators acc[j] (the ones of b % 4).
+  // Block b of TB tokens: acc[8 j .. 8 j + 7] += (d_w · d_x) · Σ w x, lane i for row i (acc is
+  // token j's accumulator of b % 4). The accumulators live in memory: one load and one store per
+  // block and token beside 32 integer operations, where keeping 4 · TB of them in registers made
+  // the compiler spill the integer sums instead.
   template <int TB>
   static inline __attribute__((always_inline)) void block(const Strip& s, const BlockQ8_0* const* x,
                                                           const float* const* dx, int64_t b,
-                                                          __m256* acc) {
+                                                          float* acc) {
     __m256i sum[TB];
     for (auto& v : sum) v = _mm256_setzero_si256();
     for (int l = 0; l < 8; ++l) {
+      const __m256i abs_w = load256(s.abs[l]);
+      const __m256i w = load256(s.w[l]);
       for (int j = 0; j < TB; ++j) {
         int32_t group;
         std::memcpy(&group, x[j][b].qs + 4 * l, 4);
         const __m256i xb = _mm256_set1_epi32(group);
-        sum[j] = _mm256_add_epi32(
-            sum[j], dot_u8_s8(load256(s.abs[l]), _mm256_sign_epi8(xb, load256(s.w[l]))));
+        sum[j] = _mm256_add_epi32(sum[j], dot_u8_s8(abs_w, _mm256_sign_epi8(xb, w)));
       }
     }
+    const __m256 dw = _mm256_loadu_ps(s.d);
     for (int j = 0; j < TB; ++j) {
-      const __m256 d = _mm256_mul_ps(_mm256_loadu_ps(s.d), _mm256_set1_ps(dx[j][b]));
-      acc[j] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum[j]), acc[j]);
-    }
-  }
-
-  // TB tokens over the strips of rows [r0, r0 + n_rows).
-  template <int TB>
-  static void tokens(const Strip* strips, int64_t nb, const BlockQ8_0* const* x,
-                     const float* const* dx, float* const* y, int n_rows) {
-    __m256 acc[4][TB];
-    for (auto& k : acc) {
-      for (auto& a : k) a = _mm256_setzero_ps();
-    }
-    int64_t b = 0;
-    for (; b + 4 <= nb; b += 4) {
-      block<TB>(strips[b], x, dx, b, acc[0]);
-      block<TB>(strips[b + 1], x, dx, b + 1, acc[1]);
-      block<TB>(strips[b + 2], x, dx, b + 2, acc[2]);
-      block<TB>(strips[b + 3], x, dx, b + 3, acc[3]);
-    }
-    if (b < nb) block<TB>(strips[b], x, dx, b, acc[0]);
-    if (b + 1 < nb) block<TB>(strips[b + 1], x, dx, b + 1, acc[1]);
-    if (b + 2 < nb) block<TB>(strips[b + 2], x, dx, b + 2, acc[2]);
-    for (int j = 0; j < TB; ++j) {
-      alignas(32) float out[8];
-      _mm256_store_ps(out, _mm256_add_ps(_mm256_add_ps(acc[0][j], acc[2][j]),
-                                         _mm256_add_ps(acc[1][j], acc[3][j])));
-      for (int i = 0; i < n_rows; ++i) y[j][i] = out[i];
+      const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(dx[j][b]));
+      _mm256_storeu_ps(acc + 8 * j, _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum[j]),
+                                                    _mm256_loadu_ps(acc + 8 * j)));
     }
   }
 
   // The tile in strips of eight rows (missing rows repeat the first; their lanes are not stored),
-  // kTokens tokens per pass and the rest in one pass: each pass reloads the strips (a 2048-wide
-  // row's are 35 KB, more than L1), so four tokens per pass took 0.74-0.95x the CPU time of two
-  // on one expert of the realistic model at 5-32 tokens (bench/kernels/README.md); the
-  // accumulators that do not fit in registers cost one load and store per block and token.
-  // scales[j][b]: token j's block scales.
+  // block by block: block b of the strip is transposed once into a few hundred bytes that stay in
+  // L1 and every token of the tile goes through it, kTokens at a time (the rest in one pass),
+  // before block b + 1. Building the whole strip first (35 KB for 2048 values, more than L1) and
+  // then passing over it per four tokens with the accumulators in registers was a little slower
+  // (one expert of the realistic model, 1024x2048, best of 5 interleaved runs at load 4: 4 tokens
+  // 307 -> 289 us, 8 tokens 480 -> 460 us CPU time). scales[j][b]: token j's block scales.
   static void tile(const DotTile& t, const float* scales, int64_t scales_stride) {
     const int64_t nb = t.cols / 32;
-    thread_local std::vector<Strip> strips;  // [nb]
-    strips.resize(static_cast<size_t>(nb));
+    const int64_t n_x = t.n_x;
+    thread_local std::vector<const BlockQ8_0*> xs;  // [n_x]
+    thread_local std::vector<const float*> dxs;     // [n_x]
+    thread_local std::vector<float> acc;            // [4][n_x][8]: accumulator k of each token
+    xs.resize(static_cast<size_t>(n_x));
+    dxs.resize(static_cast<size_t>(n_x));
+    acc.resize(static_cast<size_t>(4 * n_x * 8));
+    for (int64_t j = 0; j < n_x; ++j) {
+      xs[j] = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
+      dxs[j] = scales + j * scales_stride;
+    }
     for (int64_t r0 = 0; r0 < t.n_rows; r0 += kRows) {
       const int n_rows = static_cast<int>(std::min<int64_t>(kRows, t.n_rows - r0));
       const Block* rows[kRows];
       for (int i = 0; i < kRows; ++i) {
         rows[i] = reinterpret_cast<const Block*>(t.w + (r0 + (i < n_rows ? i : 0)) * t.w_stride);
       }
-      for (int64_t b = 0; b < nb; ++b) build(rows, b, t.w_stride, strips[b]);
-      int64_t j = 0;
-      for (; j + kTokens <= t.n_x; j += kTokens) {
-        pass<kTokens>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (int64_t b = 0; b < nb; ++b) {
+        Strip s;
+        build(rows, b, t.w_stride, s);
+        float* acc_b = acc.data() + (b % 4) * n_x * 8;
+        int64_t j = 0;
+        for (; j + kTokens <= n_x; j += kTokens) {
+          block<kTokens>(s, xs.data() + j, dxs.data() + j, b, acc_b + 8 * j);
+        }
+        if (j < n_x) {  // the rest in one pass
+          with_token_count<kTokens - 1>(static_cast<int>(n_x - j), [&]<int N>() {
+            block<N>(s, xs.data() + j, dxs.data() + j, b, acc_b + 8 * j);
+          });
+        }
       }
-      if (j < t.n_x) {  // the rest in one pass
-        with_token_count<kTokens - 1>(static_cast<int>(t.n_x - j), [&]<int N>() {
-          pass<N>(t, strips.data(), scales, scales_stride, r0, n_rows, j);
-        });
+      for (int64_t j = 0; j < n_x; ++j) {
+        const float* a = acc.data() + 8 * j;
+        const int64_t k = n_x * 8;  // from one accumulator to the next
+        alignas(32) float out[8];
+        _mm256_store_ps(
+            out, _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(a), _mm256_loadu_ps(a + 2 * k)),
+                               _mm256_add_ps(_mm256_loadu_ps(a + k), _mm256_loadu_ps(a + 3 * k))));
+        float* y = t.y + j * t.y_stride + r0;
+        for (int i = 0; i < n_rows; ++i) y[i] = out[i];
       }
     }
-  }
-
-  template <int TB>
-  static void pass(const DotTile& t, const Strip* strips, const float* scales,
-                   int64_t scales_stride, int64_t r0, int n_rows, int64_t t0) {
-    const BlockQ8_0* x[TB];
-    const float* dx[TB];
-    float* y[TB];
-    for (int j = 0; j < TB; ++j) {
-      x[j] = reinterpret_cast<const BlockQ8_0*>(t.x + (t0 + j) * t.x_stride);
-      dx[j] = scales + (t0 + j) * scales_stride;
-      y[j] = t.y + (t0 + j) * t.y_stride + r0;
-    }
-    tokens<TB>(strips, t.cols / 32, x, dx, y, n_rows);
   }
 };
 

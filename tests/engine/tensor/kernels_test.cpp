@@ -434,6 +434,66 @@ TEST(Matmul, MatvecGroupRejectsInconsistentViews) {
   EXPECT_THROW(matvec_group(jobs, pool), Error);
 }
 
+// A prompt's experts in one region (matmul_group): every job's values are bit-identical to its
+// own matmul_rowwise, and so to the one-token kernel for each token, whatever the mix of formats,
+// token counts (0, 1, the row kernels' 2-3, the strips' 4 and more, past one 64-token tile), odd
+// row counts, block counts that are not a multiple of four, shared or distinct activations, and
+// thread count.
+TEST(Matmul, MatmulGroupEqualsOneMatmulPerJobBitForBit) {
+  LevelGuard guard;
+  ThreadPool one(1), two(2);
+  constexpr int64_t kCols = 7 * 32 * 8;  // 1792: 7 K-quant super-blocks, 56 blocks of 32
+  const std::vector<float> xs = random_values(75 * kCols, 73, 1.0f);
+  const int64_t tokens[] = {4, 1, 0, 3, 70, 2, 9, 5};
+  std::vector<Matrix> matrices;
+  matrices.reserve(3 * std::size(kWeightTypes));
+  std::vector<MatmulJob> jobs;
+  uint32_t seed = 79;
+  for (GgmlType type : kWeightTypes) {
+    for (int k = 0; k < 3; ++k, ++seed) {
+      const size_t pad = type == GgmlType::F32 ? 8 : 6;
+      matrices.push_back(make_matrix(type, k == 1 ? 37 : 72, kCols, seed, pad));
+      if (k == 1) {  // the previous job's activations, as an expert's gate and up
+        jobs.push_back({matrices.back().view(), jobs.back().x, jobs.back().n_tokens, nullptr});
+      } else {
+        jobs.push_back({matrices.back().view(), xs.data() + (seed % 5) * kCols,
+                        tokens[seed % std::size(tokens)], nullptr});
+      }
+    }
+  }
+  for (SimdLevel level : available_levels()) {
+    set_simd_level(level);
+    std::vector<std::vector<float>> want(jobs.size()), got(jobs.size());
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      want[i].resize(static_cast<size_t>(jobs[i].n_tokens * matrices[i].rows));
+      if (jobs[i].n_tokens > 0) {
+        matmul_rowwise(matrices[i].view(), jobs[i].x, jobs[i].n_tokens, want[i].data(), one);
+      }
+      got[i].resize(want[i].size());
+      jobs[i].y = got[i].data();
+    }
+    for (ThreadPool* pool : {&one, &two}) {
+      for (auto& g : got) std::fill(g.begin(), g.end(), -1.0f);
+      matmul_group(jobs, *pool);
+      for (size_t i = 0; i < jobs.size(); ++i) {
+        EXPECT_EQ(0, std::memcmp(want[i].data(), got[i].data(), want[i].size() * sizeof(float)))
+            << ggml_type_name(matrices[i].type) << " job " << i << " n=" << jobs[i].n_tokens << " "
+            << simd_level_name(level) << " threads=" << pool->size();
+      }
+    }
+  }
+}
+
+TEST(Matmul, MatmulGroupRejectsInconsistentViews) {
+  ThreadPool pool(1);
+  const Matrix m = make_matrix(GgmlType::Q8_0, 4, 64, 3);
+  std::vector<float> x(2 * 64, 1.0f), y(2 * 4);
+  WeightView bad = m.view();
+  bad.row_bytes = 8;
+  const MatmulJob jobs[] = {{m.view(), x.data(), 2, y.data()}, {bad, x.data(), 2, y.data()}};
+  EXPECT_THROW(matmul_group(jobs, pool), Error);
+}
+
 // The AVX2 Q8_0 kernels' per-(row, token) recipe (kernels/avx2.cpp): per block the exact integer
 // Σ w x; block b goes to float lane b % 4 as acc = fma(d_w * d_x, float(Σ w x), acc), blocks in
 // order; the result is (acc0 + acc2) + (acc1 + acc3). Decode and batches, with 1 or 2 threads and
