@@ -169,7 +169,7 @@ void forward_deepseek2(const ModelHParams& hp, const ModelWeights& w, const Forw
     // ffn[n][E] = dense SwiGLU (leading layers) or MoE(f) + shared experts(f)
     float* ffn = ws.get(kFfnOut, n * E);
     if (hp.is_moe_layer(il)) {
-      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), x,
+      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), h,
                       ffn, env);
       if (L.shexp_up.present()) {
         float* shared = ws.get(kShared, n * E);

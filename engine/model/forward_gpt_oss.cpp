@@ -33,7 +33,7 @@ void forward_gpt_oss(const ModelHParams& hp, const ModelWeights& w, const Forwar
 
     // moe[n][E] = Σ softmax(top-k logits) · expert(f) with swiglu_oai experts
     float* moe = ws.get(kFfnOut, n * E);
-    env.moe.forward(moe_layer(hp, w, il, ExpertActivation::SwigluOai), f, n, batch.event_pos0(), x,
+    env.moe.forward(moe_layer(hp, w, il, ExpertActivation::SwigluOai), f, n, batch.event_pos0(), h,
                     moe, env);
 
     // x = h + moe

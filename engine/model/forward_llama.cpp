@@ -61,7 +61,7 @@ void forward_llama(const ModelHParams& hp, const ModelWeights& w, const ForwardB
     // ffn[n][E] = MoE(f) (+ shared expert), or a dense SwiGLU for expert-less layers
     float* ffn = ws.get(kFfnOut, n * E);
     if (hp.is_moe_layer(il)) {
-      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), x,
+      env.moe.forward(moe_layer(hp, w, il, ExpertActivation::Silu), f, n, batch.event_pos0(), h,
                       ffn, env);
       if (hp.arch == Architecture::Qwen2Moe) {
         add_gated_shared_expert(L, f, n, E, ffn, env);

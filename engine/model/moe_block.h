@@ -30,8 +30,8 @@ void check_expert_view(const WeightView& w, int64_t rows, int64_t cols, const ch
 class MoeBlock {
  public:
   // out[n][n_embd] = Σ_k weight_k · expert_k(x) for the normalised FFN input x[n][n_embd] of
-  // tokens at positions first_pos.. . hidden[n][n_embd] is the residual stream entering the layer,
-  // passed to the observer.
+  // tokens at positions first_pos.. . hidden[n][n_embd] is the residual stream after the layer's
+  // attention (the FFN norm's input), passed to the observer.
   void forward(const MoeLayer& layer, const float* x, int64_t n, int64_t first_pos,
                const float* hidden, float* out, const ForwardEnv& env);
 

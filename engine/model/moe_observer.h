@@ -12,7 +12,10 @@ namespace moescope {
 struct MoeRoutingEvent {
   LayerId layer;
   TokenPos pos;  // the token's position; in a Model::forward_batch call its row in the call
-  std::span<const float> hidden;         // [n_embd] residual stream entering the layer
+  // [n_embd] residual stream after the layer's attention (the router's input before the FFN
+  // norm): the freshest state a later layer's router can be probed on when this one routes
+  // (next-gate); the stream entering the layer would miss this layer's attention.
+  std::span<const float> hidden;
   std::span<const float> router_logits;  // [n_expert] router output (+ router bias)
   std::span<const ExpertId> experts;     // [n_expert_used] selected experts, best first
   std::span<const float> weights;        // [n_expert_used] their mixing weights, same order

@@ -1,8 +1,9 @@
 #pragma once
 // A later MoE layer's router applied to the residual stream of an earlier one: the guess that
 // next-gate prefetching makes of a layer's experts before it runs. Layer l+d's gate input exists
-// only after l+d's attention, so the probe normalises the hidden state entering layer l with
-// l+d's FFN norm and ranks experts as l+d's router would (selection bias and groups included).
+// only after l+d's attention, so the probe normalises the hidden state after layer l's attention
+// (the freshest one when l routes) with l+d's FFN norm and ranks experts as l+d's router would
+// (selection bias and groups included).
 // Reads the model's weights; the forward pass is not involved.
 #include <cstdint>
 #include <span>

@@ -32,7 +32,10 @@ class ExpertArena {
   }
 
  private:
-  std::byte* base_ = nullptr;
+  static constexpr uint64_t kHugePage = uint64_t{2} << 20;
+  std::byte* reservation_ = nullptr;  // the mapping: base_ and a huge page of alignment slack
+  uint64_t reserved_ = 0;
+  std::byte* base_ = nullptr;  // [n_buffers][stride_], huge-page aligned
   int32_t n_buffers_ = 0;
   uint64_t stride_ = 0;
   uint64_t page_ = 0;

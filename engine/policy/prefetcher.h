@@ -31,9 +31,9 @@ struct PrefetchTarget {
   auto operator<=>(const PrefetchTarget&) const = default;
 };
 
-// A router probe: layer l+d's router applied to the hidden state entering layer l (in decode,
-// for targets within the token), its best k' experts, most likely first (k' 0: the target
-// layer's top-k). Only the engine can compute one (engine/model/router_probe.h).
+// A router probe: layer l+d's router applied to the hidden state after layer l's attention (in
+// decode, for targets within the token), its best k' experts, most likely first (k' 0: the
+// target layer's top-k). Only the engine can compute one (engine/model/router_probe.h).
 struct RouterProbeRequest {
   int32_t distance = 1;
   int32_t k_prime = 0;

@@ -102,9 +102,9 @@ constexpr std::array<RegistryEntry, 23> kEntries{{
    kNoForms, Needs::kNothing, false, Offer::kDrive, "freq",
    "most used of the last W tokens"},
   {"next-gate", F, "[:d[:k']]", "", 0,
-   "the engine applies layer l+d's FFN norm and router to the hidden state entering layer l "
-   "(engine/model/router_probe.h) and supplies the top-k'; a target in the next token gets no "
-   "prediction",
+   "the engine applies layer l+d's FFN norm and router to the hidden state after layer l's "
+   "attention (engine/model/router_probe.h) and supplies the top-k'; a target in the next token "
+   "gets no prediction",
    kNoForms, Needs::kEngine, false, Offer::kDrive, "next-gate next-gate:2",
    "the next layer's router on the current hidden state"},
   {"affinity-fit", F, "[:k'[:d]]", "", 0,

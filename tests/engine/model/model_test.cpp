@@ -9,6 +9,7 @@
 
 #include "engine/common/error.h"
 #include "engine/model/model.h"
+#include "engine/model/router_probe.h"
 #include "tests/engine/model/model_builder.h"
 #include "tests/engine/model/reference.h"
 
@@ -128,7 +129,10 @@ class CheckingObserver : public MoeObserver {
   void on_forward_end() override { ++ends; }
   void on_routing(const MoeRoutingEvent& e) override {
     order.push_back({e.layer.value, e.pos.value});
-    if (e.layer.value == 0) hidden0[e.pos.value].assign(e.hidden.begin(), e.hidden.end());
+    if (e.layer.value == 0) {
+      hidden0[e.pos.value].assign(e.hidden.begin(), e.hidden.end());
+      experts0[e.pos.value].assign(e.experts.begin(), e.experts.end());
+    }
     n_logits = e.router_logits.size();
     std::set<int> distinct;
     double sum = 0;
@@ -146,6 +150,7 @@ class CheckingObserver : public MoeObserver {
   int ends = 0;
   std::vector<std::pair<int, int>> order;  // (layer, pos)
   std::map<int, std::vector<float>> hidden0;
+  std::map<int, std::vector<ExpertId>> experts0;
   size_t n_logits = 0;
   double max_weight_sum_error = 0;
 };
@@ -166,12 +171,19 @@ TEST(MoeObserver, SeesEveryTokenAndLayerWithConsistentData) {
   }
   EXPECT_EQ(observer.n_logits, 8u);
   EXPECT_LT(observer.max_weight_sum_error, 1e-6);  // Mixtral renormalises the top-k weights
-  // The hidden state entering layer 0 is the token's embedding row.
+  // The hidden state is the residual stream after the layer's attention, the router's input
+  // before its norm: layer 0's router probed on it (the FFN norm, then the router) chooses what
+  // layer 0 chose. It is no longer the token's embedding row, which enters the attention.
   const auto embd = tensor_values(m->file(), "token_embd.weight");
+  RouterProbe probe(*m);
+  std::vector<ExpertId> probed;
   for (int t = 0; t < n; ++t) {
     const std::vector<float> row(embd.begin() + tokens[t] * 128,
                                  embd.begin() + (tokens[t] + 1) * 128);
-    EXPECT_EQ(observer.hidden0[t], row) << t;
+    EXPECT_NE(observer.hidden0[t], row) << t;
+    const auto& chosen = observer.experts0[t];
+    probe.top_experts(LayerId(0), observer.hidden0[t], int32_t(chosen.size()), probed);
+    EXPECT_EQ(probed, chosen) << t;
   }
   // Removing the observer stops the callbacks.
   m->set_observer(nullptr);
