@@ -73,14 +73,13 @@ void MoeBlock::forward(const MoeLayer& layer, const float* x, int64_t n, int64_t
   env.experts.hint_upcoming(layer.layer, order_);
 
   slot_out_.resize(n * K * E);
-  const bool fast_decode = n == 1 && env.precision == MatmulPrecision::Fast;
-  if (fast_decode && env.experts.max_held() >= static_cast<int64_t>(order_.size())) {
+  const bool fast = env.precision == MatmulPrecision::Fast;
+  const bool holds_all = env.experts.max_held() >= static_cast<int64_t>(order_.size());
+  if (n == 1 && fast && holds_all) {
     decode_experts(layer, x, env, 0, order_.size());
-  } else if (fast_decode && layer.n_ff * layer.n_embd >= kGroupMinMacs) {
+  } else if (n == 1 && fast && layer.n_ff * layer.n_embd >= kGroupMinMacs) {
     decode_ready_first(layer, x, env);
-  } else if (n == 1 || env.precision != MatmulPrecision::Fast ||
-             env.experts.max_held() < static_cast<int64_t>(order_.size()) ||
-             !prefill_experts(layer, x, env)) {
+  } else if (n == 1 || !fast || !holds_all || !prefill_experts(layer, x, env)) {
     // Experts whose weights are in memory first (next_to_run), so that loads overlap compute.
     for (size_t i = 0; i < order_.size(); ++i) {
       const size_t j = i + env.experts.next_to_run(layer.layer, std::span(order_).subspan(i));

@@ -17,8 +17,7 @@ ExpertArena::ExpertArena(int32_t n_buffers, uint64_t buffer_bytes) : n_buffers_(
   const uint64_t total = mapped_bytes();
   if (total / stride_ != static_cast<uint64_t>(n_buffers)) fail("the expert arena is too large");
   // Reserved with a huge page of slack, so that the buffers can start on a huge page boundary.
-  reserved_ = total + kHugePage;
-  void* p = ::mmap(nullptr, reserved_, PROT_READ | PROT_WRITE,
+  void* p = ::mmap(nullptr, reserved_bytes(), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED) {
     fail("cannot reserve {} bytes for the expert arena: {}", total, std::strerror(errno));
@@ -36,7 +35,7 @@ ExpertArena::ExpertArena(int32_t n_buffers, uint64_t buffer_bytes) : n_buffers_(
 }
 
 ExpertArena::~ExpertArena() {
-  if (reservation_ != nullptr) ::munmap(reservation_, reserved_);
+  if (reservation_ != nullptr) ::munmap(reservation_, reserved_bytes());
 }
 
 int32_t ExpertArena::allocate(uint64_t bytes) {

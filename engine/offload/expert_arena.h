@@ -33,8 +33,9 @@ class ExpertArena {
 
  private:
   static constexpr uint64_t kHugePage = uint64_t{2} << 20;
-  std::byte* reservation_ = nullptr;  // the mapping: base_ and a huge page of alignment slack
-  uint64_t reserved_ = 0;
+  // The mapping: base_'s buffers and a huge page of slack to align them on.
+  uint64_t reserved_bytes() const { return mapped_bytes() + kHugePage; }
+  std::byte* reservation_ = nullptr;
   std::byte* base_ = nullptr;  // [n_buffers][stride_], huge-page aligned
   int32_t n_buffers_ = 0;
   uint64_t stride_ = 0;

@@ -421,6 +421,24 @@ void prefetch_rows(const WeightView& w, int64_t n_rows) {
   for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 3);
 }
 
+int64_t token_count(const MatvecJob&) {
+  return 1;
+}
+int64_t token_count(const MatmulJob& job) {
+  return job.n_tokens;
+}
+
+// Job j of a group converts nothing when job j-1 has the same activations (same pointer, token
+// count, length and format), as a fused expert's gate and up do: it reads j-1's converted rows.
+template <class Job>
+bool reuses_previous_activations(std::span<const Job> jobs, size_t j) {
+  if (j == 0) return false;
+  const Job& prev = jobs[j - 1];
+  const Job& job = jobs[j];
+  return prev.x == job.x && token_count(prev) == token_count(job) && prev.w.cols == job.w.cols &&
+         vec_dot_type(prev.w.type) == vec_dot_type(job.w.type);
+}
+
 // A job ready for the kernels: its activation in vec_dot_type and its first tile in the group.
 struct PreparedJob {
   DotTileFn dot;
@@ -444,8 +462,7 @@ int64_t prepare_jobs(std::span<const MatvecJob> jobs, std::vector<PreparedJob>& 
     PreparedJob p{dot_tile_kernel(job.w.type), nullptr, bytes, tiles, false};
     if (vec_type == GgmlType::F32) {
       p.x = reinterpret_cast<const std::byte*>(job.x);
-    } else if (j > 0 && jobs[j - 1].x == job.x && jobs[j - 1].w.cols == job.w.cols &&
-               vec_dot_type(jobs[j - 1].w.type) == vec_type && prepared.back().x == nullptr) {
+    } else if (reuses_previous_activations(jobs, j)) {
       p.x_offset = prepared.back().x_offset;
     } else {
       p.converts = true;
@@ -527,15 +544,24 @@ int64_t tile_cost(const WeightView& w, int64_t n_rows, int64_t n_tokens) {
   return n_rows * blocks * (n_tokens + 2);
 }
 
+// What matmul_group runs: each job prepared, the (job, token) rows to convert, the tiles in cost
+// order, and the converted activations.
+struct BatchPlan {
+  std::vector<PreparedBatchJob> prepared;
+  std::vector<std::pair<size_t, int64_t>> to_convert;
+  std::vector<BatchTile> tiles;
+  std::vector<std::byte> converted;
+};
+
 // Lays out each job's converted activations (a job with the same activations as the previous one
-// shares them), lists the rows to convert as (job, token) and the tiles; returns the total cost.
-int64_t plan_batch_jobs(std::span<const MatmulJob> jobs, std::vector<PreparedBatchJob>& prepared,
-                        std::vector<std::pair<size_t, int64_t>>& to_convert,
-                        std::vector<BatchTile>& tiles, size_t& converted_bytes) {
+// shares them), lists the rows to convert and the tiles, sizes plan.converted; returns the total
+// cost.
+int64_t plan_batch_jobs(std::span<const MatmulJob> jobs, BatchPlan& plan) {
+  auto& [prepared, to_convert, tiles, converted] = plan;
   prepared.clear();
   to_convert.clear();
   tiles.clear();
-  converted_bytes = 0;
+  size_t converted_bytes = 0;
   int64_t cost = 0;
   for (size_t j = 0; j < jobs.size(); ++j) {
     const MatmulJob& job = jobs[j];
@@ -547,9 +573,7 @@ int64_t plan_batch_jobs(std::span<const MatmulJob> jobs, std::vector<PreparedBat
       p.x = reinterpret_cast<const std::byte*>(job.x);
     } else {
       p.x_stride = activation_row_bytes(vec_type, job.w.cols);
-      const MatmulJob* prev = j > 0 ? &jobs[j - 1] : nullptr;
-      if (prev != nullptr && prev->x == job.x && prev->n_tokens == job.n_tokens &&
-          prev->w.cols == job.w.cols && vec_dot_type(prev->w.type) == vec_type) {
+      if (reuses_previous_activations(jobs, j)) {
         p.x_offset = prepared.back().x_offset;
       } else {
         for (int64_t t = 0; t < job.n_tokens; ++t) to_convert.emplace_back(j, t);
@@ -566,6 +590,7 @@ int64_t plan_batch_jobs(std::span<const MatmulJob> jobs, std::vector<PreparedBat
       }
     }
   }
+  converted.resize(converted_bytes);
   return cost;
 }
 
@@ -573,17 +598,13 @@ int64_t plan_batch_jobs(std::span<const MatmulJob> jobs, std::vector<PreparedBat
 
 void matmul_group(std::span<const MatmulJob> jobs, ThreadPool& pool) {
   // Scratch reused across calls; the workers reach the caller's through these references.
-  thread_local std::vector<PreparedBatchJob> prepared_scratch;
-  thread_local std::vector<std::pair<size_t, int64_t>> convert_scratch;
-  thread_local std::vector<BatchTile> tiles_scratch;
-  thread_local std::vector<std::byte> converted_scratch;
-  std::vector<PreparedBatchJob>& prepared = prepared_scratch;
-  std::vector<std::pair<size_t, int64_t>>& to_convert = convert_scratch;
-  std::vector<BatchTile>& tiles = tiles_scratch;
-  std::vector<std::byte>& converted = converted_scratch;
-  size_t bytes = 0;
-  const int64_t total_cost = plan_batch_jobs(jobs, prepared, to_convert, tiles, bytes);
-  converted.resize(bytes);
+  thread_local BatchPlan plan_scratch;
+  BatchPlan& plan = plan_scratch;
+  const int64_t total_cost = plan_batch_jobs(jobs, plan);
+  const std::vector<PreparedBatchJob>& prepared = plan.prepared;
+  const std::vector<std::pair<size_t, int64_t>>& to_convert = plan.to_convert;
+  const std::vector<BatchTile>& tiles = plan.tiles;
+  std::vector<std::byte>& converted = plan.converted;
   int64_t max_cols = 1;
   for (const MatmulJob& job : jobs) max_cols = std::max(max_cols, job.w.cols);
   pool.parallel_for(
