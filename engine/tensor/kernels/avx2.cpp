@@ -305,30 +305,50 @@ struct SignedQ8Strips {
   }
 
   // Block b of TB tokens: acc[8 j .. 8 j + 7] += (d_w · d_x) · Σ w x, lane i for row i (acc is
-  // token j's accumulator of b % 4). The accumulators live in memory: one load and one store per
+  // token j's accumulator of b % 4). xb[j][32]: token j's values of block b, db[j] its scale
+  // (the tile's activations rearranged block-major, so that one pointer and constant offsets
+  // reach every token's 4-byte groups: with a pointer per token the compiler reloaded the
+  // pointers and spilled sums). The accumulators live in memory: one load and one store per
   // block and token beside 32 integer operations, where keeping 4 · TB of them in registers made
   // the compiler spill the integer sums instead.
   template <int TB>
-  static inline __attribute__((always_inline)) void block(const Strip& s, const BlockQ8_0* const* x,
-                                                          const float* const* dx, int64_t b,
-                                                          float* acc) {
+  static inline __attribute__((always_inline)) void block(const Strip& s, const int8_t* xb,
+                                                          const float* db, float* acc) {
     __m256i sum[TB];
     for (auto& v : sum) v = _mm256_setzero_si256();
+#pragma GCC unroll 8
     for (int l = 0; l < 8; ++l) {
       const __m256i abs_w = load256(s.abs[l]);
       const __m256i w = load256(s.w[l]);
+#pragma GCC unroll 8
       for (int j = 0; j < TB; ++j) {
         int32_t group;
-        std::memcpy(&group, x[j][b].qs + 4 * l, 4);
-        const __m256i xb = _mm256_set1_epi32(group);
-        sum[j] = _mm256_add_epi32(sum[j], dot_u8_s8(abs_w, _mm256_sign_epi8(xb, w)));
+        std::memcpy(&group, xb + 32 * j + 4 * l, 4);
+        const __m256i xv = _mm256_set1_epi32(group);
+        sum[j] = _mm256_add_epi32(sum[j], dot_u8_s8(abs_w, _mm256_sign_epi8(xv, w)));
+        // Pins the running sum in its register at this point: left free, GCC computed all
+        // 8 · TB products first and added them as a tree, spilling most of them to the stack.
+        __asm__("" : "+x"(sum[j]));
       }
     }
     const __m256 dw = _mm256_loadu_ps(s.d);
     for (int j = 0; j < TB; ++j) {
-      const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(dx[j][b]));
+      const __m256 d = _mm256_mul_ps(dw, _mm256_set1_ps(db[j]));
       _mm256_storeu_ps(acc + 8 * j, _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sum[j]),
                                                     _mm256_loadu_ps(acc + 8 * j)));
+    }
+  }
+
+  // The tile's activations block-major: xq[b][j][32] the values of token j's block b, dq[b][j]
+  // its scale as a float.
+  static void pack_tokens(const DotTile& t, int64_t nb, int8_t* xq, float* dq) {
+    for (int64_t j = 0; j < t.n_x; ++j) {
+      const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
+      for (int64_t b = 0; b < nb; ++b) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + (b * t.n_x + j) * 32),
+                            load256(x[b].qs));
+        dq[b * t.n_x + j] = half(x[b].d);
+      }
     }
   }
 
@@ -338,20 +358,17 @@ struct SignedQ8Strips {
   // before block b + 1. Building the whole strip first (35 KB for 2048 values, more than L1) and
   // then passing over it per four tokens with the accumulators in registers was a little slower
   // (one expert of the realistic model, 1024x2048, best of 5 interleaved runs at load 4: 4 tokens
-  // 307 -> 289 us, 8 tokens 480 -> 460 us CPU time). scales[j][b]: token j's block scales.
-  static void tile(const DotTile& t, const float* scales, int64_t scales_stride) {
+  // 307 -> 289 us, 8 tokens 480 -> 460 us CPU time).
+  static void tile(const DotTile& t) {
     const int64_t nb = t.cols / 32;
     const int64_t n_x = t.n_x;
-    thread_local std::vector<const BlockQ8_0*> xs;  // [n_x]
-    thread_local std::vector<const float*> dxs;     // [n_x]
-    thread_local std::vector<float> acc;            // [4][n_x][8]: accumulator k of each token
-    xs.resize(static_cast<size_t>(n_x));
-    dxs.resize(static_cast<size_t>(n_x));
+    thread_local std::vector<int8_t> xq;  // [nb][n_x][32]
+    thread_local std::vector<float> dq;   // [nb][n_x]
+    thread_local std::vector<float> acc;  // [4][n_x][8]: accumulator k of each token
+    xq.resize(static_cast<size_t>(nb * n_x * 32));
+    dq.resize(static_cast<size_t>(nb * n_x));
     acc.resize(static_cast<size_t>(4 * n_x * 8));
-    for (int64_t j = 0; j < n_x; ++j) {
-      xs[j] = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
-      dxs[j] = scales + j * scales_stride;
-    }
+    pack_tokens(t, nb, xq.data(), dq.data());
     for (int64_t r0 = 0; r0 < t.n_rows; r0 += kRows) {
       const int n_rows = static_cast<int>(std::min<int64_t>(kRows, t.n_rows - r0));
       const Block* rows[kRows];
@@ -363,13 +380,15 @@ struct SignedQ8Strips {
         Strip s;
         build(rows, b, t.w_stride, s);
         float* acc_b = acc.data() + (b % 4) * n_x * 8;
+        const int8_t* xb = xq.data() + b * n_x * 32;
+        const float* db = dq.data() + b * n_x;
         int64_t j = 0;
         for (; j + kTokens <= n_x; j += kTokens) {
-          block<kTokens>(s, xs.data() + j, dxs.data() + j, b, acc_b + 8 * j);
+          block<kTokens>(s, xb + 32 * j, db + j, acc_b + 8 * j);
         }
         if (j < n_x) {  // the rest in one pass
           with_token_count<kTokens - 1>(static_cast<int>(n_x - j), [&]<int N>() {
-            block<N>(s, xs.data() + j, dxs.data() + j, b, acc_b + 8 * j);
+            block<N>(s, xb + 32 * j, db + j, acc_b + 8 * j);
           });
         }
       }
@@ -525,15 +544,15 @@ void SignedQ8Kernel<F>::tile(const DotTile& t) {
     for (; r < t.n_rows; ++r) run<1>(t, r, 0, dx);
     return;
   }
+  if (t.n_x > kSignedQ8RowsMaxTokens) {
+    SignedQ8Strips<F>::tile(t);
+    return;
+  }
   thread_local std::vector<float> scales;  // [n_x][padded]
   scales.resize(static_cast<size_t>(t.n_x * padded));
   for (int64_t j = 0; j < t.n_x; ++j) {
     token_scales(reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride), nb,
                  scales.data() + j * padded);
-  }
-  if (t.n_x > kSignedQ8RowsMaxTokens) {
-    SignedQ8Strips<F>::tile(t, scales.data(), padded);
-    return;
   }
   // Every token in one pass over each row (one token here only for rows too long for the stack).
   with_token_count<kSignedQ8RowsMaxTokens>(static_cast<int>(t.n_x), [&]<int N>() {
