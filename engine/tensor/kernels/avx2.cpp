@@ -259,7 +259,7 @@ template <class F>
 struct SignedQ8Strips {
   using Block = typename F::Block;
   static constexpr int kRows = 8;
-  static constexpr int kTokens = 4;
+  static constexpr int kTokens = 8;
 
   // Plain bytes, read and written with unaligned loads and stores: a std::vector of __m256i
   // members is not guaranteed its 32-byte alignment here.
@@ -342,58 +342,53 @@ struct SignedQ8Strips {
   // The tile's activations block-major: xq[b][j][32] the values of token j's block b, dq[b][j]
   // its scale as a float.
   static void pack_tokens(const DotTile& t, int64_t nb, int8_t* xq, float* dq) {
-    for (int64_t j = 0; j < t.n_x; ++j) {
+    const int64_t n_x = t.n_x;
+    for (int64_t j = 0; j < n_x; ++j) {
       const auto* x = reinterpret_cast<const BlockQ8_0*>(t.x + j * t.x_stride);
-      for (int64_t b = 0; b < nb; ++b) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(xq + (b * t.n_x + j) * 32),
-                            load256(x[b].qs));
-        dq[b * t.n_x + j] = half(x[b].d);
+      int8_t* values = xq + 32 * j;
+      float* scale = dq + j;
+      for (int64_t b = 0; b < nb; ++b, values += 32 * n_x, scale += n_x) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(values), load256(x[b].qs));
+        *scale = half(x[b].d);
       }
     }
   }
 
   // The tile in strips of eight rows (missing rows repeat the first; their lanes are not stored),
   // block by block: block b of the strip is transposed once into a few hundred bytes that stay in
-  // L1 and every token of the tile goes through it, kTokens at a time (the rest in one pass),
-  // before block b + 1. Building the whole strip first (35 KB for 2048 values, more than L1) and
-  // then passing over it per four tokens with the accumulators in registers was a little slower
-  // (one expert of the realistic model, 1024x2048, best of 5 interleaved runs at load 4: 4 tokens
-  // 307 -> 289 us, 8 tokens 480 -> 460 us CPU time).
-  static void tile(const DotTile& t) {
+  // L1 and every token of the tile goes through it, kTokens at a time and the last kRest
+  // (n_x % kTokens) in one more pass, before block b + 1. Building the whole strip first (35 KB
+  // for 2048 values, more than L1) and then passing over it per four tokens with the accumulators
+  // in registers was a little slower (one expert of the realistic model, 1024x2048, best of 5
+  // interleaved runs at load 4: 4 tokens 307 -> 289 us, 8 tokens 480 -> 460 us CPU time). kRest
+  // is a template parameter so that the passes inline into the block loop (a call per block and
+  // strip, with the strip reloaded after it, cost a few per cent). xq, dq: pack_tokens; acc
+  // [4][n_x][8]: accumulator k of each token.
+  template <int kRest>
+  static void strips(const DotTile& t, const int8_t* xq, const float* dq, float* acc) {
     const int64_t nb = t.cols / 32;
     const int64_t n_x = t.n_x;
-    thread_local std::vector<int8_t> xq;  // [nb][n_x][32]
-    thread_local std::vector<float> dq;   // [nb][n_x]
-    thread_local std::vector<float> acc;  // [4][n_x][8]: accumulator k of each token
-    xq.resize(static_cast<size_t>(nb * n_x * 32));
-    dq.resize(static_cast<size_t>(nb * n_x));
-    acc.resize(static_cast<size_t>(4 * n_x * 8));
-    pack_tokens(t, nb, xq.data(), dq.data());
+    const int64_t full = n_x - kRest;  // tokens in passes of kTokens
     for (int64_t r0 = 0; r0 < t.n_rows; r0 += kRows) {
       const int n_rows = static_cast<int>(std::min<int64_t>(kRows, t.n_rows - r0));
       const Block* rows[kRows];
       for (int i = 0; i < kRows; ++i) {
         rows[i] = reinterpret_cast<const Block*>(t.w + (r0 + (i < n_rows ? i : 0)) * t.w_stride);
       }
-      std::fill(acc.begin(), acc.end(), 0.0f);
+      std::fill(acc, acc + 4 * n_x * 8, 0.0f);
       for (int64_t b = 0; b < nb; ++b) {
         Strip s;
         build(rows, b, t.w_stride, s);
-        float* acc_b = acc.data() + (b % 4) * n_x * 8;
-        const int8_t* xb = xq.data() + b * n_x * 32;
-        const float* db = dq.data() + b * n_x;
-        int64_t j = 0;
-        for (; j + kTokens <= n_x; j += kTokens) {
+        float* acc_b = acc + (b % 4) * n_x * 8;
+        const int8_t* xb = xq + b * n_x * 32;
+        const float* db = dq + b * n_x;
+        for (int64_t j = 0; j < full; j += kTokens) {
           block<kTokens>(s, xb + 32 * j, db + j, acc_b + 8 * j);
         }
-        if (j < n_x) {  // the rest in one pass
-          with_token_count<kTokens - 1>(static_cast<int>(n_x - j), [&]<int N>() {
-            block<N>(s, xb + 32 * j, db + j, acc_b + 8 * j);
-          });
-        }
+        if constexpr (kRest > 0) block<kRest>(s, xb + 32 * full, db + full, acc_b + 8 * full);
       }
       for (int64_t j = 0; j < n_x; ++j) {
-        const float* a = acc.data() + 8 * j;
+        const float* a = acc + 8 * j;
         const int64_t k = n_x * 8;  // from one accumulator to the next
         alignas(32) float out[8];
         _mm256_store_ps(
@@ -403,6 +398,20 @@ struct SignedQ8Strips {
         for (int i = 0; i < n_rows; ++i) y[i] = out[i];
       }
     }
+  }
+
+  static void tile(const DotTile& t) {
+    const int64_t nb = t.cols / 32;
+    const int64_t n_x = t.n_x;
+    thread_local std::vector<int8_t> xq;  // [nb][n_x][32]
+    thread_local std::vector<float> dq;   // [nb][n_x]
+    thread_local std::vector<float> acc;  // [4][n_x][8]
+    xq.resize(static_cast<size_t>(nb * n_x * 32));
+    dq.resize(static_cast<size_t>(nb * n_x));
+    acc.resize(static_cast<size_t>(4 * n_x * 8));
+    pack_tokens(t, nb, xq.data(), dq.data());
+    with_token_count<kTokens>(static_cast<int>(n_x % kTokens) + 1,
+                              [&]<int N>() { strips<N - 1>(t, xq.data(), dq.data(), acc.data()); });
   }
 };
 
