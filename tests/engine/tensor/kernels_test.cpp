@@ -349,6 +349,30 @@ TEST(Matmul, MultiTokenKernelsEqualTheOneTokenKernelBitForBit) {
   }
 }
 
+// Every token of a batch of first..last tokens (matmul_rowwise, 1 and 2 threads) gets bit for bit
+// what the one-token kernel gives it alone, at every level; m has `rows` rows of `cols` values.
+void expect_batches_equal_one_token(GgmlType type, const Matrix& m, int64_t rows, int64_t cols,
+                                    int64_t first, int64_t last, uint32_t seed) {
+  ThreadPool one(1), two(2);
+  const std::vector<float> x = random_values(last * cols, seed, 1.0f);
+  for (SimdLevel level : available_levels()) {
+    set_simd_level(level);
+    std::vector<float> alone(last * rows);  // [token][row]
+    for (int64_t t = 0; t < last; ++t) {
+      matmul(m.view(), x.data() + t * cols, 1, alone.data() + t * rows, one);
+    }
+    for (int64_t n = first; n <= last; ++n) {
+      for (ThreadPool* pool : {&one, &two}) {
+        std::vector<float> batch(n * rows, -1.0f);
+        matmul_rowwise(m.view(), x.data(), n, batch.data(), *pool);
+        EXPECT_EQ(0, std::memcmp(batch.data(), alone.data(), batch.size() * sizeof(float)))
+            << ggml_type_name(type) << " " << simd_level_name(level) << " n=" << n
+            << " threads=" << pool->size();
+      }
+    }
+  }
+}
+
 // The prefill shapes of a MoE expert: few tokens per expert (1..17, every pass remainder of the
 // batch kernels), rows that are not a multiple of any strip or tile (37), and block counts that
 // are not a multiple of the four blocks of a signed-Q8 step (7 blocks of 32, 3 super-blocks of
@@ -356,28 +380,24 @@ TEST(Matmul, MultiTokenKernelsEqualTheOneTokenKernelBitForBit) {
 // one and two threads.
 TEST(Matmul, BatchKernelsOnOddBlockCountsEqualTheOneTokenKernel) {
   LevelGuard guard;
-  ThreadPool one(1), two(2);
   constexpr int64_t kRows = 37, kMaxTokens = 17;
   for (GgmlType type : kWeightTypes) {
     const int64_t cols = ggml_type_traits(type).block_size == 256 ? 3 * 256 : 7 * 32;
     const Matrix m = make_matrix(type, kRows, cols, 61, /*pad=*/type == GgmlType::F32 ? 8 : 6);
-    const std::vector<float> x = random_values(kMaxTokens * cols, 67, 1.0f);
-    for (SimdLevel level : available_levels()) {
-      set_simd_level(level);
-      std::vector<float> alone(kMaxTokens * kRows);  // [token][row]
-      for (int64_t t = 0; t < kMaxTokens; ++t) {
-        matmul(m.view(), x.data() + t * cols, 1, alone.data() + t * kRows, one);
-      }
-      for (int64_t n = 2; n <= kMaxTokens; ++n) {
-        for (ThreadPool* pool : {&one, &two}) {
-          std::vector<float> batch(n * kRows, -1.0f);
-          matmul_rowwise(m.view(), x.data(), n, batch.data(), *pool);
-          EXPECT_EQ(0, std::memcmp(batch.data(), alone.data(), batch.size() * sizeof(float)))
-              << ggml_type_name(type) << " " << simd_level_name(level) << " n=" << n
-              << " threads=" << pool->size();
-        }
-      }
-    }
+    expect_batches_equal_one_token(type, m, kRows, cols, 2, kMaxTokens, 67);
+  }
+}
+
+// A projection of a whole prompt (the attention's and output's rows see every token) through the
+// K-quant kernels: 16..41 tokens, i.e. two to five full passes and every rest pass after them (and
+// any pass shape up to 41 tokens a later kernel may choose), over 37 rows and 3 super-blocks; bit
+// for bit what the one-token kernel gives each token alone, with one and two threads.
+TEST(Matmul, KQuantLongPassesEqualTheOneTokenKernel) {
+  LevelGuard guard;
+  constexpr int64_t kRows = 37, kCols = 3 * 256;
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    const Matrix m = make_matrix(type, kRows, kCols, 71, /*pad=*/6);
+    expect_batches_equal_one_token(type, m, kRows, kCols, 16, 41, 73);
   }
 }
 
