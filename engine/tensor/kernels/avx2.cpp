@@ -244,9 +244,9 @@ struct SignedQ8Kernel {
     }
   }
 
-  // Batches: the tokens' block scales as floats, then strips of eight rows (SignedQ8Strips), or
-  // up to kSignedQ8RowsMaxTokens tokens, the rows one after the other with every token in the
-  // pass. One token: the rows one after the other.
+  // Batches of more than kSignedQ8RowsMaxTokens tokens: strips of eight rows (SignedQ8Strips,
+  // which lays the tokens out itself). Fewer: the tokens' block scales as floats, then the rows one
+  // after the other with every token in the pass. One token: the rows one after the other.
   static void tile(const DotTile& t);
 };
 
@@ -540,7 +540,6 @@ inline void token_scales(const BlockQ8_0* x, int64_t nb, float* out) {
 template <class F>
 void SignedQ8Kernel<F>::tile(const DotTile& t) {
   const int64_t nb = t.cols / 32;
-  const int64_t padded = nb + 3;  // a last partial step reads up to three scales past the end
   if (t.n_x == 1 && nb <= kStackScaleBlocks) {
     float scales[kStackScaleBlocks + 3];  // [padded]
     token_scales(reinterpret_cast<const BlockQ8_0*>(t.x), nb, scales);
@@ -557,6 +556,7 @@ void SignedQ8Kernel<F>::tile(const DotTile& t) {
     SignedQ8Strips<F>::tile(t);
     return;
   }
+  const int64_t padded = nb + 3;  // a last partial step reads up to three scales past the end
   thread_local std::vector<float> scales;  // [n_x][padded]
   scales.resize(static_cast<size_t>(t.n_x * padded));
   for (int64_t j = 0; j < t.n_x; ++j) {
