@@ -112,6 +112,56 @@ void BM_MoeLayer(benchmark::State& state, GgmlType type) {
                                                  benchmark::Counter::kIsRate);
 }
 
+// Args: threads. The decode step of a realistic MoE layer (n_embd 2048, expert ff 1024, top-8) as
+// moe_block_decode runs it: the 8 selected experts' up and gate products in one matvec_group,
+// then their 8 down products in another. Each iteration takes the next 8 of a ring of experts
+// holding more than 256 MiB, so every weight byte comes from memory as in a decoded token; GB/s
+// is directly comparable with bench_realistic --bandwidth. (Copies of one quantized expert: see
+// BM_MoeLayer.)
+void BM_MoeDecode(benchmark::State& state, GgmlType type) {
+  constexpr int64_t kTopK = 8, kRows = 1024, kCols = 2048;
+  constexpr size_t kRingBytes = size_t{320} << 20;
+  const int threads = static_cast<int>(state.range(0));
+  const Weights gate = make_weights(type, kRows, kCols);
+  const Weights down = make_weights(type, kCols, kRows);
+  const size_t expert_bytes = 2 * gate.data.size() + down.data.size();  // [gate | up | down]
+  const int64_t n_experts = (kRingBytes / expert_bytes + kTopK) / kTopK * kTopK;
+  std::vector<std::byte> ring(expert_bytes * n_experts);
+  for (int64_t e = 0; e < n_experts; ++e) {
+    std::byte* p = ring.data() + e * expert_bytes;
+    std::memcpy(p, gate.data.data(), gate.data.size());
+    std::memcpy(p + gate.data.size(), gate.data.data(), gate.data.size());
+    std::memcpy(p + 2 * gate.data.size(), down.data.data(), down.data.size());
+  }
+  const std::vector<float> x = make_activations(1, kCols);
+  std::vector<float> gate_y(kTopK * kRows), up_y(kTopK * kRows), down_y(kTopK * kCols);
+  std::vector<MatvecJob> up_jobs, down_jobs;
+  ThreadPool pool(threads);
+  int64_t next = 0;
+  for (auto _ : state) {
+    up_jobs.clear();
+    down_jobs.clear();
+    for (int64_t i = 0; i < kTopK; ++i) {
+      const std::byte* p = ring.data() + (next + i) * expert_bytes;
+      WeightView g = gate.view, u = gate.view, d = down.view;
+      g.data = p;
+      u.data = p + gate.data.size();
+      d.data = p + 2 * gate.data.size();
+      up_jobs.push_back({u, x.data(), &up_y[i * kRows]});
+      up_jobs.push_back({g, x.data(), &gate_y[i * kRows]});
+      down_jobs.push_back({d, &up_y[i * kRows], &down_y[i * kCols]});
+    }
+    next = (next + kTopK) % n_experts;
+    matvec_group(up_jobs, pool);
+    matvec_group(down_jobs, pool);
+    benchmark::DoNotOptimize(down_y.data());
+    benchmark::ClobberMemory();
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GB/s"] = benchmark::Counter(
+      static_cast<double>(expert_bytes * kTopK) * iters / 1e9, benchmark::Counter::kIsRate);
+}
+
 std::string level_tag(SimdLevel level) {
   return std::string(simd_level_name(level));
 }
@@ -185,6 +235,15 @@ void register_all() {
         ("moe-layer/" + std::string(ggml_type_name(type))).c_str(), BM_MoeLayer, type);
     for (int64_t n : {1, 4, 8}) b->Args({n, 1})->Args({n, 2});
     b->UseRealTime()->Unit(benchmark::kMillisecond);
+  }
+  // One decode layer's experts streamed from memory (BM_MoeDecode), wall time.
+  for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {
+    benchmark::RegisterBenchmark(("moe-decode/" + std::string(ggml_type_name(type))).c_str(),
+                                 BM_MoeDecode, type)
+        ->Arg(1)
+        ->Arg(2)
+        ->UseRealTime()
+        ->Unit(benchmark::kMicrosecond);
   }
   // The exact path (reference for --exact), decode and prefill.
   for (GgmlType type : {GgmlType::Q8_0, GgmlType::Q4_K}) {

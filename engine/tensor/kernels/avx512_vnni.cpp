@@ -123,8 +123,9 @@ struct Q5_1Format {
   static float min(const Block& b) { return half(b.m); }
 };
 
-// Σ_b d_w d_x Σ w x (+ m_w s_x when the format has a min).
-template <class F, bool kMin>
+// Σ_b d_w d_x Σ w x (+ m_w s_x when the format has a min). kPrefetch: a software prefetch 512
+// bytes ahead in each row (off for the one-token stream of long rows, block_dot_tile).
+template <class F, bool kMin, bool kPrefetch = true>
 struct BlockKernel {
   template <int RB, int TB>
   static void run(const DotTile& t, int64_t r0, int64_t t0) {
@@ -149,7 +150,7 @@ struct BlockKernel {
       __m512 dw[RB];
       float mw[RB][2];
       for (int i = 0; i < RB; ++i) {
-        prefetch_ahead(&w[i][b]);
+        if constexpr (kPrefetch) prefetch_ahead(&w[i][b]);
         const __m512i v = join(F::values(w[i][b]), F::values(w[i][b + 1]));
         if constexpr (kMin) {
           u[i] = v;
@@ -354,10 +355,28 @@ void dot_tile(const DotTile& t) {
   }
 }
 
+// One token on rows of at least this many blocks (Q8_0: 1088 bytes) streams the weights from
+// memory: one row after the other, without software prefetch. One sequential stream is what the
+// hardware prefetcher follows best; four interleaved rows with a prefetch 512 bytes ahead in each
+// took 2x the CPU time per decode layer on Zen 5 (bench_kernels moe-decode/Q8_0, 1 thread,
+// bench/kernels/README.md), and the prefetch alone on the one stream cost ~10 %. Shorter rows
+// (the built-in model's 192 and 96 values) are cache-resident and keep four rows per pass, which
+// share the activation's loads. Each row's arithmetic is the same either way.
+constexpr int64_t kStreamRowBlocks = 32;
+
+template <class F, bool kMin>
+void block_dot_tile(const DotTile& t) {
+  if (t.n_x == 1 && t.cols / 32 >= kStreamRowBlocks) {
+    drive_tile<BlockKernel<F, kMin, /*kPrefetch=*/false>, 1, 1>(t);
+  } else {
+    dot_tile<BlockKernel<F, kMin>, 4, 4, 4>(t);
+  }
+}
+
 DotTileFn vnni_dot_tile(GgmlType type) {
   switch (type) {
     case GgmlType::Q8_0:
-      return dot_tile<BlockKernel<Q8_0Format, false>, 4, 4, 4>;
+      return block_dot_tile<Q8_0Format, false>;
     case GgmlType::Q4_0:
       return dot_tile<BlockKernel<Q4_0Format, false>, 4, 4, 4>;
     case GgmlType::Q5_0:

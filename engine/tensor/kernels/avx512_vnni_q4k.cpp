@@ -98,7 +98,10 @@ inline void reduce_rows(const __m512i s[4], const __m256i m[4], __m128i& s4, __m
 // y[t][r] for rows [r0, r0 + n_rows) and tokens [t0, t0 + n_x), four rows at a time so that their
 // sums are reduced together and the float part is one 4-lane vector, as the strip's. The integer
 // sums are taken row after row over chunks of super-blocks: decode streams the weights, and one
-// sequential stream reads faster than four interleaved ones (measured 1.6x on 4096x4096).
+// sequential stream reads faster than four interleaved ones (measured 1.6x on 4096x4096). No
+// software prefetch: the hardware prefetcher follows the one stream, and a prefetch 512 bytes
+// ahead took 1.6x the CPU time per decode layer on Zen 5 (bench_kernels moe-decode/Q4_K, 1
+// thread, bench/kernels/README.md).
 void Q4KStrips::rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_t t0, int64_t n_x) {
   constexpr int64_t kChunk = 16;  // super-blocks per pass: 2304 bytes of each row
   const int64_t nb = t.cols / kQK_K;
@@ -116,7 +119,6 @@ void Q4KStrips::rows_kernel(const DotTile& t, int64_t r0, int64_t n_rows, int64_
           const auto* w =
               reinterpret_cast<const BlockQ4_K*>(t.w + (r + (i < nr ? i : 0)) * t.w_stride) + b0;
           for (int64_t b = 0; b < n_chunk; ++b) {
-            _mm_prefetch(reinterpret_cast<const char*>(&w[b]) + 512, _MM_HINT_T0);
             const BlockQ8_K& xb = x[b0 + b];
             RowBlock k;
             unpack_row(w[b], k);
