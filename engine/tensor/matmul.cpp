@@ -410,6 +410,18 @@ constexpr int64_t kGroupTileRows = 16;
 // bench/kernels/README.md). The realistic models' groups (~33 M) still get 4 ranges per thread.
 constexpr int64_t kGroupMinMacsPerRange = 256 * 1024;
 
+// matmul_group's tiles are split into up to this many ranges per thread where each range holds
+// at least kGroupMinMacsPerExtraRange multiply-adds, else into the pool's usual 4. A prompt's group
+// is tens of milliseconds of tiles whose estimated costs (tile_cost) are off by tens of percent, so
+// the threads' last ranges end apart. Replaying the measured time of each 1/128 of the realistic
+// models' 2-thread pp32 groups (CPU time per range, bench/kernels/README.md): the second thread
+// waits ~6-7 % of a group's time with 4 ranges per thread, ~2.7 % with 16, ~1.5 % with 32; a claim
+// costs one compare-exchange.
+constexpr int kGroupTileRangesPerThread = 32;
+// Tens of microseconds of products per range: the built-in model's groups (~19 M multiply-adds
+// at pp128) keep their 8 ranges at 2 threads, the realistic models' (~1 G at pp32) get 64.
+constexpr int64_t kGroupMinMacsPerExtraRange = 4 * 1024 * 1024;
+
 // The one-token kernels prefetch this many rows ahead of the rows they read (kernels/avx2.cpp);
 // a thread about to start a job's last tile prefetches the next job's first rows, which that
 // prefetch never reaches (the next expert's matrix is elsewhere in memory).
@@ -620,20 +632,29 @@ void matmul_group(std::span<const MatmulJob> jobs, ThreadPool& pool) {
       },
       std::max<int64_t>(1, kMinMacsPerThread / 8 / max_cols));
   // One range of cost over all tiles: a range runs the tiles that start in it.
-  pool.parallel_for(total_cost, [&](int64_t begin, int64_t end, int) {
-    auto it =
-        std::lower_bound(tiles.begin(), tiles.end(), begin,
-                         [](const BatchTile& tile, int64_t c) { return tile.cost_begin < c; });
-    for (; it != tiles.end() && it->cost_begin < end; ++it) {
-      const MatmulJob& job = jobs[it->job];
-      const PreparedBatchJob& p = prepared[it->job];
-      const std::byte* x = p.x != nullptr ? p.x : converted.data() + p.x_offset;
-      p.dot(DotTile{job.w.cols, job.w.data + it->r0 * job.w.row_bytes, job.w.row_bytes,
-                    std::min(kTileRows, job.w.rows - it->r0), x + it->t0 * p.x_stride, p.x_stride,
-                    std::min(kTileTokens, job.n_tokens - it->t0),
-                    job.y + it->t0 * job.w.rows + it->r0, job.w.rows});
-    }
-  });
+  // Ranges beyond the pool's usual 4 per thread only where each holds kGroupMinMacsPerExtraRange.
+  int64_t total_macs = 1;
+  for (const MatmulJob& job : jobs) total_macs += job.w.rows * job.w.cols * job.n_tokens;
+  const int64_t grain =
+      std::max<int64_t>(1, std::min(total_cost / (4 * pool.size()),
+                                    total_cost * kGroupMinMacsPerExtraRange / total_macs));
+  pool.parallel_for(
+      total_cost,
+      [&](int64_t begin, int64_t end, int) {
+        auto it =
+            std::lower_bound(tiles.begin(), tiles.end(), begin,
+                             [](const BatchTile& tile, int64_t c) { return tile.cost_begin < c; });
+        for (; it != tiles.end() && it->cost_begin < end; ++it) {
+          const MatmulJob& job = jobs[it->job];
+          const PreparedBatchJob& p = prepared[it->job];
+          const std::byte* x = p.x != nullptr ? p.x : converted.data() + p.x_offset;
+          p.dot(DotTile{job.w.cols, job.w.data + it->r0 * job.w.row_bytes, job.w.row_bytes,
+                        std::min(kTileRows, job.w.rows - it->r0), x + it->t0 * p.x_stride,
+                        p.x_stride, std::min(kTileTokens, job.n_tokens - it->t0),
+                        job.y + it->t0 * job.w.rows + it->r0, job.w.rows});
+        }
+      },
+      grain, kGroupTileRangesPerThread);
 }
 
 bool matmul_batch_invariant(GgmlType type, int64_t n_tokens, MatmulPrecision precision) {

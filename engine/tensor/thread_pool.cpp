@@ -92,7 +92,7 @@ void ThreadPool::worker_main(int index) {
   }
 }
 
-void ThreadPool::run(FnRef fn, int64_t n, int64_t grain) {
+void ThreadPool::run(FnRef fn, int64_t n, int64_t grain, int ranges_per_thread) {
   if (n <= 0) return;
   if (tls_thread_index >= 0) {  // nested: already inside one of this pool's ranges
     fn(0, n, tls_thread_index);
@@ -101,7 +101,10 @@ void ThreadPool::run(FnRef fn, int64_t n, int64_t grain) {
   if (grain < 1) grain = 1;
   // A few ranges per thread balance uneven progress; never more than n / grain.
   const int64_t max_ranges = std::max<int64_t>(1, n / grain);
-  const int64_t ranges = n_threads_ == 1 ? 1 : std::min<int64_t>(max_ranges, 4 * n_threads_);
+  const int64_t ranges =
+      n_threads_ == 1
+          ? 1
+          : std::min<int64_t>(max_ranges, std::max(1, ranges_per_thread) * int64_t{n_threads_});
   if (ranges == 1) {
     tls_thread_index = 0;
     try {

@@ -35,15 +35,16 @@ class ThreadPool {
   // exception thrown by fn is rethrown here after every range finished. A parallel_for issued from
   // inside fn runs inline on that thread with the same index.
   // Fn is any callable with RangeFn's signature; it is called by reference, never copied, so
-  // issuing a loop allocates nothing.
+  // issuing a loop allocates nothing. The loop is cut into at most ranges_per_thread ranges per
+  // thread: more ranges end the threads' shares closer together, each costs one claim.
   template <typename Fn>
-  void parallel_for(int64_t n, Fn&& fn, int64_t grain = 1) {
+  void parallel_for(int64_t n, Fn&& fn, int64_t grain = 1, int ranges_per_thread = 4) {
     using F = std::remove_reference_t<Fn>;
     run({const_cast<void*>(static_cast<const void*>(&fn)),
          [](void* f, int64_t begin, int64_t end, int thread) {
            (*static_cast<F*>(f))(begin, end, thread);
          }},
-        n, grain);
+        n, grain, ranges_per_thread);
   }
 
  private:
@@ -54,7 +55,7 @@ class ThreadPool {
       call(object, begin, end, thread);
     }
   };
-  void run(FnRef fn, int64_t n, int64_t grain);
+  void run(FnRef fn, int64_t n, int64_t grain, int ranges_per_thread);
   // claim_ packs the job's generation, range count and next unclaimed range, so that a thread
   // claims a range of the current job, or nothing, with one compare-exchange.
   static constexpr int kIndexBits = 24;
