@@ -633,11 +633,16 @@ void matmul_group(std::span<const MatmulJob> jobs, ThreadPool& pool) {
       std::max<int64_t>(1, kMinMacsPerThread / 8 / max_cols));
   // One range of cost over all tiles: a range runs the tiles that start in it.
   // Ranges beyond the pool's usual 4 per thread only where each holds kGroupMinMacsPerExtraRange.
-  int64_t total_macs = 1;
-  for (const MatmulJob& job : jobs) total_macs += job.w.rows * job.w.cols * job.n_tokens;
-  const int64_t grain =
-      std::max<int64_t>(1, std::min(total_cost / (4 * pool.size()),
-                                    total_cost * kGroupMinMacsPerExtraRange / total_macs));
+  // In double: a long prompt (--batch up to 2^20 tokens) on a wide model overflows int64 here.
+  double total_macs = 1;
+  for (const MatmulJob& job : jobs) {
+    total_macs += static_cast<double>(job.w.rows) * static_cast<double>(job.w.cols) *
+                  static_cast<double>(job.n_tokens);
+  }
+  const double cost = static_cast<double>(total_cost);
+  const int64_t grain = std::max<int64_t>(
+      1, static_cast<int64_t>(
+             std::min(cost / (4.0 * pool.size()), cost * kGroupMinMacsPerExtraRange / total_macs)));
   pool.parallel_for(
       total_cost,
       [&](int64_t begin, int64_t end, int) {
